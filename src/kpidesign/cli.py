@@ -1,0 +1,77 @@
+"""The command line: parse options, call the pipeline, render.  Nothing else lives here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from .errors import KpiDesignError
+
+__all__ = ["main"]
+
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(messages: list[str]) -> None:
+    for line in messages:
+        _err.print(f"[red]error:[/red] {line}", markup=True, highlight=False)
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Turn user errors into one red line each and exit status 2; never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except KpiDesignError as exc:
+            if debug:
+                raise
+            _fail(exc.messages)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            _fail(["interrupted"])
+            sys.exit(130)
+        except Exception as exc:
+            if debug:
+                raise
+            _fail([f"internal error ({type(exc).__name__}): {exc} (run with --debug for details)"])
+            sys.exit(1)
+
+    return wrapper
+
+
+def variant_option(fn: Callable) -> Callable:
+    return click.option("--variant", "-V", default=None, help="Apply this variant of the scenario.")(fn)
+
+
+FILE = click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.version_option(package_name="kpidesign")
+def main(debug: bool) -> None:
+    """Design KPIs and allocations that make an organization pull in one direction."""
+
+
+@main.command()
+@FILE
+@variant_option
+@handle_errors
+def validate(file: Path, variant: str | None) -> None:
+    """Load and build FILE (a model or scenario), then summarize it."""
+    from .build import build
+    from .render import print_summary
+    from .spec import load
+    from .summary import summarize
+
+    spec = load(file, variant)
+    print_summary(summarize(build(spec)), Console(highlight=False))

@@ -1,0 +1,95 @@
+"""Errors a user can cause, each located as ``FILE:LINE: key.path: message``.
+
+One base class, :class:`KpiDesignError`; the CLI turns any of them into red lines and exit
+status 2.  Errors in a user's file are collected (:class:`ErrorCollector`) so that one run
+reports all of them, not just the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "BuildError",
+    "ErrorCollector",
+    "KpiDesignError",
+    "Location",
+    "SolveError",
+    "SpecError",
+]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is in a user's file: file, 1-based line (if known) and key path."""
+
+    file: Path | None
+    line: int | None = None
+    path: str = ""
+
+    def prefix(self) -> str:
+        parts = []
+        if self.file is not None:
+            parts.append(str(self.file) if self.line is None else f"{self.file}:{self.line}")
+        if self.path:
+            parts.append(self.path)
+        return ": ".join(parts)
+
+    def child(self, key: str | int, line: int | None = None) -> Location:
+        path = f"{self.path}.{key}" if self.path else str(key)
+        return Location(self.file, line if line is not None else self.line, path)
+
+
+def _format(location: Location | None, message: str) -> str:
+    prefix = location.prefix() if location is not None else ""
+    return f"{prefix}: {message}" if prefix else message
+
+
+class KpiDesignError(Exception):
+    """Base class of every error a user can cause.  ``messages`` holds one line per error."""
+
+    def __init__(self, messages: str | Iterable[str]):
+        self.messages: list[str] = [messages] if isinstance(messages, str) else list(messages)
+        super().__init__("\n".join(self.messages))
+
+    @classmethod
+    def at(cls, location: Location | None, message: str) -> KpiDesignError:
+        return cls(_format(location, message))
+
+
+class SpecError(KpiDesignError):
+    """A model or scenario file is malformed or inconsistent."""
+
+
+class BuildError(KpiDesignError):
+    """An expression or constraint cannot be turned into a linear model."""
+
+
+class SolveError(KpiDesignError):
+    """The solver could not produce the result an analysis needs (infeasible, unbounded …)."""
+
+
+class ErrorCollector:
+    """Collects located errors so a file reports all of its problems at once."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, location: Location | None, message: str) -> None:
+        line = _format(location, message)
+        if line not in self.messages:
+            self.messages.append(line)
+
+    def extend(self, error: KpiDesignError) -> None:
+        for line in error.messages:
+            if line not in self.messages:
+                self.messages.append(line)
+
+    def __bool__(self) -> bool:
+        return bool(self.messages)
+
+    def raise_if_any(self, cls: type[KpiDesignError] = SpecError) -> None:
+        if self.messages:
+            raise cls(self.messages)

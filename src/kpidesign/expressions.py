@@ -1,0 +1,673 @@
+"""The safe expression compiler: a small subset of Python syntax to linear forms.
+
+Expressions are parsed with :mod:`ast` and compiled, once per text, into a tree of small
+closures; the closures are then evaluated once per index instance.  Nothing is ever passed
+to ``eval`` or ``exec``: a name can only mean a set, a param, a variable or a bound index,
+and every node type outside the documented subset is rejected with the offending text.
+
+Each compiled node has a *kind*, known before any instance is evaluated:
+
+``idx``
+    an index value (a set member, or integer arithmetic on one);
+``num``
+    a number that depends on data and indices only;
+``lin``
+    a linear form in the decision variables.
+
+A ``lin`` node is evaluated by *accumulation*: ``fn(env, acc, factor)`` adds
+``factor * value`` to the :class:`Linear` ``acc``.  This avoids building intermediate forms
+for the terms of a long ``sum``.  The keys of a linear form are whatever the caller's
+variable table holds (Pyomo variables when building a model, plain labels in tests).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import BuildError, Location
+from .sources import closest
+from .spec import ModelSpec
+
+__all__ = [
+    "Bindings",
+    "CompiledConstraint",
+    "CompiledKpi",
+    "Linear",
+    "LinearTemplate",
+    "compile_bindings",
+    "compile_constraint",
+    "compile_kpi",
+    "compile_linear",
+]
+
+_ALLOWED = (
+    "numbers, names of sets, params and variables, subscripts x[p, t], index arithmetic "
+    "t-1, + - * and / by a constant, and sum(... for i in set if ...)"
+)
+
+VariableTable = Mapping[str, Mapping[tuple, Any]]
+
+
+class Linear:
+    """``sum(terms[k] * k) + constant``; keys are variables of the caller's table."""
+
+    __slots__ = ("constant", "terms")
+
+    def __init__(self) -> None:
+        self.terms: dict[Any, float] = {}
+        self.constant: float = 0.0
+
+    def add_term(self, key: Any, coef: float) -> None:
+        self.terms[key] = self.terms.get(key, 0.0) + coef
+
+    def nonzero_terms(self) -> dict[Any, float]:
+        return {k: v for k, v in self.terms.items() if v != 0.0}
+
+
+class _Ctx:
+    """What the compiler needs to know while walking one text."""
+
+    def __init__(self, spec: ModelSpec, text: str, where: Location, bound: dict[str, str]):
+        self.spec = spec
+        self.text = text
+        self.where = where
+        self.bound = dict(bound)  # index name -> set name
+
+    def error(self, message: str, node: ast.AST | None = None) -> BuildError:
+        if node is not None:
+            snippet = ast.get_source_segment(self.text, node) or ast.unparse(node)
+            message = f"{message}: `{snippet}`"
+        return BuildError.at(self.where, message)
+
+    def names(self) -> list[str]:
+        s = self.spec
+        return [*s.sets, *s.params, *s.variables, *self.bound]
+
+
+@dataclass(frozen=True)
+class _Node:
+    kind: str  # "idx" | "num" | "lin"
+    fn: Callable
+    integer: bool = False  # for idx: an integer-valued index (arithmetic allowed)
+
+
+def _parse(text: str, where: Location) -> ast.expr:
+    if not isinstance(text, str) or not text.strip():
+        raise BuildError.at(where, "expected a non-empty expression")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise BuildError.at(where, f"invalid expression syntax ({exc.msg}): `{text.strip()}`") from None
+    return tree.body
+
+
+# --------------------------------------------------------------------------------------
+# walking the tree
+
+
+def _compile(node: ast.expr, ctx: _Ctx) -> _Node:  # noqa: C901 - one dispatch on node types
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            what = "strings" if isinstance(value, str) else "this constant"
+            raise ctx.error(f"{what} are not allowed in an expression", node)
+        v = float(value) if isinstance(value, float) else value
+        return _Node("num", lambda env: v, integer=isinstance(value, int))
+    if isinstance(node, ast.Name):
+        return _compile_name(node, ctx)
+    if isinstance(node, ast.Subscript):
+        return _compile_subscript(node, ctx)
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.USub | ast.UAdd):
+            inner = _compile(node.operand, ctx)
+            sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+            if inner.kind == "lin":
+                fn = inner.fn
+                return _Node("lin", lambda env, acc, f: fn(env, acc, sign * f))
+            ifn = inner.fn
+            _require_number(inner, node.operand, ctx)
+            if sign > 0:
+                return _Node("num", ifn, inner.integer)
+            return _Node("num", lambda env: -ifn(env), inner.integer)
+        raise ctx.error("this operator is not allowed (use + - * /)", node)
+    if isinstance(node, ast.BinOp):
+        return _compile_binop(node, ctx)
+    if isinstance(node, ast.Call):
+        return _compile_sum(node, ctx)
+    if isinstance(node, ast.Compare):
+        raise ctx.error("a comparison is allowed only at the top of a constraint's expr", node)
+    if isinstance(node, ast.Attribute):
+        raise ctx.error("attribute access is not allowed", node)
+    if isinstance(node, ast.Lambda):
+        raise ctx.error("lambda is not allowed", node)
+    if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+        raise ctx.error("a comprehension is allowed only inside sum(...)", node)
+    if isinstance(node, ast.BoolOp):
+        raise ctx.error("and/or are allowed only in an `if` condition on indices", node)
+    raise ctx.error(f"not allowed in an expression (allowed: {_ALLOWED})", node)
+
+
+def _require_number(node: _Node, ast_node: ast.AST, ctx: _Ctx) -> None:
+    if node.kind == "idx" and not node.integer:
+        raise ctx.error("a non-numeric index cannot be used as a number", ast_node)
+
+
+def _compile_name(node: ast.Name, ctx: _Ctx) -> _Node:
+    name = node.id
+    spec = ctx.spec
+    if name in ctx.bound:
+        s = spec.sets[ctx.bound[name]]
+        return _Node("idx", lambda env: env[name], integer=s.integer)
+    if name in spec.params:
+        p = spec.params[name]
+        if p.over:
+            raise ctx.error(f"param '{name}' is indexed over {list(p.over)}: subscript it", node)
+        value = p.values[()]
+        return _Node("num", lambda env: value)
+    if name in spec.variables:
+        v = spec.variables[name]
+        if v.over:
+            raise ctx.error(f"variable '{name}' is indexed over {list(v.over)}: subscript it", node)
+
+        def scalar_var(env, acc, f, _n=name):
+            acc.add_term(env["__vars__"][_n][()], f)
+
+        return _Node("lin", scalar_var)
+    if name in spec.sets:
+        raise ctx.error(f"set '{name}' can only be iterated (for i in {name})", node)
+    if name == "sum":
+        raise ctx.error("sum must be called as sum(... for i in set)", node)
+    hint = closest(name, ctx.names())
+    suffix = f" (did you mean '{hint}'?)" if hint else ""
+    raise ctx.error(f"unknown name '{name}'{suffix}", node)
+
+
+def _compile_index(node: ast.expr, set_name: str, ctx: _Ctx) -> tuple[Callable, bool]:
+    """Compile one subscript position; returns (fn(env) -> member, uses_arithmetic)."""
+    s = ctx.spec.sets[set_name]
+    if isinstance(node, ast.Name) and node.id not in ctx.bound and node.id not in ctx.spec.params:
+        # a bare member of the set at this position, e.g. price[premium]
+        if node.id in s.member_set:
+            member = node.id
+            return (lambda env: member), False
+        hint = closest(node.id, [*ctx.bound, *map(str, s.members)])
+        suffix = f" (did you mean '{hint}'?)" if hint else ""
+        raise ctx.error(f"unknown index name '{node.id}' for set '{set_name}'{suffix}", node)
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(
+        node.value, bool
+    ):
+        value = node.value
+        return (lambda env: value), False
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        raise ctx.error("strings are not allowed in an expression", node)
+    inner = _compile(node, ctx)
+    if inner.kind == "lin":
+        raise ctx.error("a variable cannot be used as an index", node)
+    if inner.kind == "num" and not inner.integer:
+        raise ctx.error("an index must be a set member or integer index arithmetic", node)
+    arithmetic = not isinstance(node, ast.Name)
+    if arithmetic and not s.integer:
+        raise ctx.error(
+            f"index arithmetic needs an integer set, and '{set_name}' is not one", node
+        )
+    return inner.fn, arithmetic
+
+
+def _compile_subscript(node: ast.Subscript, ctx: _Ctx) -> _Node:
+    if not isinstance(node.value, ast.Name):
+        raise ctx.error("only a param or variable name can be subscripted", node)
+    name = node.value.id
+    spec = ctx.spec
+    if name in spec.params:
+        decl_over = spec.params[name].over
+        kind = "param"
+    elif name in spec.variables:
+        decl_over = spec.variables[name].over
+        kind = "variable"
+    else:
+        _compile_name(node.value, ctx)  # raises the right error
+        raise ctx.error("cannot subscript this", node)  # pragma: no cover
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if not decl_over:
+        raise ctx.error(f"{kind} '{name}' is not indexed", node)
+    if len(items) != len(decl_over):
+        raise ctx.error(
+            f"{kind} '{name}' takes {len(decl_over)} index(es) ({', '.join(decl_over)}), "
+            f"got {len(items)}",
+            node,
+        )
+    compiled = [_compile_index(item, set_name, ctx) for item, set_name in zip(items, decl_over, strict=True)]
+    fns = [fn for fn, _ in compiled]
+    sets = [spec.sets[s].member_set for s in decl_over]
+    text = ast.get_source_segment(ctx.text, node) or ast.unparse(node)
+    where = ctx.where
+
+    def index_of(env: dict) -> tuple:
+        return tuple(fn(env) for fn in fns)
+
+    def outside(idx: tuple) -> bool:
+        return any(m not in members for m, members in zip(idx, sets, strict=True))
+
+    def missing(idx: tuple, initial: float | None, what: str) -> float:
+        label = f"{name}[{','.join(map(str, idx))}]"
+        if outside(idx):
+            if initial is None:
+                raise BuildError.at(
+                    where,
+                    f"{label} (in `{text}`) is outside its sets and {kind} '{name}' declares "
+                    "no `initial` value",
+                )
+            return initial
+        raise BuildError.at(where, f"{label} (in `{text}`): {what}")
+
+    if kind == "param":
+        p = spec.params[name]
+        values, default, initial = p.values, p.default, p.initial
+
+        def param_fn(env: dict) -> float:
+            idx = index_of(env)
+            v = values.get(idx)
+            if v is not None:
+                return v
+            if default is not None and not outside(idx):
+                return default
+            return missing(idx, initial, f"param '{name}' has no value for this index")
+
+        return _Node("num", param_fn)
+
+    initial = spec.variables[name].initial
+
+    def var_fn(env: dict, acc: Linear, f: float) -> None:
+        idx = index_of(env)
+        key = env["__vars__"][name].get(idx)
+        if key is None:
+            acc.constant += f * missing(idx, initial, "no such variable")
+        else:
+            acc.add_term(key, f)
+
+    return _Node("lin", var_fn)
+
+
+def _as_lin(node: _Node) -> Callable:
+    if node.kind == "lin":
+        return node.fn
+    fn = node.fn
+
+    def const(env, acc, f):
+        acc.constant += f * fn(env)
+
+    return const
+
+
+def _compile_binop(node: ast.BinOp, ctx: _Ctx) -> _Node:
+    op = node.op
+    if not isinstance(op, ast.Add | ast.Sub | ast.Mult | ast.Div):
+        what = "`**`" if isinstance(op, ast.Pow) else "this operator"
+        raise ctx.error(f"{what} is not allowed (use + - * and / by a constant)", node)
+    left, right = _compile(node.left, ctx), _compile(node.right, ctx)
+    for side, ast_side in ((left, node.left), (right, node.right)):
+        if side.kind != "lin":
+            _require_number(side, ast_side, ctx)
+    if left.kind != "lin" and right.kind != "lin":
+        lf, rf = left.fn, right.fn
+        integer = left.integer and right.integer and not isinstance(op, ast.Div)
+        kind = "idx" if (left.kind == "idx" or right.kind == "idx") and integer else "num"
+        if isinstance(op, ast.Add):
+            return _Node(kind, lambda env: lf(env) + rf(env), integer)
+        if isinstance(op, ast.Sub):
+            return _Node(kind, lambda env: lf(env) - rf(env), integer)
+        if isinstance(op, ast.Mult):
+            return _Node(kind, lambda env: lf(env) * rf(env), integer)
+        return _Node("num", _divider(lf, rf, node, ctx))
+    if isinstance(op, ast.Add | ast.Sub):
+        lf, rf = _as_lin(left), _as_lin(right)
+        sign = 1.0 if isinstance(op, ast.Add) else -1.0
+
+        def add(env, acc, f):
+            lf(env, acc, f)
+            rf(env, acc, sign * f)
+
+        return _Node("lin", add)
+    if isinstance(op, ast.Mult):
+        if left.kind == "lin" and right.kind == "lin":
+            raise ctx.error("non-linear: a product of two variable terms", node)
+        lin, num = (left, right) if left.kind == "lin" else (right, left)
+        lfn, nfn = lin.fn, num.fn
+        return _Node("lin", lambda env, acc, f: lfn(env, acc, f * nfn(env)))
+    # division
+    if right.kind == "lin":
+        raise ctx.error(
+            "division by an expression with variables is allowed only as a ratio at the top "
+            "of a KPI",
+            node,
+        )
+    lfn = left.fn
+    divisor = _divider(lambda env: 1.0, right.fn, node, ctx)
+    return _Node("lin", lambda env, acc, f: lfn(env, acc, f * divisor(env)))
+
+
+def _divider(lf: Callable, rf: Callable, node: ast.AST, ctx: _Ctx) -> Callable:
+    text = ast.get_source_segment(ctx.text, node) or ast.unparse(node)
+    where = ctx.where
+
+    def div(env):
+        d = rf(env)
+        if d == 0:
+            raise BuildError.at(where, f"division by zero in `{text}`")
+        return lf(env) / d
+
+    return div
+
+
+def _compile_generators(
+    generators: list[ast.comprehension], ctx: _Ctx
+) -> list[tuple[str, tuple, list[Callable]]]:
+    loops = []
+    for gen in generators:
+        if not isinstance(gen.target, ast.Name):
+            raise ctx.error("a sum must bind one plain index name per `for`", gen.target)
+        if not isinstance(gen.iter, ast.Name) or gen.iter.id not in ctx.spec.sets:
+            hint = closest(getattr(gen.iter, "id", ""), ctx.spec.sets) if isinstance(
+                gen.iter, ast.Name
+            ) else None
+            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            raise ctx.error(f"`for ... in` must name a set{suffix}", gen.iter)
+        if gen.is_async:
+            raise ctx.error("async comprehensions are not allowed", gen.target)
+        name = gen.target.id
+        if name in ctx.bound or name in ctx.spec.params or name in ctx.spec.variables:
+            raise ctx.error(f"index name '{name}' is already in use", gen.target)
+        if name in ctx.spec.sets:
+            raise ctx.error(f"index name '{name}' is the name of a set", gen.target)
+        ctx.bound[name] = gen.iter.id
+        conds = [_compile_condition(cond, ctx) for cond in gen.ifs]
+        loops.append((name, ctx.spec.sets[gen.iter.id].members, conds))
+    return loops
+
+
+def _iterate(loops: list[tuple[str, tuple, list[Callable]]], env: dict) -> Iterator[None]:
+    """Bind ``env`` to every admissible combination in turn (nested loops, in order)."""
+    if not loops:
+        yield None
+        return
+    (name, members, conds), rest = loops[0], loops[1:]
+    try:
+        for m in members:
+            env[name] = m
+            if all(c(env) for c in conds):
+                yield from _iterate(rest, env)
+    finally:
+        env.pop(name, None)
+
+
+def _compile_sum(node: ast.Call, ctx: _Ctx) -> _Node:
+    if not isinstance(node.func, ast.Name) or node.func.id != "sum":
+        raise ctx.error("function calls are not allowed (only sum(... for i in set))", node)
+    if node.keywords or len(node.args) != 1 or not isinstance(node.args[0], ast.GeneratorExp):
+        raise ctx.error("sum takes one generator: sum(expr for i in set [if ...])", node)
+    gen = node.args[0]
+    saved = dict(ctx.bound)
+    try:
+        loops = _compile_generators(gen.generators, ctx)
+        body = _compile(gen.elt, ctx)
+    finally:
+        ctx.bound = saved
+    if body.kind == "lin":
+        bfn = body.fn
+        if len(loops) == 1 and not loops[0][2]:
+            name, members, _ = loops[0]
+
+            def sum_lin_1(env, acc, f):
+                for m in members:
+                    env[name] = m
+                    bfn(env, acc, f)
+                env.pop(name, None)
+
+            return _Node("lin", sum_lin_1)
+
+        def sum_lin(env, acc, f):
+            for _ in _iterate(loops, env):
+                bfn(env, acc, f)
+
+        return _Node("lin", sum_lin)
+    _require_number(body, gen.elt, ctx)
+    bfn = body.fn
+
+    def sum_num(env):
+        return sum(bfn(env) for _ in _iterate(loops, env))
+
+    return _Node("num", sum_num)
+
+
+_COMPARE = {
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+}
+
+
+def _compile_condition(node: ast.expr, ctx: _Ctx) -> Callable[[dict], bool]:
+    """A condition on indices and data: comparisons joined by and/or/not."""
+    if isinstance(node, ast.BoolOp):
+        parts = [_compile_condition(v, ctx) for v in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda env: all(p(env) for p in parts)
+        return lambda env: any(p(env) for p in parts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = _compile_condition(node.operand, ctx)
+        return lambda env: not inner(env)
+    if isinstance(node, ast.Compare):
+        operands = [_compile_operand(x, ctx) for x in (node.left, *node.comparators)]
+        ops = []
+        for op in node.ops:
+            if type(op) not in _COMPARE:
+                raise ctx.error("only < <= > >= == != are allowed in a condition", node)
+            ops.append(_COMPARE[type(op)])
+
+        def compare(env):
+            values = [fn(env) for fn in operands]
+            return all(op(values[i], values[i + 1]) for i, op in enumerate(ops))
+
+        return compare
+    raise ctx.error("a condition must be a comparison on indices (e.g. t > 1)", node)
+
+
+def _compile_operand(node: ast.expr, ctx: _Ctx) -> Callable:
+    if isinstance(node, ast.Name) and node.id not in ctx.bound and node.id not in ctx.spec.params:
+        # a bare set member, as in `p == premium`
+        for s in ctx.spec.sets.values():
+            if not s.integer and node.id in s.member_set:
+                member = node.id
+                return lambda env: member
+    compiled = _compile(node, ctx)
+    if compiled.kind == "lin":
+        raise ctx.error("a condition cannot depend on variables", node)
+    return compiled.fn
+
+
+# --------------------------------------------------------------------------------------
+# public entry points
+
+
+@dataclass(frozen=True)
+class LinearTemplate:
+    """A compiled linear expression; :meth:`evaluate` gives its form at one index binding."""
+
+    text: str
+    where: Location
+    fn: Callable
+    has_variables: bool
+
+    def evaluate(self, env: dict, variables: VariableTable) -> Linear:
+        acc = Linear()
+        env["__vars__"] = variables
+        try:
+            self.fn(env, acc, 1.0)
+        finally:
+            env.pop("__vars__", None)
+        return acc
+
+    def accumulate(self, env: dict, variables: VariableTable, acc: Linear, factor: float) -> None:
+        env["__vars__"] = variables
+        try:
+            self.fn(env, acc, factor)
+        finally:
+            env.pop("__vars__", None)
+
+
+def compile_linear(
+    spec: ModelSpec, text: str, where: Location, bound: Mapping[str, str] | None = None
+) -> LinearTemplate:
+    """Compile a linear expression (an objective, a ``uses`` entry, a non-ratio KPI)."""
+    ctx = _Ctx(spec, text, where, dict(bound or {}))
+    tree = _parse(text, where)
+    node = _compile(tree, ctx)
+    _require_number(node, tree, ctx)
+    return LinearTemplate(text, where, _as_lin(node), node.kind == "lin")
+
+
+@dataclass(frozen=True)
+class CompiledKpi:
+    """A KPI: ``numerator`` alone, or the ratio ``numerator / denominator``."""
+
+    numerator: LinearTemplate
+    denominator: LinearTemplate | None
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.denominator is not None
+
+
+def compile_kpi(spec: ModelSpec, text: str, where: Location) -> CompiledKpi:
+    """Compile a KPI; a division at the top whose divisor has variables is a ratio."""
+    tree = _parse(text, where)
+    ctx = _Ctx(spec, text, where, {})
+    if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
+        right = _compile(tree.right, _Ctx(spec, text, where, {}))
+        if right.kind == "lin":
+            left = _compile(tree.left, ctx)
+            _require_number(left, tree.left, ctx)
+            num = LinearTemplate(text, where, _as_lin(left), left.kind == "lin")
+            den = LinearTemplate(text, where, right.fn, True)
+            return CompiledKpi(num, den)
+    node = _compile(tree, ctx)
+    _require_number(node, tree, ctx)
+    if node.kind != "lin":
+        raise BuildError.at(where, f"a KPI must depend on decision variables: `{text.strip()}`")
+    return CompiledKpi(LinearTemplate(text, where, node.fn, True), None)
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """The ``for:`` of a constraint: index names, their sets and an optional condition."""
+
+    names: tuple[str, ...]
+    sets: tuple[str, ...]
+    loops: tuple
+
+    def __iter__(self) -> Iterator[dict]:
+        env: dict = {}
+        for _ in _iterate(list(self.loops), env):
+            yield dict(env)
+
+    @property
+    def bound(self) -> dict[str, str]:
+        return dict(zip(self.names, self.sets, strict=True))
+
+
+_BINDING = re.compile(r"^\s*([A-Za-z_]\w*)\s+in\s+([A-Za-z_]\w*)\s*$")
+
+
+def compile_bindings(spec: ModelSpec, text: str | None, where: Location) -> Bindings:
+    """Parse ``p in product, t in period [if condition]``."""
+    if text is None or not str(text).strip():
+        return Bindings((), (), ())
+    text = str(text).strip()
+    condition = None
+    m = re.search(r"\s+if\s+", text)
+    head = text
+    if m:
+        head, condition = text[: m.start()], text[m.end() :]
+    names, sets = [], []
+    for part in head.split(","):
+        bm = _BINDING.match(part)
+        if not bm:
+            raise BuildError.at(where, f"expected `name in set`, got `{part.strip()}`")
+        name, set_name = bm.groups()
+        if set_name not in spec.sets:
+            hint = closest(set_name, spec.sets)
+            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            raise BuildError.at(where, f"unknown set '{set_name}'{suffix}")
+        if name in names or name in spec.params or name in spec.variables or name in spec.sets:
+            raise BuildError.at(where, f"index name '{name}' is already in use")
+        names.append(name)
+        sets.append(set_name)
+    loops = [(n, spec.sets[s].members, []) for n, s in zip(names, sets, strict=True)]
+    if condition is not None:
+        ctx = _Ctx(spec, condition, where, dict(zip(names, sets, strict=True)))
+        try:
+            cond_tree = ast.parse(condition.strip(), mode="eval").body
+        except SyntaxError as exc:
+            raise BuildError.at(where, f"invalid condition ({exc.msg}): `{condition}`") from None
+        loops[-1] = (loops[-1][0], loops[-1][1], [_compile_condition(cond_tree, ctx)])
+    return Bindings(tuple(names), tuple(sets), tuple(loops))
+
+
+@dataclass(frozen=True)
+class CompiledConstraint:
+    """``variable side  sense  data side`` as two templates; ``sense`` in <=, >=, ==."""
+
+    lhs: LinearTemplate
+    rhs: LinearTemplate
+    sense: str
+
+    def evaluate(self, env: dict, variables: VariableTable) -> tuple[Linear, float, float]:
+        """(form with variables moved left, data value of the lhs, data value of the rhs).
+
+        The returned form holds ``lhs - rhs`` (terms and constant); the two data values are
+        the constants of each side, used for slack margins.
+        """
+        form = self.lhs.evaluate(env, variables)
+        lhs_const = form.constant
+        self.rhs.accumulate(env, variables, form, -1.0)
+        rhs_const = lhs_const - form.constant
+        return form, lhs_const, rhs_const
+
+
+_SENSES = {ast.LtE: "<=", ast.GtE: ">=", ast.Eq: "=="}
+
+
+def compile_constraint(
+    spec: ModelSpec, text: str, where: Location, bound: Mapping[str, str]
+) -> CompiledConstraint:
+    tree = _parse(text, where)
+    ctx = _Ctx(spec, text, where, dict(bound))
+    if not isinstance(tree, ast.Compare):
+        raise BuildError.at(where, f"a constraint needs one of <=, >=, == at its top: `{text.strip()}`")
+    if len(tree.ops) != 1:
+        raise ctx.error("a constraint takes exactly one comparison", tree)
+    op = type(tree.ops[0])
+    if op not in _SENSES:
+        raise ctx.error("a constraint's comparison must be <=, >= or ==", tree)
+    left = _compile(tree.left, ctx)
+    right = _compile(tree.comparators[0], ctx)
+    for side, ast_side in ((left, tree.left), (right, tree.comparators[0])):
+        _require_number(side, ast_side, ctx)
+    if left.kind != "lin" and right.kind != "lin":
+        raise BuildError.at(where, f"a constraint must contain a decision variable: `{text.strip()}`")
+    sense = _SENSES[op]
+    if left.kind != "lin":  # keep the variables on the left: `cap >= x` is `x <= cap`
+        left, right = right, left
+        sense = {"<=": ">=", ">=": "<=", "==": "=="}[sense]
+    return CompiledConstraint(
+        LinearTemplate(text, where, _as_lin(left), left.kind == "lin"),
+        LinearTemplate(text, where, _as_lin(right), right.kind == "lin"),
+        sense,
+    )
