@@ -107,8 +107,9 @@ def build(spec: ModelSpec) -> BuiltModel:
                 where = names[own].where
                 errors.add(where, f"the {kind} name '{own}' is reserved by kpidesign")
     for c in spec.constraints.values():
-        if c.name in spec.sets or c.name in spec.variables or c.name in spec.params:
-            errors.add(c.where, f"constraint '{c.name}' has the name of a set, param or variable")
+        # params are data, not components: a constraint may share a param's name
+        if c.name in spec.sets or c.name in spec.variables:
+            errors.add(c.where, f"constraint '{c.name}' has the name of a set or variable")
     errors.raise_if_any(BuildError)
 
     for s in spec.sets.values():

@@ -75,3 +75,28 @@ def validate(file: Path, variant: str | None) -> None:
 
     spec = load(file, variant)
     print_summary(summarize(build(spec)), Console(highlight=False))
+
+
+def output_options(fn: Callable) -> Callable:
+    fn = click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
+                      default=None, help="Also write the result (in --format) to this directory.")(fn)
+    return click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv"]),
+                        default="table", show_default=True, help="Output format.")(fn)
+
+
+@main.command()
+@FILE
+@variant_option
+@output_options
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Solver time limit in seconds.")
+@handle_errors
+def solve(file: Path, variant: str | None, fmt: str, out: Path | None, time_limit: float | None) -> None:
+    """The system optimum of FILE with allocations optimized: objective, allocations,
+    KPIs, shared state and shadow prices."""
+    from .api import solve as solve_api
+    from .output import emit
+    from .render import print_system
+
+    result = solve_api(file, variant, time_limit=time_limit)
+    emit(result, fmt, out, "solve", print_system)

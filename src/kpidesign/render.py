@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from .results import SystemResult
 from .summary import ModelSummary
 
-__all__ = ["print_summary"]
+__all__ = ["print_summary", "print_system"]
 
 
 def _num(x: float | None) -> str:
@@ -58,3 +60,58 @@ def print_summary(s: ModelSummary, console: Console) -> None:
     console.print(f"Objective: {s.objective}")
     for note in s.notes:
         console.print(f"[yellow]note:[/yellow] {note}")
+
+
+def _money(x: float) -> str:
+    return f"{x:,.2f}" if abs(x) < 1e5 else f"{x:,.0f}"
+
+
+def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
+    """The system optimum for a manager: objective, allocations, KPIs, state, prices."""
+    label = r.scenario + (f" [{r.variant}]" if r.variant else "")
+    console.print(f"[bold]{label}[/bold]: system optimum ({r.status}), "
+                  f"objective ({r.sense}) = [bold]{_money(r.objective)}[/bold]")
+    if len(r.allocations):
+        t = Table(title="Allocations (optimized vs baseline)", title_justify="left")
+        for col in ("department", "resource", "baseline", "optimal", "change", "value of +1 unit"):
+            t.add_column(col, justify="left" if col in ("department", "resource") else "right")
+        for a in r.allocations.itertuples(index=False):
+            change = a.allocation - a.baseline
+            t.add_row(a.department, a.resource, _money(a.baseline), _money(a.allocation),
+                      f"{change:+,.0f}", _num(a.shadow_price))
+        console.print(t)
+    if len(r.resources):
+        t = Table(title="Resources", title_justify="left")
+        for col in ("resource", "available", "allocated", "value of +1 unit"):
+            t.add_column(col, justify="left" if col == "resource" else "right")
+        for x in r.resources.itertuples(index=False):
+            t.add_row(x.resource, _money(x.available), _money(x.allocated), _num(x.shadow_price))
+        console.print(t)
+    t = Table(title="KPIs at the optimum", title_justify="left")
+    for col in ("department", "kpi", "goal", "value", "unit"):
+        t.add_column(col, justify="right" if col == "value" else "left")
+    for k in r.kpis.itertuples(index=False):
+        t.add_row(k.department or "(company)", k.kpi, k.sense + (" ratio" if k.ratio else ""),
+                  _num(k.value), k.unit)
+    console.print(t)
+    if len(r.state):
+        t = Table(title="Shared state (totals)", title_justify="left")
+        t.add_column("variable")
+        t.add_column("total", justify="right")
+        for s in r.state.itertuples(index=False):
+            t.add_row(s.variable, _num(s.total))
+        console.print(t)
+    binding = r.constraints[r.constraints.binding & (r.constraints.shadow_price != 0)]
+    if len(binding):
+        order = binding.shadow_price.abs().sort_values(ascending=False, kind="stable").index
+        shown = binding.loc[order[:top]]
+        t = Table(title=f"Binding constraints: {len(binding)} with a shadow price"
+                        + (f" (largest {top} shown)" if len(binding) > top else ""),
+                  title_justify="left")
+        t.add_column("constraint")
+        t.add_column("shadow price", justify="right")
+        for c in shown.itertuples(index=False):
+            t.add_row(escape(c.constraint + (f"[{c.index}]" if c.index else "")), _num(c.shadow_price))
+        console.print(t)
+        console.print("A shadow price is the change of the objective per unit increase of the "
+                      "constraint's right-hand side.")

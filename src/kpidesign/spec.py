@@ -385,13 +385,13 @@ def _message(err: dict, data: Any, loc: KeyPath, cls: type) -> str:
 
 def _allowed_keys(data: Any, parent: KeyPath, cls: type) -> list[str]:
     parent_t = tuple(str(p) for p in parent if not isinstance(p, int))
-    for pattern, fields in _FIELDS:
-        if _matches(pattern, parent_t):
-            return sorted(fields)
-    if cls is ScenarioFile:
+    if cls is ScenarioFile:  # a scenario's keys, not the model's (checked first)
         if parent_t == ():
             return sorted(ScenarioFile.model_fields)
         return ["set", "scale", "description"]
+    for pattern, fields in _FIELDS:
+        if _matches(pattern, parent_t):
+            return sorted(fields)
     return []
 
 

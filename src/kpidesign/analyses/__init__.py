@@ -1,0 +1,1 @@
+"""Analyses: functions of (LinearProgram, options) -> result objects."""

@@ -1,0 +1,27 @@
+"""The Python API: one call per analysis, each taking a path or an already loaded spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .analyses.system import solve_system
+from .build import build
+from .compile import LinearProgram, compile_model
+from .results import SystemResult
+from .spec import ModelSpec, load
+
+__all__ = ["prepare", "solve"]
+
+
+def prepare(model: str | Path | ModelSpec, variant: str | None = None) -> tuple[ModelSpec, LinearProgram]:
+    """Load (if given a path), build and compile: the spec and its LinearProgram."""
+    spec = model if isinstance(model, ModelSpec) else load(model, variant)
+    return spec, compile_model(build(spec))
+
+
+def solve(
+    model: str | Path | ModelSpec, variant: str | None = None, *, time_limit: float | None = None
+) -> SystemResult:
+    """The system optimum, allocations optimized, with KPIs, state totals and duals."""
+    spec, lp = prepare(model, variant)
+    return solve_system(lp, spec, time_limit=time_limit)

@@ -1,0 +1,274 @@
+"""Compile a built Pyomo model, once, into a :class:`LinearProgram` of sparse arrays.
+
+Every later solve (the system optimum, each department's local problem, sweeps) changes
+bounds and costs of this one compiled program on a live HiGHS instance; nothing goes back
+through Pyomo.  Constraint bodies that kpidesign built are ``LinearExpression`` objects
+and are read directly; any other (a user's own Pyomo constraint) goes through Pyomo's
+``generate_standard_repn`` and must be linear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyomo.environ as pyo
+import scipy.sparse as sp
+from pyomo.core.expr.numeric_expr import LinearExpression
+from pyomo.repn.standard_repn import generate_standard_repn
+
+from .build import BuiltModel
+from .errors import BuildError
+
+__all__ = ["SHARED", "ALLOCATION", "KpiRows", "LinearProgram", "SparseRow", "compile_model"]
+
+#: ``col_owner`` code of shared state (owned by no department)
+SHARED = -1
+#: ``col_owner`` code of an allocation variable
+ALLOCATION = -2
+
+
+@dataclass(frozen=True)
+class SparseRow:
+    """A linear function ``values @ x[indices] + constant``."""
+
+    indices: np.ndarray
+    values: np.ndarray
+    constant: float = 0.0
+
+    def dense(self, n: int) -> np.ndarray:
+        out = np.zeros(n)
+        np.add.at(out, self.indices, self.values)
+        return out
+
+    def at(self, x: np.ndarray) -> float:
+        return float(self.values @ x[self.indices] + self.constant)
+
+
+@dataclass(frozen=True)
+class KpiRows:
+    """A KPI over the columns; a ratio has a denominator."""
+
+    name: str  # qualified: dept.kpi, or the company KPI's name
+    owner: str | None
+    sense: str  # "max" | "min"
+    numerator: SparseRow
+    denominator: SparseRow | None
+    unit: str | None = None
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.denominator is not None
+
+    def value(self, x: np.ndarray) -> float:
+        num = self.numerator.at(x)
+        if self.denominator is None:
+            return num
+        den = self.denominator.at(x)
+        return num / den if abs(den) > 1e-12 else float("nan")
+
+
+@dataclass(frozen=True)
+class Allocation:
+    department: str
+    resource: str
+    column: int
+    use_row: int
+    baseline: float
+
+
+@dataclass(frozen=True)
+class LinearProgram:
+    """``max/min c x + c0  s.t.  row_lower <= A x <= row_upper, col_lower <= x <= col_upper``.
+
+    Rows and columns keep the model's names: ``row_component[i]`` indexes
+    ``components``/``row_keys[i]`` is the index label (``"standard,3"``) or ``None`` for a
+    scalar constraint; likewise for columns.
+    """
+
+    A: sp.csc_array
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    objective: SparseRow
+    sense: str
+    row_components: list[str]
+    row_component: np.ndarray
+    row_keys: list[str | None]
+    col_components: list[str]
+    col_component: np.ndarray
+    col_keys: list[str | None]
+    col_owner: np.ndarray  # department index, SHARED or ALLOCATION
+    departments: tuple[str, ...]
+    kpis: dict[str, KpiRows]
+    allocations: list[Allocation]
+    resource_rows: dict[str, int]
+    constraint_components: tuple[str, ...]  # the model's own constraints (not resources)
+    _row_index: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def num_rows(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def num_cols(self) -> int:
+        return self.A.shape[1]
+
+    def row_name(self, i: int) -> str:
+        key = self.row_keys[i]
+        comp = self.row_components[self.row_component[i]]
+        return comp if key is None else f"{comp}[{key}]"
+
+    def col_name(self, j: int) -> str:
+        key = self.col_keys[j]
+        comp = self.col_components[self.col_component[j]]
+        return comp if key is None else f"{comp}[{key}]"
+
+    def columns_of(self, component: str) -> np.ndarray:
+        return np.flatnonzero(self.col_component == self.col_components.index(component))
+
+    def rows_of(self, component: str) -> np.ndarray:
+        return np.flatnonzero(self.row_component == self.row_components.index(component))
+
+    def owned_by(self, department: str) -> np.ndarray:
+        return np.flatnonzero(self.col_owner == self.departments.index(department))
+
+
+def _key_label(index: Any) -> str | None:
+    if index is None:
+        return None
+    if isinstance(index, tuple):
+        return ",".join(str(i) for i in index)
+    return str(index)
+
+
+def _terms(expr: Any, col_of: dict[int, int], where: str) -> tuple[list[int], list[float], float]:
+    """Columns, coefficients and constant of a linear expression."""
+    if type(expr) is LinearExpression:
+        coefs = expr.linear_coefs
+        if all(type(c) is float or type(c) is int for c in coefs):
+            return [col_of[id(v)] for v in expr.linear_vars], list(coefs), float(pyo.value(expr.constant))
+    if isinstance(expr, int | float):
+        return [], [], float(expr)
+    repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+    if not repn.is_linear():
+        msg = f"{where} is not linear"
+        raise BuildError(msg)
+    return (
+        [col_of[id(v)] for v in repn.linear_vars],
+        [float(c) for c in repn.linear_coefs],
+        float(repn.constant),
+    )
+
+
+def _row(expr: Any, col_of: dict[int, int], where: str) -> SparseRow:
+    cols, coefs, const = _terms(expr, col_of, where)
+    return SparseRow(np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=float), const)
+
+
+def compile_model(built: BuiltModel) -> LinearProgram:
+    """The one compile of a built model into sparse arrays with names and ownership."""
+    m = built.model
+    spec = built.spec
+    departments = tuple(spec.departments)
+    dept_code = {d: i for i, d in enumerate(departments)}
+    alloc_ids = {id(a.var) for a in built.allocations}
+
+    col_components: list[str] = []
+    col_component: list[int] = []
+    col_keys: list[str | None] = []
+    col_lower: list[float] = []
+    col_upper: list[float] = []
+    col_owner: list[int] = []
+    col_of: dict[int, int] = {}
+    for comp in m.component_objects(pyo.Var, descend_into=True):
+        ci = len(col_components)
+        col_components.append(comp.name)
+        owner = built.owners.get(comp.name)
+        for index, var in comp.items():
+            col_of[id(var)] = len(col_keys)
+            col_component.append(ci)
+            col_keys.append(_key_label(index) if comp.is_indexed() else None)
+            if var.fixed:
+                lo = hi = float(var.value)
+            else:
+                lo = -np.inf if var.lb is None else float(var.lb)
+                hi = np.inf if var.ub is None else float(var.ub)
+            col_lower.append(lo)
+            col_upper.append(hi)
+            if id(var) in alloc_ids:
+                col_owner.append(ALLOCATION)
+            else:
+                col_owner.append(SHARED if owner is None else dept_code[owner])
+
+    row_components: list[str] = []
+    row_component: list[int] = []
+    row_keys: list[str | None] = []
+    lower: list[float] = []
+    upper: list[float] = []
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    row_of: dict[int, int] = {}
+    for comp in m.component_objects(pyo.Constraint, active=True, descend_into=True):
+        ri = len(row_components)
+        row_components.append(comp.name)
+        for index, con in comp.items():
+            if not con.active:
+                continue
+            where = con.name
+            cols, coefs, const = _terms(con.body, col_of, where)
+            lo = -np.inf if con.lower is None else float(pyo.value(con.lower)) - const
+            hi = np.inf if con.upper is None else float(pyo.value(con.upper)) - const
+            row_of[id(con)] = len(row_keys)
+            row_component.append(ri)
+            row_keys.append(_key_label(index) if comp.is_indexed() else None)
+            lower.append(lo)
+            upper.append(hi)
+            indices.extend(cols)
+            data.extend(coefs)
+            indptr.append(len(indices))
+    n = len(col_keys)
+    A = sp.csr_array(
+        (np.asarray(data, dtype=float), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(row_keys), n),
+    )
+    A.sum_duplicates()
+    kpis = {}
+    for name, kpi in built.kpis.items():
+        kpis[name] = KpiRows(
+            name,
+            kpi.spec.owner,
+            kpi.spec.sense,
+            _row(kpi.numerator, col_of, f"KPI {name}"),
+            None if kpi.denominator is None else _row(kpi.denominator, col_of, f"KPI {name}"),
+            kpi.spec.unit,
+        )
+    objective = _row(built.objective_expr, col_of, "the objective")
+    allocations = [
+        Allocation(a.department, a.resource, col_of[id(a.var)], row_of[id(a.use_row)], a.baseline)
+        for a in built.allocations
+    ]
+    return LinearProgram(
+        A=A.tocsc(),
+        row_lower=np.asarray(lower, dtype=float),
+        row_upper=np.asarray(upper, dtype=float),
+        col_lower=np.asarray(col_lower, dtype=float),
+        col_upper=np.asarray(col_upper, dtype=float),
+        objective=objective,
+        sense=spec.objective.sense,
+        row_components=row_components,
+        row_component=np.asarray(row_component, dtype=np.int64),
+        row_keys=row_keys,
+        col_components=col_components,
+        col_component=np.asarray(col_component, dtype=np.int64),
+        col_keys=col_keys,
+        col_owner=np.asarray(col_owner, dtype=np.int64),
+        departments=departments,
+        kpis=kpis,
+        allocations=allocations,
+        resource_rows={r: row_of[id(con)] for r, con in built.resource_rows.items()},
+        constraint_components=tuple(built.constraint_names),
+    )

@@ -1,0 +1,244 @@
+"""One live HiGHS instance over a :class:`LinearProgram`.
+
+The program is passed to HiGHS once.  Analyses then change costs, column bounds and row
+bounds and re-solve; the model is never rebuilt.  Every HiGHS model status maps to one
+:class:`Status`.  Duals are reported as the change of the objective per unit increase of
+a row's bound (HiGHS's own convention, checked in the tests for max and min problems).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from .compile import LinearProgram, SparseRow
+from .errors import SolveError
+
+__all__ = ["HighsSession", "Solution", "Status"]
+
+
+class Status(enum.Enum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    INFEASIBLE_OR_UNBOUNDED = "infeasible or unbounded"
+    TIME_LIMIT = "time limit"
+    ITERATION_LIMIT = "iteration limit"
+    INTERRUPTED = "interrupted"
+    NUMERICAL = "numerical trouble"
+    ERROR = "solver error"
+
+
+_MS = highspy.HighsModelStatus
+_STATUS = {
+    _MS.kOptimal: Status.OPTIMAL,
+    _MS.kModelEmpty: Status.OPTIMAL,
+    _MS.kInfeasible: Status.INFEASIBLE,
+    _MS.kUnbounded: Status.UNBOUNDED,
+    _MS.kUnboundedOrInfeasible: Status.INFEASIBLE_OR_UNBOUNDED,
+    _MS.kTimeLimit: Status.TIME_LIMIT,
+    _MS.kIterationLimit: Status.ITERATION_LIMIT,
+    _MS.kSolutionLimit: Status.ITERATION_LIMIT,
+    _MS.kObjectiveBound: Status.ITERATION_LIMIT,
+    _MS.kObjectiveTarget: Status.ITERATION_LIMIT,
+    _MS.kInterrupt: Status.INTERRUPTED,
+    _MS.kHighsInterrupt: Status.INTERRUPTED,
+    _MS.kMemoryLimit: Status.ERROR,
+    _MS.kNotset: Status.ERROR,
+    _MS.kLoadError: Status.ERROR,
+    _MS.kModelError: Status.ERROR,
+    _MS.kPresolveError: Status.NUMERICAL,
+    _MS.kSolveError: Status.NUMERICAL,
+    _MS.kPostsolveError: Status.NUMERICAL,
+    _MS.kUnknown: Status.NUMERICAL,
+}
+
+
+@dataclass(frozen=True)
+class Solution:
+    status: Status
+    objective: float
+    x: np.ndarray  # column values
+    row_activity: np.ndarray
+    row_dual: np.ndarray  # d objective / d row bound
+    col_dual: np.ndarray  # reduced costs
+    seconds: float  # wall time of this solve
+    message: str = ""
+
+    @property
+    def optimal(self) -> bool:
+        return self.status is Status.OPTIMAL
+
+
+class HighsSession:
+    """A HiGHS instance holding ``lp``; change vectors and re-solve."""
+
+    def __init__(self, lp: LinearProgram, *, time_limit: float | None = None, threads: int | None = None):
+        self.lp = lp
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        if threads:
+            h.setOptionValue("threads", int(threads))
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(time_limit))
+        model = highspy.HighsLp()
+        model.num_col_ = lp.num_cols
+        model.num_row_ = lp.num_rows
+        model.col_cost_ = lp.objective.dense(lp.num_cols)
+        model.col_lower_ = lp.col_lower
+        model.col_upper_ = lp.col_upper
+        model.row_lower_ = lp.row_lower
+        model.row_upper_ = lp.row_upper
+        model.offset_ = lp.objective.constant
+        model.sense_ = highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
+        A = lp.A
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_ = A.indptr.astype(np.int32)
+        model.a_matrix_.index_ = A.indices.astype(np.int32)
+        model.a_matrix_.value_ = A.data
+        model.a_matrix_.num_col_ = lp.num_cols
+        model.a_matrix_.num_row_ = lp.num_rows
+        status = h.passModel(model)
+        if status == highspy.HighsStatus.kError:
+            msg = "HiGHS rejected the compiled model"
+            raise SolveError(msg)
+        self.highs = h
+        self.sense = lp.sense
+        self.col_lower = lp.col_lower.copy()
+        self.col_upper = lp.col_upper.copy()
+        self.row_lower = lp.row_lower.copy()
+        self.row_upper = lp.row_upper.copy()
+
+    # -- changes ------------------------------------------------------------------------
+
+    def set_objective(self, row: SparseRow | np.ndarray, sense: str, constant: float | None = None) -> None:
+        """Replace the objective (a sparse row or a dense cost vector) and its sense."""
+        n = self.lp.num_cols
+        cost = row.dense(n) if isinstance(row, SparseRow) else np.asarray(row, dtype=float)
+        offset = row.constant if isinstance(row, SparseRow) and constant is None else (constant or 0.0)
+        h = self.highs
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        h.changeObjectiveOffset(float(offset))
+        h.changeObjectiveSense(highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize)
+        self.sense = sense
+
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        cols = np.asarray(cols, dtype=np.int32)
+        if cols.size == 0:
+            return
+        lower = np.broadcast_to(np.asarray(lower, dtype=float), cols.shape).copy()
+        upper = np.broadcast_to(np.asarray(upper, dtype=float), cols.shape).copy()
+        self.highs.changeColsBounds(cols.size, cols, lower, upper)
+        self.col_lower[cols] = lower
+        self.col_upper[cols] = upper
+
+    def fix_cols(self, cols: np.ndarray, values: np.ndarray) -> None:
+        self.set_col_bounds(cols, values, values)
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=np.int32)
+        if rows.size == 0:
+            return
+        lower = np.broadcast_to(np.asarray(lower, dtype=float), rows.shape).copy()
+        upper = np.broadcast_to(np.asarray(upper, dtype=float), rows.shape).copy()
+        self.highs.changeRowsBounds(rows.size, rows, lower, upper)
+        self.row_lower[rows] = lower
+        self.row_upper[rows] = upper
+
+    # -- solving ------------------------------------------------------------------------
+
+    def solve(self, *, warm: bool = True) -> Solution:
+        """Solve; ``warm=False`` clears the basis first (a cold start with presolve)."""
+        h = self.highs
+        if not warm:
+            h.clearSolver()
+        start = time.perf_counter()
+        h.run()
+        seconds = time.perf_counter() - start
+        status = _STATUS.get(h.getModelStatus(), Status.ERROR)
+        n, m = self.lp.num_cols, self.lp.num_rows
+        if status is Status.OPTIMAL:
+            sol = h.getSolution()
+            x = np.asarray(sol.col_value, dtype=float)
+            return Solution(
+                status,
+                float(h.getInfo().objective_function_value),
+                x,
+                np.asarray(sol.row_value, dtype=float),
+                np.asarray(sol.row_dual, dtype=float),
+                np.asarray(sol.col_dual, dtype=float),
+                seconds,
+            )
+        nan = np.full(n, np.nan)
+        return Solution(status, float("nan"), nan, np.full(m, np.nan), np.full(m, np.nan), nan, seconds,
+                        h.modelStatusToString(h.getModelStatus()))
+
+    def ranging(self) -> dict[str, np.ndarray]:
+        """HiGHS sensitivity ranging after an optimal solve (cost and row-bound intervals)."""
+        status, r = self.highs.getRanging()
+        if status == highspy.HighsStatus.kError or not r.valid:
+            msg = "ranging is not available for this solve"
+            raise SolveError(msg)
+        n = self.lp.num_cols
+        return {
+            "cost_down": np.asarray(r.col_cost_dn.value_, dtype=float)[:n],
+            "cost_up": np.asarray(r.col_cost_up.value_, dtype=float)[:n],
+            "row_bound_down": np.asarray(r.row_bound_dn.value_, dtype=float),
+            "row_bound_up": np.asarray(r.row_bound_up.value_, dtype=float),
+        }
+
+    def conflict(self) -> tuple[list[str], list[str]]:
+        """Names of the rows and columns in an irreducible infeasible subset (IIS)."""
+        h = self.highs
+        h.setOptionValue("iis_strategy", highspy.IisStrategy.kIisStrategyIrreducible)
+        out = h.getIis()
+        iis = out[1] if isinstance(out, tuple) else out
+        rows = [self.lp.row_name(int(i)) for i in iis.row_index_]
+        cols = [self.lp.col_name(int(j)) for j in iis.col_index_]
+        return rows, cols
+
+    def ray(self, limit: int = 10) -> list[str]:
+        """Names of the variables along an unbounded ray (largest components first)."""
+        h = self.highs
+        out = h.getPrimalRay()
+        has_ray, values = (out[1], out[2]) if len(out) == 3 else (out[0], out[1])
+        if not has_ray:
+            h.setOptionValue("presolve", "off")
+            h.clearSolver()
+            h.run()
+            h.setOptionValue("presolve", "choose")
+            out = h.getPrimalRay()
+            has_ray, values = (out[1], out[2]) if len(out) == 3 else (out[0], out[1])
+            if not has_ray:
+                return []
+        values = np.asarray(values, dtype=float)
+        order = np.argsort(-np.abs(values), kind="stable")
+        return [self.lp.col_name(int(j)) for j in order[:limit] if abs(values[j]) > 1e-9]
+
+    def explain(self, solution: Solution, what: str) -> SolveError:
+        """A SolveError that says why ``what`` has no optimal solution, by the model's names."""
+        if solution.status is Status.INFEASIBLE or solution.status is Status.INFEASIBLE_OR_UNBOUNDED:
+            rows, cols = self.conflict()
+            if solution.status is Status.INFEASIBLE_OR_UNBOUNDED and not rows and not cols:
+                names = self.ray()
+                if names:
+                    return SolveError(f"{what} is unbounded: the objective improves without limit along "
+                                      f"{', '.join(names)}")
+            parts = []
+            if rows:
+                parts.append(f"constraints {', '.join(rows)}")
+            if cols:
+                parts.append(f"bounds of {', '.join(cols)}")
+            detail = " and ".join(parts) if parts else "no conflicting subset could be isolated"
+            return SolveError(f"{what} is infeasible: conflicting {detail}")
+        if solution.status is Status.UNBOUNDED:
+            names = self.ray()
+            along = f" along {', '.join(names)}" if names else ""
+            return SolveError(f"{what} is unbounded: the objective improves without limit{along}")
+        if solution.status is Status.TIME_LIMIT:
+            return SolveError(f"{what}: the time limit was reached before an optimal solution was found")
+        return SolveError(f"{what}: {solution.status.value} ({solution.message})")

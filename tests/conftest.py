@@ -1,0 +1,108 @@
+"""Shared helpers: write model files into a temporary directory, run the CLI."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kpidesign.cli import main
+
+TESTS = Path(__file__).resolve().parent
+TINY = TESTS / "models" / "tiny.yaml"
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+#: a small valid model: one set, one param, a variable, a department, a constraint
+BASE_MODEL = """\
+kpidesign: 1
+name: base
+sets:
+  period: 1..3
+params:
+  cap: 10
+variables:
+  stock: {over: [period], lb: 0, initial: 0}
+departments:
+  ops:
+    variables:
+      make: {over: [period], lb: 0}
+    kpis:
+      output: {max: "sum(make[t] for t in period)"}
+    incentive: {output: 1}
+constraints:
+  limit:
+    for: t in period
+    expr: make[t] <= cap
+objective:
+  max: "sum(make[t] for t in period)"
+"""
+
+
+def write_files(root: Path, text: str, name: str = "model.yaml", **csv: str) -> Path:
+    """Write ``text`` (dedented) to ``root/name`` and each ``csv`` to ``root/data/<key>.csv``."""
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    for stem, content in csv.items():
+        target = root / "data" / f"{stem}.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(content), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def write_model(tmp_path: Path) -> Callable[..., Path]:
+    """``write_model(yaml_text, name="model.yaml", **csv_files) -> path`` in ``tmp_path``.
+
+    ``csv_files`` map a stem to CSV text, written as ``data/<stem>.csv`` next to the file.
+    """
+
+    def write(text: str, name: str = "model.yaml", **csv: str) -> Path:
+        return write_files(tmp_path, text, name, **csv)
+
+    return write
+
+
+def line_of(path: Path, needle: str, nth: int = 1) -> int:
+    """The 1-based line of the ``nth`` line of ``path`` containing ``needle``."""
+    hits = [i for i, line in enumerate(path.read_text().splitlines(), start=1) if needle in line]
+    assert len(hits) >= nth, f"{needle!r} not found {nth} time(s) in {path}"
+    return hits[nth - 1]
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., CliResult]:
+    """Run ``kpidesign ARGS...`` in-process; stdout and stderr kept apart, ANSI stripped."""
+
+    def run(*args: str | Path) -> CliResult:
+        runner = CliRunner()
+        result = runner.invoke(main, [str(a) for a in args], catch_exceptions=True)
+        return CliResult(
+            result.exit_code,
+            _ANSI.sub("", result.stdout),
+            _ANSI.sub("", result.stderr),
+            result.exception,
+        )
+
+    return run
