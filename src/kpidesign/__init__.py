@@ -6,7 +6,9 @@ One import serves a notebook::
     spec = kpidesign.load("models/manufacturer.yaml")
 """
 
+from .api import prepare, solve
 from .errors import BuildError, KpiDesignError, SolveError, SpecError
+from .results import SystemResult
 from .spec import ModelSpec, load
 
 __all__ = [
@@ -16,4 +18,7 @@ __all__ = [
     "SolveError",
     "SpecError",
     "load",
+    "prepare",
+    "solve",
+    "SystemResult",
 ]

@@ -7,6 +7,7 @@ the new result exists.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -84,7 +85,7 @@ def emit(
         console = Console(highlight=False)
         render_table(result, console)
         if out is not None:
-            record = Console(record=True, width=120, file=open(os.devnull, "w"), highlight=False)  # noqa: SIM115
+            record = Console(record=True, width=120, file=io.StringIO(), highlight=False)
             render_table(result, record)
             files[f"{name}.txt"] = record.export_text()
     if out is not None:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..compile import LinearProgram
 from ..results import SystemResult, clean
-from ..solve import HighsSession, Solution
+from ..highs import HighsSession, Solution
 from ..spec import ModelSpec
 
 __all__ = ["binding_rows", "solve_system", "state_totals", "kpi_table"]

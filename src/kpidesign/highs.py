@@ -58,6 +58,13 @@ _STATUS = {
 }
 
 
+_FREE = int(highspy.IisBoundStatus.kIisBoundStatusFree)
+_BOUND_SIDE = {
+    int(highspy.IisBoundStatus.kIisBoundStatusLower): " (lower bound)",
+    int(highspy.IisBoundStatus.kIisBoundStatusUpper): " (upper bound)",
+}
+
+
 @dataclass(frozen=True)
 class Solution:
     status: Status
@@ -197,8 +204,17 @@ class HighsSession:
         h.setOptionValue("iis_strategy", highspy.IisStrategy.kIisStrategyIrreducible)
         out = h.getIis()
         iis = out[1] if isinstance(out, tuple) else out
-        rows = [self.lp.row_name(int(i)) for i in iis.row_index_]
-        cols = [self.lp.col_name(int(j)) for j in iis.col_index_]
+        rows = [
+            self.lp.row_name(int(i)) + _BOUND_SIDE.get(int(b), "")
+            for i, b in zip(iis.row_index_, iis.row_bound_, strict=True)
+            if int(b) != _FREE
+        ]
+        # a column listed with a free bound status is in the subset without its bounds
+        cols = [
+            self.lp.col_name(int(j)) + _BOUND_SIDE.get(int(b), "")
+            for j, b in zip(iis.col_index_, iis.col_bound_, strict=True)
+            if int(b) != _FREE
+        ]
         return rows, cols
 
     def ray(self, limit: int = 10) -> list[str]:
