@@ -6,13 +6,14 @@ One import serves a notebook::
     spec = kpidesign.load("models/manufacturer.yaml")
 """
 
-from .api import prepare, solve
+from .api import compare, prepare, solve
 from .errors import BuildError, KpiDesignError, SolveError, SpecError
-from .results import SystemResult
+from .results import CompareResult, SystemResult
 from .spec import ModelSpec, load
 
 __all__ = [
     "BuildError",
+    "CompareResult",
     "KpiDesignError",
     "ModelSpec",
     "SolveError",
@@ -21,4 +22,5 @@ __all__ = [
     "prepare",
     "solve",
     "SystemResult",
+    "compare",
 ]

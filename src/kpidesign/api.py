@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .analyses.compare import compare_plans
 from .analyses.system import solve_system
 from .build import build
 from .compile import LinearProgram, compile_model
-from .results import SystemResult
+from .results import CompareResult, SystemResult
 from .spec import ModelSpec, load
 
-__all__ = ["prepare", "solve"]
+__all__ = ["compare", "prepare", "solve"]
 
 
 def prepare(model: str | Path | ModelSpec, variant: str | None = None) -> tuple[ModelSpec, LinearProgram]:
@@ -25,3 +26,20 @@ def solve(
     """The system optimum, allocations optimized, with KPIs, state totals and duals."""
     spec, lp = prepare(model, variant)
     return solve_system(lp, spec, time_limit=time_limit)
+
+
+def compare(
+    model: str | Path | ModelSpec,
+    variant: str | None = None,
+    *,
+    scheme: dict[str, dict[str, float]] | None = None,
+    tol: float = 1e-6,
+    max_rounds: int = 50,
+    time_limit: float | None = None,
+) -> CompareResult:
+    """Status quo vs aligned vs system optimum, per department and for the company.
+
+    ``scheme`` (department -> {qualified KPI: weight}) replaces the status-quo incentives.
+    """
+    spec, lp = prepare(model, variant)
+    return compare_plans(lp, spec, scheme=scheme, tol=tol, max_rounds=max_rounds, time_limit=time_limit)

@@ -100,3 +100,25 @@ def solve(file: Path, variant: str | None, fmt: str, out: Path | None, time_limi
 
     result = solve_api(file, variant, time_limit=time_limit)
     emit(result, fmt, out, "solve", print_system)
+
+
+@main.command()
+@FILE
+@variant_option
+@output_options
+@click.option("--max-rounds", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Round limit of the best-response dynamics.")
+@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-6, show_default=True,
+              help="Convergence tolerance of the dynamics (relative change of a department's plan).")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Solver time limit in seconds, per solve.")
+@handle_errors
+def compare(file: Path, variant: str | None, fmt: str, out: Path | None, max_rounds: int,
+            tol: float, time_limit: float | None) -> None:
+    """Status quo (each department at its own optimum) vs aligned vs system optimum."""
+    from .api import compare as compare_api
+    from .output import emit
+    from .render import print_compare
+
+    result = compare_api(file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit)
+    emit(result, fmt, out, "compare", print_compare)

@@ -6,10 +6,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .results import SystemResult
+from .results import CompareResult, SystemResult
 from .summary import ModelSummary
 
-__all__ = ["print_summary", "print_system"]
+__all__ = ["print_compare", "print_summary", "print_system"]
 
 
 def _num(x: float | None) -> str:
@@ -115,3 +115,74 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
         console.print(t)
         console.print("A shadow price is the change of the objective per unit increase of the "
                       "constraint's right-hand side.")
+
+
+_PLAN_HEADERS = (("status_quo", "A status quo"), ("aligned", "B aligned"), ("system", "C system opt."))
+
+
+def _pct(x: float) -> str:
+    return "-" if x != x else f"{x * 100:+.1f}%"
+
+
+def print_compare(r: CompareResult, console: Console) -> None:
+    """The comparison for a manager: headline, three plans, departments, shared state."""
+    label = r.scenario + (f" [{r.variant}]" if r.variant else "")
+    console.print(f"[bold]{label}[/bold]")
+    console.print(f"[bold]{escape(r.headline())}[/bold]")
+    t = Table(title="Plans", title_justify="left")
+    t.add_column("plan")
+    t.add_column(f"objective ({r.sense})", justify="right")
+    t.add_column("vs aligned", justify="right")
+    for key, head in _PLAN_HEADERS:
+        obj = r.objectives[key]
+        ref = r.objectives["aligned"]
+        rel = (obj - ref) / abs(ref) if abs(ref) > 1e-12 else float("nan")
+        t.add_row(head, _money(obj), _pct(rel))
+    t.add_row("A, pessimistic tie-break", _money(r.status_quo_pessimistic),
+              _pct(-r.misalignment_cost_pessimistic if r.sense == "max" else r.misalignment_cost_pessimistic))
+    console.print(t)
+    d = r.decentralized
+    console.print(
+        f"Misalignment cost (B-A)/|B|: [bold]{r.misalignment_cost * 100:.1f}%[/bold] "
+        f"(pessimistic {r.misalignment_cost_pessimistic * 100:.1f}%);  "
+        f"reallocation gain (C-B)/|C|: [bold]{r.reallocation_gain * 100:.1f}%[/bold]"
+    )
+    status = "converged" if d["converged"] else ("cycled" if d["cycle"] else "did not converge")
+    console.print(f"Status quo = best-response dynamics from B: {status} after {d['rounds']} round(s).")
+    holds = r.own_kpis_hold()
+    t = Table(title="Departments: KPIs under each plan (* = paid on it)", title_justify="left")
+    t.add_column("department")
+    t.add_column("kpi")
+    for _, head in _PLAN_HEADERS:
+        t.add_column(head, justify="right")
+    t.add_column("unilateral loss", justify="right")
+    loss = {u.department: u for u in r.unilateral.itertuples(index=False)}
+    for dept in dict.fromkeys(x for x in r.kpis.department if x):
+        rows = r.kpis[r.kpis.department == dept]
+        first = True
+        for kpi in dict.fromkeys(rows.kpi):
+            paid = f"{dept}.{kpi}" in r.incentives.get(dept, {})
+            vals = [_num(r.kpi(dept, kpi, p)) for p, _ in _PLAN_HEADERS]
+            u = loss.get(dept)
+            lcell = ""
+            if first and u is not None:
+                same = abs(u.loss_pessimistic - u.loss) <= 1e-4 * (1 + abs(u.loss))
+                lcell = _money(u.loss) + ("" if same else f" .. {_money(u.loss_pessimistic)}")
+            name = dept + ("" if holds.get(dept, True) else " (!)") if first else ""
+            t.add_row(name, kpi + (" *" if paid else ""), *vals, lcell)
+            first = False
+        t.add_section()
+    console.print(t)
+    state_vars = list(dict.fromkeys(r.state.variable))
+    if state_vars:
+        t = Table(title="Shared state (totals)", title_justify="left")
+        t.add_column("variable")
+        for _, head in _PLAN_HEADERS:
+            t.add_column(head, justify="right")
+        for var in state_vars:
+            t.add_row(var, *[_num(r.state_total(var, p)) for p, _ in _PLAN_HEADERS])
+        console.print(t)
+    console.print("Unilateral loss: the drop in the company objective when only that department "
+                  "plays its own optimum (optimistic .. pessimistic tie-break).")
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")

@@ -1,0 +1,234 @@
+"""A department's local problem: its best response to everyone else's plan.
+
+Department d maximizes its score ``U_d = sum_k w_k * sign_k * KPI_k / scale_k`` over its
+own variables and the shared state; every other department's variables and every
+allocation stay at the current plan.  LP optima are often not unique, so the response is
+lexicographic: among d's optimal responses, the best for the system (optimistic) and the
+worst (pessimistic).
+
+Everything runs on one live :class:`~kpidesign.highs.HighsSession`: a local problem is a
+change of column bounds and costs; the tie-break adds one row (``score >= score*``) for two
+solves and deletes it again.  A scorecard holding a single ratio KPI is solved exactly by
+Dinkelbach's method (each iteration a cost change); a ratio mixed with other KPIs enters
+through its Dinkelbach linearization at the reference plan, ``(A - r_ref B) / |B(z_ref)|``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..compile import SHARED, KpiRows, LinearProgram
+from ..errors import SolveError
+from ..highs import HighsSession, Solution
+
+__all__ = ["Response", "Scorecard", "respond", "scorecard"]
+
+_ZERO = 1e-9
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A department's score in LP terms.
+
+    ``ratio`` is set when the score is one ratio KPI (solved exactly); otherwise ``cost``
+    is the dense linear score (KPIs normalized by their reference values).
+    """
+
+    department: str
+    weights: dict[str, float]
+    cost: np.ndarray | None
+    ratio: KpiRows | None
+    ratio_sign: float = 1.0
+    notes: tuple[str, ...] = ()
+
+    def value(self, x: np.ndarray) -> float:
+        """The score at plan ``x`` (for a ratio: the signed ratio)."""
+        if self.ratio is not None:
+            return self.ratio_sign * self.ratio.value(x)
+        assert self.cost is not None
+        return float(self.cost @ x)
+
+
+def reference_scale(kpi: KpiRows, x_ref: np.ndarray) -> float:
+    """``|KPI(z_ref)|``, or 1 where that is near 0, so weights read as scorecard shares."""
+    v = kpi.value(x_ref)
+    return abs(v) if np.isfinite(v) and abs(v) > _ZERO else 1.0
+
+
+def scorecard(lp: LinearProgram, department: str, weights: dict[str, float], x_ref: np.ndarray) -> Scorecard:
+    """The scorecard of ``department`` under ``weights`` (qualified KPI name -> weight)."""
+    active = {k: w for k, w in weights.items() if w > 0}
+    n = lp.num_cols
+    if len(active) == 1:
+        (name,) = active
+        kpi = lp.kpis[name]
+        if kpi.is_ratio:
+            sign = 1.0 if kpi.sense == "max" else -1.0
+            return Scorecard(department, active, None, kpi, sign)
+    cost = np.zeros(n)
+    notes = []
+    for name, w in active.items():
+        kpi = lp.kpis[name]
+        sign = 1.0 if kpi.sense == "max" else -1.0
+        scale = reference_scale(kpi, x_ref)
+        if kpi.is_ratio:
+            assert kpi.denominator is not None
+            den_ref = kpi.denominator.at(x_ref)
+            if abs(den_ref) <= _ZERO:
+                msg = f"KPI {name}: its denominator is 0 at the reference plan, cannot linearize it"
+                raise SolveError(msg)
+            r_ref = kpi.numerator.at(x_ref) / den_ref
+            row = (kpi.numerator.dense(n) - r_ref * kpi.denominator.dense(n)) / abs(den_ref)
+            notes.append(
+                f"{department}: ratio KPI {name} is mixed with other KPIs, so it enters through its "
+                f"Dinkelbach linearization at the reference plan (A - {r_ref:.6g}·B)/|B_ref|"
+            )
+        else:
+            row = kpi.numerator.dense(n)
+        cost += (w * sign / scale) * row
+    return Scorecard(department, active, cost, None, notes=tuple(notes))
+
+
+@dataclass
+class Response:
+    """A department's best response: its score and the optimistic/pessimistic plans."""
+
+    department: str
+    score: float
+    optimistic: np.ndarray
+    pessimistic: np.ndarray | None  # None where the worst response is unbounded
+    solves: int = 0
+    seconds: float = 0.0
+    dinkelbach_iterations: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def free_columns(lp: LinearProgram, department: str) -> np.ndarray:
+    """Columns a department's local problem may move: its own and the shared state."""
+    code = lp.departments.index(department)
+    return np.flatnonzero((lp.col_owner == code) | (lp.col_owner == SHARED))
+
+
+def _fix_others(session: HighsSession, lp: LinearProgram, free: np.ndarray, x: np.ndarray) -> None:
+    lower = x.copy()
+    upper = x.copy()
+    lower[free] = lp.col_lower[free]
+    upper[free] = lp.col_upper[free]
+    session.set_col_bounds(np.arange(lp.num_cols), lower, upper)
+
+
+def _run(session: HighsSession, what: str, response: Response, warm: bool) -> Solution:
+    sol = session.solve(warm=warm)
+    response.solves += 1
+    response.seconds += sol.seconds
+    if not sol.optimal:
+        raise session.explain(sol, what)
+    return sol
+
+
+def respond(
+    session: HighsSession,
+    card: Scorecard,
+    x: np.ndarray,
+    *,
+    pessimistic: bool = True,
+    optimistic: bool = True,
+    tol: float = 1e-7,
+    max_dinkelbach: int = 100,
+) -> Response:
+    """Department ``card.department``'s lexicographic best response to plan ``x``."""
+    lp = session.lp
+    d = card.department
+    free = free_columns(lp, d)
+    _fix_others(session, lp, free, x)
+    response = Response(d, float("nan"), x, None)
+    what = f"the local problem of {d}"
+
+    if card.ratio is not None:
+        row, lo = _dinkelbach(session, card, x, response, what, max_dinkelbach, tol)
+    else:
+        assert card.cost is not None
+        session.set_objective(card.cost, "max", 0.0)
+        sol = _run(session, what, response, warm=False)
+        best = float(card.cost @ sol.x)
+        response.score = best
+        response.optimistic = sol.x
+        row, lo = card.cost, best - tol * (1.0 + abs(best))
+
+    # lexicographic tie-break: hold the score at its optimum, then best/worst for the system
+    cols = free[np.flatnonzero(row[free])]
+    # the fixed columns contribute a constant to the row: it moves into the bound
+    fixed_part = float(row @ x - row[free] @ x[free])
+    session.highs.addRow(float(lo) - fixed_part, np.inf, len(cols), cols.astype(np.int32), row[cols])
+    tie_row = lp.num_rows
+    try:
+        obj = lp.objective
+        if optimistic:
+            session.set_objective(obj, lp.sense)
+            response.optimistic = _run(session, f"{what} (optimistic tie-break)", response, warm=True).x
+        if pessimistic:
+            worst = "min" if lp.sense == "max" else "max"
+            session.set_objective(obj, worst)
+            sol = session.solve(warm=True)
+            response.solves += 1
+            response.seconds += sol.seconds
+            if sol.optimal:
+                response.pessimistic = sol.x
+            elif sol.status.name in ("UNBOUNDED", "INFEASIBLE_OR_UNBOUNDED"):
+                response.notes.append(f"{d}: the worst optimal response for the system is unbounded")
+            else:
+                raise session.explain(sol, f"{what} (pessimistic tie-break)")
+    finally:
+        session.highs.deleteRows(1, np.array([tie_row], dtype=np.int32))
+    return response
+
+
+def _dinkelbach(
+    session: HighsSession, card: Scorecard, x: np.ndarray, response: Response, what: str,
+    max_iter: int, tol: float,
+) -> tuple[np.ndarray, float]:
+    """Maximize ``sign * N/D`` exactly: iterate ``max sign*(N - lam*D)`` until its optimum is 0.
+
+    Returns the tie-break row ``sign*(N - lam*D)`` and its lower bound (``-tol``, net of
+    the constants).
+    """
+    kpi = card.ratio
+    assert kpi is not None and kpi.denominator is not None
+    lp = session.lp
+    n = lp.num_cols
+    num, den = kpi.numerator.dense(n), kpi.denominator.dense(n)
+    n0, d0 = kpi.numerator.constant, kpi.denominator.constant
+    sign = card.ratio_sign
+    d_x = float(den @ x + d0)
+    if d_x <= _ZERO:
+        msg = f"KPI {kpi.name}: its denominator is {d_x:g} at the current plan; it must be positive"
+        raise SolveError(msg)
+    lam = float(num @ x + n0) / d_x
+    z = x
+    for it in range(1, max_iter + 1):
+        cost = sign * (num - lam * den)
+        session.set_objective(cost, "max", sign * (n0 - lam * d0))
+        sol = _run(session, what, response, warm=it > 1)
+        z = sol.x
+        dz = float(den @ z + d0)
+        if dz <= _ZERO:
+            msg = (f"KPI {kpi.name}: its denominator reaches {dz:g} in the local problem of "
+                   f"{card.department}; a ratio KPI's denominator must stay positive")
+            raise SolveError(msg)
+        f_val = sign * (float(num @ z + n0) - lam * dz)
+        lam_new = float(num @ z + n0) / dz
+        response.dinkelbach_iterations = it
+        if f_val <= tol * (1.0 + abs(lam) * dz) or abs(lam_new - lam) <= 1e-12 * (1 + abs(lam)):
+            lam = lam_new
+            break
+        lam = lam_new
+    else:
+        msg = f"{what}: Dinkelbach iterations for {kpi.name} did not converge in {max_iter} steps"
+        raise SolveError(msg)
+    response.score = sign * lam
+    response.optimistic = z
+    cost = sign * (num - lam * den)
+    const = sign * (n0 - lam * d0)
+    return cost, -const - tol * (1.0 + abs(const))
