@@ -1,0 +1,267 @@
+"""The comparison of DESIGN.md: local problems, tie-breaks, ratio KPIs, dynamics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.optimize
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import kpidesign
+from kpidesign.analyses.decentralized import system_optimum
+from kpidesign.analyses.local import free_columns, respond, scorecard
+from kpidesign.api import prepare
+from kpidesign.cli import main
+from kpidesign.highs import HighsSession
+
+MODELS = Path(__file__).parent / "models"
+CASES = MODELS / "compare"
+
+
+def test_two_departments_by_hand() -> None:
+    # System: sell s = 6 (demand), make p = 6, inventory 0 -> profit 5*6 - 2*6 - 0 = 18.
+    # Production alone maximizes output p = 10 with s = 6: inventory 4, profit 30 - 20 - 4 = 6,
+    # so its unilateral loss is 18 - 6 = 12.  Sales already sells all it can (loss 0).
+    # Dynamics: round 1 sales keeps 6, production goes to 10; round 2 nobody moves.
+    # Misalignment cost (18 - 6) / 18 = 2/3.  No resources: reallocation gain 0.
+    r = kpidesign.compare(CASES / "two_departments.yaml")
+    assert r.objectives["aligned"] == pytest.approx(18.0)
+    assert r.objectives["system"] == pytest.approx(18.0)
+    assert r.objectives["status_quo"] == pytest.approx(6.0)
+    assert r.misalignment_cost == pytest.approx(2 / 3)
+    assert r.reallocation_gain == pytest.approx(0.0)
+    loss = r.unilateral.set_index("department").loss
+    assert loss["production"] == pytest.approx(12.0)
+    assert loss["sales"] == pytest.approx(0.0)
+    assert r.decentralized["converged"] and r.decentralized["rounds"] == 2
+    assert r.kpi("production", "output", "status_quo") == pytest.approx(10.0)
+    assert r.state_total("inventory", "status_quo") == pytest.approx(4.0)
+    assert r.own_kpis_hold() == {"sales": True, "production": True}
+    assert r.headline().startswith("Each department meets its own KPI")
+    assert "67% less" in r.headline() and "inventory 0 -> 4" in r.headline()
+
+
+def test_indifferent_department_gives_an_interval() -> None:
+    # Sales is paid on nothing, so every s in [0, min(6, p)] is optimal for it.  At the
+    # aligned plan (p = 6): optimistic s = 6 (profit 18), pessimistic s = 0, i = 6
+    # (profit -12 - 6 = -18): sales' unilateral loss lies in [0, 36].
+    r = kpidesign.compare(CASES / "indifferent.yaml")
+    row = r.unilateral.set_index("department").loc["sales"]
+    assert row.loss == pytest.approx(0.0)
+    assert row.loss_pessimistic == pytest.approx(36.0)
+    # Optimistic dynamics: production makes 10, sales (indifferent) then sells 6: profit 6.
+    # Pessimistic: sales sells nothing, production makes 10: profit -20 - 10 = -30.
+    assert r.objectives["status_quo"] == pytest.approx(6.0)
+    assert r.status_quo_pessimistic == pytest.approx(-30.0)
+    assert r.misalignment_cost_pessimistic == pytest.approx(48 / 18)
+    assert any("no incentive" in n for n in r.notes)
+
+
+def test_reallocation_gain_by_hand() -> None:
+    # Baseline budgets of 5 cap production at p = 5: aligned profit 5*5 - 2*5 = 15.  With
+    # max_shift 0.5 production may get 7.5 (sales keeps >= 2.5 of the 12): p = s = 6 and
+    # profit 18.  Reallocation gain (18 - 15) / 18 = 1/6.  The budget binds production's
+    # output, so production's own optimum (p = 5) is harmless: misalignment 0.
+    r = kpidesign.compare(CASES / "budget.yaml")
+    assert r.objectives["aligned"] == pytest.approx(15.0)
+    assert r.objectives["system"] == pytest.approx(18.0)
+    assert r.reallocation_gain == pytest.approx(1 / 6)
+    assert r.misalignment_cost == pytest.approx(0.0, abs=1e-9)
+    alloc = r.allocations.set_index(["department", "plan"]).allocation
+    assert alloc["production", "aligned"] == pytest.approx(5.0)
+    assert alloc["production", "system"] >= 6.0 - 1e-9
+
+
+def test_ratio_kpi_by_hand() -> None:
+    # Production minimizes (10 + 2p)/p, falling in p: with s = 6 fixed and inventory
+    # p - 6 >= 0 it makes p = 10 (unit cost 3.0 instead of 22/6 at p = 6): profit 6.
+    r = kpidesign.compare(CASES / "unit_cost.yaml")
+    assert r.kpi("production", "unit_cost", "aligned") == pytest.approx(22 / 6)
+    assert r.kpi("production", "unit_cost", "status_quo") == pytest.approx(3.0)
+    assert r.unilateral.set_index("department").loss["production"] == pytest.approx(12.0)
+
+
+def _charnes_cooper(session: HighsSession, num, den, sign: float) -> float:
+    """max sign*N/D over the session's current bounds, by the Charnes–Cooper LP in scipy."""
+    lp = session.lp
+    n = lp.num_cols
+    A = lp.A.toarray()
+    rows, rhs = [], []
+    # y = t z, t >= 0: A y - t*upper <= 0, t*lower - A y <= 0, same for column bounds
+    for i in range(lp.num_rows):
+        if np.isfinite(lp.row_upper[i]):
+            rows.append(np.append(A[i], -lp.row_upper[i]))
+            rhs.append(0.0)
+        if np.isfinite(lp.row_lower[i]):
+            rows.append(np.append(-A[i], lp.row_lower[i]))
+            rhs.append(0.0)
+    for j in range(n):
+        e = np.zeros(n + 1)
+        e[j] = 1.0
+        if np.isfinite(session.col_upper[j]):
+            rows.append(e - np.append(np.zeros(n), session.col_upper[j]))
+            rhs.append(0.0)
+        if np.isfinite(session.col_lower[j]):
+            rows.append(-e + np.append(np.zeros(n), session.col_lower[j]))
+            rhs.append(0.0)
+    c = -sign * np.append(num.dense(n), num.constant)
+    eq = np.append(den.dense(n), den.constant)[None, :]
+    res = scipy.optimize.linprog(c, A_ub=np.array(rows), b_ub=np.array(rhs), A_eq=eq, b_eq=[1.0],
+                                 bounds=[(None, None)] * n + [(0, None)], method="highs")
+    assert res.status == 0, res.message
+    return -res.fun
+
+
+@pytest.mark.parametrize("path,department", [(MODELS / "tiny.yaml", "production"),
+                                             (CASES / "unit_cost.yaml", "production")])
+def test_dinkelbach_matches_charnes_cooper(path: Path, department: str) -> None:
+    spec, lp = prepare(path)
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    card = scorecard(lp, department, dict(spec.departments[department].weights), x_b)
+    assert card.ratio is not None
+    resp = respond(session, card, x_b)
+    assert resp.dinkelbach_iterations >= 1
+    # the session still holds the local problem's bounds: the same region for scipy
+    exact = _charnes_cooper(session, card.ratio.numerator, card.ratio.denominator, card.ratio_sign)
+    assert resp.score == pytest.approx(exact, rel=1e-7)
+    assert card.ratio_sign * card.ratio.value(resp.optimistic) == pytest.approx(exact, rel=1e-7)
+
+
+def test_mixed_ratio_uses_the_linearization_and_says_so() -> None:
+    spec, lp = prepare(MODELS / "tiny.yaml")
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    card = scorecard(lp, "production", {"production.unit_cost": 0.5, "production.output": 0.5}, x_b)
+    assert card.ratio is None and card.cost is not None
+    assert any("linearization" in n for n in card.notes)
+    # the linearized ratio term vanishes at the reference plan: (A - r B) = 0 there
+    kpi = lp.kpis["production.unit_cost"]
+    r_ref = kpi.value(x_b)
+    assert kpi.numerator.at(x_b) - r_ref * kpi.denominator.at(x_b) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_local_problem_moves_only_own_and_shared_columns() -> None:
+    spec, lp = prepare(MODELS / "tiny.yaml")
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    card = scorecard(lp, "sales", {"sales.volume": 1.0}, x_b)
+    resp = respond(session, card, x_b)
+    fixed = np.setdiff1d(np.arange(lp.num_cols), free_columns(lp, "sales"))
+    np.testing.assert_allclose(resp.optimistic[fixed], x_b[fixed], atol=1e-9)
+    assert resp.pessimistic is not None
+    np.testing.assert_allclose(resp.pessimistic[fixed], x_b[fixed], atol=1e-9)
+    # both tie-breaks are optimal for the department; optimistic is better for the system
+    assert card.value(resp.optimistic) == pytest.approx(resp.score, rel=1e-6)
+    assert card.value(resp.pessimistic) == pytest.approx(resp.score, rel=1e-6)
+    assert lp.objective.at(resp.optimistic) >= lp.objective.at(resp.pessimistic) - 1e-6
+
+
+def test_compare_cli_json_contract() -> None:
+    res = CliRunner().invoke(main, ["compare", str(MODELS / "tiny.yaml"), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert set(out["plans"]) == {"status_quo", "aligned", "system"}
+    for key in ("misalignment_cost", "reallocation_gain"):
+        assert isinstance(out[key], float)
+    dept = out["departments"]["production"]
+    assert set(dept["kpis"]["unit_cost"]) == {"status_quo", "aligned", "system"}
+    assert isinstance(dept["unilateral_loss"], float)
+    assert set(out["decentralized"]) >= {"rounds", "converged"}
+    assert set(out["state"]["inventory"]) == {"status_quo", "aligned", "system"}
+    again = CliRunner().invoke(main, ["compare", str(MODELS / "tiny.yaml"), "--format", "json"])
+    assert again.stdout == res.stdout  # deterministic, byte for byte
+
+
+def test_compare_cli_table_has_a_headline() -> None:
+    res = CliRunner().invoke(main, ["compare", str(CASES / "two_departments.yaml")])
+    assert res.exit_code == 0, res.output
+    assert "the company earns 67% less than it could" in res.stdout
+    assert "Misalignment cost" in res.stdout
+
+
+# -- properties -------------------------------------------------------------------------
+
+_KPIS = {
+    "sales": ["volume", "revenue", "profit"],
+    "production": ["output", "cost", "profit"],
+}
+
+
+def _random_model(periods: int, price: float, cost: float, hold: float, demand: list[float],
+                  ub: float, sales_kpi: str, production_kpi: str) -> str:
+    demand_map = ", ".join(f"{t + 1}: {d}" for t, d in enumerate(demand[:periods]))
+    profit = (f"sum({price} * sold[t] - {cost} * made[t] - {hold} * inventory[t] for t in period)")
+    return f"""
+kpidesign: 1
+name: random
+sets:
+  period: 1..{periods}
+params:
+  demand: {{{demand_map}}}
+variables:
+  inventory: {{over: [period], lb: 0, initial: 0}}
+departments:
+  sales:
+    variables:
+      sold: {{over: [period], lb: 0, ub: {ub}}}
+    kpis:
+      volume: {{max: "sum(sold[t] for t in period)"}}
+      revenue: {{max: "sum({price} * sold[t] for t in period)"}}
+    incentive: {{{sales_kpi}: 1}}
+  production:
+    variables:
+      made: {{over: [period], lb: 0, ub: {ub}}}
+    kpis:
+      output: {{max: "sum(made[t] for t in period)"}}
+      cost: {{min: "sum({cost} * made[t] for t in period)"}}
+    incentive: {{{production_kpi}: 1}}
+constraints:
+  balance:
+    for: t in period
+    expr: inventory[t] == inventory[t-1] + made[t] - sold[t]
+  market:
+    for: t in period
+    expr: sold[t] <= demand[t]
+kpis:
+  profit: {{max: "{profit}"}}
+objective:
+  max: "{profit}"
+"""
+
+
+model_params = st.tuples(
+    st.integers(1, 3),
+    st.floats(1, 20), st.floats(0.1, 10), st.floats(0, 3),
+    st.lists(st.floats(0, 30), min_size=3, max_size=3),
+    st.floats(1, 40),
+    st.sampled_from(_KPIS["sales"]), st.sampled_from(_KPIS["production"]),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=model_params)
+def test_aligned_is_never_worse_than_decentralized(tmp_path: Path, params: tuple) -> None:
+    path = tmp_path / "random.yaml"
+    path.write_text(_random_model(*params))
+    r = kpidesign.compare(path)
+    b = r.objectives["aligned"]
+    assert r.objectives["status_quo"] <= b + 1e-6 * (1 + abs(b))
+    assert r.status_quo_pessimistic <= b + 1e-6 * (1 + abs(b))
+    assert r.objectives["system"] >= b - 1e-6 * (1 + abs(b))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=model_params)
+def test_scheme_equal_to_the_objective_leaves_no_misalignment(tmp_path: Path, params: tuple) -> None:
+    path = tmp_path / "random.yaml"
+    path.write_text(_random_model(*params[:6], "profit", "profit"))
+    r = kpidesign.compare(path)
+    b = r.objectives["aligned"]
+    assert r.objectives["status_quo"] == pytest.approx(b, rel=1e-6, abs=1e-6)
+    assert r.status_quo_pessimistic == pytest.approx(b, rel=1e-6, abs=1e-6)
