@@ -96,7 +96,7 @@ def run_cli() -> Callable[..., CliResult]:
     """Run ``kpidesign ARGS...`` in-process; stdout and stderr kept apart, ANSI stripped."""
 
     def run(*args: str | Path) -> CliResult:
-        runner = CliRunner()
+        runner = CliRunner(env={"COLUMNS": "200"})
         result = runner.invoke(main, [str(a) for a in args], catch_exceptions=True)
         return CliResult(
             result.exit_code,

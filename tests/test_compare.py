@@ -111,14 +111,23 @@ def _charnes_cooper(session: HighsSession, num, den, sign: float) -> float:
             rhs.append(0.0)
     c = -sign * np.append(num.dense(n), num.constant)
     eq = np.append(den.dense(n), den.constant)[None, :]
-    res = scipy.optimize.linprog(c, A_ub=np.array(rows), b_ub=np.array(rhs), A_eq=eq, b_eq=[1.0],
-                                 bounds=[(None, None)] * n + [(0, None)], method="highs")
+    res = scipy.optimize.linprog(
+        c,
+        A_ub=np.array(rows),
+        b_ub=np.array(rhs),
+        A_eq=eq,
+        b_eq=[1.0],
+        bounds=[(None, None)] * n + [(0, None)],
+        method="highs",
+    )
     assert res.status == 0, res.message
     return -res.fun
 
 
-@pytest.mark.parametrize("path,department", [(MODELS / "tiny.yaml", "production"),
-                                             (CASES / "unit_cost.yaml", "production")])
+@pytest.mark.parametrize(
+    "path,department",
+    [(MODELS / "tiny.yaml", "production"), (CASES / "unit_cost.yaml", "production")],
+)
 def test_dinkelbach_matches_charnes_cooper(path: Path, department: str) -> None:
     spec, lp = prepare(path)
     session = HighsSession(lp)
@@ -193,10 +202,18 @@ _KPIS = {
 }
 
 
-def _random_model(periods: int, price: float, cost: float, hold: float, demand: list[float],
-                  ub: float, sales_kpi: str, production_kpi: str) -> str:
+def _random_model(
+    periods: int,
+    price: float,
+    cost: float,
+    hold: float,
+    demand: list[float],
+    ub: float,
+    sales_kpi: str,
+    production_kpi: str,
+) -> str:
     demand_map = ", ".join(f"{t + 1}: {d}" for t, d in enumerate(demand[:periods]))
-    profit = (f"sum({price} * sold[t] - {cost} * made[t] - {hold} * inventory[t] for t in period)")
+    profit = f"sum({price} * sold[t] - {cost} * made[t] - {hold} * inventory[t] for t in period)"
     return f"""
 kpidesign: 1
 name: random
@@ -237,14 +254,19 @@ objective:
 
 model_params = st.tuples(
     st.integers(1, 3),
-    st.floats(1, 20), st.floats(0.1, 10), st.floats(0, 3),
+    st.floats(1, 20),
+    st.floats(0.1, 10),
+    st.floats(0, 3),
     st.lists(st.floats(0, 30), min_size=3, max_size=3),
     st.floats(1, 40),
-    st.sampled_from(_KPIS["sales"]), st.sampled_from(_KPIS["production"]),
+    st.sampled_from(_KPIS["sales"]),
+    st.sampled_from(_KPIS["production"]),
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(params=model_params)
 def test_aligned_is_never_worse_than_decentralized(tmp_path: Path, params: tuple) -> None:
     path = tmp_path / "random.yaml"
@@ -256,9 +278,13 @@ def test_aligned_is_never_worse_than_decentralized(tmp_path: Path, params: tuple
     assert r.objectives["system"] >= b - 1e-6 * (1 + abs(b))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(params=model_params)
-def test_scheme_equal_to_the_objective_leaves_no_misalignment(tmp_path: Path, params: tuple) -> None:
+def test_scheme_equal_to_the_objective_leaves_no_misalignment(
+    tmp_path: Path, params: tuple
+) -> None:
     path = tmp_path / "random.yaml"
     path.write_text(_random_model(*params[:6], "profit", "profit"))
     r = kpidesign.compare(path)

@@ -45,7 +45,9 @@ def test_matrix_matches_pyomo_standard_form(path: Path) -> None:
     sign = -1.0 if lp.sense == "max" else 1.0  # Pyomo's standard form minimizes
     ours_c = {lp.col_name(j): v for j, v in enumerate(lp.objective.dense(lp.num_cols))}
     for j, var in enumerate(repn.columns):
-        assert ours_c[var.name] == pytest.approx(sign * c[j] if c[j] else 0.0, abs=1e-12) or ours_c[var.name] == pytest.approx(c[j])
+        assert ours_c[var.name] == pytest.approx(sign * c[j] if c[j] else 0.0, abs=1e-12) or ours_c[
+            var.name
+        ] == pytest.approx(c[j])
 
 
 def test_columns_carry_ownership_and_names() -> None:
@@ -57,7 +59,8 @@ def test_columns_carry_ownership_and_names() -> None:
     assert owners["resources.budget.allocation[sales]"] == ALLOCATION
     assert lp.row_name(lp.resource_rows["budget"]) == "resources.budget.total"
     assert {lp.row_name(a.use_row) for a in lp.allocations} == {
-        "resources.budget.use[sales]", "resources.budget.use[production]"
+        "resources.budget.use[sales]",
+        "resources.budget.use[production]",
     }
 
 

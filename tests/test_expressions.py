@@ -13,10 +13,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import TINY, line_of, write_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import TINY, line_of, write_files
 from kpidesign.build import build
 from kpidesign.errors import BuildError, KpiDesignError, Location
 from kpidesign.expressions import (
@@ -81,7 +81,9 @@ def table(spec) -> dict:
 
 
 def linear(spec, text: str, env: dict | None = None, bound: dict | None = None):
-    template = compile_linear(spec, text, WHERE, bound if bound is not None else {k: PT[k] for k in env or {}})
+    template = compile_linear(
+        spec, text, WHERE, bound if bound is not None else {k: PT[k] for k in env or {}}
+    )
     form = template.evaluate(dict(env or {}), table(spec))
     return form.nonzero_terms(), form.constant
 
@@ -136,7 +138,8 @@ def test_index_arithmetic_on_integer_set(spec):
 def test_ratio_recognised_at_top_of_kpi(spec):
     kpi = compile_kpi(
         spec,
-        "(30 + sum(cost * x[p, t] for p in product for t in period)) / sum(x[p, t] for p in product for t in period)",
+        "(30 + sum(cost * x[p, t] for p in product for t in period))"
+        " / sum(x[p, t] for p in product for t in period)",
         WHERE,
     )
     assert kpi.is_ratio
@@ -151,7 +154,9 @@ def test_division_by_data_at_top_of_kpi_is_not_a_ratio(spec):
     kpi = compile_kpi(spec, "sum(w[t] for t in period) / (cost * 2)", WHERE)
     assert not kpi.is_ratio and kpi.denominator is None
     assert kpi.numerator.evaluate({}, table(spec)).nonzero_terms() == {
-        "w[1]": 0.125, "w[2]": 0.125, "w[3]": 0.125,
+        "w[1]": 0.125,
+        "w[2]": 0.125,
+        "w[3]": 0.125,
     }
 
 
@@ -181,7 +186,10 @@ def test_unknown_name_did_you_mean(spec):
 
 
 def test_unknown_scalar_name_did_you_mean(spec):
-    assert build_error(spec, "2 * cots + z") == f"{PREFIX}unknown name 'cots' (did you mean 'cost'?): `cots`"
+    assert (
+        build_error(spec, "2 * cots + z")
+        == f"{PREFIX}unknown name 'cots' (did you mean 'cost'?): `cots`"
+    )
 
 
 def test_unknown_set_member_as_index(spec):
@@ -246,13 +254,18 @@ def test_lag_of_param_without_initial(spec):
 
 
 def test_lag_with_initial_is_a_constant(spec):
-    terms, const = linear(spec, "inventory[p, t] - inventory[p, t-1] + level[t-1]", {"p": "b", "t": 1})
+    terms, const = linear(
+        spec, "inventory[p, t] - inventory[p, t-1] + level[t-1]", {"p": "b", "t": 1}
+    )
     assert (terms, const) == ({"inventory[b,1]": 1.0}, -5.0 + 7.0)
 
 
 def test_index_arithmetic_on_string_set(spec):
     assert build_error(spec, "x[p + 1, t]", PT) == (
         f"{PREFIX}index arithmetic needs an integer set, and 'product' is not one: `p + 1`"
+    )
+    assert build_error(spec, "x[1 + 1, t]", PT) == (
+        f"{PREFIX}index arithmetic needs an integer set, and 'product' is not one: `1 + 1`"
     )
 
 
@@ -287,7 +300,10 @@ def test_comparison_inside_expression_rejected(spec):
 
 
 def test_invalid_syntax(spec):
-    assert build_error(spec, "x[a, 1] +") == f"{PREFIX}invalid expression syntax (invalid syntax): `x[a, 1] +`"
+    assert (
+        build_error(spec, "x[a, 1] +")
+        == f"{PREFIX}invalid expression syntax (invalid syntax): `x[a, 1] +`"
+    )
 
 
 def test_constraint_without_comparison(spec):
@@ -336,7 +352,8 @@ def test_bindings(spec):
         ("t period", "expected `name in set`, got `t period`"),
         ("t in period, t in product", "index name 't' is already in use"),
         ("cost in period", "index name 'cost' is already in use"),
-        ("t in period if t.real > 1", "a condition must be a comparison on indices (e.g. t > 1): `t.real > 1`"),
+        ("t in period if t.real > 1", "attribute access is not allowed: `t.real`"),
+        ("t in period if t", "a condition must be a comparison on indices (e.g. t > 1): `t`"),
     ],
 )
 def test_bindings_errors(spec, text, message):
@@ -438,8 +455,19 @@ def test_kpis_and_objective_built(write_model):
     built = build(load(TINY))
     assert built.kpis["production.unit_cost"].is_ratio
     assert not built.kpis["sales.volume"].is_ratio
-    assert set(built.kpis) == {"sales.volume", "sales.revenue", "production.unit_cost", "production.output", "profit"}
-    assert built.owners == {"inventory": None, "sold": "sales", "promo": "sales", "made": "production"}
+    assert set(built.kpis) == {
+        "sales.volume",
+        "sales.revenue",
+        "production.unit_cost",
+        "production.output",
+        "profit",
+    }
+    assert built.owners == {
+        "inventory": None,
+        "sold": "sales",
+        "promo": "sales",
+        "made": "production",
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -455,10 +483,10 @@ ATTACKS = [
     '"abc"',
     "z ** 2",
     "[i for i in period]",
-    "eval('__import__(\"os\").system(\"touch MARKER\")')",
+    'eval(\'__import__("os").system("touch MARKER")\')',
     "exec('import os; os.system(\"touch MARKER\")')",
     "globals()",
-    "f'{__import__(\"os\").system(\"touch MARKER\")}'",
+    'f\'{__import__("os").system("touch MARKER")}\'',
     "__builtins__",
     "z if __import__('os').system('touch MARKER') else z",
     "sum(w[t] for t in __import__('os').system('touch MARKER'))",
@@ -486,11 +514,15 @@ def attack_model(tmp_path: Path, attack: str, where: str) -> tuple[Path, str, st
         text = text.replace('  max: "z"', f"  max: {quoted}")
         return write_files(tmp_path, text), "objective.max", "  max: "
     if where == "constraint":
-        text = text.replace("    expr: w[t] <= cap[t]", f"    expr: {json.dumps('w[t] + (' + attack + ') <= cap[t]')}")
+        text = text.replace(
+            "    expr: w[t] <= cap[t]",
+            f"    expr: {json.dumps('w[t] + (' + attack + ') <= cap[t]')}",
+        )
         return write_files(tmp_path, text), "constraints.c.expr", "    expr: "
     if where == "kpi":
         text = text.replace(
-            '      k: {max: "sum(x[p, t] for p in product for t in period)"}', f"      k: {{min: {quoted}}}"
+            '      k: {max: "sum(x[p, t] for p in product for t in period)"}',
+            f"      k: {{min: {quoted}}}",
         )
         return write_files(tmp_path, text), "departments.d.kpis.k.min", "      k: {min"
     assert where == "for"
@@ -518,11 +550,17 @@ def test_compiler_never_calls_eval_or_exec(monkeypatch):
         msg = "eval/exec called"
         raise AssertionError(msg)
 
+    spec = load(TINY)  # (pandas builds namedtuples with eval while reading CSV rows)
     monkeypatch.setattr(builtins, "eval", forbidden)
     monkeypatch.setattr(builtins, "exec", forbidden)
-    built = build(load(TINY))
+    built = build(spec)
     assert len(built.model.balance) == 6
     assert built.kpis["production.unit_cost"].is_ratio
+    kpi = compile_kpi(spec, spec.departments["sales"].kpis["revenue"].text, WHERE)
+    assert not kpi.is_ratio
+    for attack in ATTACKS:
+        with pytest.raises(KpiDesignError):
+            compile_linear(spec, attack, WHERE, {})
 
 
 # --------------------------------------------------------------------------------------
@@ -558,6 +596,7 @@ def prop_spec(tmp_path_factory):
 
 # an expression is rendered to (text, {variable: coefficient}, constant, has_variables)
 
+
 def _number(value: float) -> tuple:
     return (repr(value), {}, float(value), False)
 
@@ -580,15 +619,13 @@ LEAVES = [
     ("q[3]", {}, 4.0, False),
 ]
 
-numbers = st.one_of(
-    st.integers(-9, 9).map(float), st.sampled_from([0.5, 1.25, -2.5, 0.1])
-).map(_number)
+numbers = st.one_of(st.integers(-9, 9).map(float), st.sampled_from([0.5, 1.25, -2.5, 0.1])).map(
+    _number
+)
 params = st.sampled_from(sorted(PARAMS)).map(lambda n: (n, {}, PARAMS[n], False))
 variables = st.sampled_from(["x", "y", "z"]).map(lambda n: (n, {n: 1.0}, 0.0, True))
 constants = st.one_of(numbers, params)
-divisors = st.one_of(
-    st.sampled_from([2.0, -4.0, 0.5, 8.0]).map(_number), params
-)
+divisors = st.one_of(st.sampled_from([2.0, -4.0, 0.5, 8.0]).map(_number), params)
 
 
 def _combine(children):
@@ -705,3 +742,11 @@ def _index_names(text: str) -> str:
 def test_index_names_helper():
     text = "sum((sum(x for j in s) + y) * q[j] for j in s)"
     assert _index_names(text) == "sum((sum(x for j2 in s) + y) * q[j1] for j1 in s)"
+
+
+def test_the_attacks_are_real(tmp_path, monkeypatch):
+    """Control: evaluated by Python, the first attack does create its marker file."""
+    monkeypatch.chdir(tmp_path)
+    marker = tmp_path / "MARKER"
+    eval(ATTACKS[0].replace("MARKER", str(marker)), {})  # the point of the test
+    assert marker.exists()

@@ -33,7 +33,11 @@ def test_wyndor_glass_optimum_and_shadow_prices() -> None:
     assert out["objective"] == pytest.approx(36.0)
     assert out["state"] == {"x1": pytest.approx(2.0), "x2": pytest.approx(6.0)}
     duals = out["duals"]["constraints"]
-    assert duals == {"plant1": pytest.approx(0.0), "plant2": pytest.approx(1.5), "plant3": pytest.approx(1.0)}
+    assert duals == {
+        "plant1": pytest.approx(0.0),
+        "plant2": pytest.approx(1.5),
+        "plant3": pytest.approx(1.0),
+    }
 
 
 def test_giapetto() -> None:
@@ -63,10 +67,14 @@ def test_duals_match_finite_differences(name: str) -> None:
     for i in range(lp.num_rows):
         lo, hi = lp.row_lower[i], lp.row_upper[i]
         step = 1e-3
-        session.set_row_bounds([i], lo + step if np.isfinite(lo) else lo, hi + step if np.isfinite(hi) else hi)
+        session.set_row_bounds(
+            [i], lo + step if np.isfinite(lo) else lo, hi + step if np.isfinite(hi) else hi
+        )
         moved = session.solve()
         session.set_row_bounds([i], lo, hi)
-        assert (moved.objective - base.objective) / step == pytest.approx(base.row_dual[i], abs=1e-6)
+        assert (moved.objective - base.objective) / step == pytest.approx(
+            base.row_dual[i], abs=1e-6
+        )
 
 
 def test_resource_and_allocation_duals_are_subgradients_of_the_value_function() -> None:
@@ -114,7 +122,13 @@ def test_solve_api_returns_dataframes() -> None:
     result = kpidesign.solve(MODELS / "tiny.yaml")
     assert result.objective == pytest.approx(1052.0)
     assert result.status == "optimal"
-    assert list(result.allocations.columns) == ["department", "resource", "baseline", "allocation", "shadow_price"]
+    assert list(result.allocations.columns) == [
+        "department",
+        "resource",
+        "baseline",
+        "allocation",
+        "shadow_price",
+    ]
     total = result.allocations.allocation.sum()
     assert total <= 100 * 0.95 + 1e-6  # total * (1 - reserve)
     # max_shift 0.5: each allocation within +-50% of its baseline
@@ -124,7 +138,9 @@ def test_solve_api_returns_dataframes() -> None:
 
 def test_csv_and_table_outputs_are_written_under_out(tmp_path: Path) -> None:
     runner = CliRunner()
-    res = runner.invoke(main, ["solve", str(MODELS / "tiny.yaml"), "--format", "csv", "--out", str(tmp_path)])
+    res = runner.invoke(
+        main, ["solve", str(MODELS / "tiny.yaml"), "--format", "csv", "--out", str(tmp_path)]
+    )
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in tmp_path.iterdir())
     assert "solve_allocations.csv" in names and "solve_constraints.csv" in names
@@ -162,7 +178,11 @@ def test_unbounded_model_says_so_and_names_the_ray() -> None:
 
 
 def test_every_highs_model_status_maps_to_one_status() -> None:
-    members = [getattr(highspy.HighsModelStatus, n) for n in dir(highspy.HighsModelStatus) if n.startswith("k")]
+    members = [
+        getattr(highspy.HighsModelStatus, n)
+        for n in dir(highspy.HighsModelStatus)
+        if n.startswith("k")
+    ]
     for status in members:
         assert isinstance(_STATUS[status], Status)
 

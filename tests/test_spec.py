@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pyomo.environ as pyo
 import pytest
-
 from conftest import BASE_MODEL, TINY, line_of
+
 from kpidesign.build import build
 from kpidesign.errors import KpiDesignError, SpecError
 from kpidesign.spec import load
@@ -138,7 +138,9 @@ def test_unknown_top_level_key(write_model):
 
 
 def test_unknown_key_in_variable(write_model):
-    path = write_model(BASE_MODEL.replace("{over: [period], lb: 0}", "{over: [period], initail: 0}"))
+    path = write_model(
+        BASE_MODEL.replace("{over: [period], lb: 0}", "{over: [period], initail: 0}")
+    )
     line = line_of(path, "initail")
     assert only(spec_errors(path)) == (
         f"{path}:{line}: departments.ops.variables.make.initail: unknown key 'initail' "
@@ -159,7 +161,9 @@ def test_unknown_key_in_scenario_suggests_scenario_keys(write_model):
     write_model(BASE_MODEL)
     scen = write_model(SCENARIO + "sets: {params.cap: 3}\n", name="scen.yaml")
     line = line_of(scen, "sets:")
-    assert only(spec_errors(scen)) == f"{scen}:{line}: sets: unknown key 'sets' (did you mean 'set'?)"
+    assert (
+        only(spec_errors(scen)) == f"{scen}:{line}: sets: unknown key 'sets' (did you mean 'set'?)"
+    )
 
 
 def test_unknown_set_in_variable_over(write_model):
@@ -178,12 +182,15 @@ def test_unknown_set_in_param_over(write_model):
     )
 
 
-WITH_BUDGET = BASE_MODEL.replace(
-    "    incentive: {output: 1}\n",
-    "    incentive: {output: 1}\n"
-    "    uses: {budget: 'sum(make[t] for t in period)'}\n"
-    "    allocation: {budget: 10}\n",
-) + "resources:\n  budget: {total: 100}\n"
+WITH_BUDGET = (
+    BASE_MODEL.replace(
+        "    incentive: {output: 1}\n",
+        "    incentive: {output: 1}\n"
+        "    uses: {budget: 'sum(make[t] for t in period)'}\n"
+        "    allocation: {budget: 10}\n",
+    )
+    + "resources:\n  budget: {total: 100}\n"
+)
 
 
 def test_model_with_resources_is_valid(write_model):
@@ -196,7 +203,10 @@ def test_unknown_resource_in_uses(write_model):
     uses = line_of(path, "uses:")
     alloc = line_of(path, "allocation:")
     msgs = spec_errors(path)
-    assert f"{path}:{uses}: departments.ops.uses.budgte: unknown resource 'budgte' (did you mean 'budget'?)" in msgs
+    assert (
+        f"{path}:{uses}: departments.ops.uses.budgte: unknown resource 'budgte' "
+        "(did you mean 'budget'?)" in msgs
+    )
     # the allocation of budget now has no matching `uses`
     assert (
         f"{path}:{alloc}: departments.ops.allocation.budget: an allocation of 'budget' but no "
@@ -213,14 +223,18 @@ def test_unknown_resource_in_allocation(write_model):
         f"{path}:{alloc}: departments.ops.allocation.budegt: unknown resource 'budegt' "
         "(did you mean 'budget'?)"
     ) in msgs
-    assert f"{path}:{uses}: departments.ops.uses.budget: uses 'budget' but has no `allocation: {{budget: ...}}`" in msgs
+    assert (
+        f"{path}:{uses}: departments.ops.uses.budget: uses 'budget' but has no "
+        "`allocation: {budget: ...}`" in msgs
+    )
 
 
 def test_unknown_kpi_in_incentive(write_model):
     path = write_model(BASE_MODEL.replace("incentive: {output: 1}", "incentive: {outptu: 1}"))
     line = line_of(path, "incentive:")
     assert only(spec_errors(path)) == (
-        f"{path}:{line}: departments.ops.incentive.outptu: unknown KPI 'outptu' (did you mean 'output'?)"
+        f"{path}:{line}: departments.ops.incentive.outptu: unknown KPI 'outptu' "
+        "(did you mean 'output'?)"
     )
 
 
@@ -262,7 +276,8 @@ def test_negative_incentive_weight(write_model):
     path = write_model(BASE_MODEL.replace("incentive: {output: 1}", "incentive: {output: -0.5}"))
     line = line_of(path, "incentive:")
     assert only(spec_errors(path)) == (
-        f"{path}:{line}: departments.ops.incentive.output: input should be greater than or equal to 0"
+        f"{path}:{line}: departments.ops.incentive.output: "
+        "input should be greater than or equal to 0"
     )
 
 
@@ -275,21 +290,24 @@ def test_negative_resource_total(write_model):
 
 
 def test_several_errors_in_one_file_are_all_reported(write_model):
-    text = (
-        BASE_MODEL.replace("incentive: {output: 1}", "incentive: {outptu: 1}")
-        .replace("stock: {over: [period]", "stock: {over: [perod]")
+    text = BASE_MODEL.replace("incentive: {output: 1}", "incentive: {outptu: 1}").replace(
+        "stock: {over: [period]", "stock: {over: [perod]"
     )
     path = write_model(text)
     msgs = spec_errors(path)
     assert len(msgs) == 2
     assert msgs[0].startswith(f"{path}:{line_of(path, 'stock:')}: variables.stock.over[0]: ")
-    assert msgs[1].startswith(f"{path}:{line_of(path, 'incentive:')}: departments.ops.incentive.outptu: ")
+    assert msgs[1].startswith(
+        f"{path}:{line_of(path, 'incentive:')}: departments.ops.incentive.outptu: "
+    )
 
 
 # --------------------------------------------------------------------------------------
 # CSV params
 
-CSV_MODEL = BASE_MODEL.replace("  cap: 10", "  cap: {file: data/cap.csv}").replace("<= cap", "<= cap[t]")
+CSV_MODEL = BASE_MODEL.replace("  cap: 10", "  cap: {file: data/cap.csv}").replace(
+    "<= cap", "<= cap[t]"
+)
 
 
 def test_csv_param_is_read(write_model):
@@ -365,10 +383,12 @@ def test_csv_errors_on_several_lines_all_reported(write_model):
 # scenarios
 
 SCEN_MODEL = (
-    BASE_MODEL.replace("  cap: 10", "  cap: 10\n  demand: {file: data/demand.csv}")
-    .replace("    incentive: {output: 1}\n", "    incentive: {output: 1}\n"
-             "    uses: {budget: 'sum(make[t] for t in period)'}\n"
-             "    allocation: {budget: 10}\n")
+    BASE_MODEL.replace("  cap: 10", "  cap: 10\n  demand: {file: data/demand.csv}").replace(
+        "    incentive: {output: 1}\n",
+        "    incentive: {output: 1}\n"
+        "    uses: {budget: 'sum(make[t] for t in period)'}\n"
+        "    allocation: {budget: 10}\n",
+    )
     + "resources:\n  budget: {total: 100, reserve: 0.1}\n"
 )
 DEMAND_CSV = "period,value\n1,10\n2,20\n3,30\n"
@@ -377,8 +397,7 @@ DEMAND_CSV = "period,value\n1,10\n2,20\n3,30\n"
 def test_scenario_overrides_applied(write_model):
     write_model(SCEN_MODEL, demand=DEMAND_CSV)
     scen = write_model(
-        SCENARIO
-        + "set:\n"
+        SCENARIO + "set:\n"
         "  params.cap: 20\n"
         "  resources.budget.total: 80\n"
         "  constraints.limit.slack: 0.25\n"
@@ -446,7 +465,9 @@ def test_unknown_scenario_set_path(write_model):
 
 def test_unknown_scenario_set_path_deep(write_model):
     write_model(BASE_MODEL)
-    scen = write_model(SCENARIO + "set:\n  departments.opps.incentive: {output: 2}\n", name="scen.yaml")
+    scen = write_model(
+        SCENARIO + "set:\n  departments.opps.incentive: {output: 2}\n", name="scen.yaml"
+    )
     line = line_of(scen, "departments.opps")
     assert only(spec_errors(scen)) == (
         f"{scen}:{line}: set.departments.opps.incentive: path 'departments.opps.incentive' does "
@@ -495,7 +516,8 @@ def test_model_file_with_variant(write_model):
 def test_error_in_scenario_value_points_at_scenario_line(write_model):
     write_model(BASE_MODEL)
     scen = write_model(
-        SCENARIO + "set:\n  constraints.limit.slack: 1.5\n  departments.ops.incentive: {output: -1}\n",
+        SCENARIO
+        + "set:\n  constraints.limit.slack: 1.5\n  departments.ops.incentive: {output: -1}\n",
         name="scen.yaml",
     )
     slack = line_of(scen, "slack: 1.5")
@@ -503,7 +525,8 @@ def test_error_in_scenario_value_points_at_scenario_line(write_model):
     msgs = spec_errors(scen)
     assert f"{scen}:{slack}: constraints.limit.slack: input should be less than 1" in msgs
     assert (
-        f"{scen}:{weight}: departments.ops.incentive.output: input should be greater than or equal to 0"
+        f"{scen}:{weight}: departments.ops.incentive.output: "
+        "input should be greater than or equal to 0"
     ) in msgs
     assert len(msgs) == 2
 
@@ -604,7 +627,10 @@ def test_params_in_all_forms(write_model):
     assert params["grid"].values == {("premium", 3): 7.0} and params["grid"].default == 1
     assert params["demand"].over == ("product", "period")
     assert params["demand"].values == {
-        ("standard", 1): 5.0, ("standard", 2): 6.0, ("premium", 1): 7.0, ("premium", 2): 8.0,
+        ("standard", 1): 5.0,
+        ("standard", 2): 6.0,
+        ("premium", 1): 7.0,
+        ("premium", 2): 8.0,
     }
     assert params["level"].initial == 4
 
@@ -614,7 +640,10 @@ def test_param_values_key_not_in_set(write_model):
         BASE_MODEL.replace("  cap: 10", "  cap: {over: [period], default: 1, values: {9: 2}}")
     )
     line = line_of(path, "cap: {over")
-    assert only(spec_errors(path)) == f"{path}:{line}: params.cap.values.9: '9' is not a member of set 'period'"
+    assert (
+        only(spec_errors(path))
+        == f"{path}:{line}: params.cap.values.9: '9' is not a member of set 'period'"
+    )
 
 
 def test_param_mapping_matching_no_set(write_model):
@@ -638,7 +667,13 @@ def test_variable_defaults(write_model):
     )
     spec = load(path)
     level, free, boxed = spec.variables["level"], spec.variables["free"], spec.variables["boxed"]
-    assert (level.over, level.lb, level.ub, level.initial, level.owner) == ((), 0.0, None, None, None)
+    assert (level.over, level.lb, level.ub, level.initial, level.owner) == (
+        (),
+        0.0,
+        None,
+        None,
+        None,
+    )
     assert (free.lb, free.ub) == (None, None)
     assert (boxed.lb, boxed.ub) == (-2, 3)
     assert spec.variables["make"].owner == "ops"
@@ -652,7 +687,9 @@ def test_variable_defaults(write_model):
 
 
 def test_variable_lb_above_ub(write_model):
-    path = write_model(BASE_MODEL.replace("{over: [period], lb: 0}", "{over: [period], lb: 5, ub: 1}"))
+    path = write_model(
+        BASE_MODEL.replace("{over: [period], lb: 0}", "{over: [period], lb: 5, ub: 1}")
+    )
     line = line_of(path, "make: {over")
     assert only(spec_errors(path)) == (
         f"{path}:{line}: departments.ops.variables.make: lb (5.0) is above ub (1.0)"

@@ -18,9 +18,9 @@ __all__ = [
     "ModelSpec",
     "SolveError",
     "SpecError",
+    "SystemResult",
+    "compare",
     "load",
     "prepare",
     "solve",
-    "SystemResult",
-    "compare",
 ]

@@ -14,7 +14,9 @@ from .spec import ModelSpec, load
 __all__ = ["compare", "prepare", "solve"]
 
 
-def prepare(model: str | Path | ModelSpec, variant: str | None = None) -> tuple[ModelSpec, LinearProgram]:
+def prepare(
+    model: str | Path | ModelSpec, variant: str | None = None
+) -> tuple[ModelSpec, LinearProgram]:
     """Load (if given a path), build and compile: the spec and its LinearProgram."""
     spec = model if isinstance(model, ModelSpec) else load(model, variant)
     return spec, compile_model(build(spec))
@@ -42,4 +44,6 @@ def compare(
     ``scheme`` (department -> {qualified KPI: weight}) replaces the status-quo incentives.
     """
     spec, lp = prepare(model, variant)
-    return compare_plans(lp, spec, scheme=scheme, tol=tol, max_rounds=max_rounds, time_limit=time_limit)
+    return compare_plans(
+        lp, spec, scheme=scheme, tol=tol, max_rounds=max_rounds, time_limit=time_limit
+    )

@@ -94,7 +94,9 @@ def _add(block: Any, name: str, component: Any, where: Any) -> None:
     try:
         block.add_component(name, component)
     except (ValueError, RuntimeError) as exc:
-        raise BuildError.at(where, f"the name '{name}' cannot be used: {str(exc).splitlines()[0]}") from None
+        raise BuildError.at(
+            where, f"the name '{name}' cannot be used: {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def build(spec: ModelSpec) -> BuiltModel:
@@ -102,7 +104,11 @@ def build(spec: ModelSpec) -> BuiltModel:
     errors = ErrorCollector()
     m = pyo.ConcreteModel(name=spec.name)
     for own in _OWN_COMPONENTS:
-        for kind, names in (("set", spec.sets), ("variable", spec.variables), ("constraint", spec.constraints)):
+        for kind, names in (
+            ("set", spec.sets),
+            ("variable", spec.variables),
+            ("constraint", spec.constraints),
+        ):
             if own in names:
                 where = names[own].where
                 errors.add(where, f"the {kind} name '{own}' is reserved by kpidesign")
@@ -120,7 +126,11 @@ def build(spec: ModelSpec) -> BuiltModel:
     owners: dict[str, str | None] = {}
     for v in spec.variables.values():
         index = [getattr(m, s) for s in v.over]
-        var = pyo.Var(*index, bounds=(v.lb, v.ub), dense=True) if index else pyo.Var(bounds=(v.lb, v.ub))
+        var = (
+            pyo.Var(*index, bounds=(v.lb, v.ub), dense=True)
+            if index
+            else pyo.Var(bounds=(v.lb, v.ub))
+        )
         _add(m, v.name, var, v.where)
         if v.over:
             single = len(v.over) == 1
@@ -163,10 +173,14 @@ def build(spec: ModelSpec) -> BuiltModel:
         errors.extend(exc)
     errors.raise_if_any(BuildError)
     assert objective_expr is not None
-    return BuiltModel(spec, m, owners, kpis, objective_expr, allocations, resource_rows, constraint_names)
+    return BuiltModel(
+        spec, m, owners, kpis, objective_expr, allocations, resource_rows, constraint_names
+    )
 
 
-def _build_constraint(m: pyo.ConcreteModel, spec: ModelSpec, c: Any, table: dict, cols: _Columns) -> None:
+def _build_constraint(
+    m: pyo.ConcreteModel, spec: ModelSpec, c: Any, table: dict, cols: _Columns
+) -> None:
     bindings = compile_bindings(spec, c.bindings, c.bindings_where)
     compiled = compile_constraint(spec, c.expr, c.where, bindings.bound)
     if c.slack is not None:
@@ -206,7 +220,9 @@ def _set_row(
         con[key] = row
 
 
-def _build_kpi(m: pyo.ConcreteModel, spec: ModelSpec, kpi: KpiSpec, table: dict, cols: _Columns) -> BuiltKpi:
+def _build_kpi(
+    m: pyo.ConcreteModel, spec: ModelSpec, kpi: KpiSpec, table: dict, cols: _Columns
+) -> BuiltKpi:
     compiled = compile_kpi(spec, kpi.text, kpi.where)
     num = cols.expr(compiled.numerator.evaluate({}, table))
     den = None
@@ -245,10 +261,18 @@ def _build_resources(
             body = cols.expr(form, with_constant=False)
             block.use[d.name] = (None, body, -form.constant)
             allocations.append(
-                AllocationVar(d.name, r.name, block.allocation[d.name], block.use[d.name], d.allocation[r.name])
+                AllocationVar(
+                    d.name,
+                    r.name,
+                    block.allocation[d.name],
+                    block.use[d.name],
+                    d.allocation[r.name],
+                )
             )
         total = LinearExpression(
-            constant=0.0, linear_coefs=[1.0] * len(names), linear_vars=[block.allocation[n] for n in names]
+            constant=0.0,
+            linear_coefs=[1.0] * len(names),
+            linear_vars=[block.allocation[n] for n in names],
         )
         block.total = pyo.Constraint(expr=(None, total, r.available))
         rows[r.name] = block.total

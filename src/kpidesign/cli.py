@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import KpiDesignError
 
@@ -20,7 +21,7 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def _fail(messages: list[str]) -> None:
     for line in messages:
-        _err.print(f"[red]error:[/red] {line}", markup=True, highlight=False)
+        _err.print(f"[red]error:[/red] {escape(line)}", markup=True, highlight=False)
 
 
 def handle_errors(fn: Callable) -> Callable:
@@ -49,7 +50,9 @@ def handle_errors(fn: Callable) -> Callable:
 
 
 def variant_option(fn: Callable) -> Callable:
-    return click.option("--variant", "-V", default=None, help="Apply this variant of the scenario.")(fn)
+    return click.option(
+        "--variant", "-V", default=None, help="Apply this variant of the scenario."
+    )(fn)
 
 
 FILE = click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
@@ -78,20 +81,38 @@ def validate(file: Path, variant: str | None) -> None:
 
 
 def output_options(fn: Callable) -> Callable:
-    fn = click.option("--out", "-o", type=click.Path(path_type=Path, file_okay=False),
-                      default=None, help="Also write the result (in --format) to this directory.")(fn)
-    return click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv"]),
-                        default="table", show_default=True, help="Output format.")(fn)
+    fn = click.option(
+        "--out",
+        "-o",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Also write the result (in --format) to this directory.",
+    )(fn)
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(["table", "json", "csv"]),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(fn)
 
 
 @main.command()
 @FILE
 @variant_option
 @output_options
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Solver time limit in seconds.")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Solver time limit in seconds.",
+)
 @handle_errors
-def solve(file: Path, variant: str | None, fmt: str, out: Path | None, time_limit: float | None) -> None:
+def solve(
+    file: Path, variant: str | None, fmt: str, out: Path | None, time_limit: float | None
+) -> None:
     """The system optimum of FILE with allocations optimized: objective, allocations,
     KPIs, shared state and shadow prices."""
     from .api import solve as solve_api
@@ -106,15 +127,36 @@ def solve(file: Path, variant: str | None, fmt: str, out: Path | None, time_limi
 @FILE
 @variant_option
 @output_options
-@click.option("--max-rounds", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Round limit of the best-response dynamics.")
-@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=1e-6, show_default=True,
-              help="Convergence tolerance of the dynamics (relative change of a department's plan).")
-@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Solver time limit in seconds, per solve.")
+@click.option(
+    "--max-rounds",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Round limit of the best-response dynamics.",
+)
+@click.option(
+    "--tol",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1e-6,
+    show_default=True,
+    help="Convergence tolerance of the dynamics (relative change of a department's plan).",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Solver time limit in seconds, per solve.",
+)
 @handle_errors
-def compare(file: Path, variant: str | None, fmt: str, out: Path | None, max_rounds: int,
-            tol: float, time_limit: float | None) -> None:
+def compare(
+    file: Path,
+    variant: str | None,
+    fmt: str,
+    out: Path | None,
+    max_rounds: int,
+    tol: float,
+    time_limit: float | None,
+) -> None:
     """Status quo (each department at its own optimum) vs aligned vs system optimum."""
     from .api import compare as compare_api
     from .output import emit

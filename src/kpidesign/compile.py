@@ -21,7 +21,7 @@ from pyomo.repn.standard_repn import generate_standard_repn
 from .build import BuiltModel
 from .errors import BuildError
 
-__all__ = ["SHARED", "ALLOCATION", "KpiRows", "LinearProgram", "SparseRow", "compile_model"]
+__all__ = ["ALLOCATION", "SHARED", "KpiRows", "LinearProgram", "SparseRow", "compile_model"]
 
 #: ``col_owner`` code of shared state (owned by no department)
 SHARED = -1
@@ -149,7 +149,11 @@ def _terms(expr: Any, col_of: dict[int, int], where: str) -> tuple[list[int], li
     if type(expr) is LinearExpression:
         coefs = expr.linear_coefs
         if all(type(c) is float or type(c) is int for c in coefs):
-            return [col_of[id(v)] for v in expr.linear_vars], list(coefs), float(pyo.value(expr.constant))
+            return (
+                [col_of[id(v)] for v in expr.linear_vars],
+                list(coefs),
+                float(pyo.value(expr.constant)),
+            )
     if isinstance(expr, int | float):
         return [], [], float(expr)
     repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
@@ -232,7 +236,11 @@ def compile_model(built: BuiltModel) -> LinearProgram:
             indptr.append(len(indices))
     n = len(col_keys)
     A = sp.csr_array(
-        (np.asarray(data, dtype=float), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+        (
+            np.asarray(data, dtype=float),
+            np.asarray(indices, dtype=np.int64),
+            np.asarray(indptr, dtype=np.int64),
+        ),
         shape=(len(row_keys), n),
     )
     A.sum_duplicates()

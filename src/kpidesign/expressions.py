@@ -101,7 +101,9 @@ def _parse(text: str, where: Location) -> ast.expr:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise BuildError.at(where, f"invalid expression syntax ({exc.msg}): `{text.strip()}`") from None
+        raise BuildError.at(
+            where, f"invalid expression syntax ({exc.msg}): `{text.strip()}`"
+        ) from None
     return tree.body
 
 
@@ -109,12 +111,13 @@ def _parse(text: str, where: Location) -> ast.expr:
 # walking the tree
 
 
-def _compile(node: ast.expr, ctx: _Ctx) -> _Node:  # noqa: C901 - one dispatch on node types
+def _compile(node: ast.expr, ctx: _Ctx) -> _Node:
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
             what = "strings" if isinstance(value, str) else "this constant"
-            raise ctx.error(f"{what} are not allowed in an expression", node)
+            msg = f"{what} are not allowed in an expression"
+            raise ctx.error(msg, node)
         v = float(value) if isinstance(value, float) else value
         return _Node("num", lambda env: v, integer=isinstance(value, int))
     if isinstance(node, ast.Name):
@@ -133,27 +136,35 @@ def _compile(node: ast.expr, ctx: _Ctx) -> _Node:  # noqa: C901 - one dispatch o
             if sign > 0:
                 return _Node("num", ifn, inner.integer)
             return _Node("num", lambda env: -ifn(env), inner.integer)
-        raise ctx.error("this operator is not allowed (use + - * /)", node)
+        msg = "this operator is not allowed (use + - * /)"
+        raise ctx.error(msg, node)
     if isinstance(node, ast.BinOp):
         return _compile_binop(node, ctx)
     if isinstance(node, ast.Call):
         return _compile_sum(node, ctx)
     if isinstance(node, ast.Compare):
-        raise ctx.error("a comparison is allowed only at the top of a constraint's expr", node)
+        msg = "a comparison is allowed only at the top of a constraint's expr"
+        raise ctx.error(msg, node)
     if isinstance(node, ast.Attribute):
-        raise ctx.error("attribute access is not allowed", node)
+        msg = "attribute access is not allowed"
+        raise ctx.error(msg, node)
     if isinstance(node, ast.Lambda):
-        raise ctx.error("lambda is not allowed", node)
+        msg = "lambda is not allowed"
+        raise ctx.error(msg, node)
     if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
-        raise ctx.error("a comprehension is allowed only inside sum(...)", node)
+        msg = "a comprehension is allowed only inside sum(...)"
+        raise ctx.error(msg, node)
     if isinstance(node, ast.BoolOp):
-        raise ctx.error("and/or are allowed only in an `if` condition on indices", node)
-    raise ctx.error(f"not allowed in an expression (allowed: {_ALLOWED})", node)
+        msg = "and/or are allowed only in an `if` condition on indices"
+        raise ctx.error(msg, node)
+    msg = f"not allowed in an expression (allowed: {_ALLOWED})"
+    raise ctx.error(msg, node)
 
 
 def _require_number(node: _Node, ast_node: ast.AST, ctx: _Ctx) -> None:
     if node.kind == "idx" and not node.integer:
-        raise ctx.error("a non-numeric index cannot be used as a number", ast_node)
+        msg = "a non-numeric index cannot be used as a number"
+        raise ctx.error(msg, ast_node)
 
 
 def _compile_name(node: ast.Name, ctx: _Ctx) -> _Node:
@@ -165,25 +176,30 @@ def _compile_name(node: ast.Name, ctx: _Ctx) -> _Node:
     if name in spec.params:
         p = spec.params[name]
         if p.over:
-            raise ctx.error(f"param '{name}' is indexed over {list(p.over)}: subscript it", node)
+            msg = f"param '{name}' is indexed over {list(p.over)}: subscript it"
+            raise ctx.error(msg, node)
         value = p.values[()]
         return _Node("num", lambda env: value)
     if name in spec.variables:
         v = spec.variables[name]
         if v.over:
-            raise ctx.error(f"variable '{name}' is indexed over {list(v.over)}: subscript it", node)
+            msg = f"variable '{name}' is indexed over {list(v.over)}: subscript it"
+            raise ctx.error(msg, node)
 
         def scalar_var(env, acc, f, _n=name):
             acc.add_term(env["__vars__"][_n][()], f)
 
         return _Node("lin", scalar_var)
     if name in spec.sets:
-        raise ctx.error(f"set '{name}' can only be iterated (for i in {name})", node)
+        msg = f"set '{name}' can only be iterated (for i in {name})"
+        raise ctx.error(msg, node)
     if name == "sum":
-        raise ctx.error("sum must be called as sum(... for i in set)", node)
+        msg = "sum must be called as sum(... for i in set)"
+        raise ctx.error(msg, node)
     hint = closest(name, ctx.names())
     suffix = f" (did you mean '{hint}'?)" if hint else ""
-    raise ctx.error(f"unknown name '{name}'{suffix}", node)
+    msg = f"unknown name '{name}'{suffix}"
+    raise ctx.error(msg, node)
 
 
 def _compile_index(node: ast.expr, set_name: str, ctx: _Ctx) -> tuple[Callable, bool]:
@@ -196,30 +212,36 @@ def _compile_index(node: ast.expr, set_name: str, ctx: _Ctx) -> tuple[Callable, 
             return (lambda env: member), False
         hint = closest(node.id, [*ctx.bound, *map(str, s.members)])
         suffix = f" (did you mean '{hint}'?)" if hint else ""
-        raise ctx.error(f"unknown index name '{node.id}' for set '{set_name}'{suffix}", node)
-    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(
-        node.value, bool
+        msg = f"unknown index name '{node.id}' for set '{set_name}'{suffix}"
+        raise ctx.error(msg, node)
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int)
+        and not isinstance(node.value, bool)
     ):
         value = node.value
         return (lambda env: value), False
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        raise ctx.error("strings are not allowed in an expression", node)
-    inner = _compile(node, ctx)
-    if inner.kind == "lin":
-        raise ctx.error("a variable cannot be used as an index", node)
-    if inner.kind == "num" and not inner.integer:
-        raise ctx.error("an index must be a set member or integer index arithmetic", node)
+        msg = "strings are not allowed in an expression"
+        raise ctx.error(msg, node)
     arithmetic = not isinstance(node, ast.Name)
     if arithmetic and not s.integer:
-        raise ctx.error(
-            f"index arithmetic needs an integer set, and '{set_name}' is not one", node
-        )
+        msg = f"index arithmetic needs an integer set, and '{set_name}' is not one"
+        raise ctx.error(msg, node)
+    inner = _compile(node, ctx)
+    if inner.kind == "lin":
+        msg = "a variable cannot be used as an index"
+        raise ctx.error(msg, node)
+    if inner.kind == "num" and not inner.integer:
+        msg = "an index must be a set member or integer index arithmetic"
+        raise ctx.error(msg, node)
     return inner.fn, arithmetic
 
 
 def _compile_subscript(node: ast.Subscript, ctx: _Ctx) -> _Node:
     if not isinstance(node.value, ast.Name):
-        raise ctx.error("only a param or variable name can be subscripted", node)
+        msg = "only a param or variable name can be subscripted"
+        raise ctx.error(msg, node)
     name = node.value.id
     spec = ctx.spec
     if name in spec.params:
@@ -230,17 +252,24 @@ def _compile_subscript(node: ast.Subscript, ctx: _Ctx) -> _Node:
         kind = "variable"
     else:
         _compile_name(node.value, ctx)  # raises the right error
-        raise ctx.error("cannot subscript this", node)  # pragma: no cover
+        msg = "cannot subscript this"
+        raise ctx.error(msg, node)  # pragma: no cover
     items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
     if not decl_over:
-        raise ctx.error(f"{kind} '{name}' is not indexed", node)
+        msg = f"{kind} '{name}' is not indexed"
+        raise ctx.error(msg, node)
     if len(items) != len(decl_over):
-        raise ctx.error(
+        msg = (
             f"{kind} '{name}' takes {len(decl_over)} index(es) ({', '.join(decl_over)}), "
-            f"got {len(items)}",
+            f"got {len(items)}"
+        )
+        raise ctx.error(
+            msg,
             node,
         )
-    compiled = [_compile_index(item, set_name, ctx) for item, set_name in zip(items, decl_over, strict=True)]
+    compiled = [
+        _compile_index(item, set_name, ctx) for item, set_name in zip(items, decl_over, strict=True)
+    ]
     fns = [fn for fn, _ in compiled]
     sets = [spec.sets[s].member_set for s in decl_over]
     text = ast.get_source_segment(ctx.text, node) or ast.unparse(node)
@@ -307,7 +336,8 @@ def _compile_binop(node: ast.BinOp, ctx: _Ctx) -> _Node:
     op = node.op
     if not isinstance(op, ast.Add | ast.Sub | ast.Mult | ast.Div):
         what = "`**`" if isinstance(op, ast.Pow) else "this operator"
-        raise ctx.error(f"{what} is not allowed (use + - * and / by a constant)", node)
+        msg = f"{what} is not allowed (use + - * and / by a constant)"
+        raise ctx.error(msg, node)
     left, right = _compile(node.left, ctx), _compile(node.right, ctx)
     for side, ast_side in ((left, node.left), (right, node.right)):
         if side.kind != "lin":
@@ -334,15 +364,19 @@ def _compile_binop(node: ast.BinOp, ctx: _Ctx) -> _Node:
         return _Node("lin", add)
     if isinstance(op, ast.Mult):
         if left.kind == "lin" and right.kind == "lin":
-            raise ctx.error("non-linear: a product of two variable terms", node)
+            msg = "non-linear: a product of two variable terms"
+            raise ctx.error(msg, node)
         lin, num = (left, right) if left.kind == "lin" else (right, left)
         lfn, nfn = lin.fn, num.fn
         return _Node("lin", lambda env, acc, f: lfn(env, acc, f * nfn(env)))
     # division
     if right.kind == "lin":
-        raise ctx.error(
+        msg = (
             "division by an expression with variables is allowed only as a ratio at the top "
-            "of a KPI",
+            "of a KPI"
+        )
+        raise ctx.error(
+            msg,
             node,
         )
     lfn = left.fn
@@ -369,20 +403,27 @@ def _compile_generators(
     loops = []
     for gen in generators:
         if not isinstance(gen.target, ast.Name):
-            raise ctx.error("a sum must bind one plain index name per `for`", gen.target)
+            msg = "a sum must bind one plain index name per `for`"
+            raise ctx.error(msg, gen.target)
         if not isinstance(gen.iter, ast.Name) or gen.iter.id not in ctx.spec.sets:
-            hint = closest(getattr(gen.iter, "id", ""), ctx.spec.sets) if isinstance(
-                gen.iter, ast.Name
-            ) else None
+            hint = (
+                closest(getattr(gen.iter, "id", ""), ctx.spec.sets)
+                if isinstance(gen.iter, ast.Name)
+                else None
+            )
             suffix = f" (did you mean '{hint}'?)" if hint else ""
-            raise ctx.error(f"`for ... in` must name a set{suffix}", gen.iter)
+            msg = f"`for ... in` must name a set{suffix}"
+            raise ctx.error(msg, gen.iter)
         if gen.is_async:
-            raise ctx.error("async comprehensions are not allowed", gen.target)
+            msg = "async comprehensions are not allowed"
+            raise ctx.error(msg, gen.target)
         name = gen.target.id
         if name in ctx.bound or name in ctx.spec.params or name in ctx.spec.variables:
-            raise ctx.error(f"index name '{name}' is already in use", gen.target)
+            msg = f"index name '{name}' is already in use"
+            raise ctx.error(msg, gen.target)
         if name in ctx.spec.sets:
-            raise ctx.error(f"index name '{name}' is the name of a set", gen.target)
+            msg = f"index name '{name}' is the name of a set"
+            raise ctx.error(msg, gen.target)
         ctx.bound[name] = gen.iter.id
         conds = [_compile_condition(cond, ctx) for cond in gen.ifs]
         loops.append((name, ctx.spec.sets[gen.iter.id].members, conds))
@@ -406,9 +447,11 @@ def _iterate(loops: list[tuple[str, tuple, list[Callable]]], env: dict) -> Itera
 
 def _compile_sum(node: ast.Call, ctx: _Ctx) -> _Node:
     if not isinstance(node.func, ast.Name) or node.func.id != "sum":
-        raise ctx.error("function calls are not allowed (only sum(... for i in set))", node)
+        msg = "function calls are not allowed (only sum(... for i in set))"
+        raise ctx.error(msg, node)
     if node.keywords or len(node.args) != 1 or not isinstance(node.args[0], ast.GeneratorExp):
-        raise ctx.error("sum takes one generator: sum(expr for i in set [if ...])", node)
+        msg = "sum takes one generator: sum(expr for i in set [if ...])"
+        raise ctx.error(msg, node)
     gen = node.args[0]
     saved = dict(ctx.bound)
     try:
@@ -468,7 +511,8 @@ def _compile_condition(node: ast.expr, ctx: _Ctx) -> Callable[[dict], bool]:
         ops = []
         for op in node.ops:
             if type(op) not in _COMPARE:
-                raise ctx.error("only < <= > >= == != are allowed in a condition", node)
+                msg = "only < <= > >= == != are allowed in a condition"
+                raise ctx.error(msg, node)
             ops.append(_COMPARE[type(op)])
 
         def compare(env):
@@ -476,7 +520,8 @@ def _compile_condition(node: ast.expr, ctx: _Ctx) -> Callable[[dict], bool]:
             return all(op(values[i], values[i + 1]) for i, op in enumerate(ops))
 
         return compare
-    raise ctx.error("a condition must be a comparison on indices (e.g. t > 1)", node)
+    msg = "a condition must be a comparison on indices (e.g. t > 1)"
+    raise ctx.error(msg, node)
 
 
 def _compile_operand(node: ast.expr, ctx: _Ctx) -> Callable:
@@ -488,7 +533,8 @@ def _compile_operand(node: ast.expr, ctx: _Ctx) -> Callable:
                 return lambda env: member
     compiled = _compile(node, ctx)
     if compiled.kind == "lin":
-        raise ctx.error("a condition cannot depend on variables", node)
+        msg = "a condition cannot depend on variables"
+        raise ctx.error(msg, node)
     return compiled.fn
 
 
@@ -650,18 +696,24 @@ def compile_constraint(
     tree = _parse(text, where)
     ctx = _Ctx(spec, text, where, dict(bound))
     if not isinstance(tree, ast.Compare):
-        raise BuildError.at(where, f"a constraint needs one of <=, >=, == at its top: `{text.strip()}`")
+        raise BuildError.at(
+            where, f"a constraint needs one of <=, >=, == at its top: `{text.strip()}`"
+        )
     if len(tree.ops) != 1:
-        raise ctx.error("a constraint takes exactly one comparison", tree)
+        msg = "a constraint takes exactly one comparison"
+        raise ctx.error(msg, tree)
     op = type(tree.ops[0])
     if op not in _SENSES:
-        raise ctx.error("a constraint's comparison must be <=, >= or ==", tree)
+        msg = "a constraint's comparison must be <=, >= or =="
+        raise ctx.error(msg, tree)
     left = _compile(tree.left, ctx)
     right = _compile(tree.comparators[0], ctx)
     for side, ast_side in ((left, tree.left), (right, tree.comparators[0])):
         _require_number(side, ast_side, ctx)
     if left.kind != "lin" and right.kind != "lin":
-        raise BuildError.at(where, f"a constraint must contain a decision variable: `{text.strip()}`")
+        raise BuildError.at(
+            where, f"a constraint must contain a decision variable: `{text.strip()}`"
+        )
     sense = _SENSES[op]
     if left.kind != "lin":  # keep the variables on the left: `cap >= x` is `x <= cap`
         left, right = right, left

@@ -84,7 +84,9 @@ class Solution:
 class HighsSession:
     """A HiGHS instance holding ``lp``; change vectors and re-solve."""
 
-    def __init__(self, lp: LinearProgram, *, time_limit: float | None = None, threads: int | None = None):
+    def __init__(
+        self, lp: LinearProgram, *, time_limit: float | None = None, threads: int | None = None
+    ):
         self.lp = lp
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
@@ -101,7 +103,9 @@ class HighsSession:
         model.row_lower_ = lp.row_lower
         model.row_upper_ = lp.row_upper
         model.offset_ = lp.objective.constant
-        model.sense_ = highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
+        model.sense_ = (
+            highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
+        )
         A = lp.A
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.start_ = A.indptr.astype(np.int32)
@@ -122,15 +126,21 @@ class HighsSession:
 
     # -- changes ------------------------------------------------------------------------
 
-    def set_objective(self, row: SparseRow | np.ndarray, sense: str, constant: float | None = None) -> None:
+    def set_objective(
+        self, row: SparseRow | np.ndarray, sense: str, constant: float | None = None
+    ) -> None:
         """Replace the objective (a sparse row or a dense cost vector) and its sense."""
         n = self.lp.num_cols
         cost = row.dense(n) if isinstance(row, SparseRow) else np.asarray(row, dtype=float)
-        offset = row.constant if isinstance(row, SparseRow) and constant is None else (constant or 0.0)
+        offset = (
+            row.constant if isinstance(row, SparseRow) and constant is None else (constant or 0.0)
+        )
         h = self.highs
         h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         h.changeObjectiveOffset(float(offset))
-        h.changeObjectiveSense(highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize)
+        h.changeObjectiveSense(
+            highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
+        )
         self.sense = sense
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
@@ -181,8 +191,16 @@ class HighsSession:
                 seconds,
             )
         nan = np.full(n, np.nan)
-        return Solution(status, float("nan"), nan, np.full(m, np.nan), np.full(m, np.nan), nan, seconds,
-                        h.modelStatusToString(h.getModelStatus()))
+        return Solution(
+            status,
+            float("nan"),
+            nan,
+            np.full(m, np.nan),
+            np.full(m, np.nan),
+            nan,
+            seconds,
+            h.modelStatusToString(h.getModelStatus()),
+        )
 
     def ranging(self) -> dict[str, np.ndarray]:
         """HiGHS sensitivity ranging after an optimal solve (cost and row-bound intervals)."""
@@ -237,13 +255,18 @@ class HighsSession:
 
     def explain(self, solution: Solution, what: str) -> SolveError:
         """A SolveError that says why ``what`` has no optimal solution, by the model's names."""
-        if solution.status is Status.INFEASIBLE or solution.status is Status.INFEASIBLE_OR_UNBOUNDED:
+        if (
+            solution.status is Status.INFEASIBLE
+            or solution.status is Status.INFEASIBLE_OR_UNBOUNDED
+        ):
             rows, cols = self.conflict()
             if solution.status is Status.INFEASIBLE_OR_UNBOUNDED and not rows and not cols:
                 names = self.ray()
                 if names:
-                    return SolveError(f"{what} is unbounded: the objective improves without limit along "
-                                      f"{', '.join(names)}")
+                    return SolveError(
+                        f"{what} is unbounded: the objective improves without limit along "
+                        f"{', '.join(names)}"
+                    )
             parts = []
             if rows:
                 parts.append(f"constraints {', '.join(rows)}")
@@ -256,5 +279,7 @@ class HighsSession:
             along = f" along {', '.join(names)}" if names else ""
             return SolveError(f"{what} is unbounded: the objective improves without limit{along}")
         if solution.status is Status.TIME_LIMIT:
-            return SolveError(f"{what}: the time limit was reached before an optimal solution was found")
+            return SolveError(
+                f"{what}: the time limit was reached before an optimal solution was found"
+            )
         return SolveError(f"{what}: {solution.status.value} ({solution.message})")

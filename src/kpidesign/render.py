@@ -22,7 +22,7 @@ def print_summary(s: ModelSummary, console: Console) -> None:
     title = f"{s.model}" + (f" / scenario {s.scenario}" if s.scenario != s.model else "")
     if s.variant:
         title += f" / variant {s.variant}"
-    console.print(f"[bold]{title}[/bold]  ({s.file}): valid")
+    console.print(f"[bold]{escape(title)}[/bold]  ({escape(s.file)}): valid")
     console.print(f"{s.n_variables:,} variables, {s.n_constraints:,} constraints")
     sets = Table(title="Sets", title_justify="left")
     sets.add_column("set")
@@ -57,9 +57,9 @@ def print_summary(s: ModelSummary, console: Console) -> None:
         for name, r in s.resources.items():
             res.add_row(name, _num(r["total"]), _num(r["reserve"]), _num(r["max_shift"]))
         console.print(res)
-    console.print(f"Objective: {s.objective}")
+    console.print(f"Objective: {escape(s.objective)}")
     for note in s.notes:
-        console.print(f"[yellow]note:[/yellow] {note}")
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
 
 
 def _money(x: float) -> str:
@@ -69,16 +69,24 @@ def _money(x: float) -> str:
 def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
     """The system optimum for a manager: objective, allocations, KPIs, state, prices."""
     label = r.scenario + (f" [{r.variant}]" if r.variant else "")
-    console.print(f"[bold]{label}[/bold]: system optimum ({r.status}), "
-                  f"objective ({r.sense}) = [bold]{_money(r.objective)}[/bold]")
+    console.print(
+        f"[bold]{label}[/bold]: system optimum ({r.status}), "
+        f"objective ({r.sense}) = [bold]{_money(r.objective)}[/bold]"
+    )
     if len(r.allocations):
         t = Table(title="Allocations (optimized vs baseline)", title_justify="left")
         for col in ("department", "resource", "baseline", "optimal", "change", "value of +1 unit"):
             t.add_column(col, justify="left" if col in ("department", "resource") else "right")
         for a in r.allocations.itertuples(index=False):
             change = a.allocation - a.baseline
-            t.add_row(a.department, a.resource, _money(a.baseline), _money(a.allocation),
-                      f"{change:+,.0f}", _num(a.shadow_price))
+            t.add_row(
+                a.department,
+                a.resource,
+                _money(a.baseline),
+                _money(a.allocation),
+                f"{change:+,.0f}",
+                _num(a.shadow_price),
+            )
         console.print(t)
     if len(r.resources):
         t = Table(title="Resources", title_justify="left")
@@ -91,8 +99,13 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
     for col in ("department", "kpi", "goal", "value", "unit"):
         t.add_column(col, justify="right" if col == "value" else "left")
     for k in r.kpis.itertuples(index=False):
-        t.add_row(k.department or "(company)", k.kpi, k.sense + (" ratio" if k.ratio else ""),
-                  _num(k.value), k.unit)
+        t.add_row(
+            k.department or "(company)",
+            k.kpi,
+            k.sense + (" ratio" if k.ratio else ""),
+            _num(k.value),
+            k.unit,
+        )
     console.print(t)
     if len(r.state):
         t = Table(title="Shared state (totals)", title_justify="left")
@@ -105,19 +118,29 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
     if len(binding):
         order = binding.shadow_price.abs().sort_values(ascending=False, kind="stable").index
         shown = binding.loc[order[:top]]
-        t = Table(title=f"Binding constraints: {len(binding)} with a shadow price"
-                        + (f" (largest {top} shown)" if len(binding) > top else ""),
-                  title_justify="left")
+        t = Table(
+            title=f"Binding constraints: {len(binding)} with a shadow price"
+            + (f" (largest {top} shown)" if len(binding) > top else ""),
+            title_justify="left",
+        )
         t.add_column("constraint")
         t.add_column("shadow price", justify="right")
         for c in shown.itertuples(index=False):
-            t.add_row(escape(c.constraint + (f"[{c.index}]" if c.index else "")), _num(c.shadow_price))
+            t.add_row(
+                escape(c.constraint + (f"[{c.index}]" if c.index else "")), _num(c.shadow_price)
+            )
         console.print(t)
-        console.print("A shadow price is the change of the objective per unit increase of the "
-                      "constraint's right-hand side.")
+        console.print(
+            "A shadow price is the change of the objective per unit increase of the "
+            "constraint's right-hand side."
+        )
 
 
-_PLAN_HEADERS = (("status_quo", "A status quo"), ("aligned", "B aligned"), ("system", "C system opt."))
+_PLAN_HEADERS = (
+    ("status_quo", "A status quo"),
+    ("aligned", "B aligned"),
+    ("system", "C system opt."),
+)
 
 
 def _pct(x: float) -> str:
@@ -138,8 +161,15 @@ def print_compare(r: CompareResult, console: Console) -> None:
         ref = r.objectives["aligned"]
         rel = (obj - ref) / abs(ref) if abs(ref) > 1e-12 else float("nan")
         t.add_row(head, _money(obj), _pct(rel))
-    t.add_row("A, pessimistic tie-break", _money(r.status_quo_pessimistic),
-              _pct(-r.misalignment_cost_pessimistic if r.sense == "max" else r.misalignment_cost_pessimistic))
+    t.add_row(
+        "A, pessimistic tie-break",
+        _money(r.status_quo_pessimistic),
+        _pct(
+            -r.misalignment_cost_pessimistic
+            if r.sense == "max"
+            else r.misalignment_cost_pessimistic
+        ),
+    )
     console.print(t)
     d = r.decentralized
     console.print(
@@ -148,7 +178,9 @@ def print_compare(r: CompareResult, console: Console) -> None:
         f"reallocation gain (C-B)/|C|: [bold]{r.reallocation_gain * 100:.1f}%[/bold]"
     )
     status = "converged" if d["converged"] else ("cycled" if d["cycle"] else "did not converge")
-    console.print(f"Status quo = best-response dynamics from B: {status} after {d['rounds']} round(s).")
+    console.print(
+        f"Status quo = best-response dynamics from B: {status} after {d['rounds']} round(s)."
+    )
     holds = r.own_kpis_hold()
     t = Table(title="Departments: KPIs under each plan (* = paid on it)", title_justify="left")
     t.add_column("department")
@@ -182,7 +214,9 @@ def print_compare(r: CompareResult, console: Console) -> None:
         for var in state_vars:
             t.add_row(var, *[_num(r.state_total(var, p)) for p, _ in _PLAN_HEADERS])
         console.print(t)
-    console.print("Unilateral loss: the drop in the company objective when only that department "
-                  "plays its own optimum (optimistic .. pessimistic tie-break).")
+    console.print(
+        "Unilateral loss: the drop in the company objective when only that department "
+        "plays its own optimum (optimistic .. pessimistic tie-break)."
+    )
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")

@@ -86,7 +86,10 @@ class SystemResult:
             "duals": {
                 "constraints": cons,
                 "allocations": alloc_duals,
-                "resources": {r.resource: clean(r.shadow_price) for r in self.resources.itertuples(index=False)},
+                "resources": {
+                    r.resource: clean(r.shadow_price)
+                    for r in self.resources.itertuples(index=False)
+                },
             },
             "notes": list(self.notes),
         }
@@ -94,8 +97,16 @@ class SystemResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The long-format tables written as CSV files."""
         summary = pd.DataFrame(
-            [{"model": self.model, "scenario": self.scenario, "variant": self.variant or "",
-              "status": self.status, "sense": self.sense, "objective": clean(self.objective)}]
+            [
+                {
+                    "model": self.model,
+                    "scenario": self.scenario,
+                    "variant": self.variant or "",
+                    "status": self.status,
+                    "sense": self.sense,
+                    "objective": clean(self.objective),
+                }
+            ]
         )
         return {
             "summary": summary,
@@ -168,7 +179,9 @@ class CompareResult:
         """One sentence a manager reads in five seconds."""
         cost = self.misalignment_cost
         if not math.isfinite(cost) or abs(cost) < 1e-4:
-            return "Incentives are aligned: the departments' own optima add up to the aligned optimum."
+            return (
+                "Incentives are aligned: the departments' own optima add up to the aligned optimum."
+            )
         holds = self.own_kpis_hold()
         paid = [d for d in holds if self.incentives.get(d)]
         if paid and all(holds[d] for d in paid):
@@ -178,8 +191,11 @@ class CompareResult:
             lead = f"{n_ok} of {len(paid)} departments do at least as well on their own KPI"
         pct = f"{abs(cost) * 100:.0f}%"
         if cost > 0:
-            verdict = (f"the company earns {pct} less than it could" if self.sense == "max"
-                       else f"the company's costs are {pct} higher than they need be")
+            verdict = (
+                f"the company earns {pct} less than it could"
+                if self.sense == "max"
+                else f"the company's costs are {pct} higher than they need be"
+            )
         else:
             verdict = f"the company does {pct} better than the aligned plan (check the model)"
         changes = []
@@ -216,7 +232,9 @@ class CompareResult:
             state.setdefault(row.variable, {})[row.plan] = clean(row.total)
         allocation: dict[str, dict] = {}
         for row in self.allocations.itertuples(index=False):
-            allocation.setdefault(row.department, {}).setdefault(row.resource, {})[row.plan] = clean(row.allocation)
+            allocation.setdefault(row.department, {}).setdefault(row.resource, {})[row.plan] = (
+                clean(row.allocation)
+            )
         return {
             "model": self.model,
             "scenario": self.scenario,
@@ -245,7 +263,10 @@ class CompareResult:
         measures = pd.DataFrame(
             [
                 {"measure": "misalignment_cost", "value": clean(self.misalignment_cost)},
-                {"measure": "misalignment_cost_pessimistic", "value": clean(self.misalignment_cost_pessimistic)},
+                {
+                    "measure": "misalignment_cost_pessimistic",
+                    "value": clean(self.misalignment_cost_pessimistic),
+                },
                 {"measure": "reallocation_gain", "value": clean(self.reallocation_gain)},
                 {"measure": "rounds", "value": float(self.decentralized["rounds"])},
                 {"measure": "converged", "value": float(self.decentralized["converged"])},

@@ -7,6 +7,7 @@ updated alongside, so an error in an overridden value points at the scenario fil
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -79,10 +80,8 @@ def _plain(node: Any, path: KeyPath, file: Path, entries: dict) -> Any:
         out_list = []
         for i, value in enumerate(node):
             child = (*path, i)
-            try:
+            with contextlib.suppress(KeyError, TypeError, AttributeError, IndexError):
                 entries[child] = (file, node.lc.item(i)[0] + 1)
-            except (KeyError, TypeError, AttributeError, IndexError):
-                pass
             out_list.append(_plain(value, child, file, entries))
         return out_list
     if isinstance(node, bool) or node is None:
@@ -105,11 +104,14 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SpecError(f"{path}: file not found") from None
+        msg = f"{path}: file not found"
+        raise SpecError(msg) from None
     except IsADirectoryError:
-        raise SpecError(f"{path}: is a directory, not a file") from None
+        msg = f"{path}: is a directory, not a file"
+        raise SpecError(msg) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: cannot read: {exc}") from None
+        msg = f"{path}: cannot read: {exc}"
+        raise SpecError(msg) from None
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -119,13 +121,17 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
         line = f":{mark.line + 1}" if mark is not None else ""
         what = " ".join(str(p) for p in (exc.context, exc.problem) if p)
         what = " ".join(what.split())
-        raise SpecError(f"{path}{line}: YAML syntax error: {what}") from None
+        msg = f"{path}{line}: YAML syntax error: {what}"
+        raise SpecError(msg) from None
     except YAMLError as exc:
-        raise SpecError(f"{path}: YAML error: {' '.join(str(exc).split())}") from None
+        msg = f"{path}: YAML error: {' '.join(str(exc).split())}"
+        raise SpecError(msg) from None
     if node is None:
-        raise SpecError(f"{path}: the file is empty")
+        msg = f"{path}: the file is empty"
+        raise SpecError(msg)
     if not isinstance(node, CommentedMap):
-        raise SpecError(f"{path}:1: the file must be a mapping of keys (kpidesign: 1, ...)")
+        msg = f"{path}:1: the file must be a mapping of keys (kpidesign: 1, ...)"
+        raise SpecError(msg)
     entries: dict[KeyPath, tuple[Path, int]] = {(): (path, 1)}
     data = _plain(node, (), path, entries)
     return data, SourceMap(entries, path)

@@ -8,6 +8,7 @@ problem is collected and reported as ``FILE:LINE: key.path: message``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 from dataclasses import dataclass, field
@@ -19,7 +20,6 @@ from pydantic import ValidationError
 
 from .errors import ErrorCollector, Location, SpecError
 from .schema import (
-    ConstraintDecl,
     DepartmentDecl,
     KpiDecl,
     ModelFile,
@@ -183,17 +183,16 @@ def load(path: str | Path, variant: str | None = None) -> ModelSpec:
     if isinstance(data, dict) and "model" in data and "objective" not in data:
         return _load_scenario(path, data, source, variant)
     if variant is not None:
-        raise SpecError(f"{path}: --variant {variant}: a model file has no variants")
+        msg = f"{path}: --variant {variant}: a model file has no variants"
+        raise SpecError(msg)
     return _resolve(path, None, data, source, None, None)
 
 
 def _load_scenario(path: Path, data: dict, source: SourceMap, variant: str | None) -> ModelSpec:
     scenario = _validate(ScenarioFile, data, source)
     model_path = (path.parent / scenario.model).resolve()
-    try:
+    with contextlib.suppress(ValueError):  # show a short path where there is one
         model_path = model_path.relative_to(Path.cwd())
-    except ValueError:
-        pass
     where = source.locate(("model",))
     if not model_path.is_file():
         raise SpecError.at(where, f"model file not found: {model_path}")
@@ -206,9 +205,12 @@ def _load_scenario(path: Path, data: dict, source: SourceMap, variant: str | Non
             hint = closest(variant, scenario.variants)
             known = ", ".join(scenario.variants) or "none"
             suffix = f" (did you mean '{hint}'?)" if hint else f" (variants: {known})"
-            raise SpecError(f"{path}: unknown variant '{variant}'{suffix}")
+            msg = f"{path}: unknown variant '{variant}'{suffix}"
+            raise SpecError(msg)
         v = scenario.variants[variant]
-        overlays.append((v.set, v.scale, ("variants", variant, "set"), ("variants", variant, "scale")))
+        overlays.append(
+            (v.set, v.scale, ("variants", variant, "set"), ("variants", variant, "scale"))
+        )
     errors = ErrorCollector()
     scales: list[tuple[str, float, Location]] = []
     for sets, scale, set_root, scale_root in overlays:
@@ -241,7 +243,9 @@ _FREE_KEYS = [("departments", None, "incentive"), ("departments", None, "design"
 
 
 def _matches(pattern: tuple, path: tuple) -> bool:
-    return len(pattern) == len(path) and all(p is None or p == k for p, k in zip(pattern, path, strict=True))
+    return len(pattern) == len(path) and all(
+        p is None or p == k for p, k in zip(pattern, path, strict=True)
+    )
 
 
 def _all_paths(data: Any, prefix: str = "") -> list[str]:
@@ -292,7 +296,9 @@ def _apply_set(
     model_source.replace(tuple(keys), scenario_source, scenario_path)
 
 
-def _apply_scale(data: dict, dotted: str, factor: float, where: Location, errors: ErrorCollector) -> bool:
+def _apply_scale(
+    data: dict, dotted: str, factor: float, where: Location, errors: ErrorCollector
+) -> bool:
     """Multiply a number (or a mapping of numbers) in place; False for a whole param."""
     keys = dotted.split(".")
     if len(keys) == 2 and keys[0] == "params" and keys[1] in data.get("params", {}):
@@ -349,13 +355,17 @@ def _data_path(data: Any, loc: tuple) -> KeyPath:
     out: list[str | int] = []
     node = data
     for key in loc:
-        if isinstance(node, dict) and key in node:
+        if (isinstance(node, dict) and key in node) or (
+            isinstance(node, list) and isinstance(key, int) and key < len(node)
+        ):
             out.append(key)
             node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
-            out.append(key)
-            node = node[key]
-        elif isinstance(node, dict) and isinstance(key, str) and key not in node and not out[-1:] == [key]:
+        elif (
+            isinstance(node, dict)
+            and isinstance(key, str)
+            and key not in node
+            and out[-1:] != [key]
+        ):
             out.append(key)  # a missing or unknown key: name it
             break
         else:
@@ -369,7 +379,11 @@ def _message(err: dict, data: Any, loc: KeyPath, cls: type) -> str:
         key = str(loc[-1]) if loc else "?"
         allowed = _allowed_keys(data, loc[:-1], cls)
         hint = closest(key, allowed) if allowed else None
-        suffix = f" (did you mean '{hint}'?)" if hint else (f" (allowed: {', '.join(sorted(allowed))})" if allowed else "")
+        suffix = (
+            f" (did you mean '{hint}'?)"
+            if hint
+            else (f" (allowed: {', '.join(sorted(allowed))})" if allowed else "")
+        )
         return f"unknown key '{key}'{suffix}"
     if kind == "missing":
         return "missing required key"
@@ -426,7 +440,7 @@ def _resolve(
         p = _resolve_param(name, raw, model_path, sets, loc, errors)
         if p is not None:
             params[name] = p
-    for name, factor, where in scales or []:
+    for name, factor, _where in scales or []:
         p = params.get(name)
         if p is not None:
             params[name] = ParamSpec(
@@ -465,8 +479,15 @@ def _resolve(
                 suffix = f" (did you mean '{hint}'?)" if hint else ""
                 errors.add(loc((*path, "over", i)), f"unknown set '{s}'{suffix}")
         variables[name] = VariableSpec(
-            name, tuple(decl.over), decl.lb, decl.ub, decl.initial, owner, loc(path),
-            decl.unit, decl.description,
+            name,
+            tuple(decl.over),
+            decl.lb,
+            decl.ub,
+            decl.initial,
+            owner,
+            loc(path),
+            decl.unit,
+            decl.description,
         )
 
     for name, decl in model.variables.items():
@@ -476,7 +497,9 @@ def _resolve(
             add_variable(name, decl, dname, ("departments", dname, "variables", name))
 
     company_kpis = {
-        name: KpiSpec(name, None, k.sense, k.expr, loc(("kpis", name, k.sense)), k.unit, k.description)
+        name: KpiSpec(
+            name, None, k.sense, k.expr, loc(("kpis", name, k.sense)), k.unit, k.description
+        )
         for name, k in model.kpis.items()
     }
     resources = {
@@ -491,8 +514,13 @@ def _resolve(
 
     constraints = {
         name: ConstraintSpec(
-            name, c.for_, loc(("constraints", name, "for")), c.expr,
-            loc(("constraints", name, "expr")), c.slack, c.description,
+            name,
+            c.for_,
+            loc(("constraints", name, "for")),
+            c.expr,
+            loc(("constraints", name, "expr")),
+            c.slack,
+            c.description,
         )
         for name, c in model.constraints.items()
     }
@@ -511,7 +539,9 @@ def _resolve(
         departments=departments,
         constraints=constraints,
         kpis=company_kpis,
-        objective=ObjectiveSpec(objective.sense, objective.expr, loc(("objective", objective.sense)), objective.unit),
+        objective=ObjectiveSpec(
+            objective.sense, objective.expr, loc(("objective", objective.sense)), objective.unit
+        ),
         resources=resources,
         source=source,
     )
@@ -555,7 +585,9 @@ def _member_lookup(s: SetSpec) -> dict[str, Any]:
     return {str(m): m for m in s.members}
 
 
-def _number(value: Any, where: Location, errors: ErrorCollector, what: str = "value") -> float | None:
+def _number(
+    value: Any, where: Location, errors: ErrorCollector, what: str = "value"
+) -> float | None:
     if not _is_number(value):
         errors.add(where, f"{what} must be a number, got {value!r}")
         return None
@@ -577,7 +609,11 @@ def _resolve_param(
         value = _number(raw, where, errors)
         return None if value is None else ParamSpec(name, (), {(): value}, None, None, where)
     if not isinstance(raw, dict) or not raw:
-        errors.add(where, f"a param is a number, a mapping by one set, or {{file: ...}}/{{over: ...}}; got {raw!r}")
+        errors.add(
+            where,
+            "a param is a number, a mapping by one set, or {file: ...}/{over: ...}; "
+            f"got {raw!r}",
+        )
         return None
     if set(raw) <= _PARAM_KEYS and ("file" in raw or "over" in raw):
         return _resolve_table_param(name, raw, model_path, sets, loc, errors)
@@ -588,7 +624,9 @@ def _resolve_param(
     chosen = exact if len(exact) == 1 else candidates
     if len(chosen) != 1:
         what = "no set contains" if not chosen else "several sets contain"
-        errors.add(where, f"{what} all of its keys ({', '.join(keys)}); write {{over: [SET], values: ...}}")
+        errors.add(
+            where, f"{what} all of its keys ({', '.join(keys)}); write {{over: [SET], values: ...}}"
+        )
         return None
     s = chosen[0]
     lookup = _member_lookup(s)
@@ -606,7 +644,9 @@ def _resolve_table_param(
     path: KeyPath = ("params", name)
     where = loc(path)
     over = raw.get("over")
-    if over is not None and (not isinstance(over, list) or not all(isinstance(s, str) for s in over)):
+    if over is not None and (
+        not isinstance(over, list) or not all(isinstance(s, str) for s in over)
+    ):
         errors.add(loc((*path, "over")), "over must be a list of set names")
         return None
     for i, s in enumerate(over or []):
@@ -622,7 +662,9 @@ def _resolve_table_param(
         initial = _number(raw["initial"], loc((*path, "initial")), errors, "initial")
     values: dict[tuple, float] = {}
     if "file" in raw:
-        table = _read_param_csv(name, raw["file"], over, model_path, sets, loc((*path, "file")), errors)
+        table = _read_param_csv(
+            name, raw["file"], over, model_path, sets, loc((*path, "file")), errors
+        )
         if table is None:
             return None
         over, values = table
@@ -632,7 +674,10 @@ def _resolve_table_param(
         kwhere = loc((*path, "values", str(key)))
         parts = [p.strip() for p in str(key).split(",")]
         if len(parts) != len(over):
-            errors.add(kwhere, f"key '{key}' needs {len(over)} comma-separated index(es) ({', '.join(over)})")
+            errors.add(
+                kwhere,
+                f"key '{key}' needs {len(over)} comma-separated index(es) ({', '.join(over)})",
+            )
             continue
         idx = []
         for part, lookup, s in zip(parts, lookups, over, strict=True):
@@ -651,8 +696,13 @@ def _resolve_table_param(
 
 
 def _read_param_csv(
-    name: str, file: Any, over: list[str] | None, model_path: Path, sets: dict[str, SetSpec],
-    where: Location, errors: ErrorCollector,
+    name: str,
+    file: Any,
+    over: list[str] | None,
+    model_path: Path,
+    sets: dict[str, SetSpec],
+    where: Location,
+    errors: ErrorCollector,
 ) -> tuple[list[str], dict[tuple, float]] | None:
     if not isinstance(file, str):
         errors.add(where, "file must be a path to a CSV file")
@@ -683,7 +733,7 @@ def _read_param_csv(
     lookups = [_member_lookup(sets[s]) for s in over]
     values: dict[tuple, float] = {}
     bad = 0
-    for row_no, row in enumerate(frame.itertuples(index=False), start=2):
+    for row_no, row in enumerate(frame.itertuples(index=False, name=None), start=2):
         cells = [str(x).strip() for x in row]
         record = dict(zip(columns, cells, strict=True))
         at = f"{csv_path}:{row_no}"
@@ -691,7 +741,9 @@ def _read_param_csv(
         for s, lookup in zip(over, lookups, strict=True):
             cell = record[s]
             if cell not in lookup:
-                errors.add(None, f"{at}: {s} '{cell}' is not a member of set '{s}' (param '{name}')")
+                errors.add(
+                    None, f"{at}: {s} '{cell}' is not a member of set '{s}' (param '{name}')"
+                )
                 bad += 1
                 break
             idx.append(lookup[cell])
@@ -702,12 +754,17 @@ def _read_param_csv(
             except ValueError:
                 value = math.nan
             if raw_value == "" or not math.isfinite(value):
-                errors.add(None, f"{at}: value {raw_value!r} is missing or not a finite number (param '{name}')")
+                errors.add(
+                    None,
+                    f"{at}: value {raw_value!r} is missing or not a finite number (param '{name}')",
+                )
                 bad += 1
                 continue
             key = tuple(idx)
             if key in values:
-                errors.add(None, f"{at}: duplicate row for {','.join(map(str, key))} (param '{name}')")
+                errors.add(
+                    None, f"{at}: duplicate row for {','.join(map(str, key))} (param '{name}')"
+                )
                 bad += 1
                 continue
             values[key] = value
@@ -715,7 +772,11 @@ def _read_param_csv(
 
 
 def _kpi_ref(
-    key: str, own: dict[str, KpiSpec], company: dict[str, KpiSpec], where: Location, errors: ErrorCollector
+    key: str,
+    own: dict[str, KpiSpec],
+    company: dict[str, KpiSpec],
+    where: Location,
+    errors: ErrorCollector,
 ) -> KpiSpec | None:
     if key in own and key in company:
         errors.add(where, f"'{key}' is both a department KPI and a company-wide KPI")
@@ -729,12 +790,24 @@ def _kpi_ref(
 
 
 def _resolve_department(
-    dname: str, dept: DepartmentDecl, company: dict[str, KpiSpec], resources: dict[str, ResourceSpec],
-    loc, errors: ErrorCollector,
+    dname: str,
+    dept: DepartmentDecl,
+    company: dict[str, KpiSpec],
+    resources: dict[str, ResourceSpec],
+    loc,
+    errors: ErrorCollector,
 ) -> DepartmentSpec:
     base: KeyPath = ("departments", dname)
     own = {
-        k: KpiSpec(k, dname, decl.sense, decl.expr, loc((*base, "kpis", k, decl.sense)), decl.unit, decl.description)
+        k: KpiSpec(
+            k,
+            dname,
+            decl.sense,
+            decl.expr,
+            loc((*base, "kpis", k, decl.sense)),
+            decl.unit,
+            decl.description,
+        )
         for k, decl in dept.kpis.items()
     }
     incentive: dict[str, KpiSpec] = {}
@@ -768,18 +841,32 @@ def _resolve_department(
             suffix = f" (did you mean '{hint}'?)" if hint else ""
             errors.add(loc((*base, "allocation", r)), f"unknown resource '{r}'{suffix}")
         elif r not in dept.uses:
-            errors.add(loc((*base, "allocation", r)), f"an allocation of '{r}' but no `uses: {{{r}: ...}}`")
+            errors.add(
+                loc((*base, "allocation", r)), f"an allocation of '{r}' but no `uses: {{{r}: ...}}`"
+            )
     for r in dept.uses:
         if r in resources and r not in dept.allocation:
             errors.add(loc((*base, "uses", r)), f"uses '{r}' but has no `allocation: {{{r}: ...}}`")
     return DepartmentSpec(
-        dname, dept.description, tuple(dept.variables), uses, dict(dept.allocation), own,
-        incentive, weights, tuple(menu), caps, loc(base),
+        dname,
+        dept.description,
+        tuple(dept.variables),
+        uses,
+        dict(dept.allocation),
+        own,
+        incentive,
+        weights,
+        tuple(menu),
+        caps,
+        loc(base),
     )
 
 
 def _check_resources(
-    resources: dict[str, ResourceSpec], departments: dict[str, DepartmentSpec], loc, errors: ErrorCollector
+    resources: dict[str, ResourceSpec],
+    departments: dict[str, DepartmentSpec],
+    loc,
+    errors: ErrorCollector,
 ) -> None:
     for r in resources.values():
         users = [d for d in departments.values() if r.name in d.allocation]
@@ -790,5 +877,6 @@ def _check_resources(
         if baseline > r.available * (1 + 1e-9):
             errors.add(
                 loc(("resources", r.name, "total")),
-                f"baseline allocations sum to {baseline:g}, above total*(1-reserve) = {r.available:g}",
+                f"baseline allocations sum to {baseline:g}, "
+                f"above total*(1-reserve) = {r.available:g}",
             )

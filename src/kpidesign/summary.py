@@ -52,7 +52,9 @@ def summarize(built: BuiltModel) -> ModelSummary:
         file=str(spec.scenario_file or spec.model_file),
         sets={s.name: len(s.members) for s in spec.sets.values()},
         departments=departments,
-        shared_state={v.name: _count(getattr(m, v.name)) for v in spec.variables.values() if v.owner is None},
+        shared_state={
+            v.name: _count(getattr(m, v.name)) for v in spec.variables.values() if v.owner is None
+        },
         constraints={c: _count(getattr(m, c)) for c in built.constraint_names},
         resources={
             r.name: {"total": r.total, "reserve": r.reserve, "max_shift": r.max_shift}

@@ -36,17 +36,21 @@ def kpi_long_table(lp: LinearProgram, plans: dict[str, np.ndarray | None]) -> pd
     rows = []
     for k in lp.kpis.values():
         for plan, x in plans.items():
-            rows.append({
-                "department": k.owner or "",
-                "kpi": k.name.split(".", 1)[1] if k.owner else k.name,
-                "sense": k.sense,
-                "plan": plan,
-                "value": float("nan") if x is None else clean(k.value(x)),
-            })
+            rows.append(
+                {
+                    "department": k.owner or "",
+                    "kpi": k.name.split(".", 1)[1] if k.owner else k.name,
+                    "sense": k.sense,
+                    "plan": plan,
+                    "value": float("nan") if x is None else clean(k.value(x)),
+                }
+            )
     return pd.DataFrame(rows, columns=["department", "kpi", "sense", "plan", "value"])
 
 
-def _state_long(lp: LinearProgram, spec: ModelSpec, plans: dict[str, np.ndarray | None]) -> pd.DataFrame:
+def _state_long(
+    lp: LinearProgram, spec: ModelSpec, plans: dict[str, np.ndarray | None]
+) -> pd.DataFrame:
     rows = []
     for plan, x in plans.items():
         if x is None:
@@ -68,14 +72,19 @@ def compare_plans(
     """Plans A (status quo), B (aligned) and C (system) with the measures of DESIGN.md."""
     scheme = current_scheme(spec) if scheme is None else scheme
     session = HighsSession(lp, time_limit=time_limit)
-    alloc_cols, baseline = allocation_columns(lp)
+    _, baseline = allocation_columns(lp)
     c_sol = system_optimum(session, what=f"the system problem of {spec.label}")
-    b_sol = system_optimum(session, allocations=baseline,
-                           what=f"the system problem of {spec.label} at baseline allocations")
+    b_sol = system_optimum(
+        session,
+        allocations=baseline,
+        what=f"the system problem of {spec.label} at baseline allocations",
+    )
     x_b = b_sol.x
     seconds = c_sol.seconds + b_sol.seconds
     solves = 2
-    cards: dict[str, Scorecard] = {d: scorecard(lp, d, scheme.get(d, {}), x_b) for d in lp.departments}
+    cards: dict[str, Scorecard] = {
+        d: scorecard(lp, d, scheme.get(d, {}), x_b) for d in lp.departments
+    }
     notes: list[str] = []
     for d, card in cards.items():
         notes.extend(card.notes)
@@ -89,13 +98,26 @@ def compare_plans(
         seconds += resp.seconds
         notes.extend(resp.notes)
         opt = worse_by(lp, lp.objective.at(resp.optimistic), b_sol.objective) * abs(b_sol.objective)
-        pes = (worse_by(lp, lp.objective.at(resp.pessimistic), b_sol.objective) * abs(b_sol.objective)
-               if resp.pessimistic is not None else float("inf"))
-        unilateral.append({"department": d, "loss": clean(opt), "loss_pessimistic": clean(pes),
-                           "score": clean(resp.score)})
+        pes = (
+            worse_by(lp, lp.objective.at(resp.pessimistic), b_sol.objective) * abs(b_sol.objective)
+            if resp.pessimistic is not None
+            else float("inf")
+        )
+        unilateral.append(
+            {
+                "department": d,
+                "loss": clean(opt),
+                "loss_pessimistic": clean(pes),
+                "score": clean(resp.score),
+            }
+        )
 
-    optimistic = best_response_dynamics(session, cards, x_b, mode="optimistic", tol=tol, max_rounds=max_rounds)
-    pessimistic = best_response_dynamics(session, cards, x_b, mode="pessimistic", tol=tol, max_rounds=max_rounds)
+    optimistic = best_response_dynamics(
+        session, cards, x_b, mode="optimistic", tol=tol, max_rounds=max_rounds
+    )
+    pessimistic = best_response_dynamics(
+        session, cards, x_b, mode="pessimistic", tol=tol, max_rounds=max_rounds
+    )
     solves += optimistic.solves + pessimistic.solves
     seconds += optimistic.seconds + pessimistic.seconds
     for outcome in (optimistic, pessimistic):
@@ -105,10 +127,19 @@ def compare_plans(
 
     assert optimistic.x is not None
     plans = {"status_quo": optimistic.x, "aligned": x_b, "system": c_sol.x}
-    objectives = {"status_quo": optimistic.objective, "aligned": b_sol.objective, "system": c_sol.objective}
+    objectives = {
+        "status_quo": optimistic.objective,
+        "aligned": b_sol.objective,
+        "system": c_sol.objective,
+    }
     allocations = pd.DataFrame(
         [
-            {"department": a.department, "resource": a.resource, "plan": plan, "allocation": clean(x[a.column])}
+            {
+                "department": a.department,
+                "resource": a.resource,
+                "plan": plan,
+                "allocation": clean(x[a.column]),
+            }
             for plan, x in plans.items()
             for a in lp.allocations
         ],
@@ -126,7 +157,9 @@ def compare_plans(
         reallocation_gain=worse_by(lp, b_sol.objective, c_sol.objective),
         kpis=kpi_long_table(lp, plans),
         incentives={d: dict(card.weights) for d, card in cards.items()},
-        unilateral=pd.DataFrame(unilateral, columns=["department", "loss", "loss_pessimistic", "score"]),
+        unilateral=pd.DataFrame(
+            unilateral, columns=["department", "loss", "loss_pessimistic", "score"]
+        ),
         state=_state_long(lp, spec, plans),
         allocations=allocations,
         decentralized={

@@ -22,7 +22,10 @@ def allocation_columns(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray]:
 
 
 def system_optimum(
-    session: HighsSession, *, allocations: np.ndarray | None = None, what: str = "the system problem"
+    session: HighsSession,
+    *,
+    allocations: np.ndarray | None = None,
+    what: str = "the system problem",
 ) -> Solution:
     """The model's objective over everything; allocations fixed to ``allocations`` if given."""
     lp = session.lp
@@ -75,14 +78,18 @@ def best_response_dynamics(
         moved = 0.0
         for d in lp.departments:
             card = cards[d]
-            resp = respond(session, card, x, optimistic=mode == "optimistic", pessimistic=mode == "pessimistic")
+            resp = respond(
+                session, card, x, optimistic=mode == "optimistic", pessimistic=mode == "pessimistic"
+            )
             outcome.solves += resp.solves
             outcome.seconds += resp.seconds
             outcome.notes.extend(resp.notes)
             new = resp.optimistic if mode == "optimistic" else resp.pessimistic
             if new is None:
                 outcome.x, outcome.objective, outcome.rounds = None, float("nan"), rnd
-                outcome.notes.append(f"the pessimistic dynamics stopped: {d}'s worst response is unbounded")
+                outcome.notes.append(
+                    f"the pessimistic dynamics stopped: {d}'s worst response is unbounded"
+                )
                 return outcome
             own = lp.owned_by(d)
             if own.size:

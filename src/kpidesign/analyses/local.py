@@ -57,7 +57,9 @@ def reference_scale(kpi: KpiRows, x_ref: np.ndarray) -> float:
     return abs(v) if np.isfinite(v) and abs(v) > _ZERO else 1.0
 
 
-def scorecard(lp: LinearProgram, department: str, weights: dict[str, float], x_ref: np.ndarray) -> Scorecard:
+def scorecard(
+    lp: LinearProgram, department: str, weights: dict[str, float], x_ref: np.ndarray
+) -> Scorecard:
     """The scorecard of ``department`` under ``weights`` (qualified KPI name -> weight)."""
     active = {k: w for k, w in weights.items() if w > 0}
     n = lp.num_cols
@@ -82,8 +84,9 @@ def scorecard(lp: LinearProgram, department: str, weights: dict[str, float], x_r
             r_ref = kpi.numerator.at(x_ref) / den_ref
             row = (kpi.numerator.dense(n) - r_ref * kpi.denominator.dense(n)) / abs(den_ref)
             notes.append(
-                f"{department}: ratio KPI {name} is mixed with other KPIs, so it enters through its "
-                f"Dinkelbach linearization at the reference plan (A - {r_ref:.6g}·B)/|B_ref|"
+                f"{department}: ratio KPI {name} is mixed with other KPIs, so it enters "
+                "through its Dinkelbach linearization at the reference plan, "
+                f"(A - {r_ref:.6g}·B)/|B_ref|"
             )
         else:
             row = kpi.numerator.dense(n)
@@ -161,13 +164,17 @@ def respond(
     cols = free[np.flatnonzero(row[free])]
     # the fixed columns contribute a constant to the row: it moves into the bound
     fixed_part = float(row @ x - row[free] @ x[free])
-    session.highs.addRow(float(lo) - fixed_part, np.inf, len(cols), cols.astype(np.int32), row[cols])
+    session.highs.addRow(
+        float(lo) - fixed_part, np.inf, len(cols), cols.astype(np.int32), row[cols]
+    )
     tie_row = lp.num_rows
     try:
         obj = lp.objective
         if optimistic:
             session.set_objective(obj, lp.sense)
-            response.optimistic = _run(session, f"{what} (optimistic tie-break)", response, warm=True).x
+            response.optimistic = _run(
+                session, f"{what} (optimistic tie-break)", response, warm=True
+            ).x
         if pessimistic:
             worst = "min" if lp.sense == "max" else "max"
             session.set_objective(obj, worst)
@@ -177,7 +184,9 @@ def respond(
             if sol.optimal:
                 response.pessimistic = sol.x
             elif sol.status.name in ("UNBOUNDED", "INFEASIBLE_OR_UNBOUNDED"):
-                response.notes.append(f"{d}: the worst optimal response for the system is unbounded")
+                response.notes.append(
+                    f"{d}: the worst optimal response for the system is unbounded"
+                )
             else:
                 raise session.explain(sol, f"{what} (pessimistic tie-break)")
     finally:
@@ -186,8 +195,13 @@ def respond(
 
 
 def _dinkelbach(
-    session: HighsSession, card: Scorecard, x: np.ndarray, response: Response, what: str,
-    max_iter: int, tol: float,
+    session: HighsSession,
+    card: Scorecard,
+    x: np.ndarray,
+    response: Response,
+    what: str,
+    max_iter: int,
+    tol: float,
 ) -> tuple[np.ndarray, float]:
     """Maximize ``sign * N/D`` exactly: iterate ``max sign*(N - lam*D)`` until its optimum is 0.
 
@@ -214,8 +228,10 @@ def _dinkelbach(
         z = sol.x
         dz = float(den @ z + d0)
         if dz <= _ZERO:
-            msg = (f"KPI {kpi.name}: its denominator reaches {dz:g} in the local problem of "
-                   f"{card.department}; a ratio KPI's denominator must stay positive")
+            msg = (
+                f"KPI {kpi.name}: its denominator reaches {dz:g} in the local problem of "
+                f"{card.department}; a ratio KPI's denominator must stay positive"
+            )
             raise SolveError(msg)
         f_val = sign * (float(num @ z + n0) - lam * dz)
         lam_new = float(num @ z + n0) / dz

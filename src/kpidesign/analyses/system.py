@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 
 from ..compile import LinearProgram
-from ..results import SystemResult, clean
 from ..highs import HighsSession, Solution
+from ..results import SystemResult, clean
 from ..spec import ModelSpec
 
-__all__ = ["binding_rows", "solve_system", "state_totals", "kpi_table"]
+__all__ = ["binding_rows", "kpi_table", "solve_system", "state_totals"]
 
 
 def binding_rows(lp: LinearProgram, sol: Solution, tol: float = 1e-7) -> np.ndarray:
@@ -34,18 +34,22 @@ def state_totals(lp: LinearProgram, spec: ModelSpec, x: np.ndarray) -> dict[str,
 def kpi_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     rows = []
     for k in lp.kpis.values():
-        rows.append({
-            "department": k.owner or "",
-            "kpi": k.name.split(".", 1)[1] if k.owner else k.name,
-            "sense": k.sense,
-            "unit": k.unit or "",
-            "ratio": k.is_ratio,
-            "value": clean(k.value(x)),
-        })
+        rows.append(
+            {
+                "department": k.owner or "",
+                "kpi": k.name.split(".", 1)[1] if k.owner else k.name,
+                "sense": k.sense,
+                "unit": k.unit or "",
+                "ratio": k.is_ratio,
+                "value": clean(k.value(x)),
+            }
+        )
     return pd.DataFrame(rows, columns=["department", "kpi", "sense", "unit", "ratio", "value"])
 
 
-def solve_system(lp: LinearProgram, spec: ModelSpec, *, time_limit: float | None = None) -> SystemResult:
+def solve_system(
+    lp: LinearProgram, spec: ModelSpec, *, time_limit: float | None = None
+) -> SystemResult:
     """Solve the system problem once and report it (raises SolveError if not optimal)."""
     session = HighsSession(lp, time_limit=time_limit)
     sol = session.solve()
@@ -84,17 +88,20 @@ def solve_system(lp: LinearProgram, spec: ModelSpec, *, time_limit: float | None
         comp = int(lp.row_component[i])
         if comp not in own:
             continue
-        cons.append({
-            "constraint": lp.row_components[comp],
-            "index": lp.row_keys[i] or "",
-            "activity": clean(sol.row_activity[i]),
-            "lower": float(lp.row_lower[i]),
-            "upper": float(lp.row_upper[i]),
-            "shadow_price": clean(sol.row_dual[i]),
-            "binding": bool(binding[i]),
-        })
+        cons.append(
+            {
+                "constraint": lp.row_components[comp],
+                "index": lp.row_keys[i] or "",
+                "activity": clean(sol.row_activity[i]),
+                "lower": float(lp.row_lower[i]),
+                "upper": float(lp.row_upper[i]),
+                "shadow_price": clean(sol.row_dual[i]),
+                "binding": bool(binding[i]),
+            }
+        )
     constraints = pd.DataFrame(
-        cons, columns=["constraint", "index", "activity", "lower", "upper", "shadow_price", "binding"]
+        cons,
+        columns=["constraint", "index", "activity", "lower", "upper", "shadow_price", "binding"],
     )
     state = pd.DataFrame(list(state_totals(lp, spec, x).items()), columns=["variable", "total"])
     return SystemResult(
