@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -82,7 +83,8 @@ def emit(
         for table, frame in result.tables().items():
             files[f"{name}_{table}.csv"] = _csv(frame)
     else:
-        console = Console(highlight=False)
+        # piped output gets a readable width instead of rich's 80 columns
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
         render_table(result, console)
         if out is not None:
             record = Console(record=True, width=120, file=io.StringIO(), highlight=False)

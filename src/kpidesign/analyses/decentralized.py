@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,12 +67,13 @@ def best_response_dynamics(
     """Gauss–Seidel best responses, departments in file order, from the plan ``start``.
 
     Stops when no department's own variables move by more than ``tol`` (relative to their
-    size) in a whole round, when a plan repeats (a cycle) or after ``max_rounds``.
+    size) in a whole round, when a round ends within ``tol`` of an earlier round's plan (a
+    cycle), or after ``max_rounds``.
     """
     lp = session.lp
     x = start.copy()
     outcome = Outcome(mode, x, lp.objective.at(x), 0, False, False)
-    seen: set[bytes] = set()
+    earlier: list[np.ndarray] = []  # round-end plans, to recognize a cycle
     for rnd in range(1, max_rounds + 1):
         moved = 0.0
         for d in lp.departments:
@@ -101,11 +101,12 @@ def best_response_dynamics(
         if moved <= tol:
             outcome.converged = True
             break
-        signature = hashlib.sha256(np.round(x, 6).tobytes()).digest()
-        if signature in seen:
+        # a plan that comes back (within the tolerance) to an earlier round's is a cycle
+        scale = tol * (1.0 + float(np.max(np.abs(x)))) if x.size else tol
+        if any(float(np.max(np.abs(x - e))) <= scale for e in earlier):
             outcome.cycle = True
             break
-        seen.add(signature)
+        earlier.append(x.copy())
     outcome.x = x
     outcome.objective = lp.objective.at(x)
     return outcome

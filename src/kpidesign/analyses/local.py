@@ -139,6 +139,7 @@ def respond(
     pessimistic: bool = True,
     optimistic: bool = True,
     tol: float = 1e-7,
+    tie_tol: float = 1e-9,
     max_dinkelbach: int = 100,
 ) -> Response:
     """Department ``card.department``'s lexicographic best response to plan ``x``."""
@@ -150,7 +151,7 @@ def respond(
     what = f"the local problem of {d}"
 
     if card.ratio is not None:
-        row, lo = _dinkelbach(session, card, x, response, what, max_dinkelbach, tol)
+        row, lo = _dinkelbach(session, card, x, response, what, max_dinkelbach, tol, tie_tol)
     else:
         assert card.cost is not None
         session.set_objective(card.cost, "max", 0.0)
@@ -158,7 +159,8 @@ def respond(
         best = float(card.cost @ sol.x)
         response.score = best
         response.optimistic = sol.x
-        row, lo = card.cost, best - tol * (1.0 + abs(best))
+        # a slack of tie_tol only: a pessimistic tie-break exploits any slack every round
+        row, lo = card.cost, best - tie_tol * (1.0 + abs(best))
 
     # lexicographic tie-break: hold the score at its optimum, then best/worst for the system
     cols = free[np.flatnonzero(row[free])]
@@ -202,6 +204,7 @@ def _dinkelbach(
     what: str,
     max_iter: int,
     tol: float,
+    tie_tol: float,
 ) -> tuple[np.ndarray, float]:
     """Maximize ``sign * N/D`` exactly: iterate ``max sign*(N - lam*D)`` until its optimum is 0.
 
@@ -247,4 +250,4 @@ def _dinkelbach(
     response.optimistic = z
     cost = sign * (num - lam * den)
     const = sign * (n0 - lam * d0)
-    return cost, -const - tol * (1.0 + abs(const))
+    return cost, -const - tie_tol * (1.0 + abs(const))

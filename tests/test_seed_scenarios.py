@@ -1,0 +1,61 @@
+"""The shipped model and scenarios tell the story of the seeds (issue 4, item 6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import kpidesign
+from kpidesign.cli import main
+
+ROOT = Path(__file__).parent.parent
+SHIPPED = sorted([*ROOT.glob("models/*.yaml"), *ROOT.glob("scenarios/*.yaml")])
+
+
+@pytest.fixture(scope="module")
+def manufacturer() -> kpidesign.CompareResult:
+    return kpidesign.compare(ROOT / "models" / "manufacturer.yaml")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_file_validates(path: Path) -> None:
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 0, res.output
+    assert "valid" in res.stdout
+
+
+def test_paradox_every_department_meets_its_kpi(manufacturer: kpidesign.CompareResult) -> None:
+    holds = manufacturer.own_kpis_hold()
+    assert set(holds) == {"sales", "production", "quality", "logistics", "finance"}
+    assert all(holds.values()), holds
+
+
+def test_paradox_yet_the_company_loses_at_least_15_percent(
+    manufacturer: kpidesign.CompareResult,
+) -> None:
+    assert manufacturer.misalignment_cost >= 0.15
+    assert manufacturer.decentralized["converged"]
+
+
+def test_paradox_shared_state_moves_the_wrong_way(manufacturer: kpidesign.CompareResult) -> None:
+    r = manufacturer
+    for var in ("inventory", "backlog", "rework"):
+        assert r.state_total(var, "status_quo") > r.state_total(var, "aligned"), var
+    assert r.state_total("cash", "status_quo") < r.state_total("cash", "aligned")
+
+
+def test_strong_execution_of_misaligned_kpis_loses_more() -> None:
+    path = ROOT / "scenarios" / "execution.yaml"
+    weak = kpidesign.compare(path, "weak")
+    strong = kpidesign.compare(path, "strong")
+    assert strong.misalignment_cost > weak.misalignment_cost + 0.05
+    assert strong.objectives["status_quo"] < weak.objectives["status_quo"]
+
+
+def test_compare_cli_tells_the_story() -> None:
+    res = CliRunner().invoke(main, ["compare", str(ROOT / "scenarios" / "baseline.yaml")])
+    assert res.exit_code == 0, res.output
+    assert "Each department meets its own KPI" in res.stdout
+    assert "less than it could" in res.stdout
