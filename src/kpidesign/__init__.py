@@ -6,20 +6,23 @@ One import serves a notebook::
     spec = kpidesign.load("models/manufacturer.yaml")
 """
 
-from .api import compare, prepare, solve
+from .api import compare, design, evaluate, prepare, solve
 from .errors import BuildError, KpiDesignError, SolveError, SpecError
-from .results import CompareResult, SystemResult
+from .results import CompareResult, DesignResult, SystemResult
 from .spec import ModelSpec, load
 
 __all__ = [
     "BuildError",
     "CompareResult",
+    "DesignResult",
     "KpiDesignError",
     "ModelSpec",
     "SolveError",
     "SpecError",
     "SystemResult",
     "compare",
+    "design",
+    "evaluate",
     "load",
     "prepare",
     "solve",

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from .analyses.compare import compare_plans
+from .analyses.design import design_schemes
 from .analyses.system import solve_system
 from .build import build
 from .compile import LinearProgram, compile_model
-from .results import CompareResult, SystemResult
+from .results import CompareResult, DesignResult, SystemResult
+from .scheme import resolve_scheme
 from .spec import ModelSpec, load
 
-__all__ = ["compare", "prepare", "solve"]
+__all__ = ["compare", "design", "evaluate", "prepare", "solve"]
 
 
 def prepare(
@@ -46,4 +48,39 @@ def compare(
     spec, lp = prepare(model, variant)
     return compare_plans(
         lp, spec, scheme=scheme, tol=tol, max_rounds=max_rounds, time_limit=time_limit
+    )
+
+
+def design(
+    model: str | Path | ModelSpec,
+    variant: str | None = None,
+    *,
+    tol: float = 1e-6,
+    max_rounds: int = 50,
+    time_limit: float | None = None,
+) -> DesignResult:
+    """Scorecards under which the system optimum is each department's own best choice."""
+    spec, lp = prepare(model, variant)
+    return design_schemes(lp, spec, tol=tol, max_rounds=max_rounds, time_limit=time_limit)
+
+
+def evaluate(
+    model: str | Path | ModelSpec,
+    scheme: dict[str, dict[str, float]],
+    variant: str | None = None,
+    *,
+    tol: float = 1e-6,
+    max_rounds: int = 50,
+    time_limit: float | None = None,
+) -> CompareResult:
+    """The comparison under ``scheme`` instead of the status-quo incentives.
+
+    ``scheme`` maps a department to ``{kpi: weight}``; a KPI is the department's own
+    (``volume`` or ``sales.volume``) or company-wide (``company_profit``).  Departments not
+    named keep their current scheme.
+    """
+    spec, lp = prepare(model, variant)
+    full = resolve_scheme(spec, scheme)
+    return compare_plans(
+        lp, spec, scheme=full, tol=tol, max_rounds=max_rounds, time_limit=time_limit
     )

@@ -164,3 +164,103 @@ def compare(
 
     result = compare_api(file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit)
     emit(result, fmt, out, "compare", print_compare)
+
+
+def _dynamics_options(fn: Callable) -> Callable:
+    fn = click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Solver time limit in seconds, per solve.",
+    )(fn)
+    fn = click.option(
+        "--tol",
+        type=click.FloatRange(min=0, min_open=True),
+        default=1e-6,
+        show_default=True,
+        help="Convergence tolerance of the dynamics.",
+    )(fn)
+    return click.option(
+        "--max-rounds",
+        type=click.IntRange(min=1),
+        default=50,
+        show_default=True,
+        help="Round limit of the best-response dynamics.",
+    )(fn)
+
+
+@main.command()
+@FILE
+@variant_option
+@output_options
+@_dynamics_options
+@handle_errors
+def design(
+    file: Path,
+    variant: str | None,
+    fmt: str,
+    out: Path | None,
+    max_rounds: int,
+    tol: float,
+    time_limit: float | None,
+) -> None:
+    """Design KPI weights that make the system optimum each department's own best choice."""
+    from .api import design as design_api
+    from .output import emit
+    from .render import print_design
+
+    result = design_api(file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit)
+    emit(result, fmt, out, "design", print_design)
+
+
+@main.command()
+@FILE
+@variant_option
+@click.option(
+    "--scheme",
+    "scheme_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="YAML file mapping department -> {kpi: weight}.",
+)
+@click.option(
+    "--incentive",
+    "incentives",
+    multiple=True,
+    metavar="DEPT.KPI=W",
+    help="A weight in a department's scheme (repeatable); replaces its current scheme.",
+)
+@output_options
+@_dynamics_options
+@handle_errors
+def evaluate(
+    file: Path,
+    variant: str | None,
+    scheme_file: Path | None,
+    incentives: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    max_rounds: int,
+    tol: float,
+    time_limit: float | None,
+) -> None:
+    """The decentralized outcome under another incentive scheme, against the optimum."""
+    from .analyses.compare import compare_plans
+    from .api import prepare
+    from .errors import KpiDesignError
+    from .output import emit
+    from .render import print_compare
+    from .scheme import parse_incentives, read_scheme, resolve_scheme
+
+    if scheme_file is None and not incentives:
+        msg = "give --scheme FILE or at least one --incentive DEPT.KPI=W"
+        raise KpiDesignError(msg)
+    scheme, where = read_scheme(scheme_file) if scheme_file is not None else ({}, {})
+    for dept, weights in parse_incentives(incentives).items():
+        scheme[dept] = weights  # the command line replaces that department's file entry
+    spec, lp = prepare(file, variant)
+    full = resolve_scheme(spec, scheme, where)
+    result = compare_plans(
+        lp, spec, scheme=full, tol=tol, max_rounds=max_rounds, time_limit=time_limit
+    )
+    emit(result, fmt, out, "evaluate", print_compare)

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import scipy.sparse as sp
 
 from .compile import LinearProgram, SparseRow
 from .errors import SolveError
 
-__all__ = ["HighsSession", "Solution", "Status"]
+__all__ = ["HighsSession", "Solution", "Status", "new_highs", "pass_arrays", "status_of"]
 
 
 class Status(enum.Enum):
@@ -81,6 +82,57 @@ class Solution:
         return self.status is Status.OPTIMAL
 
 
+def new_highs(*, time_limit: float | None = None, threads: int | None = None) -> highspy.Highs:
+    """A quiet HiGHS instance."""
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    if threads:
+        h.setOptionValue("threads", int(threads))
+    if time_limit is not None:
+        h.setOptionValue("time_limit", float(time_limit))
+    return h
+
+
+def pass_arrays(
+    h: highspy.Highs,
+    *,
+    cost: np.ndarray,
+    offset: float,
+    sense: str,
+    A: sp.csc_array,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+) -> None:
+    """Pass ``max/min cost x + offset, row_lower <= A x <= row_upper, bounds`` to HiGHS."""
+    A = sp.csc_array(A)
+    m, n = A.shape
+    model = highspy.HighsLp()
+    model.num_col_ = n
+    model.num_row_ = m
+    model.col_cost_ = np.asarray(cost, dtype=float)
+    model.col_lower_ = np.asarray(col_lower, dtype=float)
+    model.col_upper_ = np.asarray(col_upper, dtype=float)
+    model.row_lower_ = np.asarray(row_lower, dtype=float)
+    model.row_upper_ = np.asarray(row_upper, dtype=float)
+    model.offset_ = float(offset)
+    model.sense_ = highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr.astype(np.int32)
+    model.a_matrix_.index_ = A.indices.astype(np.int32)
+    model.a_matrix_.value_ = A.data.astype(float)
+    model.a_matrix_.num_col_ = n
+    model.a_matrix_.num_row_ = m
+    if h.passModel(model) == highspy.HighsStatus.kError:
+        msg = "HiGHS rejected the model"
+        raise SolveError(msg)
+
+
+def status_of(h: highspy.Highs) -> Status:
+    return _STATUS.get(h.getModelStatus(), Status.ERROR)
+
+
 class HighsSession:
     """A HiGHS instance holding ``lp``; change vectors and re-solve."""
 
@@ -88,35 +140,18 @@ class HighsSession:
         self, lp: LinearProgram, *, time_limit: float | None = None, threads: int | None = None
     ):
         self.lp = lp
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        if threads:
-            h.setOptionValue("threads", int(threads))
-        if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
-        model = highspy.HighsLp()
-        model.num_col_ = lp.num_cols
-        model.num_row_ = lp.num_rows
-        model.col_cost_ = lp.objective.dense(lp.num_cols)
-        model.col_lower_ = lp.col_lower
-        model.col_upper_ = lp.col_upper
-        model.row_lower_ = lp.row_lower
-        model.row_upper_ = lp.row_upper
-        model.offset_ = lp.objective.constant
-        model.sense_ = (
-            highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
+        h = new_highs(time_limit=time_limit, threads=threads)
+        pass_arrays(
+            h,
+            cost=lp.objective.dense(lp.num_cols),
+            offset=lp.objective.constant,
+            sense=lp.sense,
+            A=lp.A,
+            col_lower=lp.col_lower,
+            col_upper=lp.col_upper,
+            row_lower=lp.row_lower,
+            row_upper=lp.row_upper,
         )
-        A = lp.A
-        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = A.indptr.astype(np.int32)
-        model.a_matrix_.index_ = A.indices.astype(np.int32)
-        model.a_matrix_.value_ = A.data
-        model.a_matrix_.num_col_ = lp.num_cols
-        model.a_matrix_.num_row_ = lp.num_rows
-        status = h.passModel(model)
-        if status == highspy.HighsStatus.kError:
-            msg = "HiGHS rejected the compiled model"
-            raise SolveError(msg)
         self.highs = h
         self.sense = lp.sense
         self.col_lower = lp.col_lower.copy()
@@ -176,7 +211,7 @@ class HighsSession:
         start = time.perf_counter()
         h.run()
         seconds = time.perf_counter() - start
-        status = _STATUS.get(h.getModelStatus(), Status.ERROR)
+        status = status_of(h)
         n, m = self.lp.num_cols, self.lp.num_rows
         if status is Status.OPTIMAL:
             sol = h.getSolution()

@@ -6,10 +6,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .results import CompareResult, SystemResult
+from .results import CompareResult, DesignResult, SystemResult
 from .summary import ModelSummary
 
-__all__ = ["print_compare", "print_summary", "print_system"]
+__all__ = ["print_compare", "print_design", "print_summary", "print_system"]
 
 
 def _num(x: float | None) -> str:
@@ -217,6 +217,76 @@ def print_compare(r: CompareResult, console: Console) -> None:
     console.print(
         "Unilateral loss: the drop in the company objective when only that department "
         "plays its own optimum (optimistic .. pessimistic tie-break)."
+    )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+def print_design(r: DesignResult, console: Console) -> None:
+    """Designed scorecards beside the current ones, gaps, alignment and verification."""
+    label = r.scenario + (f" [{r.variant}]" if r.variant else "")
+    v = r.verification
+    console.print(
+        f"[bold]{escape(label)}[/bold]: KPI design for the system optimum "
+        f"({_money(r.optimum)}; status quo {_money(r.status_quo)})"
+    )
+    t = Table(title="Scorecards: designed vs current weights", title_justify="left")
+    for col in (
+        "department",
+        "kpi",
+        "current",
+        "designed",
+        "incentive gap",
+        "alignment now -> designed",
+    ):
+        t.add_column(col, justify="left" if col in ("department", "kpi") else "right")
+    for d in r.departments.itertuples(index=False):
+        w = r.weights[r.weights.department == d.department]
+        first = True
+        for row in w.itertuples(index=False):
+            gap = ""
+            align = ""
+            if first:
+                share = (
+                    "" if d.gap_share != d.gap_share else f" ({d.gap_share * 100:.1f}% of score)"
+                )
+                gap = "0 (exact)" if d.exact else f"{_num(d.gap)}{share}"
+                align = f"{_num(d.alignment_current)} -> {_num(d.alignment_designed)}"
+            flag = ""
+            if first and d.indifferent:
+                flag = " (indifferent)"
+            t.add_row(
+                escape(d.department + flag) if first else "",
+                escape(row.kpi),
+                f"{row.current:.3f}" if row.current else "-",
+                f"{row.designed:.3f}" if row.designed else "-",
+                gap,
+                align,
+            )
+            first = False
+        t.add_section()
+    console.print(t)
+    flags = r.flagged()
+    if flags["positive_gap"]:
+        console.print(
+            "[yellow]Positive incentive gap[/yellow] (no menu weights make the optimum "
+            f"their own best): {', '.join(flags['positive_gap'])}"
+        )
+    if flags["indifferent"]:
+        console.print(
+            "[yellow]Indifferent[/yellow] (the optimum is one of several best choices; the "
+            f"pessimistic tie-break loses value): {', '.join(flags['indifferent'])}"
+        )
+    console.print(
+        f"Verification: decentralized outcome under the designed scheme and optimal allocations, "
+        f"from {escape(v['start'])}: {_money(v['objective'])} = "
+        f"[bold]{v['share_of_optimum'] * 100:.2f}% of the optimum[/bold] "
+        f"({'converged' if v['converged'] else 'not converged'} after {v['rounds']} round(s))."
+    )
+    console.print(
+        "Incentive gap: how much the department could still gain, in scorecard units, by "
+        "deviating from the optimum. Alignment: cosine of the reduced costs of its score "
+        "and of the company objective over its decisions (1 = aligned)."
     )
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")

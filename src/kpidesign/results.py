@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-__all__ = ["CompareResult", "SystemResult", "clean"]
+__all__ = ["CompareResult", "DesignResult", "SystemResult", "clean"]
 
 
 def clean(x: float, tol: float = 1e-9) -> float:
@@ -279,4 +279,74 @@ class CompareResult:
             "unilateral": self.unilateral,
             "state": self.state,
             "allocations": self.allocations,
+        }
+
+
+@dataclass(frozen=True)
+class DesignResult:
+    """Designed scorecards, their incentive gaps, and the verification by simulation.
+
+    ``weights``: department, kpi, designed, current (long format; current weights are
+    normalized to sum 1).  ``departments``: department, gap, gap_share, current_gap, exact,
+    indifferent, pessimistic_loss, alignment_current, alignment_designed.
+    """
+
+    model: str
+    scenario: str
+    variant: str | None
+    sense: str
+    optimum: float
+    status_quo: float
+    weights: pd.DataFrame
+    departments: pd.DataFrame
+    verification: dict
+    notes: list[str] = field(default_factory=list)
+
+    def flagged(self) -> dict[str, list[str]]:
+        """Departments with a positive incentive gap, and those indifferent at the target."""
+        t = self.departments
+        return {
+            "positive_gap": [r.department for r in t.itertuples() if not r.exact],
+            "indifferent": [r.department for r in t.itertuples() if r.indifferent],
+        }
+
+    def to_dict(self) -> dict:
+        departments: dict[str, dict] = {}
+        for r in self.departments.itertuples(index=False):
+            w = self.weights[self.weights.department == r.department]
+            departments[r.department] = {
+                "weights": {k: clean(v) for k, v in zip(w.kpi, w.designed, strict=True) if v > 0},
+                "current_weights": {
+                    k: clean(v) for k, v in zip(w.kpi, w.current, strict=True) if v > 0
+                },
+                "incentive_gap": clean(r.gap),
+                "incentive_gap_share": clean(r.gap_share),
+                "current_incentive_gap": clean(r.current_gap),
+                "exact": bool(r.exact),
+                "indifferent": bool(r.indifferent),
+                "pessimistic_loss": clean(r.pessimistic_loss),
+                "alignment": {
+                    "current": clean(r.alignment_current),
+                    "designed": clean(r.alignment_designed),
+                },
+            }
+        return {
+            "model": self.model,
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "sense": self.sense,
+            "optimum": clean(self.optimum),
+            "status_quo": clean(self.status_quo),
+            "departments": departments,
+            "flags": self.flagged(),
+            "verification": dict(self.verification),
+            "notes": list(self.notes),
+        }
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        verification = pd.DataFrame([{k: v for k, v in self.verification.items()}])
+        return {
+            "weights": self.weights,
+            "departments": self.departments,
+            "verification": verification,
         }

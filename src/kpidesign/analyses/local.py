@@ -57,10 +57,42 @@ def reference_scale(kpi: KpiRows, x_ref: np.ndarray) -> float:
     return abs(v) if np.isfinite(v) and abs(v) > _ZERO else 1.0
 
 
+def normalized_kpi_row(
+    kpi: KpiRows, n: int, x_ref: np.ndarray, x_lin: np.ndarray
+) -> tuple[np.ndarray, float, str | None]:
+    """``sign * KPI / scale`` as a dense linear row, its constant, and a note for a ratio.
+
+    ``scale`` is ``|KPI(x_ref)|``; a ratio ``A/B`` becomes its Dinkelbach linearization at
+    ``x_lin``, ``(A - r·B)/|B(x_lin)|`` with ``r = A(x_lin)/B(x_lin)``.
+    """
+    sign = 1.0 if kpi.sense == "max" else -1.0
+    factor = sign / reference_scale(kpi, x_ref)
+    if not kpi.is_ratio:
+        return factor * kpi.numerator.dense(n), factor * kpi.numerator.constant, None
+    assert kpi.denominator is not None
+    den = kpi.denominator.at(x_lin)
+    if abs(den) <= _ZERO:
+        msg = f"KPI {kpi.name}: its denominator is 0 at the reference plan, cannot linearize it"
+        raise SolveError(msg)
+    r = kpi.numerator.at(x_lin) / den
+    row = (kpi.numerator.dense(n) - r * kpi.denominator.dense(n)) / abs(den)
+    const = (kpi.numerator.constant - r * kpi.denominator.constant) / abs(den)
+    note = f"(A - {r:.6g}·B)/|B|, the Dinkelbach linearization of ratio KPI {kpi.name}"
+    return factor * row, factor * const, note
+
+
 def scorecard(
-    lp: LinearProgram, department: str, weights: dict[str, float], x_ref: np.ndarray
+    lp: LinearProgram,
+    department: str,
+    weights: dict[str, float],
+    x_ref: np.ndarray,
+    linearize_at: np.ndarray | None = None,
 ) -> Scorecard:
-    """The scorecard of ``department`` under ``weights`` (qualified KPI name -> weight)."""
+    """The scorecard of ``department`` under ``weights`` (qualified KPI name -> weight).
+
+    KPIs are normalized by their value at ``x_ref``; a ratio mixed with other KPIs is
+    linearized at ``linearize_at`` (default ``x_ref``, the reference plan).
+    """
     active = {k: w for k, w in weights.items() if w > 0}
     n = lp.num_cols
     if len(active) == 1:
@@ -69,28 +101,15 @@ def scorecard(
         if kpi.is_ratio:
             sign = 1.0 if kpi.sense == "max" else -1.0
             return Scorecard(department, active, None, kpi, sign)
+    x_lin = x_ref if linearize_at is None else linearize_at
+    where = "the reference plan" if linearize_at is None else "the target plan"
     cost = np.zeros(n)
     notes = []
     for name, w in active.items():
-        kpi = lp.kpis[name]
-        sign = 1.0 if kpi.sense == "max" else -1.0
-        scale = reference_scale(kpi, x_ref)
-        if kpi.is_ratio:
-            assert kpi.denominator is not None
-            den_ref = kpi.denominator.at(x_ref)
-            if abs(den_ref) <= _ZERO:
-                msg = f"KPI {name}: its denominator is 0 at the reference plan, cannot linearize it"
-                raise SolveError(msg)
-            r_ref = kpi.numerator.at(x_ref) / den_ref
-            row = (kpi.numerator.dense(n) - r_ref * kpi.denominator.dense(n)) / abs(den_ref)
-            notes.append(
-                f"{department}: ratio KPI {name} is mixed with other KPIs, so it enters "
-                "through its Dinkelbach linearization at the reference plan, "
-                f"(A - {r_ref:.6g}·B)/|B_ref|"
-            )
-        else:
-            row = kpi.numerator.dense(n)
-        cost += (w * sign / scale) * row
+        row, _, note = normalized_kpi_row(lp.kpis[name], n, x_ref, x_lin)
+        cost += w * row
+        if note:
+            notes.append(f"{department}: a ratio mixed with other KPIs enters as {note} at {where}")
     return Scorecard(department, active, cost, None, notes=tuple(notes))
 
 

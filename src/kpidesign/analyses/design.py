@@ -1,0 +1,249 @@
+"""KPI design: the scorecards under which the system optimum is each department's own best.
+
+Target z* = C, the system optimum with allocations optimized.  For each department an
+inverse LP (:mod:`inverse`) finds the weights over its menu of KPIs with the smallest
+incentive gap, then the closest (L1) to its current weights.  The design is verified by
+running the decentralized outcome under the designed scheme and the optimal allocations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..compile import LinearProgram
+from ..errors import SpecError
+from ..highs import HighsSession
+from ..results import DesignResult, clean
+from ..spec import ModelSpec
+from .compare import current_scheme, worse_by
+from .decentralized import allocation_columns, best_response_dynamics, system_optimum
+from .inverse import InverseLP, local_dual_data
+from .local import (
+    Scorecard,
+    free_columns,
+    normalized_kpi_row,
+    reference_scale,
+    respond,
+    scorecard,
+)
+
+__all__ = ["alignment_score", "design_schemes"]
+
+_GAP_TOL = 1e-7
+
+
+def _menu(spec: ModelSpec, department: str) -> tuple[list[str], np.ndarray]:
+    d = spec.departments[department]
+    menu = list(d.design_menu)
+    caps = np.array([d.max_weight.get(k, 1.0) for k in menu], dtype=float)
+    return menu, caps
+
+
+def alignment_score(
+    session: HighsSession, card: Scorecard, z: np.ndarray, x_lin: np.ndarray
+) -> float:
+    """Cosine between the reduced costs of d's score and of the system objective over d's
+    own decisions, both in d's local problem at ``z`` (Baker 2002's alignment, in LP form).
+
+    1 = the scorecard values each decision exactly as the company does; 0 = unrelated;
+    negative = opposed.  NaN where either reduced-cost vector is zero.
+    """
+    lp = session.lp
+    d = card.department
+    if not card.weights:
+        return float("nan")
+    free = free_columns(lp, d)
+    own = lp.owned_by(d)
+    lower, upper = z.copy(), z.copy()
+    lower[free], upper[free] = lp.col_lower[free], lp.col_upper[free]
+    session.set_col_bounds(np.arange(lp.num_cols), lower, upper)
+    if card.ratio is not None:
+        kpi = card.ratio
+        assert kpi.denominator is not None
+        r = kpi.value(x_lin)
+        score = card.ratio_sign * (
+            kpi.numerator.dense(lp.num_cols) - r * kpi.denominator.dense(lp.num_cols)
+        )
+    else:
+        assert card.cost is not None
+        score = card.cost
+    system = lp.objective.dense(lp.num_cols) * (1.0 if lp.sense == "max" else -1.0)
+    reduced = []
+    for cost in (score, system):
+        session.set_objective(cost, "max", 0.0)
+        sol = session.solve(warm=True)
+        if not sol.optimal:
+            return float("nan")
+        reduced.append(sol.col_dual[own])
+    a, b = reduced
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na <= 1e-12 or nb <= 1e-12:
+        return float("nan")
+    return float(np.clip(a @ b / (na * nb), -1.0, 1.0))
+
+
+def _feasible(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> bool:
+    act = lp.A @ x
+    scale = tol * (1.0 + np.abs(act))
+    rows_ok = np.all(act >= lp.row_lower - scale) and np.all(act <= lp.row_upper + scale)
+    cscale = tol * (1.0 + np.abs(x))
+    cols_ok = np.all(x >= lp.col_lower - cscale) and np.all(x <= lp.col_upper + cscale)
+    return bool(rows_ok and cols_ok)
+
+
+def design_schemes(
+    lp: LinearProgram,
+    spec: ModelSpec,
+    *,
+    tol: float = 1e-6,
+    max_rounds: int = 50,
+    time_limit: float | None = None,
+) -> DesignResult:
+    """Designed weights per department, their incentive gaps, and a verification."""
+    session = HighsSession(lp, time_limit=time_limit)
+    alloc_cols, baseline = allocation_columns(lp)
+    c_sol = system_optimum(session, what=f"the system problem of {spec.label}")
+    z = c_sol.x
+    x_ref = system_optimum(
+        session,
+        allocations=baseline,
+        what=f"the system problem of {spec.label} at baseline allocations",
+    ).x
+    current = current_scheme(spec)
+    n = lp.num_cols
+    rows, notes = [], []
+    designed: dict[str, dict[str, float]] = {}
+    for d in lp.departments:
+        menu, caps = _menu(spec, d)
+        extra = [k for k in current[d] if k not in menu]
+        names = menu + extra
+        all_caps = np.concatenate([caps, np.zeros(len(extra))])
+        if caps.sum() < 1.0 - 1e-12:
+            where = spec.source.locate(("departments", d, "design"))
+            what = (
+                "its KPI menu is empty"
+                if not menu
+                else f"the caps of its KPI menu sum to {caps.sum():g} < 1"
+            )
+            raise SpecError.at(where, f"{what}: no scorecard with weights summing to 1 exists")
+        free = free_columns(lp, d)
+        data = local_dual_data(lp, free, z)
+        full_rows = [normalized_kpi_row(lp.kpis[k], n, x_ref, z) for k in names]
+        costs = np.array([row[free] for row, _, _ in full_rows])
+        inverse = InverseLP(data, costs, all_caps)
+        what = f"the KPI design LP of {d}"
+        eps, _ = inverse.min_gap(what)
+        w0 = np.array([current[d].get(k, 0.0) for k in names], dtype=float)
+        w0 = w0 / w0.sum() if w0.sum() > 0 else w0
+        weights = inverse.closest(eps * (1 + 1e-6) + 1e-10, w0, what)
+        weights = np.where(weights < 1e-9, 0.0, weights)
+        weights = weights / weights.sum()
+        current_gap = inverse.gap_of(w0, what) if w0.sum() > 0 else float("nan")
+        # the scorecard's value at z*, with ratios as ratios (their linearization is 0 there)
+        score = sum(
+            w
+            * (1.0 if lp.kpis[k].sense == "max" else -1.0)
+            * lp.kpis[k].value(z)
+            / reference_scale(lp.kpis[k], x_ref)
+            for k, w in zip(names, weights, strict=True)
+        )
+        designed[d] = {k: float(w) for k, w in zip(names, weights, strict=True) if w > 0}
+        for _, _, note in full_rows:
+            if note and note not in notes:
+                notes.append(f"KPI design uses {note} at the target plan")
+        rows.append(
+            {
+                "department": d,
+                "gap": clean(eps),
+                "gap_share": clean(eps / abs(score)) if abs(score) > 1e-9 else float("nan"),
+                "current_gap": clean(current_gap),
+                "exact": eps <= _GAP_TOL * (1 + abs(score)),
+                "weights": {
+                    k: clean(float(w)) for k, w in zip(names, weights, strict=True) if k in menu
+                },
+                "current": {k: clean(float(w)) for k, w in zip(names, w0, strict=True) if w > 0},
+            }
+        )
+
+    # verification: decentralized outcome under the designed scheme and optimal allocations
+    alloc_opt = z[alloc_cols]
+    cards_now = {d: scorecard(lp, d, current[d], x_ref) for d in lp.departments}
+    status_quo = best_response_dynamics(session, cards_now, x_ref, tol=tol, max_rounds=max_rounds)
+    cards = {d: scorecard(lp, d, designed[d], x_ref, linearize_at=z) for d in lp.departments}
+    start = status_quo.x.copy() if status_quo.x is not None else z.copy()
+    start[alloc_cols] = alloc_opt
+    start_from = "the status-quo outcome"
+    if status_quo.x is None or not _feasible(lp, start):
+        start, start_from = (
+            z.copy(),
+            "the target plan z* (the status-quo outcome is infeasible under the optimal allocations)",
+        )
+    outcome = best_response_dynamics(session, cards, start, tol=tol, max_rounds=max_rounds)
+    verification = outcome.objective
+    share = verification / c_sol.objective if lp.sense == "max" else c_sol.objective / verification
+
+    for row in rows:
+        d = row["department"]
+        resp = respond(session, cards[d], z)
+        opt = lp.objective.at(resp.optimistic)
+        pes = lp.objective.at(resp.pessimistic) if resp.pessimistic is not None else -np.inf
+        loss = worse_by(lp, pes, opt) * abs(opt) if np.isfinite(pes) else np.inf
+        row["indifferent"] = bool(loss > 1e-6 * (1 + abs(opt)))
+        row["pessimistic_loss"] = clean(loss)
+        row["alignment_current"] = alignment_score(session, cards_now[d], z, x_ref)
+        row["alignment_designed"] = alignment_score(session, cards[d], z, z)
+    for outcome_note in outcome.notes:
+        if outcome_note not in notes:
+            notes.append(outcome_note)
+    table = pd.DataFrame(
+        [
+            {
+                "department": r["department"],
+                "kpi": k,
+                "designed": r["weights"].get(k, 0.0),
+                "current": r["current"].get(k, 0.0),
+            }
+            for r in rows
+            for k in dict.fromkeys([*r["weights"], *r["current"]])
+        ],
+        columns=["department", "kpi", "designed", "current"],
+    )
+    departments = pd.DataFrame(
+        [
+            {
+                k: r[k]
+                for k in (
+                    "department",
+                    "gap",
+                    "gap_share",
+                    "current_gap",
+                    "exact",
+                    "indifferent",
+                    "pessimistic_loss",
+                    "alignment_current",
+                    "alignment_designed",
+                )
+            }
+            for r in rows
+        ]
+    )
+    return DesignResult(
+        model=spec.name,
+        scenario=spec.scenario,
+        variant=spec.variant,
+        sense=lp.sense,
+        optimum=c_sol.objective,
+        status_quo=status_quo.objective,
+        weights=table,
+        departments=departments,
+        verification={
+            "objective": clean(verification),
+            "share_of_optimum": clean(share),
+            "rounds": outcome.rounds,
+            "converged": outcome.converged,
+            "cycle": outcome.cycle,
+            "start": start_from,
+        },
+        notes=notes,
+    )

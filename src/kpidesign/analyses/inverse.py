@@ -1,0 +1,189 @@
+"""The inverse LP of KPI design, built from the compiled matrices.
+
+For department d at the target plan z* (everything but d's own variables and the shared
+state fixed there), its local problem is
+
+    max  c(w) · z_F   s.t.  L <= A_RF z_F <= U,  l <= z_F <= u,   c(w) = sum_k w_k c_k,
+
+over its free columns F and the rows R that touch them (the fixed columns' contribution
+moved into L and U).  Its dual, with a multiplier for every finite bound, is
+
+    min  U·yU - L·yL + u·vU - l·vL   s.t.  A_RFᵀ (yU - yL) + (vU - vL) = c(w),  y, v >= 0.
+
+Because z* is fixed, ``c(w)·z*`` is linear in w, so "y is dual feasible for c(w) and the
+duality gap is at most ε" is linear in (w, y, v, ε).  Minimizing ε gives the incentive gap
+(ε = 0: z* is optimal for d, exact alignment).  Then, with ε held at its minimum, the L1
+distance to the current weights is minimized.  Both phases run on one HiGHS instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..compile import LinearProgram
+from ..errors import SolveError
+from ..highs import Status, new_highs, pass_arrays, status_of
+
+__all__ = ["InverseLP", "LocalDualData", "local_dual_data"]
+
+
+@dataclass(frozen=True)
+class LocalDualData:
+    """Department d's local problem at a fixed plan, restricted to what d can move."""
+
+    free: np.ndarray  # columns d may move (own and shared)
+    rows: np.ndarray  # rows touching them
+    A: sp.csr_array  # rows x free
+    row_lower: np.ndarray  # net of the fixed columns' contribution
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    z: np.ndarray  # the plan on the free columns
+
+
+def local_dual_data(lp: LinearProgram, free: np.ndarray, x: np.ndarray) -> LocalDualData:
+    A = lp.A.tocsr()
+    fixed_mask = np.ones(lp.num_cols, dtype=bool)
+    fixed_mask[free] = False
+    fixed_x = np.where(fixed_mask, x, 0.0)
+    offset = A @ fixed_x
+    A_free = A[:, free]
+    rows = np.flatnonzero(np.diff(A_free.tocsr().indptr) > 0)
+    return LocalDualData(
+        free=free,
+        rows=rows,
+        A=sp.csr_array(A_free[rows]),
+        row_lower=lp.row_lower[rows] - offset[rows],
+        row_upper=lp.row_upper[rows] - offset[rows],
+        col_lower=lp.col_lower[free],
+        col_upper=lp.col_upper[free],
+        z=x[free],
+    )
+
+
+class InverseLP:
+    """``min ε`` over weights ``w`` (on a simplex, with caps) and dual multipliers.
+
+    ``costs`` holds one row per candidate KPI (restricted to the free columns), each the
+    KPI's normalized linear form; weights are capped by ``caps``.
+    """
+
+    def __init__(self, data: LocalDualData, costs: np.ndarray, caps: np.ndarray):
+        K, nf = costs.shape
+        A = data.A
+        ru = np.flatnonzero(np.isfinite(data.row_upper))
+        rl = np.flatnonzero(np.isfinite(data.row_lower))
+        cu = np.flatnonzero(np.isfinite(data.col_upper))
+        cl = np.flatnonzero(np.isfinite(data.col_lower))
+        AT = sp.csr_array(A.T)
+        eye = sp.identity(nf, format="csr")
+        # columns: w (K) | yU | yL | vU | vL | eps | t (K)
+        blocks = [
+            -sp.csr_array(costs.T),
+            AT[:, ru],
+            -AT[:, rl],
+            eye[:, cu],
+            -eye[:, cl],
+            sp.csr_array((nf, 1)),
+            sp.csr_array((nf, K)),
+        ]
+        feasibility = sp.hstack(blocks, format="csr")
+        gap = np.concatenate(
+            [
+                -(costs @ data.z),
+                data.row_upper[ru],
+                -data.row_lower[rl],
+                data.col_upper[cu],
+                -data.col_lower[cl],
+                [-1.0],
+                np.zeros(K),
+            ]
+        )
+        n = gap.size
+        self.K = K
+        self.eps = K + ru.size + rl.size + cu.size + cl.size
+        self.t0 = self.eps + 1
+        simplex = np.zeros(n)
+        simplex[:K] = 1.0
+        l1_plus = sp.hstack([-sp.identity(K), sp.csr_array((K, n - 2 * K)), sp.identity(K)])
+        l1_minus = sp.hstack([sp.identity(K), sp.csr_array((K, n - 2 * K)), sp.identity(K)])
+        M = sp.vstack(
+            [
+                feasibility,
+                sp.csr_array(gap[None, :]),
+                sp.csr_array(simplex[None, :]),
+                l1_plus,
+                l1_minus,
+            ],
+            format="csc",
+        )
+        self.n_feas = nf
+        self.gap_row = nf
+        self.l1_rows = np.arange(nf + 2, nf + 2 + 2 * K)
+        row_lower = np.concatenate([np.zeros(nf), [-np.inf], [1.0], np.full(2 * K, -np.inf)])
+        row_upper = np.concatenate([np.zeros(nf), [0.0], [1.0], np.full(2 * K, np.inf)])
+        col_lower = np.zeros(n)
+        col_upper = np.full(n, np.inf)
+        col_upper[:K] = caps
+        cost = np.zeros(n)
+        cost[self.eps] = 1.0
+        self.highs = new_highs()
+        pass_arrays(
+            self.highs,
+            cost=cost,
+            offset=0.0,
+            sense="min",
+            A=M,
+            col_lower=col_lower,
+            col_upper=col_upper,
+            row_lower=row_lower,
+            row_upper=row_upper,
+        )
+        self.row_lower, self.row_upper = row_lower, row_upper
+        self.caps = caps
+        self.n = n
+
+    def _run(self, what: str) -> np.ndarray:
+        h = self.highs
+        h.run()
+        status = status_of(h)
+        if status is not Status.OPTIMAL:
+            msg = f"{what}: {status.value}"
+            raise SolveError(msg)
+        return np.asarray(h.getSolution().col_value, dtype=float)
+
+    def min_gap(self, what: str) -> tuple[float, np.ndarray]:
+        """The smallest incentive gap and weights attaining it."""
+        x = self._run(what)
+        return max(0.0, float(x[self.eps])), x[: self.K]
+
+    def closest(self, eps: float, current: np.ndarray, what: str) -> np.ndarray:
+        """Weights with gap <= eps closest (L1) to ``current``."""
+        h = self.highs
+        K = self.K
+        h.changeColBounds(self.eps, 0.0, float(eps))
+        # t_k >= w_k - current_k  and  t_k >= current_k - w_k
+        rows = self.l1_rows.astype(np.int32)
+        lower = np.concatenate([-current, current])
+        h.changeRowsBounds(rows.size, rows, lower, np.full(rows.size, np.inf))
+        cost = np.zeros(self.n)
+        cost[self.t0 : self.t0 + K] = 1.0
+        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), cost)
+        return self._run(what)[:K]
+
+    def gap_of(self, weights: np.ndarray, what: str) -> float:
+        """The incentive gap of fixed weights (the current scheme)."""
+        h = self.highs
+        K = self.K
+        idx = np.arange(K, dtype=np.int32)
+        h.changeColsBounds(K, idx, weights, weights)
+        h.changeColBounds(self.eps, 0.0, np.inf)
+        cost = np.zeros(self.n)
+        cost[self.eps] = 1.0
+        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), cost)
+        x = self._run(what)
+        h.changeColsBounds(K, idx, np.zeros(K), self.caps)
+        return max(0.0, float(x[self.eps]))
