@@ -83,6 +83,11 @@ def alignment_score(
     return float(np.clip(a @ b / (na * nb), -1.0, 1.0))
 
 
+def _own_name(name: str, department: str) -> str:
+    """A department's own KPI by its own name (``volume``); company KPIs as they are."""
+    return name[len(department) + 1 :] if name.startswith(f"{department}.") else name
+
+
 def _feasible(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> bool:
     act = lp.A @ x
     scale = tol * (1.0 + np.abs(act))
@@ -177,7 +182,8 @@ def design_schemes(
     if status_quo.x is None or not _feasible(lp, start):
         start, start_from = (
             z.copy(),
-            "the target plan z* (the status-quo outcome is infeasible under the optimal allocations)",
+            "the target plan z* (the status-quo outcome is infeasible under the optimal "
+            "allocations)",
         )
     outcome = best_response_dynamics(session, cards, start, tol=tol, max_rounds=max_rounds)
     verification = outcome.objective
@@ -200,7 +206,7 @@ def design_schemes(
         [
             {
                 "department": r["department"],
-                "kpi": k,
+                "kpi": _own_name(k, r["department"]),
                 "designed": r["weights"].get(k, 0.0),
                 "current": r["current"].get(k, 0.0),
             }
