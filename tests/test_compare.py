@@ -18,6 +18,8 @@ from kpidesign.analyses.local import free_columns, respond, scorecard
 from kpidesign.api import prepare
 from kpidesign.cli import main
 from kpidesign.highs import HighsSession
+from random_models import KPIS as _KPIS
+from random_models import random_model as _random_model
 
 MODELS = Path(__file__).parent / "models"
 CASES = MODELS / "compare"
@@ -195,62 +197,6 @@ def test_compare_cli_table_has_a_headline() -> None:
 
 
 # -- properties -------------------------------------------------------------------------
-
-_KPIS = {
-    "sales": ["volume", "revenue", "profit"],
-    "production": ["output", "cost", "profit"],
-}
-
-
-def _random_model(
-    periods: int,
-    price: float,
-    cost: float,
-    hold: float,
-    demand: list[float],
-    ub: float,
-    sales_kpi: str,
-    production_kpi: str,
-) -> str:
-    demand_map = ", ".join(f"{t + 1}: {d}" for t, d in enumerate(demand[:periods]))
-    profit = f"sum({price} * sold[t] - {cost} * made[t] - {hold} * inventory[t] for t in period)"
-    return f"""
-kpidesign: 1
-name: random
-sets:
-  period: 1..{periods}
-params:
-  demand: {{{demand_map}}}
-variables:
-  inventory: {{over: [period], lb: 0, initial: 0}}
-departments:
-  sales:
-    variables:
-      sold: {{over: [period], lb: 0, ub: {ub}}}
-    kpis:
-      volume: {{max: "sum(sold[t] for t in period)"}}
-      revenue: {{max: "sum({price} * sold[t] for t in period)"}}
-    incentive: {{{sales_kpi}: 1}}
-  production:
-    variables:
-      made: {{over: [period], lb: 0, ub: {ub}}}
-    kpis:
-      output: {{max: "sum(made[t] for t in period)"}}
-      cost: {{min: "sum({cost} * made[t] for t in period)"}}
-    incentive: {{{production_kpi}: 1}}
-constraints:
-  balance:
-    for: t in period
-    expr: inventory[t] == inventory[t-1] + made[t] - sold[t]
-  market:
-    for: t in period
-    expr: sold[t] <= demand[t]
-kpis:
-  profit: {{max: "{profit}"}}
-objective:
-  max: "{profit}"
-"""
-
 
 model_params = st.tuples(
     st.integers(1, 3),

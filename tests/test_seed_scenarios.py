@@ -59,3 +59,19 @@ def test_compare_cli_tells_the_story() -> None:
     assert res.exit_code == 0, res.output
     assert "Each department meets its own KPI" in res.stdout
     assert "less than it could" in res.stdout
+
+
+def test_strategy_variants_design_different_scorecards() -> None:
+    """Seed 002: operations strategy follows company strategy, so the designed scorecards of
+    at least two departments differ materially (L1 distance >= 0.2) between the variants."""
+    path = ROOT / "scenarios" / "strategy.yaml"
+    designs = {
+        v: kpidesign.design(path, v).to_dict()["departments"] for v in ("quality", "low_cost")
+    }
+    differ = []
+    for dept in designs["quality"]:
+        a, b = designs["quality"][dept]["weights"], designs["low_cost"][dept]["weights"]
+        distance = sum(abs(a.get(k, 0.0) - b.get(k, 0.0)) for k in {*a, *b})
+        if distance >= 0.2:
+            differ.append(dept)
+    assert len(differ) >= 2, designs

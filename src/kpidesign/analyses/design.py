@@ -83,6 +83,14 @@ def alignment_score(
     return float(np.clip(a @ b / (na * nb), -1.0, 1.0))
 
 
+def _share_of_optimum(value: float, optimum: float, sense: str) -> float:
+    """``value/optimum`` (``optimum/value`` when minimizing); 1 when both are 0."""
+    if abs(value - optimum) <= 1e-9 * (1.0 + abs(optimum)):
+        return 1.0
+    num, den = (value, optimum) if sense == "max" else (optimum, value)
+    return num / den if abs(den) > 1e-12 else float("nan")
+
+
 def _own_name(name: str, department: str) -> str:
     """A department's own KPI by its own name (``volume``); company KPIs as they are."""
     return name[len(department) + 1 :] if name.startswith(f"{department}.") else name
@@ -187,7 +195,7 @@ def design_schemes(
         )
     outcome = best_response_dynamics(session, cards, start, tol=tol, max_rounds=max_rounds)
     verification = outcome.objective
-    share = verification / c_sol.objective if lp.sense == "max" else c_sol.objective / verification
+    share = _share_of_optimum(verification, c_sol.objective, lp.sense)
 
     for row in rows:
         d = row["department"]
