@@ -11,6 +11,8 @@ import scipy.optimize
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from random_models import KPIS as _KPIS
+from random_models import random_model as _random_model
 
 import kpidesign
 from kpidesign.analyses.decentralized import system_optimum
@@ -18,8 +20,6 @@ from kpidesign.analyses.local import free_columns, respond, scorecard
 from kpidesign.api import prepare
 from kpidesign.cli import main
 from kpidesign.highs import HighsSession
-from random_models import KPIS as _KPIS
-from random_models import random_model as _random_model
 
 MODELS = Path(__file__).parent / "models"
 CASES = MODELS / "compare"
