@@ -83,6 +83,12 @@ def alignment_score(
     return float(np.clip(a @ b / (na * nb), -1.0, 1.0))
 
 
+def _tidy(weights: np.ndarray) -> np.ndarray:
+    """Weights without solver dust, summing to 1."""
+    weights = np.where(weights < 1e-9, 0.0, weights)
+    return weights / weights.sum()
+
+
 def _share_of_optimum(value: float, optimum: float, sense: str) -> float:
     """``value/optimum`` (``optimum/value`` when minimizing); 1 when both are 0."""
     if abs(value - optimum) <= 1e-9 * (1.0 + abs(optimum)):
@@ -146,12 +152,20 @@ def design_schemes(
         costs = np.array([row[free] for row, _, _ in full_rows])
         inverse = InverseLP(data, costs, all_caps)
         what = f"the KPI design LP of {d}"
-        eps, _ = inverse.min_gap(what)
+        eps_min, w_min = inverse.min_gap(what)
         w0 = np.array([current[d].get(k, 0.0) for k in names], dtype=float)
         w0 = w0 / w0.sum() if w0.sum() > 0 else w0
-        weights = inverse.closest(eps * (1 + 1e-6) + 1e-10, w0, what)
-        weights = np.where(weights < 1e-9, 0.0, weights)
-        weights = weights / weights.sum()
+        weights = _tidy(inverse.closest(eps_min * (1 + 1e-6) + 1e-10, w0, what))
+        # report the gap of the weights handed over, measured on their own; the closest-
+        # weights step must not have traded accuracy for distance
+        eps = inverse.gap_of(weights, what)
+        if eps > eps_min + 1e-6 * (1.0 + eps_min):
+            notes.append(
+                f"{d}: the weights closest to the current scheme did not keep the minimum gap "
+                f"({eps:.3g} > {eps_min:.3g}, numerically); the minimum-gap weights are reported"
+            )
+            weights = _tidy(w_min)
+            eps = inverse.gap_of(weights, what)
         current_gap = inverse.gap_of(w0, what) if w0.sum() > 0 else float("nan")
         # the scorecard's value at z*, with ratios as ratios (their linearization is 0 there)
         score = sum(

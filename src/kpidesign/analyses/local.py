@@ -26,6 +26,9 @@ from ..highs import HighsSession, Solution
 __all__ = ["Response", "Scorecard", "respond", "scorecard"]
 
 _ZERO = 1e-9
+#: a KPI this close to 0 at the reference plan is normalized by 1, not by its value: dividing
+#: by solver dust would blow its coefficients up by orders of magnitude
+_NEAR_ZERO_KPI = 1e-6
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class Scorecard:
 def reference_scale(kpi: KpiRows, x_ref: np.ndarray) -> float:
     """``|KPI(z_ref)|``, or 1 where that is near 0, so weights read as scorecard shares."""
     v = kpi.value(x_ref)
-    return abs(v) if np.isfinite(v) and abs(v) > _ZERO else 1.0
+    return abs(v) if np.isfinite(v) and abs(v) > _NEAR_ZERO_KPI else 1.0
 
 
 def normalized_kpi_row(
