@@ -5,6 +5,8 @@ Every model is feasible (the zero plan is) and bounded (box bounds on every deci
 
 from __future__ import annotations
 
+from hypothesis import strategies as st
+
 KPIS = {
     "sales": ["volume", "revenue", "profit"],
     "production": ["output", "cost", "profit"],
@@ -62,3 +64,16 @@ kpis:
 objective:
   max: "{profit}"
 """
+
+
+#: the arguments of :func:`random_model` (without ``profit_in_menu``)
+model_params = st.tuples(
+    st.integers(1, 3),
+    st.floats(1, 20),
+    st.floats(0.1, 10),
+    st.floats(0, 3),
+    st.lists(st.floats(0, 30), min_size=3, max_size=3),
+    st.floats(1, 40),
+    st.sampled_from(KPIS["sales"]),
+    st.sampled_from(KPIS["production"]),
+)

@@ -10,8 +10,7 @@ import pytest
 import scipy.optimize
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from random_models import KPIS as _KPIS
+from random_models import model_params
 from random_models import random_model as _random_model
 
 import kpidesign
@@ -197,17 +196,6 @@ def test_compare_cli_table_has_a_headline() -> None:
 
 
 # -- properties -------------------------------------------------------------------------
-
-model_params = st.tuples(
-    st.integers(1, 3),
-    st.floats(1, 20),
-    st.floats(0.1, 10),
-    st.floats(0, 3),
-    st.lists(st.floats(0, 30), min_size=3, max_size=3),
-    st.floats(1, 40),
-    st.sampled_from(_KPIS["sales"]),
-    st.sampled_from(_KPIS["production"]),
-)
 
 
 @settings(

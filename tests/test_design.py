@@ -10,8 +10,7 @@ import pyomo.environ as pyo
 import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
-from random_models import random_model
+from random_models import model_params, random_model
 
 import kpidesign
 from kpidesign.analyses.decentralized import allocation_columns, system_optimum
@@ -158,22 +157,10 @@ def test_matrix_dual_matches_pyomo_lp_dual(path: Path, department: str, menu: li
     _check_against_lp_dual(path, department, menu)
 
 
-random_params = st.tuples(
-    st.integers(1, 3),
-    st.floats(1, 20),
-    st.floats(0.1, 10),
-    st.floats(0, 3),
-    st.lists(st.floats(0, 30), min_size=3, max_size=3),
-    st.floats(1, 40),
-    st.sampled_from(["volume", "revenue"]),
-    st.sampled_from(["output", "cost"]),
-)
-
-
 @settings(
     max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(params=random_params)
+@given(params=model_params)
 def test_matrix_dual_matches_pyomo_lp_dual_on_random_models(tmp_path: Path, params: tuple) -> None:
     path = tmp_path / "random.yaml"
     path.write_text(random_model(*params))
@@ -184,7 +171,7 @@ def test_matrix_dual_matches_pyomo_lp_dual_on_random_models(tmp_path: Path, para
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(params=random_params)
+@given(params=model_params)
 # found by hypothesis: KPIs of ~1e-9 at the reference plan were normalized by that dust
 @example(params=(3, 1.0, 1.0, 1.0, [0.0, 0.0, 1e-9], 1.0, "volume", "output"))
 def test_weights_with_gap_zero_make_the_target_optimal(tmp_path: Path, params: tuple) -> None:

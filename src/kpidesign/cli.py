@@ -99,16 +99,38 @@ def output_options(fn: Callable) -> Callable:
     )(fn)
 
 
+def time_limit_option(fn: Callable) -> Callable:
+    return click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        default=None,
+        help="Solver time limit in seconds, per solve.",
+    )(fn)
+
+
+def _dynamics_options(fn: Callable) -> Callable:
+    fn = time_limit_option(fn)
+    fn = click.option(
+        "--tol",
+        type=click.FloatRange(min=0, min_open=True),
+        default=1e-6,
+        show_default=True,
+        help="Convergence tolerance of the dynamics.",
+    )(fn)
+    return click.option(
+        "--max-rounds",
+        type=click.IntRange(min=1),
+        default=50,
+        show_default=True,
+        help="Round limit of the best-response dynamics.",
+    )(fn)
+
+
 @main.command()
 @FILE
 @variant_option
 @output_options
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Solver time limit in seconds.",
-)
+@time_limit_option
 @handle_errors
 def solve(
     file: Path, variant: str | None, fmt: str, out: Path | None, time_limit: float | None
@@ -127,26 +149,7 @@ def solve(
 @FILE
 @variant_option
 @output_options
-@click.option(
-    "--max-rounds",
-    type=click.IntRange(min=1),
-    default=50,
-    show_default=True,
-    help="Round limit of the best-response dynamics.",
-)
-@click.option(
-    "--tol",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1e-6,
-    show_default=True,
-    help="Convergence tolerance of the dynamics (relative change of a department's plan).",
-)
-@click.option(
-    "--time-limit",
-    type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Solver time limit in seconds, per solve.",
-)
+@_dynamics_options
 @handle_errors
 def compare(
     file: Path,
@@ -164,29 +167,6 @@ def compare(
 
     result = compare_api(file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit)
     emit(result, fmt, out, "compare", print_compare)
-
-
-def _dynamics_options(fn: Callable) -> Callable:
-    fn = click.option(
-        "--time-limit",
-        type=click.FloatRange(min=0, min_open=True),
-        default=None,
-        help="Solver time limit in seconds, per solve.",
-    )(fn)
-    fn = click.option(
-        "--tol",
-        type=click.FloatRange(min=0, min_open=True),
-        default=1e-6,
-        show_default=True,
-        help="Convergence tolerance of the dynamics.",
-    )(fn)
-    return click.option(
-        "--max-rounds",
-        type=click.IntRange(min=1),
-        default=50,
-        show_default=True,
-        help="Round limit of the best-response dynamics.",
-    )(fn)
 
 
 @main.command()

@@ -133,6 +133,16 @@ def status_of(h: highspy.Highs) -> Status:
     return _STATUS.get(h.getModelStatus(), Status.ERROR)
 
 
+def _index_and_bounds(
+    index: np.ndarray, lower: np.ndarray | float, upper: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """HiGHS's types: int32 indices, float bounds broadcast to the indices' shape."""
+    index = np.asarray(index, dtype=np.int32)
+    lower = np.broadcast_to(np.asarray(lower, dtype=float), index.shape).copy()
+    upper = np.broadcast_to(np.asarray(upper, dtype=float), index.shape).copy()
+    return index, lower, upper
+
+
 class HighsSession:
     """A HiGHS instance holding ``lp``; change vectors and re-solve."""
 
@@ -179,11 +189,9 @@ class HighsSession:
         self.sense = sense
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        cols = np.asarray(cols, dtype=np.int32)
+        cols, lower, upper = _index_and_bounds(cols, lower, upper)
         if cols.size == 0:
             return
-        lower = np.broadcast_to(np.asarray(lower, dtype=float), cols.shape).copy()
-        upper = np.broadcast_to(np.asarray(upper, dtype=float), cols.shape).copy()
         self.highs.changeColsBounds(cols.size, cols, lower, upper)
         self.col_lower[cols] = lower
         self.col_upper[cols] = upper
@@ -192,11 +200,9 @@ class HighsSession:
         self.set_col_bounds(cols, values, values)
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        rows = np.asarray(rows, dtype=np.int32)
+        rows, lower, upper = _index_and_bounds(rows, lower, upper)
         if rows.size == 0:
             return
-        lower = np.broadcast_to(np.asarray(lower, dtype=float), rows.shape).copy()
-        upper = np.broadcast_to(np.asarray(upper, dtype=float), rows.shape).copy()
         self.highs.changeRowsBounds(rows.size, rows, lower, upper)
         self.row_lower[rows] = lower
         self.row_upper[rows] = upper
