@@ -38,9 +38,9 @@ import numpy as np
 
 #: named sizes used by run.py: (departments, products, periods)
 SIZES = {
-    "small": (6, 32, 48),  # 13 * 1536 + 6 = 19,974 variables
-    "medium": (6, 240, 52),  # 13 * 12480 + 6 = 162,246 variables
-    "large": (8, 1200, 48),  # 17 * 57600 + 8 = 979,208 variables
+    "small": (6, 128, 12),  # 13 * 1,536 + 6 = 19,974 variables
+    "medium": (6, 1000, 12),  # 13 * 12,000 + 6 = 156,006 variables
+    "large": (6, 6400, 12),  # 13 * 76,800 + 6 = 998,406 variables
 }
 
 FIXED_ROLES = ("sales", "quality", "logistics")
@@ -63,7 +63,9 @@ def _fmt(x: float) -> str:
     return f"{x:.4f}".rstrip("0").rstrip(".")
 
 
-def _write_csv(path: Path, header: list[str], columns: list[np.ndarray | list], values: np.ndarray) -> None:
+def _write_csv(
+    path: Path, header: list[str], columns: list[np.ndarray | list], values: np.ndarray
+) -> None:
     lines = [",".join([*header, "value"])]
     for row in zip(*columns, values, strict=True):
         *idx, v = row
@@ -116,18 +118,31 @@ def generate(departments: int, products: int, periods: int, out: Path, seed: int
     hours_needed = (hours[:, None] * demand).sum(axis=0)  # per period
     cost = [_round(price * rng.uniform(0.35, 0.6, P)) for _ in range(K)]
     otcost = [_round(c * rng.uniform(1.3, 1.6, P)) for c in cost]
-    cap = [_round(hours_needed * s * 0.85 / 0.95 * rng.uniform(0.95, 1.05, T)) for s in share]
-    otcap = [_round(hours_needed * s * 0.25 * rng.uniform(0.95, 1.05, T)) for s in share]
-    qcap = _round((insp_rate[:, None] * demand).sum(axis=0) * 1.2 / 0.95)
-    total_demand = demand.sum(axis=0)
-    road_cap = _round(total_demand * 0.7 / 0.9)
-    rail_cap = _round(total_demand * 0.5)
+    # capacities are flat over the seasons: peaks need stock built ahead, or backlog
+    flat_hours = np.full(T, hours_needed.mean())
+    cap = [_round(flat_hours * s * 0.85 / 0.95 * rng.uniform(0.95, 1.05, T)) for s in share]
+    otcap = [_round(flat_hours * s * 0.25 * rng.uniform(0.95, 1.05, T)) for s in share]
+    qcap = _round(np.full(T, (insp_rate[:, None] * demand).sum(axis=0).mean() * 1.2 / 0.95))
+    flat_demand = np.full(T, demand.sum(axis=0).mean())
+    road_cap = _round(flat_demand * 0.8 / 0.9 * rng.uniform(0.95, 1.05, T))
+    rail_cap = _round(flat_demand * 0.5 * rng.uniform(0.95, 1.05, T))
 
-    _write_csv(data / "demand.csv", ["product", "period"],
-               [np.repeat(prod, T), np.tile(per, P)], demand.ravel())
-    for name, vals in (("price", price), ("hours", hours), ("lift", lift), ("insp_rate", insp_rate),
-                       ("qcost", qcost), ("road_cost", road_cost), ("rail_cost", rail_cost),
-                       ("penalty", penalty)):
+    _write_csv(
+        data / "demand.csv",
+        ["product", "period"],
+        [np.repeat(prod, T), np.tile(per, P)],
+        demand.ravel(),
+    )
+    for name, vals in (
+        ("price", price),
+        ("hours", hours),
+        ("lift", lift),
+        ("insp_rate", insp_rate),
+        ("qcost", qcost),
+        ("road_cost", road_cost),
+        ("rail_cost", rail_cost),
+        ("penalty", penalty),
+    ):
         _by_product(data / f"{name}.csv", prod, vals)
     for name, vals in (("qcap", qcap), ("road_cap", road_cap), ("rail_cap", rail_cap)):
         _by_period(data / f"{name}.csv", per, vals)
@@ -155,7 +170,9 @@ def generate(departments: int, products: int, periods: int, out: Path, seed: int
     return path
 
 
-def _model_yaml(P: int, T: int, K: int, baseline: dict[str, float], total: float, promo_ub: float) -> str:
+def _model_yaml(
+    P: int, T: int, K: int, baseline: dict[str, float], total: float, promo_ub: float
+) -> str:
     plants = [f"plant_{k}" for k in range(1, K + 1)]
     made = " + ".join(f"make_{k}[p, t] + overtime_{k}[p, t]" for k in range(1, K + 1))
     pt = "for p in product for t in period"
@@ -210,8 +227,8 @@ def _model_yaml(P: int, T: int, K: int, baseline: dict[str, float], total: float
         f"      budget: sum(promo[p, t] {pt})",
         f"    allocation: {{budget: {baseline['sales']}}}",
         "    kpis:",
-        f"      volume: {{max: \"sum(sell[p, t] {pt})\"}}",
-        f"      revenue: {{max: \"sum(price[p] * sell[p, t] {pt})\"}}",
+        f'      volume: {{max: "sum(sell[p, t] {pt})"}}',
+        f'      revenue: {{max: "sum(price[p] * sell[p, t] {pt})"}}',
         "    incentive: {volume: 1}",
         "  quality:",
         "    description: Inspects a share of everything produced.",
@@ -221,8 +238,8 @@ def _model_yaml(P: int, T: int, K: int, baseline: dict[str, float], total: float
         f"      budget: sum(qcost[p] * inspect[p, t] {pt})",
         f"    allocation: {{budget: {baseline['quality']}}}",
         "    kpis:",
-        f"      inspected: {{max: \"sum(inspect[p, t] {pt})\"}}",
-        f"      inspection_cost: {{min: \"sum(qcost[p] * inspect[p, t] {pt})\"}}",
+        f'      inspected: {{max: "sum(inspect[p, t] {pt})"}}',
+        f'      inspection_cost: {{min: "sum(qcost[p] * inspect[p, t] {pt})"}}',
         "    incentive: {inspection_cost: 1}",
         "  logistics:",
         "    description: Delivers orders by road and rail.",
@@ -233,9 +250,9 @@ def _model_yaml(P: int, T: int, K: int, baseline: dict[str, float], total: float
         f"      budget: sum(road_cost[p] * road[p, t] + rail_cost[p] * rail[p, t] {pt})",
         f"    allocation: {{budget: {baseline['logistics']}}}",
         "    kpis:",
-        f"      delivered: {{max: \"sum(road[p, t] + rail[p, t] {pt})\"}}",
-        "      cost_per_unit: {min: \"sum(road_cost[p] * road[p, t] + rail_cost[p] * rail[p, t] "
-        f"{pt}) / sum(road[p, t] + rail[p, t] {pt})\"}}",
+        f'      delivered: {{max: "sum(road[p, t] + rail[p, t] {pt})"}}',
+        '      cost_per_unit: {min: "sum(road_cost[p] * road[p, t] + rail_cost[p] * rail[p, t] '
+        f'{pt}) / sum(road[p, t] + rail[p, t] {pt})"}}',
         "    incentive: {cost_per_unit: 1}",
     ]
     for k, plant in enumerate(plants, start=1):
@@ -249,9 +266,9 @@ def _model_yaml(P: int, T: int, K: int, baseline: dict[str, float], total: float
             f"      budget: sum(otcost_{k}[p] * overtime_{k}[p, t] {pt})",
             f"    allocation: {{budget: {baseline[plant]}}}",
             "    kpis:",
-            f"      output: {{max: \"sum(make_{k}[p, t] + overtime_{k}[p, t] {pt})\"}}",
-            f"      unit_cost: {{min: \"(overhead + sum(cost_{k}[p] * make_{k}[p, t] + otcost_{k}[p] * "
-            f"overtime_{k}[p, t] {pt})) / sum(make_{k}[p, t] + overtime_{k}[p, t] {pt})\"}}",
+            f'      output: {{max: "sum(make_{k}[p, t] + overtime_{k}[p, t] {pt})"}}',
+            f'      unit_cost: {{min: "(overhead + sum(cost_{k}[p] * make_{k}[p, t] + otcost_{k}[p] * '
+            f'overtime_{k}[p, t] {pt})) / sum(make_{k}[p, t] + overtime_{k}[p, t] {pt})"}}',
             "    incentive: {unit_cost: 1}",
         ]
     lines += [
@@ -295,7 +312,8 @@ def _model_yaml(P: int, T: int, K: int, baseline: dict[str, float], total: float
             f"    expr: sum(hours[p] * overtime_{k}[p, t] for p in product) <= otcap_{k}[t]",
         ]
     plant_costs = " + ".join(
-        f"cost_{k}[p] * make_{k}[p, t] + otcost_{k}[p] * overtime_{k}[p, t]" for k in range(1, K + 1)
+        f"cost_{k}[p] * make_{k}[p, t] + otcost_{k}[p] * overtime_{k}[p, t]"
+        for k in range(1, K + 1)
     )
     profit = (
         "sum(price[p] * (road[p, t] + rail[p, t]) - hold * inventory[p, t] - penalty[p] * backlog[p, t]"
@@ -305,10 +323,10 @@ def _model_yaml(P: int, T: int, K: int, baseline: dict[str, float], total: float
     lines += [
         "",
         "kpis:",
-        f"  profit: {{max: \"{profit}\", unit: EUR, description: Profit over the horizon}}",
+        f'  profit: {{max: "{profit}", unit: EUR, description: Profit over the horizon}}',
         "",
         "objective:",
-        f"  max: \"{profit}\"",
+        f'  max: "{profit}"',
         "",
         "resources:",
         "  budget:",
