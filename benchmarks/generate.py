@@ -267,8 +267,9 @@ def _model_yaml(
             f"    allocation: {{budget: {baseline[plant]}}}",
             "    kpis:",
             f'      output: {{max: "sum(make_{k}[p, t] + overtime_{k}[p, t] {pt})"}}',
-            f'      unit_cost: {{min: "(overhead + sum(cost_{k}[p] * make_{k}[p, t] + otcost_{k}[p] * '
-            f'overtime_{k}[p, t] {pt})) / sum(make_{k}[p, t] + overtime_{k}[p, t] {pt})"}}',
+            f'      unit_cost: {{min: "(overhead + sum(cost_{k}[p] * make_{k}[p, t] + '
+            f"otcost_{k}[p] * overtime_{k}[p, t] {pt})) / "
+            f'sum(make_{k}[p, t] + overtime_{k}[p, t] {pt})"}}',
             "    incentive: {unit_cost: 1}",
         ]
     lines += [
@@ -316,8 +317,9 @@ def _model_yaml(
         for k in range(1, K + 1)
     )
     profit = (
-        "sum(price[p] * (road[p, t] + rail[p, t]) - hold * inventory[p, t] - penalty[p] * backlog[p, t]"
-        " - promo[p, t] - qcost[p] * inspect[p, t] - road_cost[p] * road[p, t] - rail_cost[p] * rail[p, t]"
+        "sum(price[p] * (road[p, t] + rail[p, t]) - hold * inventory[p, t]"
+        " - penalty[p] * backlog[p, t] - promo[p, t] - qcost[p] * inspect[p, t]"
+        " - road_cost[p] * road[p, t] - rail_cost[p] * rail[p, t]"
         f" - ({plant_costs}) {pt})"
     )
     lines += [

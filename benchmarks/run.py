@@ -231,7 +231,8 @@ def bench_size(name: str, dims: tuple[int, int, int], a: argparse.Namespace, wor
     if res["variables"] <= a.check_max_cols:
         res["same_lp"] = same_lp(model)
         print(
-            f"[{name}] same LP as direct_highspy: {res['same_lp']['same']} {res['same_lp']['problems']}",
+            f"[{name}] same LP as direct_highspy: "
+            f"{res['same_lp']['same']} {res['same_lp']['problems']}",
             flush=True,
         )
 
