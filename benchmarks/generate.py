@@ -21,11 +21,14 @@ writes ``DIR/org.yaml`` and its CSV data under ``DIR/data/``.  The organization:
 
 Number of variables: ``P*T*(2*D + 1) + D`` (2 shared + 2 sales + 1 quality + 2 logistics
 + 2 per plant per (product, period), plus one allocation per department).
-Number of rows: ``5*P*T + T*(2*(D-3) + 3) + D + 1``.
+Number of rows: ``5*P*T + T*(2*(D-3) + 4) + D + 1``.
 
 Data come from ``numpy.random.default_rng(seed)``: the same arguments give the same files.
-The model is feasible (producing nothing and backlogging the committed orders is a
-feasible plan) and bounded (sales are capped by demand and a bounded promotion).
+The model is feasible (producing and delivering the contractual minimum, 5% of each
+period's demand, and backlogging the rest of the committed orders is a feasible plan) and
+bounded (sales are capped by demand and a bounded promotion). Every ratio KPI's denominator
+stays positive: plants' output is driven by the minimum delivery, logistics' deliveries
+by the contract.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def num_variables(d: int, p: int, t: int) -> int:
 
 
 def num_rows(d: int, p: int, t: int) -> int:
-    return 5 * p * t + t * (2 * (d - 3) + 3) + d + 1
+    return 5 * p * t + t * (2 * (d - 3) + 4) + d + 1
 
 
 def product_names(p: int) -> list[str]:
@@ -202,6 +205,7 @@ def _model_yaml(
         "  rail_cap: {file: data/rail_cap.csv}",
         "  hold: 0.8",
         "  commit_share: 0.6",
+        "  min_ship: 0.05",
         "  overhead: 5000",
     ]
     for k in range(1, K + 1):
@@ -301,6 +305,12 @@ def _model_yaml(
         "  rail_capacity:",
         "    for: t in period",
         "    expr: sum(rail[p, t] for p in product) <= rail_cap[t]",
+        # a ratio KPI's denominator must stay positive (MODEL_FORMAT): logistics ships at
+        # least a contractual share of each period's demand, so cost_per_unit is defined
+        "  min_delivery:",
+        "    for: t in period",
+        "    expr: sum(road[p, t] + rail[p, t] for p in product) >= "
+        "min_ship * sum(demand[p, t] for p in product)",
     ]
     for k in range(1, K + 1):
         lines += [
@@ -352,7 +362,7 @@ def main(argv: list[str] | None = None) -> None:
     d, p, t = a.departments, a.products, a.periods
     print(f"wrote {path}")
     print(f"variables = P*T*(2*D+1) + D = {p}*{t}*{2 * d + 1} + {d} = {num_variables(d, p, t)}")
-    print(f"rows      = 5*P*T + T*(2*(D-3)+3) + D + 1 = {num_rows(d, p, t)}")
+    print(f"rows      = 5*P*T + T*(2*(D-3)+4) + D + 1 = {num_rows(d, p, t)}")
 
 
 if __name__ == "__main__":

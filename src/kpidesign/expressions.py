@@ -275,8 +275,23 @@ def _compile_subscript(node: ast.Subscript, ctx: _Ctx) -> _Node:
     text = ast.get_source_segment(ctx.text, node) or ast.unparse(node)
     where = ctx.where
 
-    def index_of(env: dict) -> tuple:
-        return tuple(fn(env) for fn in fns)
+    # one variable reference is evaluated per term of every row: avoid a generator there
+    if len(fns) == 1:
+        (f0,) = fns
+
+        def index_of(env: dict) -> tuple:
+            return (f0(env),)
+
+    elif len(fns) == 2:
+        f0, f1 = fns
+
+        def index_of(env: dict) -> tuple:
+            return (f0(env), f1(env))
+
+    else:
+
+        def index_of(env: dict) -> tuple:
+            return tuple(fn(env) for fn in fns)
 
     def outside(idx: tuple) -> bool:
         return any(m not in members for m, members in zip(idx, sets, strict=True))
