@@ -44,7 +44,7 @@ def test_validate_tiny(run_cli, monkeypatch):
     out = result.stdout
     assert "tiny  (tests/models/tiny.yaml): valid" in out
     # 6 sold + 3 promo + 6 made + 6 inventory + 2 allocations; 6 + 6 + 3 rows + 2 uses + 1 total
-    assert "23 variables, 18 constraints" in out
+    assert "23 variables, 19 constraints" in out
     assert re.search(r"product\s*│\s*2\b", out)
     assert re.search(r"period\s*│\s*3\b", out)
     for word in (

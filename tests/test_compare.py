@@ -225,3 +225,19 @@ def test_scheme_equal_to_the_objective_leaves_no_misalignment(
     b = r.objectives["aligned"]
     assert r.objectives["status_quo"] == pytest.approx(b, rel=1e-6, abs=1e-6)
     assert r.status_quo_pessimistic == pytest.approx(b, rel=1e-6, abs=1e-6)
+
+
+def test_a_ratio_whose_denominator_can_reach_zero_is_a_clear_error(tmp_path: Path) -> None:
+    text = (
+        (CASES / "unit_cost.yaml")
+        .read_text()
+        .replace("made: {lb: 1, ub: 10}", "made: {lb: 0, ub: 10}")
+    )
+    path = tmp_path / "zero.yaml"
+    path.write_text(text)
+    res = CliRunner().invoke(main, ["compare", str(path)])
+    assert res.exit_code == 2
+    assert (
+        "KPI production.unit_cost: its denominator can reach 0 on the feasible region" in res.stderr
+    )
+    assert "Traceback" not in res.output

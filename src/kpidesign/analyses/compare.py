@@ -11,7 +11,7 @@ from ..highs import HighsSession
 from ..results import CompareResult, clean
 from ..spec import ModelSpec
 from .decentralized import allocation_columns, best_response_dynamics, system_optimum
-from .local import Scorecard, respond, scorecard
+from .local import Scorecard, check_denominators, respond, scorecard
 from .system import state_totals
 
 __all__ = ["PLANS", "compare_plans", "current_scheme", "kpi_long_table", "worse_by"]
@@ -72,6 +72,8 @@ def compare_plans(
     """Plans A (status quo), B (aligned) and C (system) with the measures of DESIGN.md."""
     scheme = current_scheme(spec) if scheme is None else scheme
     session = HighsSession(lp, time_limit=time_limit)
+    used = {k for weights in scheme.values() for k, w in weights.items() if w > 0}
+    check_denominators(session, [lp.kpis[k] for k in lp.kpis if k in used])
     _, baseline = allocation_columns(lp)
     c_sol = system_optimum(session, what=f"the system problem of {spec.label}")
     b_sol = system_optimum(

@@ -21,6 +21,7 @@ from .decentralized import allocation_columns, best_response_dynamics, system_op
 from .inverse import InverseLP, local_dual_data
 from .local import (
     Scorecard,
+    check_denominators,
     free_columns,
     normalized_kpi_row,
     reference_scale,
@@ -121,6 +122,10 @@ def design_schemes(
 ) -> DesignResult:
     """Designed weights per department, their incentive gaps, and a verification."""
     session = HighsSession(lp, time_limit=time_limit)
+    current = current_scheme(spec)
+    used = {k for weights in current.values() for k in weights}
+    used |= {k for d in spec.departments.values() for k in d.design_menu}
+    check_denominators(session, [lp.kpis[k] for k in lp.kpis if k in used])
     alloc_cols, baseline = allocation_columns(lp)
     c_sol = system_optimum(session, what=f"the system problem of {spec.label}")
     z = c_sol.x
@@ -129,7 +134,6 @@ def design_schemes(
         allocations=baseline,
         what=f"the system problem of {spec.label} at baseline allocations",
     ).x
-    current = current_scheme(spec)
     n = lp.num_cols
     rows, notes = [], []
     designed: dict[str, dict[str, float]] = {}

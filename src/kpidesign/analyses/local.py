@@ -273,3 +273,29 @@ def _dinkelbach(
     cost = sign * (num - lam * den)
     const = sign * (n0 - lam * d0)
     return cost, -const - tie_tol * (1.0 + abs(const))
+
+
+def check_denominators(session: HighsSession, kpis: list[KpiRows], tol: float = 1e-9) -> None:
+    """Each ratio KPI's denominator must be positive on the feasible region (MODEL_FORMAT):
+    minimize it over the system's feasible region, allocations free, and fail if it can
+    reach 0 or below."""
+    lp = session.lp
+    session.set_col_bounds(np.arange(lp.num_cols), lp.col_lower, lp.col_upper)
+    for kpi in kpis:
+        if kpi.denominator is None:
+            continue
+        session.set_objective(kpi.denominator, "min")
+        sol = session.solve(warm=False)
+        if sol.optimal and sol.objective > tol:
+            continue
+        if sol.optimal:
+            reach = f"can reach {sol.objective:g}"
+        elif sol.status.name in ("UNBOUNDED", "INFEASIBLE_OR_UNBOUNDED"):
+            reach = "is unbounded below"
+        else:
+            raise session.explain(sol, f"the denominator check of KPI {kpi.name}")
+        msg = (
+            f"KPI {kpi.name}: its denominator {reach} on the feasible region; a ratio KPI's "
+            "denominator must stay positive (add a constraint that keeps it so)"
+        )
+        raise SolveError(msg)
