@@ -125,11 +125,53 @@ def _charnes_cooper(session: HighsSession, num, den, sign: float) -> float:
     return -res.fun
 
 
+def _naive_dinkelbach(session: HighsSession, num, den, sign: float) -> float:
+    """Dinkelbach's iterations written from scratch on scipy's linprog (dense, no reuse):
+    lam <- N(z)/D(z) at z = argmax sign*(N - lam*D), until the optimum of that is 0."""
+    lp = session.lp
+    n = lp.num_cols
+    A = lp.A.toarray()
+    rows, rhs = [], []
+    for i in range(lp.num_rows):
+        if np.isfinite(lp.row_upper[i]):
+            rows.append(A[i])
+            rhs.append(lp.row_upper[i])
+        if np.isfinite(lp.row_lower[i]):
+            rows.append(-A[i])
+            rhs.append(-lp.row_lower[i])
+    bounds = [
+        (lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
+        for lo, hi in zip(session.col_lower, session.col_upper, strict=True)
+    ]
+    N, D = num.dense(n), den.dense(n)
+
+    def argmax(cost: np.ndarray) -> np.ndarray:
+        res = scipy.optimize.linprog(
+            -cost, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=bounds, method="highs"
+        )
+        assert res.status == 0, res.message
+        return res.x
+
+    def q(z: np.ndarray) -> float:  # the signed ratio
+        return sign * (N @ z + num.constant) / (D @ z + den.constant)
+
+    lam = q(argmax(np.zeros(n)))  # start from the ratio at a feasible point
+    for _ in range(100):
+        z = argmax(sign * N - lam * D)
+        value = sign * (N @ z + num.constant) - lam * (D @ z + den.constant)
+        lam = q(z)
+        if value <= 1e-10:
+            return lam
+    raise AssertionError("no convergence")
+
+
 @pytest.mark.parametrize(
     "path,department",
     [(MODELS / "tiny.yaml", "production"), (CASES / "unit_cost.yaml", "production")],
 )
-def test_dinkelbach_matches_charnes_cooper(path: Path, department: str) -> None:
+def test_dinkelbach_matches_charnes_cooper_and_a_naive_dinkelbach(
+    path: Path, department: str
+) -> None:
     spec, lp = prepare(path)
     session = HighsSession(lp)
     x_b = system_optimum(session).x
@@ -141,6 +183,10 @@ def test_dinkelbach_matches_charnes_cooper(path: Path, department: str) -> None:
     exact = _charnes_cooper(session, card.ratio.numerator, card.ratio.denominator, card.ratio_sign)
     assert resp.score == pytest.approx(exact, rel=1e-7)
     assert card.ratio_sign * card.ratio.value(resp.optimistic) == pytest.approx(exact, rel=1e-7)
+    naive = _naive_dinkelbach(
+        session, card.ratio.numerator, card.ratio.denominator, card.ratio_sign
+    )
+    assert resp.score == pytest.approx(naive, rel=1e-7)
 
 
 def test_mixed_ratio_uses_the_linearization_and_says_so() -> None:
