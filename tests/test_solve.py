@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import kpidesign
 from kpidesign.api import prepare
 from kpidesign.cli import main
-from kpidesign.highs import _STATUS, HighsSession, Status
+from kpidesign.highs import _STATUS, HighsSession, SolverOptions, Status
 
 MODELS = Path(__file__).parent / "models"
 TEXTBOOK = MODELS / "textbook"
@@ -189,7 +189,7 @@ def test_every_highs_model_status_maps_to_one_status() -> None:
 
 def test_time_limit_is_its_own_outcome() -> None:
     spec, lp = prepare(MODELS / "tiny.yaml")
-    session = HighsSession(lp, time_limit=1e-9)
+    session = HighsSession(lp, SolverOptions(time_limit=1e-9))
     sol = session.solve(warm=False)
     # HiGHS may finish a tiny LP before checking the clock; either way never a crash
     assert sol.status in (Status.TIME_LIMIT, Status.OPTIMAL)
@@ -216,3 +216,16 @@ def test_resolve_never_goes_back_through_pyomo(monkeypatch: pytest.MonkeyPatch) 
     again = session.solve()
     assert again.optimal
     assert again.objective == pytest.approx(lp.kpis["sales.volume"].value(first.x))
+
+
+@pytest.mark.parametrize("solver", ["simplex", "ipm"])
+def test_every_algorithm_gives_the_textbook_optimum_and_duals(solver: str) -> None:
+    out = run_json(str(TEXTBOOK / "wyndor.yaml"), "--solver", solver)
+    assert out["objective"] == pytest.approx(36.0)
+    assert out["duals"]["constraints"]["plant3"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_an_unknown_solver_is_refused() -> None:
+    res = CliRunner().invoke(main, ["solve", str(TEXTBOOK / "wyndor.yaml"), "--solver", "magic"])
+    assert res.exit_code == 2
+    assert "magic" in res.output

@@ -9,6 +9,7 @@ from .analyses.design import design_schemes
 from .analyses.system import solve_system
 from .build import build
 from .compile import LinearProgram, compile_model
+from .highs import SolverOptions
 from .results import CompareResult, DesignResult, SystemResult
 from .scheme import resolve_scheme
 from .spec import ModelSpec, load
@@ -25,11 +26,15 @@ def prepare(
 
 
 def solve(
-    model: str | Path | ModelSpec, variant: str | None = None, *, time_limit: float | None = None
+    model: str | Path | ModelSpec,
+    variant: str | None = None,
+    *,
+    time_limit: float | None = None,
+    solver: str = "choose",
 ) -> SystemResult:
     """The system optimum, allocations optimized, with KPIs, state totals and duals."""
     spec, lp = prepare(model, variant)
-    return solve_system(lp, spec, time_limit=time_limit)
+    return solve_system(lp, spec, SolverOptions(time_limit, solver))
 
 
 def compare(
@@ -40,6 +45,7 @@ def compare(
     tol: float = 1e-6,
     max_rounds: int = 50,
     time_limit: float | None = None,
+    solver: str = "choose",
 ) -> CompareResult:
     """Status quo vs aligned vs system optimum, per department and for the company.
 
@@ -47,7 +53,12 @@ def compare(
     """
     spec, lp = prepare(model, variant)
     return compare_plans(
-        lp, spec, scheme=scheme, tol=tol, max_rounds=max_rounds, time_limit=time_limit
+        lp,
+        spec,
+        scheme=scheme,
+        tol=tol,
+        max_rounds=max_rounds,
+        options=SolverOptions(time_limit, solver),
     )
 
 
@@ -58,10 +69,13 @@ def design(
     tol: float = 1e-6,
     max_rounds: int = 50,
     time_limit: float | None = None,
+    solver: str = "choose",
 ) -> DesignResult:
     """Scorecards under which the system optimum is each department's own best choice."""
     spec, lp = prepare(model, variant)
-    return design_schemes(lp, spec, tol=tol, max_rounds=max_rounds, time_limit=time_limit)
+    return design_schemes(
+        lp, spec, tol=tol, max_rounds=max_rounds, options=SolverOptions(time_limit, solver)
+    )
 
 
 def evaluate(
@@ -72,6 +86,7 @@ def evaluate(
     tol: float = 1e-6,
     max_rounds: int = 50,
     time_limit: float | None = None,
+    solver: str = "choose",
 ) -> CompareResult:
     """The comparison under ``scheme`` instead of the status-quo incentives.
 
@@ -82,5 +97,10 @@ def evaluate(
     spec, lp = prepare(model, variant)
     full = resolve_scheme(spec, scheme)
     return compare_plans(
-        lp, spec, scheme=full, tol=tol, max_rounds=max_rounds, time_limit=time_limit
+        lp,
+        spec,
+        scheme=full,
+        tol=tol,
+        max_rounds=max_rounds,
+        options=SolverOptions(time_limit, solver),
     )

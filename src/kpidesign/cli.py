@@ -99,7 +99,14 @@ def output_options(fn: Callable) -> Callable:
     )(fn)
 
 
-def time_limit_option(fn: Callable) -> Callable:
+def solver_options(fn: Callable) -> Callable:
+    fn = click.option(
+        "--solver",
+        type=click.Choice(["choose", "simplex", "ipm", "pdlp"]),
+        default="choose",
+        show_default=True,
+        help="HiGHS algorithm (ipm: interior point, for the largest models).",
+    )(fn)
     return click.option(
         "--time-limit",
         type=click.FloatRange(min=0, min_open=True),
@@ -109,7 +116,7 @@ def time_limit_option(fn: Callable) -> Callable:
 
 
 def _dynamics_options(fn: Callable) -> Callable:
-    fn = time_limit_option(fn)
+    fn = solver_options(fn)
     fn = click.option(
         "--tol",
         type=click.FloatRange(min=0, min_open=True),
@@ -130,10 +137,15 @@ def _dynamics_options(fn: Callable) -> Callable:
 @FILE
 @variant_option
 @output_options
-@time_limit_option
+@solver_options
 @handle_errors
 def solve(
-    file: Path, variant: str | None, fmt: str, out: Path | None, time_limit: float | None
+    file: Path,
+    variant: str | None,
+    fmt: str,
+    out: Path | None,
+    time_limit: float | None,
+    solver: str,
 ) -> None:
     """The system optimum of FILE with allocations optimized: objective, allocations,
     KPIs, shared state and shadow prices."""
@@ -141,7 +153,7 @@ def solve(
     from .output import emit
     from .render import print_system
 
-    result = solve_api(file, variant, time_limit=time_limit)
+    result = solve_api(file, variant, time_limit=time_limit, solver=solver)
     emit(result, fmt, out, "solve", print_system)
 
 
@@ -159,13 +171,16 @@ def compare(
     max_rounds: int,
     tol: float,
     time_limit: float | None,
+    solver: str,
 ) -> None:
     """Status quo (each department at its own optimum) vs aligned vs system optimum."""
     from .api import compare as compare_api
     from .output import emit
     from .render import print_compare
 
-    result = compare_api(file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit)
+    result = compare_api(
+        file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit, solver=solver
+    )
     emit(result, fmt, out, "compare", print_compare)
 
 
@@ -183,13 +198,16 @@ def design(
     max_rounds: int,
     tol: float,
     time_limit: float | None,
+    solver: str,
 ) -> None:
     """Design KPI weights that make the system optimum each department's own best choice."""
     from .api import design as design_api
     from .output import emit
     from .render import print_design
 
-    result = design_api(file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit)
+    result = design_api(
+        file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit, solver=solver
+    )
     emit(result, fmt, out, "design", print_design)
 
 
@@ -223,11 +241,13 @@ def evaluate(
     max_rounds: int,
     tol: float,
     time_limit: float | None,
+    solver: str,
 ) -> None:
     """The decentralized outcome under another incentive scheme, against the optimum."""
     from .analyses.compare import compare_plans
     from .api import prepare
     from .errors import KpiDesignError
+    from .highs import SolverOptions
     from .output import emit
     from .render import print_compare
     from .scheme import parse_incentives, read_scheme, resolve_scheme
@@ -241,6 +261,11 @@ def evaluate(
     spec, lp = prepare(file, variant)
     full = resolve_scheme(spec, scheme, where)
     result = compare_plans(
-        lp, spec, scheme=full, tol=tol, max_rounds=max_rounds, time_limit=time_limit
+        lp,
+        spec,
+        scheme=full,
+        tol=tol,
+        max_rounds=max_rounds,
+        options=SolverOptions(time_limit, solver),
     )
     emit(result, fmt, out, "evaluate", print_compare)

@@ -19,7 +19,16 @@ import scipy.sparse as sp
 from .compile import LinearProgram, SparseRow
 from .errors import SolveError
 
-__all__ = ["HighsSession", "Solution", "Status", "new_highs", "pass_arrays", "status_of"]
+__all__ = [
+    "SOLVERS",
+    "HighsSession",
+    "Solution",
+    "SolverOptions",
+    "Status",
+    "new_highs",
+    "pass_arrays",
+    "status_of",
+]
 
 
 class Status(enum.Enum):
@@ -82,14 +91,32 @@ class Solution:
         return self.status is Status.OPTIMAL
 
 
-def new_highs(*, time_limit: float | None = None, threads: int | None = None) -> highspy.Highs:
-    """A quiet HiGHS instance."""
+@dataclass(frozen=True)
+class SolverOptions:
+    """How HiGHS solves: a time limit per solve, the algorithm, the number of threads."""
+
+    time_limit: float | None = None
+    #: HiGHS's ``solver`` option: ``choose`` (its default), ``simplex``, ``ipm`` or ``pdlp``
+    solver: str = "choose"
+    threads: int | None = None
+
+
+SOLVERS = ("choose", "simplex", "ipm", "pdlp")
+
+
+def new_highs(options: SolverOptions | None = None) -> highspy.Highs:
+    """A quiet HiGHS instance with ``options`` applied."""
+    options = options or SolverOptions()
+    if options.solver not in SOLVERS:
+        msg = f"unknown solver '{options.solver}' (one of {', '.join(SOLVERS)})"
+        raise SolveError(msg)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    if threads:
-        h.setOptionValue("threads", int(threads))
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("solver", options.solver)
+    if options.threads:
+        h.setOptionValue("threads", int(options.threads))
+    if options.time_limit is not None:
+        h.setOptionValue("time_limit", float(options.time_limit))
     return h
 
 
@@ -146,11 +173,9 @@ def _index_and_bounds(
 class HighsSession:
     """A HiGHS instance holding ``lp``; change vectors and re-solve."""
 
-    def __init__(
-        self, lp: LinearProgram, *, time_limit: float | None = None, threads: int | None = None
-    ):
+    def __init__(self, lp: LinearProgram, options: SolverOptions | None = None):
         self.lp = lp
-        h = new_highs(time_limit=time_limit, threads=threads)
+        h = new_highs(options)
         pass_arrays(
             h,
             cost=lp.objective.dense(lp.num_cols),

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..compile import LinearProgram
-from ..highs import HighsSession
+from ..highs import HighsSession, SolverOptions
 from ..results import CompareResult, clean
 from ..spec import ModelSpec
 from .decentralized import allocation_columns, best_response_dynamics, system_optimum
@@ -67,11 +67,11 @@ def compare_plans(
     scheme: dict[str, dict[str, float]] | None = None,
     tol: float = 1e-6,
     max_rounds: int = 50,
-    time_limit: float | None = None,
+    options: SolverOptions | None = None,
 ) -> CompareResult:
     """Plans A (status quo), B (aligned) and C (system) with the measures of DESIGN.md."""
     scheme = current_scheme(spec) if scheme is None else scheme
-    session = HighsSession(lp, time_limit=time_limit)
+    session = HighsSession(lp, options)
     used = {k for weights in scheme.values() for k, w in weights.items() if w > 0}
     check_denominators(session, [lp.kpis[k] for k in lp.kpis if k in used])
     _, baseline = allocation_columns(lp)

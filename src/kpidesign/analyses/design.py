@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..compile import LinearProgram
 from ..errors import SpecError
-from ..highs import HighsSession
+from ..highs import HighsSession, SolverOptions
 from ..results import DesignResult, clean
 from ..spec import ModelSpec
 from .compare import current_scheme, worse_by
@@ -118,10 +118,10 @@ def design_schemes(
     *,
     tol: float = 1e-6,
     max_rounds: int = 50,
-    time_limit: float | None = None,
+    options: SolverOptions | None = None,
 ) -> DesignResult:
     """Designed weights per department, their incentive gaps, and a verification."""
-    session = HighsSession(lp, time_limit=time_limit)
+    session = HighsSession(lp, options)
     current = current_scheme(spec)
     used = {k for weights in current.values() for k in weights}
     used |= {k for d in spec.departments.values() for k in d.design_menu}

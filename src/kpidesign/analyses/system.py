@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..compile import LinearProgram
-from ..highs import HighsSession, Solution
+from ..highs import HighsSession, Solution, SolverOptions
 from ..results import SystemResult, clean
 from ..spec import ModelSpec
 
@@ -48,10 +48,10 @@ def kpi_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
 
 
 def solve_system(
-    lp: LinearProgram, spec: ModelSpec, *, time_limit: float | None = None
+    lp: LinearProgram, spec: ModelSpec, options: SolverOptions | None = None
 ) -> SystemResult:
     """Solve the system problem once and report it (raises SolveError if not optimal)."""
-    session = HighsSession(lp, time_limit=time_limit)
+    session = HighsSession(lp, options)
     sol = session.solve()
     if not sol.optimal:
         raise session.explain(sol, f"the system problem of {spec.label}")
