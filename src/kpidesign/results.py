@@ -118,8 +118,6 @@ class SystemResult:
         }
 
 
-_PLAN_LABELS = {"status_quo": "status quo", "aligned": "aligned", "system": "system optimum"}
-
 
 @dataclass(frozen=True)
 class CompareResult:

@@ -331,11 +331,6 @@ def _is_number(x: Any) -> bool:
 # validation
 
 
-_PYDANTIC_MESSAGES = {
-    "missing": "missing required key",
-    "literal_error": None,
-}
-
 
 def _validate(cls: type, data: Any, source: SourceMap) -> Any:
     try:
