@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from kpidesign.analyses.decentralized import system_optimum
 from kpidesign.analyses.local import free_columns, respond, scorecard
 from kpidesign.api import prepare
 from kpidesign.cli import main
-from kpidesign.highs import HighsSession
+from kpidesign.errors import SolveError
+from kpidesign.highs import HighsSession, Status
 
 MODELS = Path(__file__).parent / "models"
 CASES = MODELS / "compare"
@@ -287,3 +289,44 @@ def test_a_ratio_whose_denominator_can_reach_zero_is_a_clear_error(tmp_path: Pat
         "KPI production.unit_cost: its denominator can reach 0 on the feasible region" in res.stderr
     )
     assert "Traceback" not in res.output
+
+
+def test_a_local_solve_that_fails_numerically_is_retried_without_presolve(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A local problem contains the current plan; if HiGHS still says infeasible (columns
+    fixed at values feasible only within tolerance), a cold solve without presolve follows."""
+    spec, lp = prepare(CASES / "two_departments.yaml")
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    card = scorecard(lp, "production", {"production.output": 1.0}, x_b)
+    real = session.solve
+    calls: list[bool] = []
+
+    def flaky(*, warm: bool = True, presolve: bool = True):
+        calls.append(presolve)
+        sol = real(warm=warm, presolve=presolve)
+        if len(calls) == 1:  # the first answer is a spurious "infeasible"
+            return dataclasses.replace(sol, status=Status.INFEASIBLE)
+        return sol
+
+    monkeypatch.setattr(session, "solve", flaky)
+    resp = respond(session, card, x_b)
+    assert calls[:2] == [True, False]
+    assert card.value(resp.optimistic) == pytest.approx(10 / 6)  # made = 10, normalized by 6
+
+
+def test_a_local_solve_that_keeps_failing_is_a_clear_error_without_iis(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec, lp = prepare(CASES / "two_departments.yaml")
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    card = scorecard(lp, "production", {"production.output": 1.0}, x_b)
+    real = session.solve
+    monkeypatch.setattr(
+        session, "solve", lambda **kw: dataclasses.replace(real(**kw), status=Status.INFEASIBLE)
+    )
+    monkeypatch.setattr(session, "conflict", lambda: pytest.fail("no IIS for a local problem"))
+    with pytest.raises(SolveError, match="numerical trouble"):
+        respond(session, card, x_b)

@@ -234,13 +234,19 @@ class HighsSession:
 
     # -- solving ------------------------------------------------------------------------
 
-    def solve(self, *, warm: bool = True) -> Solution:
+    def solve(self, *, warm: bool = True, presolve: bool = True) -> Solution:
         """Solve; ``warm=False`` clears the basis first (a cold start with presolve)."""
         h = self.highs
         if not warm:
             h.clearSolver()
+        if not presolve:
+            h.setOptionValue("presolve", "off")
         start = time.perf_counter()
-        h.run()
+        try:
+            h.run()
+        finally:
+            if not presolve:
+                h.setOptionValue("presolve", "choose")
         seconds = time.perf_counter() - start
         status = status_of(h)
         n, m = self.lp.num_cols, self.lp.num_rows
@@ -319,8 +325,17 @@ class HighsSession:
         order = np.argsort(-np.abs(values), kind="stable")
         return [self.lp.col_name(int(j)) for j in order[:limit] if abs(values[j]) > 1e-9]
 
-    def explain(self, solution: Solution, what: str) -> SolveError:
-        """A SolveError that says why ``what`` has no optimal solution, by the model's names."""
+    def explain(self, solution: Solution, what: str, *, conflict: bool = True) -> SolveError:
+        """A SolveError that says why ``what`` has no optimal solution, by the model's names.
+
+        ``conflict=False`` skips the search for an infeasible subset (slow on large models),
+        for problems whose infeasibility can only be numerical.
+        """
+        if not conflict and solution.status is not Status.TIME_LIMIT:
+            return SolveError(
+                f"{what}: {solution.status.value} although it starts from a feasible plan "
+                "(numerical trouble; try a tighter --tol or another --solver)"
+            )
         if (
             solution.status is Status.INFEASIBLE
             or solution.status is Status.INFEASIBLE_OR_UNBOUNDED

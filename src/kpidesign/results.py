@@ -118,7 +118,6 @@ class SystemResult:
         }
 
 
-
 @dataclass(frozen=True)
 class CompareResult:
     """Status quo (A), aligned (B) and system optimum (C), side by side.

@@ -331,7 +331,6 @@ def _is_number(x: Any) -> bool:
 # validation
 
 
-
 def _validate(cls: type, data: Any, source: SourceMap) -> Any:
     try:
         return cls.model_validate(data)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..compile import SHARED, KpiRows, LinearProgram
 from ..errors import SolveError
-from ..highs import HighsSession, Solution
+from ..highs import HighsSession, Solution, Status
 
 __all__ = ["Response", "Scorecard", "respond", "scorecard"]
 
@@ -144,13 +144,25 @@ def _fix_others(session: HighsSession, lp: LinearProgram, free: np.ndarray, x: n
     session.set_col_bounds(np.arange(lp.num_cols), lower, upper)
 
 
-def _run(session: HighsSession, what: str, response: Response, warm: bool) -> Solution:
+_UNBOUNDED = (Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED)
+
+
+def _run(
+    session: HighsSession, what: str, response: Response, warm: bool, allow_unbounded: bool = False
+) -> Solution:
+    """Solve a local problem.  It contains the current plan, so it cannot be infeasible or
+    unbounded in exact arithmetic; columns fixed at values feasible only within tolerance can
+    still make presolve say so, and then a cold solve without presolve is tried once."""
     sol = session.solve(warm=warm)
     response.solves += 1
     response.seconds += sol.seconds
-    if not sol.optimal:
-        raise session.explain(sol, what)
-    return sol
+    if not sol.optimal and sol.status is not Status.TIME_LIMIT:
+        sol = session.solve(warm=False, presolve=False)
+        response.solves += 1
+        response.seconds += sol.seconds
+    if sol.optimal or (allow_unbounded and sol.status in _UNBOUNDED):
+        return sol
+    raise session.explain(sol, what, conflict=False)
 
 
 def respond(
@@ -202,17 +214,19 @@ def respond(
         if pessimistic:
             worst = "min" if lp.sense == "max" else "max"
             session.set_objective(obj, worst)
-            sol = session.solve(warm=True)
-            response.solves += 1
-            response.seconds += sol.seconds
+            sol = _run(
+                session,
+                f"{what} (pessimistic tie-break)",
+                response,
+                warm=True,
+                allow_unbounded=True,
+            )
             if sol.optimal:
                 response.pessimistic = sol.x
-            elif sol.status.name in ("UNBOUNDED", "INFEASIBLE_OR_UNBOUNDED"):
+            else:
                 response.notes.append(
                     f"{d}: the worst optimal response for the system is unbounded"
                 )
-            else:
-                raise session.explain(sol, f"{what} (pessimistic tie-break)")
     finally:
         session.highs.deleteRows(1, np.array([tie_row], dtype=np.int32))
     return response
