@@ -21,14 +21,14 @@ writes ``DIR/org.yaml`` and its CSV data under ``DIR/data/``.  The organization:
 
 Number of variables: ``P*T*(2*D + 1) + D`` (2 shared + 2 sales + 1 quality + 2 logistics
 + 2 per plant per (product, period), plus one allocation per department).
-Number of rows: ``5*P*T + T*(2*(D-3) + 4) + D + 1``.
+Number of rows: ``5*P*T + T*(3*(D-3) + 4) + D + 1``.
 
 Data come from ``numpy.random.default_rng(seed)``: the same arguments give the same files.
 The model is feasible (producing and delivering the contractual minimum, 5% of each
 period's demand, and backlogging the rest of the committed orders is a feasible plan) and
 bounded (sales are capped by demand and a bounded promotion). Every ratio KPI's denominator
-stays positive: plants' output is driven by the minimum delivery, logistics' deliveries
-by the contract.
+stays positive on the feasible region, as the format requires: each plant runs its line at
+10% of regular capacity at least, and logistics delivers the contractual minimum.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def num_variables(d: int, p: int, t: int) -> int:
 
 
 def num_rows(d: int, p: int, t: int) -> int:
-    return 5 * p * t + t * (2 * (d - 3) + 4) + d + 1
+    return 5 * p * t + t * (3 * (d - 3) + 4) + d + 1
 
 
 def product_names(p: int) -> list[str]:
@@ -206,6 +206,7 @@ def _model_yaml(
         "  hold: 0.8",
         "  commit_share: 0.6",
         "  min_ship: 0.05",
+        "  min_run: 0.1",
         "  overhead: 5000",
     ]
     for k in range(1, K + 1):
@@ -321,6 +322,10 @@ def _model_yaml(
             f"  overtime_hours_{k}:",
             "    for: t in period",
             f"    expr: sum(hours[p] * overtime_{k}[p, t] for p in product) <= otcap_{k}[t]",
+            # a plant keeps its line running: its unit_cost ratio keeps a positive denominator
+            f"  min_run_{k}:",
+            "    for: t in period",
+            f"    expr: sum(hours[p] * make_{k}[p, t] for p in product) >= min_run * cap_{k}[t]",
         ]
     plant_costs = " + ".join(
         f"cost_{k}[p] * make_{k}[p, t] + otcost_{k}[p] * overtime_{k}[p, t]"
@@ -362,7 +367,7 @@ def main(argv: list[str] | None = None) -> None:
     d, p, t = a.departments, a.products, a.periods
     print(f"wrote {path}")
     print(f"variables = P*T*(2*D+1) + D = {p}*{t}*{2 * d + 1} + {d} = {num_variables(d, p, t)}")
-    print(f"rows      = 5*P*T + T*(2*(D-3)+4) + D + 1 = {num_rows(d, p, t)}")
+    print(f"rows      = 5*P*T + T*(3*(D-3)+4) + D + 1 = {num_rows(d, p, t)}")
 
 
 if __name__ == "__main__":

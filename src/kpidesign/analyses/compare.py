@@ -73,7 +73,9 @@ def compare_plans(
     scheme = current_scheme(spec) if scheme is None else scheme
     session = HighsSession(lp, options)
     used = {k for weights in scheme.values() for k, w in weights.items() if w > 0}
-    check_denominators(session, [lp.kpis[k] for k in lp.kpis if k in used])
+    check_solves, check_seconds = check_denominators(
+        session, [lp.kpis[k] for k in lp.kpis if k in used]
+    )
     _, baseline = allocation_columns(lp)
     c_sol = system_optimum(session, what=f"the system problem of {spec.label}")
     b_sol = system_optimum(
@@ -82,8 +84,8 @@ def compare_plans(
         what=f"the system problem of {spec.label} at baseline allocations",
     )
     x_b = b_sol.x
-    seconds = c_sol.seconds + b_sol.seconds
-    solves = 2
+    seconds = check_seconds + c_sol.seconds + b_sol.seconds
+    solves = check_solves + 2
     cards: dict[str, Scorecard] = {
         d: scorecard(lp, d, scheme.get(d, {}), x_b) for d in lp.departments
     }

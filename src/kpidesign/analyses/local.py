@@ -289,17 +289,22 @@ def _dinkelbach(
     return cost, -const - tie_tol * (1.0 + abs(const))
 
 
-def check_denominators(session: HighsSession, kpis: list[KpiRows], tol: float = 1e-9) -> None:
+def check_denominators(
+    session: HighsSession, kpis: list[KpiRows], tol: float = 1e-9
+) -> tuple[int, float]:
     """Each ratio KPI's denominator must be positive on the feasible region (MODEL_FORMAT):
     minimize it over the system's feasible region, allocations free, and fail if it can
-    reach 0 or below."""
+    reach 0 or below.  Returns the number of solves and their seconds."""
     lp = session.lp
+    solves, seconds = 0, 0.0
     session.set_col_bounds(np.arange(lp.num_cols), lp.col_lower, lp.col_upper)
     for kpi in kpis:
         if kpi.denominator is None:
             continue
         session.set_objective(kpi.denominator, "min")
         sol = session.solve(warm=False)
+        solves += 1
+        seconds += sol.seconds
         if sol.optimal and sol.objective > tol:
             continue
         if sol.optimal:
@@ -313,3 +318,4 @@ def check_denominators(session: HighsSession, kpis: list[KpiRows], tol: float = 
             "denominator must stay positive (add a constraint that keeps it so)"
         )
         raise SolveError(msg)
+    return solves, seconds
