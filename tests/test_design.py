@@ -274,3 +274,10 @@ def test_evaluate_needs_a_scheme_and_well_formed_incentives() -> None:
         main, ["evaluate", str(CASES / "two_departments.yaml"), "--incentive", "output=1"]
     )
     assert res.exit_code == 2 and "DEPT.KPI=WEIGHT" in res.stderr
+
+
+def test_design_output_is_byte_for_byte_deterministic() -> None:
+    args = ["design", str(CASES / "design_menu.yaml"), "--format", "json"]
+    first, second = CliRunner().invoke(main, args), CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == second.stdout
