@@ -146,9 +146,16 @@ def build(path: Path) -> dict:
     per_period("inspect", 1.0, qcap, "inspection_capacity")
     per_period("road", 1.0, road_cap, "road_capacity")
     per_period("rail", 1.0, rail_cap, "rail_capacity")
+    # contractual minimum delivery: sum_p (road + rail) >= min_ship * sum_p demand
+    rr = t_rows(float(params["min_ship"]) * demand.sum(axis=0), np.inf)
+    add(rr[t_of], B["road"] + pt, 1.0)
+    add(rr[t_of], B["rail"] + pt, 1.0)
     for k in range(1, K + 1):
         per_period(f"make_{k}", hours[p_of], by_t(f"cap_{k}"), f"regular_hours_{k}")
         per_period(f"overtime_{k}", hours[p_of], by_t(f"otcap_{k}"), f"overtime_hours_{k}")
+        # minimum run: sum_p hours * make_k >= min_run * cap_k
+        rr = t_rows(float(params["min_run"]) * by_t(f"cap_{k}"), np.inf)
+        add(rr[t_of], B[f"make_{k}"] + pt, hours[p_of])
 
     # budget: each department's use <= its allocation; allocations within total*(1-reserve)
     budget = doc["resources"]["budget"]
