@@ -9,6 +9,7 @@ from .analyses.design import design_schemes
 from .analyses.system import solve_system
 from .build import build
 from .compile import LinearProgram, compile_model
+from .errors import Location
 from .highs import SolverOptions
 from .results import CompareResult, DesignResult, SystemResult
 from .scheme import resolve_scheme
@@ -87,15 +88,17 @@ def evaluate(
     max_rounds: int = 50,
     time_limit: float | None = None,
     solver: str = "choose",
+    locations: dict[tuple[str, ...], Location] | None = None,
 ) -> CompareResult:
     """The comparison under ``scheme`` instead of the status-quo incentives.
 
     ``scheme`` maps a department to ``{kpi: weight}``; a KPI is the department's own
     (``volume`` or ``sales.volume``) or company-wide (``company_profit``).  Departments not
-    named keep their current scheme.
+    named keep their current scheme.  ``locations`` (from :func:`scheme.read_scheme`) lets
+    errors name the scheme file's lines.
     """
     spec, lp = prepare(model, variant)
-    full = resolve_scheme(spec, scheme)
+    full = resolve_scheme(spec, scheme, locations)
     return compare_plans(
         lp,
         spec,

@@ -244,13 +244,11 @@ def evaluate(
     solver: str,
 ) -> None:
     """The decentralized outcome under another incentive scheme, against the optimum."""
-    from .analyses.compare import compare_plans
-    from .api import prepare
+    from .api import evaluate as evaluate_api
     from .errors import KpiDesignError
-    from .highs import SolverOptions
     from .output import emit
     from .render import print_compare
-    from .scheme import parse_incentives, read_scheme, resolve_scheme
+    from .scheme import parse_incentives, read_scheme
 
     if scheme_file is None and not incentives:
         msg = "give --scheme FILE or at least one --incentive DEPT.KPI=W"
@@ -258,14 +256,14 @@ def evaluate(
     scheme, where = read_scheme(scheme_file) if scheme_file is not None else ({}, {})
     for dept, weights in parse_incentives(incentives).items():
         scheme[dept] = weights  # the command line replaces that department's file entry
-    spec, lp = prepare(file, variant)
-    full = resolve_scheme(spec, scheme, where)
-    result = compare_plans(
-        lp,
-        spec,
-        scheme=full,
+    result = evaluate_api(
+        file,
+        scheme,
+        variant,
         tol=tol,
         max_rounds=max_rounds,
-        options=SolverOptions(time_limit, solver),
+        time_limit=time_limit,
+        solver=solver,
+        locations=where,
     )
     emit(result, fmt, out, "evaluate", print_compare)
