@@ -22,6 +22,7 @@ from .inverse import InverseLP, local_dual_data
 from .local import (
     Scorecard,
     check_denominators,
+    fix_others,
     free_columns,
     normalized_kpi_row,
     reference_scale,
@@ -54,11 +55,8 @@ def alignment_score(
     d = card.department
     if not card.weights:
         return float("nan")
-    free = free_columns(lp, d)
     own = lp.owned_by(d)
-    lower, upper = z.copy(), z.copy()
-    lower[free], upper[free] = lp.col_lower[free], lp.col_upper[free]
-    session.set_col_bounds(np.arange(lp.num_cols), lower, upper)
+    fix_others(session, lp, free_columns(lp, d), z)
     if card.ratio is not None:
         kpi = card.ratio
         assert kpi.denominator is not None

@@ -136,7 +136,8 @@ def free_columns(lp: LinearProgram, department: str) -> np.ndarray:
     return np.flatnonzero((lp.col_owner == code) | (lp.col_owner == SHARED))
 
 
-def _fix_others(session: HighsSession, lp: LinearProgram, free: np.ndarray, x: np.ndarray) -> None:
+def fix_others(session: HighsSession, lp: LinearProgram, free: np.ndarray, x: np.ndarray) -> None:
+    """Fix every column but ``free`` at ``x``; give ``free`` its own bounds back."""
     lower = x.copy()
     upper = x.copy()
     lower[free] = lp.col_lower[free]
@@ -180,7 +181,7 @@ def respond(
     lp = session.lp
     d = card.department
     free = free_columns(lp, d)
-    _fix_others(session, lp, free, x)
+    fix_others(session, lp, free, x)
     response = Response(d, float("nan"), x, None)
     what = f"the local problem of {d}"
 
