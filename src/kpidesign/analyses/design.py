@@ -22,7 +22,6 @@ from .inverse import InverseLP, local_dual_data
 from .local import (
     Scorecard,
     check_denominators,
-    fix_others,
     free_columns,
     normalized_kpi_row,
     reference_scale,
@@ -42,40 +41,29 @@ def _menu(spec: ModelSpec, department: str) -> tuple[list[str], np.ndarray]:
     return menu, caps
 
 
-def alignment_score(
-    session: HighsSession, card: Scorecard, z: np.ndarray, x_lin: np.ndarray
-) -> float:
-    """Cosine between the reduced costs of d's score and of the system objective over d's
-    own decisions, both in d's local problem at ``z`` (Baker 2002's alignment, in LP form).
+def alignment_score(lp: LinearProgram, card: Scorecard, x_lin: np.ndarray) -> float:
+    """Baker's (2002) alignment of a scorecard: the cosine between the marginal values the
+    department's score and the company objective put on what it can move (its own decisions
+    and the shared state), i.e. their gradients over its local problem's columns.
 
-    1 = the scorecard values each decision exactly as the company does; 0 = unrelated;
-    negative = opposed.  NaN where either reduced-cost vector is zero.
+    1 = the scorecard values every move as the company does; 0 = unrelated; negative =
+    opposed.  A ratio scorecard enters through its gradient at ``x_lin`` (proportional to
+    its Dinkelbach linearization there).  NaN for a department with no incentive.
     """
-    lp = session.lp
-    d = card.department
     if not card.weights:
         return float("nan")
-    own = lp.owned_by(d)
-    fix_others(session, lp, free_columns(lp, d), z)
+    n = lp.num_cols
+    free = free_columns(lp, card.department)
     if card.ratio is not None:
         kpi = card.ratio
         assert kpi.denominator is not None
         r = kpi.value(x_lin)
-        score = card.ratio_sign * (
-            kpi.numerator.dense(lp.num_cols) - r * kpi.denominator.dense(lp.num_cols)
-        )
+        score = card.ratio_sign * (kpi.numerator.dense(n) - r * kpi.denominator.dense(n))
     else:
         assert card.cost is not None
         score = card.cost
-    system = lp.objective.dense(lp.num_cols) * (1.0 if lp.sense == "max" else -1.0)
-    reduced = []
-    for cost in (score, system):
-        session.set_objective(cost, "max", 0.0)
-        sol = session.solve(warm=True)
-        if not sol.optimal:
-            return float("nan")
-        reduced.append(sol.col_dual[own])
-    a, b = reduced
+    system = lp.objective.dense(n) * (1.0 if lp.sense == "max" else -1.0)
+    a, b = score[free], system[free]
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if na <= 1e-12 or nb <= 1e-12:
         return float("nan")
@@ -221,8 +209,8 @@ def design_schemes(
         loss = worse_by(lp, pes, opt) * abs(opt) if np.isfinite(pes) else np.inf
         row["indifferent"] = bool(loss > 1e-6 * (1 + abs(opt)))
         row["pessimistic_loss"] = clean(loss)
-        row["alignment_current"] = alignment_score(session, cards_now[d], z, x_ref)
-        row["alignment_designed"] = alignment_score(session, cards[d], z, z)
+        row["alignment_current"] = alignment_score(lp, cards_now[d], z)
+        row["alignment_designed"] = alignment_score(lp, cards[d], z)
     for outcome_note in outcome.notes:
         if outcome_note not in notes:
             notes.append(outcome_note)
