@@ -80,3 +80,15 @@ def test_user_added_pyomo_constraint_is_compiled_too() -> None:
     built.model.extra = pyo.Constraint(expr=built.model.x1 + built.model.x2 <= 7)
     lp = compile_model(built)
     assert "extra" in [lp.row_name(i) for i in range(lp.num_rows)]
+
+
+def test_a_constraint_edited_after_build_is_read_from_pyomo_not_from_builds_record() -> None:
+    built = build(load(MODELS / "textbook" / "wyndor.yaml"))
+    m = built.model
+    m.plant3.set_value(3 * m.x1 + 4 * m.x2 <= 20)  # was 3 x1 + 2 x2 <= 18
+    lp = compile_model(built)
+    row = [lp.row_name(i) for i in range(lp.num_rows)].index("plant3")
+    r = lp.A.tocsr()[[row]]
+    coefs = {lp.col_name(int(j)): v for j, v in zip(r.indices, r.data, strict=True)}
+    assert coefs == {"x1": 3.0, "x2": 4.0}
+    assert lp.row_upper[row] == 20.0

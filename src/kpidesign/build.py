@@ -47,6 +47,17 @@ class BuiltKpi:
 
 
 @dataclass(frozen=True)
+class LinearTerms:
+    """The terms of a LinearExpression as build made it: column numbers (in ``columns``
+    order), coefficients and constant.  ``expr`` is kept to check identity."""
+
+    expr: LinearExpression
+    columns: list[int]
+    coefs: list[float]
+    constant: float
+
+
+@dataclass(frozen=True)
 class AllocationVar:
     department: str
     resource: str
@@ -67,6 +78,8 @@ class BuiltModel:
     allocations: list[AllocationVar]
     resource_rows: dict[str, Any]  # resource -> its total ConstraintData
     constraint_names: list[str]  # model constraints, in file order
+    columns: list[Any] = field(default_factory=list)  # variables in build's numbering
+    terms: dict[int, LinearTerms] = field(default_factory=dict)  # id(expr) -> its terms
     notes: list[str] = field(default_factory=list)
 
 
@@ -75,6 +88,7 @@ class _Columns:
 
     def __init__(self) -> None:
         self.vars: list[Any] = []
+        self.terms: dict[int, LinearTerms] = {}
 
     def add(self, var: Any) -> int:
         self.vars.append(var)
@@ -83,11 +97,14 @@ class _Columns:
     def expr(self, form: Linear, with_constant: bool = True) -> LinearExpression:
         terms = form.nonzero_terms()
         cols = self.vars
-        return LinearExpression(
-            constant=form.constant if with_constant else 0.0,
-            linear_coefs=list(terms.values()),
-            linear_vars=[cols[i] for i in terms],
+        constant = form.constant if with_constant else 0.0
+        coefs = list(terms.values())
+        expr = LinearExpression(
+            constant=constant, linear_coefs=coefs, linear_vars=[cols[i] for i in terms]
         )
+        # kept so compile need not read the terms back out of Pyomo (which rebuilds them)
+        self.terms[id(expr)] = LinearTerms(expr, list(terms), coefs, constant)
+        return expr
 
 
 def _add(block: Any, name: str, component: Any, where: Any) -> None:
@@ -174,7 +191,16 @@ def build(spec: ModelSpec) -> BuiltModel:
     errors.raise_if_any(BuildError)
     assert objective_expr is not None
     return BuiltModel(
-        spec, m, owners, kpis, objective_expr, allocations, resource_rows, constraint_names
+        spec,
+        m,
+        owners,
+        kpis,
+        objective_expr,
+        allocations,
+        resource_rows,
+        constraint_names,
+        columns=cols.vars,
+        terms=cols.terms,
     )
 
 

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pyomo.environ as pyo
 import scipy.sparse as sp
-from pyomo.core.expr.numeric_expr import LinearExpression
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from .build import BuiltModel
@@ -83,7 +82,7 @@ class LinearProgram:
     """``max/min c x + c0  s.t.  row_lower <= A x <= row_upper, col_lower <= x <= col_upper``.
 
     Rows and columns keep the model's names: ``row_component[i]`` indexes
-    ``components``/``row_keys[i]`` is the index label (``"standard,3"``) or ``None`` for a
+    ``components``/``row_key(i)`` is the index label (``"standard,3"``) or ``None`` for a
     scalar constraint; likewise for columns.
     """
 
@@ -96,10 +95,10 @@ class LinearProgram:
     sense: str
     row_components: list[str]
     row_component: np.ndarray
-    row_keys: list[str | None]
+    row_indices: list[Any]  # the Pyomo index of each row (None for a scalar constraint)
     col_components: list[str]
     col_component: np.ndarray
-    col_keys: list[str | None]
+    col_indices: list[Any]
     col_owner: np.ndarray  # department index, SHARED or ALLOCATION
     departments: tuple[str, ...]
     kpis: dict[str, KpiRows]
@@ -116,13 +115,20 @@ class LinearProgram:
     def num_cols(self) -> int:
         return self.A.shape[1]
 
+    def row_key(self, i: int) -> str | None:
+        """Row ``i``'s index as comma-joined text (``standard,3``); None if scalar."""
+        return _key_label(self.row_indices[i])
+
+    def col_key(self, j: int) -> str | None:
+        return _key_label(self.col_indices[j])
+
     def row_name(self, i: int) -> str:
-        key = self.row_keys[i]
+        key = self.row_key(i)
         comp = self.row_components[self.row_component[i]]
         return comp if key is None else f"{comp}[{key}]"
 
     def col_name(self, j: int) -> str:
-        key = self.col_keys[j]
+        key = self.col_key(j)
         comp = self.col_components[self.col_component[j]]
         return comp if key is None else f"{comp}[{key}]"
 
@@ -144,32 +150,40 @@ def _key_label(index: Any) -> str | None:
     return str(index)
 
 
-def _terms(expr: Any, col_of: dict[int, int], where: str) -> tuple[list[int], list[float], float]:
-    """Columns, coefficients and constant of a linear expression."""
-    if type(expr) is LinearExpression:
-        coefs = expr.linear_coefs
-        if all(type(c) is float or type(c) is int for c in coefs):
-            return (
-                [col_of[id(v)] for v in expr.linear_vars],
-                list(coefs),
-                float(pyo.value(expr.constant)),
-            )
-    if isinstance(expr, int | float):
-        return [], [], float(expr)
-    repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
-    if not repn.is_linear():
-        msg = f"{where} is not linear"
-        raise BuildError(msg)
-    return (
-        [col_of[id(v)] for v in repn.linear_vars],
-        [float(c) for c in repn.linear_coefs],
-        float(repn.constant),
-    )
+class _Reader:
+    """Reads linear expressions as columns, coefficients and constant.
 
+    Expressions build made are taken from its record (Pyomo would rebuild their term lists);
+    anything else, or an expression a user has since replaced, goes through Pyomo's
+    ``generate_standard_repn`` and must be linear.
+    """
 
-def _row(expr: Any, col_of: dict[int, int], where: str) -> SparseRow:
-    cols, coefs, const = _terms(expr, col_of, where)
-    return SparseRow(np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=float), const)
+    def __init__(self, built: BuiltModel, col_of: dict[int, int]):
+        self.col_of = col_of
+        self.terms = built.terms
+        remap = [col_of[id(v)] for v in built.columns]
+        self.remap = None if remap == list(range(len(remap))) else np.asarray(remap)
+
+    def __call__(self, expr: Any, where: str) -> tuple[list[int], list[float], float]:
+        rec = self.terms.get(id(expr))
+        if rec is not None and rec.expr is expr:
+            cols = rec.columns if self.remap is None else self.remap[rec.columns].tolist()
+            return cols, rec.coefs, rec.constant
+        if isinstance(expr, int | float):
+            return [], [], float(expr)
+        repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+        if not repn.is_linear():
+            msg = f"{where} is not linear"
+            raise BuildError(msg)
+        return (
+            [self.col_of[id(v)] for v in repn.linear_vars],
+            [float(c) for c in repn.linear_coefs],
+            float(repn.constant),
+        )
+
+    def row(self, expr: Any, where: str) -> SparseRow:
+        cols, coefs, const = self(expr, where)
+        return SparseRow(np.asarray(cols, dtype=np.int64), np.asarray(coefs, dtype=float), const)
 
 
 def compile_model(built: BuiltModel) -> LinearProgram:
@@ -182,7 +196,7 @@ def compile_model(built: BuiltModel) -> LinearProgram:
 
     col_components: list[str] = []
     col_component: list[int] = []
-    col_keys: list[str | None] = []
+    col_indices: list[Any] = []
     col_lower: list[float] = []
     col_upper: list[float] = []
     col_owner: list[int] = []
@@ -191,15 +205,17 @@ def compile_model(built: BuiltModel) -> LinearProgram:
         ci = len(col_components)
         col_components.append(comp.name)
         owner = built.owners.get(comp.name)
+        indexed = comp.is_indexed()
         for index, var in comp.items():
-            col_of[id(var)] = len(col_keys)
+            col_of[id(var)] = len(col_indices)
             col_component.append(ci)
-            col_keys.append(_key_label(index) if comp.is_indexed() else None)
+            col_indices.append(index if indexed else None)
             if var.fixed:
                 lo = hi = float(var.value)
             else:
-                lo = -np.inf if var.lb is None else float(var.lb)
-                hi = np.inf if var.ub is None else float(var.ub)
+                lb, ub = var.bounds
+                lo = -np.inf if lb is None else float(lb)
+                hi = np.inf if ub is None else float(ub)
             col_lower.append(lo)
             col_upper.append(hi)
             if id(var) in alloc_ids:
@@ -207,9 +223,10 @@ def compile_model(built: BuiltModel) -> LinearProgram:
             else:
                 col_owner.append(SHARED if owner is None else dept_code[owner])
 
+    read = _Reader(built, col_of)
     row_components: list[str] = []
     row_component: list[int] = []
-    row_keys: list[str | None] = []
+    row_indices: list[Any] = []
     lower: list[float] = []
     upper: list[float] = []
     indptr = [0]
@@ -219,29 +236,30 @@ def compile_model(built: BuiltModel) -> LinearProgram:
     for comp in m.component_objects(pyo.Constraint, active=True, descend_into=True):
         ri = len(row_components)
         row_components.append(comp.name)
+        indexed = comp.is_indexed()
         for index, con in comp.items():
             if not con.active:
                 continue
             where = con.name
-            cols, coefs, const = _terms(con.body, col_of, where)
+            cols, coefs, const = read(con.body, where)
             lo = -np.inf if con.lower is None else float(pyo.value(con.lower)) - const
             hi = np.inf if con.upper is None else float(pyo.value(con.upper)) - const
-            row_of[id(con)] = len(row_keys)
+            row_of[id(con)] = len(row_indices)
             row_component.append(ri)
-            row_keys.append(_key_label(index) if comp.is_indexed() else None)
+            row_indices.append(index if indexed else None)
             lower.append(lo)
             upper.append(hi)
             indices.extend(cols)
             data.extend(coefs)
             indptr.append(len(indices))
-    n = len(col_keys)
+    n = len(col_indices)
     A = sp.csr_array(
         (
             np.asarray(data, dtype=float),
             np.asarray(indices, dtype=np.int64),
             np.asarray(indptr, dtype=np.int64),
         ),
-        shape=(len(row_keys), n),
+        shape=(len(row_indices), n),
     )
     A.sum_duplicates()
     kpis = {}
@@ -250,11 +268,11 @@ def compile_model(built: BuiltModel) -> LinearProgram:
             name,
             kpi.spec.owner,
             kpi.spec.sense,
-            _row(kpi.numerator, col_of, f"KPI {name}"),
-            None if kpi.denominator is None else _row(kpi.denominator, col_of, f"KPI {name}"),
+            read.row(kpi.numerator, f"KPI {name}"),
+            None if kpi.denominator is None else read.row(kpi.denominator, f"KPI {name}"),
             kpi.spec.unit,
         )
-    objective = _row(built.objective_expr, col_of, "the objective")
+    objective = read.row(built.objective_expr, "the objective")
     allocations = [
         Allocation(a.department, a.resource, col_of[id(a.var)], row_of[id(a.use_row)], a.baseline)
         for a in built.allocations
@@ -269,10 +287,10 @@ def compile_model(built: BuiltModel) -> LinearProgram:
         sense=spec.objective.sense,
         row_components=row_components,
         row_component=np.asarray(row_component, dtype=np.int64),
-        row_keys=row_keys,
+        row_indices=row_indices,
         col_components=col_components,
         col_component=np.asarray(col_component, dtype=np.int64),
-        col_keys=col_keys,
+        col_indices=col_indices,
         col_owner=np.asarray(col_owner, dtype=np.int64),
         departments=departments,
         kpis=kpis,

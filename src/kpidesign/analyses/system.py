@@ -91,7 +91,7 @@ def solve_system(
         cons.append(
             {
                 "constraint": lp.row_components[comp],
-                "index": lp.row_keys[i] or "",
+                "index": lp.row_key(i) or "",
                 "activity": clean(sol.row_activity[i]),
                 "lower": float(lp.row_lower[i]),
                 "upper": float(lp.row_upper[i]),
