@@ -47,16 +47,18 @@ def compare(
     max_rounds: int = 50,
     time_limit: float | None = None,
     solver: str = "choose",
+    locations: dict[tuple[str, ...], Location] | None = None,
 ) -> CompareResult:
     """Status quo vs aligned vs system optimum, per department and for the company.
 
-    ``scheme`` (department -> {qualified KPI: weight}) replaces the status-quo incentives.
+    ``scheme`` (department -> {kpi: weight}, see :func:`evaluate`) replaces the named
+    departments' status-quo incentives; ``locations`` lets its errors name a file's lines.
     """
     spec, lp = prepare(model, variant)
     return compare_plans(
         lp,
         spec,
-        scheme=scheme,
+        scheme=None if scheme is None else resolve_scheme(spec, scheme, locations),
         tol=tol,
         max_rounds=max_rounds,
         options=SolverOptions(time_limit, solver),
@@ -97,13 +99,13 @@ def evaluate(
     named keep their current scheme.  ``locations`` (from :func:`scheme.read_scheme`) lets
     errors name the scheme file's lines.
     """
-    spec, lp = prepare(model, variant)
-    full = resolve_scheme(spec, scheme, locations)
-    return compare_plans(
-        lp,
-        spec,
-        scheme=full,
+    return compare(
+        model,
+        variant,
+        scheme=scheme,
         tol=tol,
         max_rounds=max_rounds,
-        options=SolverOptions(time_limit, solver),
+        time_limit=time_limit,
+        solver=solver,
+        locations=locations,
     )
