@@ -89,20 +89,28 @@ def test_ratio_kpi_by_hand() -> None:
     assert r.unilateral.set_index("department").loss["production"] == pytest.approx(12.0)
 
 
+def _inequalities(lp) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``lp`` as dense ``G z <= h`` (a ranged or equality row gives two)."""
+    A = lp.A.toarray()
+    rows, rhs = [], []
+    for i in range(lp.num_rows):
+        if np.isfinite(lp.row_upper[i]):
+            rows.append(A[i])
+            rhs.append(lp.row_upper[i])
+        if np.isfinite(lp.row_lower[i]):
+            rows.append(-A[i])
+            rhs.append(-lp.row_lower[i])
+    return np.array(rows), np.array(rhs)
+
+
 def _charnes_cooper(session: HighsSession, num, den, sign: float) -> float:
     """max sign*N/D over the session's current bounds, by the Charnes–Cooper LP in scipy."""
     lp = session.lp
     n = lp.num_cols
-    A = lp.A.toarray()
-    rows, rhs = [], []
-    # y = t z, t >= 0: A y - t*upper <= 0, t*lower - A y <= 0, same for column bounds
-    for i in range(lp.num_rows):
-        if np.isfinite(lp.row_upper[i]):
-            rows.append(np.append(A[i], -lp.row_upper[i]))
-            rhs.append(0.0)
-        if np.isfinite(lp.row_lower[i]):
-            rows.append(np.append(-A[i], lp.row_lower[i]))
-            rhs.append(0.0)
+    G, h = _inequalities(lp)
+    # y = t z, t >= 0: G y - t h <= 0, and the same for the column bounds
+    rows = [np.append(g, -b) for g, b in zip(G, h, strict=True)]
+    rhs = [0.0] * len(rows)
     for j in range(n):
         e = np.zeros(n + 1)
         e[j] = 1.0
@@ -132,15 +140,7 @@ def _naive_dinkelbach(session: HighsSession, num, den, sign: float) -> float:
     lam <- N(z)/D(z) at z = argmax sign*(N - lam*D), until the optimum of that is 0."""
     lp = session.lp
     n = lp.num_cols
-    A = lp.A.toarray()
-    rows, rhs = [], []
-    for i in range(lp.num_rows):
-        if np.isfinite(lp.row_upper[i]):
-            rows.append(A[i])
-            rhs.append(lp.row_upper[i])
-        if np.isfinite(lp.row_lower[i]):
-            rows.append(-A[i])
-            rhs.append(-lp.row_lower[i])
+    rows, rhs = _inequalities(lp)
     bounds = [
         (lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
         for lo, hi in zip(session.col_lower, session.col_upper, strict=True)
