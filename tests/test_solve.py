@@ -229,3 +229,18 @@ def test_an_unknown_solver_is_refused() -> None:
     res = CliRunner().invoke(main, ["solve", str(TEXTBOOK / "wyndor.yaml"), "--solver", "magic"])
     assert res.exit_code == 2
     assert "magic" in res.output
+
+
+def test_constructing_highs_writes_nothing_to_the_file_descriptors(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """highspy 1.16 prints a banner on fd 1 when ``Highs()`` is constructed; capfd sees
+    descriptors, not just ``sys.stdout``.  What we print ourselves around it survives."""
+    from kpidesign.highs import quiet_highs
+
+    print("before", flush=True)
+    quiet_highs()
+    print("after", flush=True)
+    out, err = capfd.readouterr()
+    assert out == "before\nafter\n"
+    assert err == ""

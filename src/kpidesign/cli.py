@@ -65,21 +65,6 @@ def main(debug: bool) -> None:
     """Design KPIs and allocations that make an organization pull in one direction."""
 
 
-@main.command()
-@FILE
-@variant_option
-@handle_errors
-def validate(file: Path, variant: str | None) -> None:
-    """Load and build FILE (a model or scenario), then summarize it."""
-    from .build import build
-    from .render import print_summary
-    from .spec import load
-    from .summary import summarize
-
-    spec = load(file, variant)
-    print_summary(summarize(build(spec)), Console(highlight=False))
-
-
 def output_options(fn: Callable) -> Callable:
     fn = click.option(
         "--out",
@@ -131,6 +116,22 @@ def _dynamics_options(fn: Callable) -> Callable:
         show_default=True,
         help="Round limit of the best-response dynamics.",
     )(fn)
+
+
+@main.command()
+@FILE
+@variant_option
+@output_options
+@handle_errors
+def validate(file: Path, variant: str | None, fmt: str, out: Path | None) -> None:
+    """Load and build FILE (a model or scenario), then summarize it."""
+    from .build import build
+    from .output import emit
+    from .render import print_summary
+    from .spec import load
+    from .summary import summarize
+
+    emit(summarize(build(load(file, variant))), fmt, out, "validate", print_summary)
 
 
 @main.command()

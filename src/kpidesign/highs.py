@@ -8,8 +8,13 @@ a row's bound (HiGHS's own convention, checked in the tests for max and min prob
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import os
+import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import highspy
@@ -27,6 +32,7 @@ __all__ = [
     "Status",
     "new_highs",
     "pass_arrays",
+    "quiet_highs",
     "status_of",
 ]
 
@@ -104,14 +110,68 @@ class SolverOptions:
 SOLVERS = ("choose", "simplex", "ipm", "pdlp")
 
 
+_FD_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _silenced_fds() -> Iterator[None]:
+    """Point file descriptors 1 and 2 at ``/dev/null`` for the duration of the block.
+
+    HiGHS (1.16 and likely later) writes its banner with C's stdio when a ``Highs`` object
+    is constructed, before ``output_flag`` can be switched off; Python's ``sys.stdout``
+    never sees it, so only the descriptors can be redirected.  The descriptors are
+    process-wide, hence the lock; Python's own buffers are flushed first so nothing of
+    ours is swallowed.
+    """
+    with _FD_LOCK:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        saved: list[tuple[int, int]] = []
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+        except OSError:  # pragma: no cover - no /dev/null: nothing we can do
+            yield
+            return
+        try:
+            for fd in (1, 2):
+                with contextlib.suppress(OSError):  # a closed descriptor stays closed
+                    saved.append((fd, os.dup(fd)))
+                    os.dup2(null, fd)
+            yield
+        finally:
+            _flush_c_stdio()
+            for fd, copy in saved:
+                os.dup2(copy, fd)
+                os.close(copy)
+            os.close(null)
+
+
+def _flush_c_stdio() -> None:
+    """Flush C's stdio buffers, so text HiGHS buffered goes to ``/dev/null``, not later to
+    the restored descriptor (stdout is block-buffered when it is a pipe)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+
+
+def quiet_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` with its output off, constructed so that nothing it prints while
+    starting up (the banner) reaches this process's stdout or stderr."""
+    with _silenced_fds():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    return h
+
+
 def new_highs(options: SolverOptions | None = None) -> highspy.Highs:
     """A quiet HiGHS instance with ``options`` applied."""
     options = options or SolverOptions()
     if options.solver not in SOLVERS:
         msg = f"unknown solver '{options.solver}' (one of {', '.join(SOLVERS)})"
         raise SolveError(msg)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     h.setOptionValue("solver", options.solver)
     if options.threads:
         h.setOptionValue("threads", int(options.threads))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
+import pandas as pd
 import pyomo.environ as pyo
 
 from .build import BuiltModel
@@ -26,6 +27,34 @@ class ModelSummary:
     n_variables: int
     n_constraints: int
     notes: list[str]
+
+    def to_dict(self) -> dict:
+        """The summary as the JSON of ``validate --format json``."""
+        return {"status": "valid", **asdict(self)}
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Long-format tables for ``--format csv``: sets, variables, KPIs, constraints."""
+        variables = [
+            {"variable": v, "owner": d, "size": n}
+            for d, info in self.departments.items()
+            for v, n in info["variables"].items()
+        ] + [{"variable": v, "owner": "", "size": n} for v, n in self.shared_state.items()]
+        kpis = [
+            {"department": d, "kpi": k, "sense": sense, "weight": info["incentive"].get(k, 0.0)}
+            for d, info in self.departments.items()
+            for k, sense in info["kpis"].items()
+        ]
+        return {
+            "sets": pd.DataFrame(
+                [{"set": k, "size": n} for k, n in self.sets.items()], columns=["set", "size"]
+            ),
+            "variables": pd.DataFrame(variables, columns=["variable", "owner", "size"]),
+            "kpis": pd.DataFrame(kpis, columns=["department", "kpi", "sense", "weight"]),
+            "constraints": pd.DataFrame(
+                [{"constraint": k, "rows": n} for k, n in self.constraints.items()],
+                columns=["constraint", "rows"],
+            ),
+        }
 
 
 def _count(component: pyo.Component) -> int:
