@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import TESTS
 
 ROOT = TESTS.parent
