@@ -17,6 +17,7 @@ from conftest import TINY, line_of, write_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import kpidesign
 from kpidesign.build import build
 from kpidesign.errors import BuildError, KpiDesignError, Location
 from kpidesign.expressions import (
@@ -750,3 +751,41 @@ def test_the_attacks_are_real(tmp_path, monkeypatch):
     marker = tmp_path / "MARKER"
     eval(ATTACKS[0].replace("MARKER", str(marker)), {})  # the point of the test
     assert marker.exists()
+
+
+NEGATIVE_RHS = """\
+kpidesign: 1
+name: negative_rhs
+description: >
+  Slack on negative right-hand sides.  `lo >= -100` with slack 0.1 must hold with a margin
+  of 0.1·|-100| = 10, so lo >= -90 (a loosening rule, rhs·(1 + f), would give -110);
+  `hi <= -100` with slack 0.1 means hi <= -110.  Minimizing lo - hi: lo = -90, hi = -110,
+  objective -90 - (-110) = 20.  The duals are +1 on the floor (raising it by one raises the
+  minimum by one) and -1 on the cap.
+departments:
+  ops:
+    variables:
+      lo: {lb: null}
+      hi: {lb: null}
+    kpis:
+      spread: {min: "lo - hi"}
+    incentive: {spread: 1}
+constraints:
+  floor: {expr: "lo >= -100", slack: 0.1}
+  cap: {expr: "hi <= -100", slack: 0.1}
+  box: {expr: "hi >= -1000"}
+objective:
+  min: "lo - hi"
+"""
+
+
+def test_slack_on_a_negative_right_hand_side_tightens(write_model):
+    path = write_model(NEGATIVE_RHS)
+    m = build(load(path)).model
+    assert (m.floor.lower, m.floor.upper) == (pytest.approx(-90.0), None)
+    assert (m.cap.lower, m.cap.upper) == (None, pytest.approx(-110.0))
+    result = kpidesign.solve(path)
+    assert result.objective == pytest.approx(20.0)
+    duals = result.to_dict()["duals"]["constraints"]
+    assert duals["floor"] == pytest.approx(1.0)
+    assert duals["cap"] == pytest.approx(-1.0)

@@ -234,10 +234,12 @@ def _set_row(
 ) -> None:
     form, lhs_const, rhs_const = compiled.evaluate(env, table)
     body = cols.expr(form, with_constant=False)
+    # a margin always tightens: f·|rhs| off a "<=" bound, onto a ">=" bound, whatever the sign
+    margin = slack * abs(rhs_const)
     if compiled.sense == "<=":
-        row = (None, body, (1.0 - slack) * rhs_const - lhs_const)
+        row = (None, body, rhs_const - margin - lhs_const)
     elif compiled.sense == ">=":
-        row = ((1.0 + slack) * rhs_const - lhs_const, body, None)
+        row = (rhs_const + margin - lhs_const, body, None)
     else:
         row = (-form.constant, body, -form.constant)
     if key is None:
