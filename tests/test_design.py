@@ -301,3 +301,55 @@ def test_alignment_scores_by_hand() -> None:
     assert alignment_score(lp, volume, z) == pytest.approx(5 / 26**0.5)
     # no incentive: undefined
     assert np.isnan(alignment_score(lp, scorecard(lp, "sales", {}, z), z))
+
+
+@pytest.mark.parametrize(
+    ("sense", "value", "optimum", "share"),
+    [
+        ("max", 6.0, 18.0, 1 / 3),  # a third of the profit
+        ("max", -400.0, -300.0, 2 / 3),  # loses a third more: below 100%, not 133%
+        ("min", 400.0, 300.0, 2 / 3),  # costs a third more
+        ("min", -200.0, -300.0, 2 / 3),  # a minimized -300 reached only -200
+        ("max", 18.0, 18.0, 1.0),
+        ("min", 0.0, 0.0, 1.0),
+    ],
+)
+def test_share_of_optimum_is_below_100_percent_for_anything_worse(
+    sense: str, value: float, optimum: float, share: float
+) -> None:
+    from kpidesign.analyses.compare import share_of_optimum
+
+    assert share_of_optimum(sense, value, optimum) == pytest.approx(share)
+
+
+def test_share_of_optimum_is_undefined_against_an_optimum_of_zero() -> None:
+    from kpidesign.analyses.compare import share_of_optimum
+
+    assert np.isnan(share_of_optimum("max", -1.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("objective", "optimum", "verified", "share"),
+    [
+        # the two-department case (optimum 18, verification 6) written three ways: as a
+        # minimized loss (optimum -18, verification -6), and with a fixed charge of 30 that
+        # makes the maximized optimum negative (-12, verification -24: worse by 100%)
+        ('max: "5 * sold - 2 * made - inventory"', 18.0, 6.0, 1 / 3),
+        ('min: "-(5 * sold - 2 * made - inventory)"', -18.0, -6.0, 1 / 3),
+        ('max: "5 * sold - 2 * made - inventory - 30"', -12.0, -24.0, 0.0),
+    ],
+)
+def test_verification_share_for_minimized_and_negative_objectives(
+    tmp_path: Path, objective: str, optimum: float, verified: float, share: float
+) -> None:
+    text = (CASES / "two_departments.yaml").read_text()
+    text = text.replace(
+        'objective:\n  max: "5 * sold - 2 * made - inventory"', f"objective:\n  {objective}"
+    )
+    assert objective in text
+    path = tmp_path / "signs.yaml"
+    path.write_text(text)
+    r = kpidesign.design(path)
+    assert r.verification["objective"] == pytest.approx(verified)
+    assert r.verification["share_of_optimum"] == pytest.approx(share, abs=1e-7)
+    assert r.to_dict()["verification"]["share_of_optimum"] == pytest.approx(share, abs=1e-7)

@@ -244,3 +244,19 @@ def test_constructing_highs_writes_nothing_to_the_file_descriptors(
     out, err = capfd.readouterr()
     assert out == "before\nafter\n"
     assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "direction"),
+    [("dorian.yaml", "minimized, so negative is good"), ("wyndor.yaml", "maximized, so positive")],
+)
+def test_the_table_says_what_a_shadow_price_is_and_which_sign_is_good(
+    name: str, direction: str
+) -> None:
+    # Dorian minimizes cost: one more unit of a covering requirement costs +5 / +7.5, and the
+    # table prints the same signed number as the JSON, saying which direction is good.
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["solve", str(TEXTBOOK / name)])
+    assert result.exit_code == 0, result.output
+    assert "change of the objective per unit increase of the right-hand side" in result.stdout
+    assert direction in result.stdout
+    assert "value of +1 unit" not in result.stdout

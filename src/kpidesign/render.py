@@ -73,9 +73,10 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
         f"[bold]{label}[/bold]: system optimum ({r.status}), "
         f"objective ({r.sense}) = [bold]{_money(r.objective)}[/bold]"
     )
+    per_unit = "objective change per +1"
     if len(r.allocations):
         t = Table(title="Allocations (optimized vs baseline)", title_justify="left")
-        for col in ("department", "resource", "baseline", "optimal", "change", "value of +1 unit"):
+        for col in ("department", "resource", "baseline", "optimal", "change", per_unit):
             t.add_column(col, justify="left" if col in ("department", "resource") else "right")
         for a in r.allocations.itertuples(index=False):
             change = a.allocation - a.baseline
@@ -90,7 +91,7 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
         console.print(t)
     if len(r.resources):
         t = Table(title="Resources", title_justify="left")
-        for col in ("resource", "available", "allocated", "value of +1 unit"):
+        for col in ("resource", "available", "allocated", per_unit):
             t.add_column(col, justify="left" if col == "resource" else "right")
         for x in r.resources.itertuples(index=False):
             t.add_row(x.resource, _money(x.available), _money(x.allocated), _num(x.shadow_price))
@@ -130,9 +131,12 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
                 escape(c.constraint + (f"[{c.index}]" if c.index else "")), _num(c.shadow_price)
             )
         console.print(t)
+    if len(binding) or len(r.allocations) or len(r.resources):
+        good = "positive" if r.sense == "max" else "negative"
         console.print(
             "A shadow price is the change of the objective per unit increase of the "
-            "constraint's right-hand side."
+            f"right-hand side (a resource, an allocation, a constraint); the objective is "
+            f"{'maximized' if r.sense == 'max' else 'minimized'}, so {good} is good."
         )
 
 

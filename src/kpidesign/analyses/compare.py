@@ -14,7 +14,15 @@ from .decentralized import allocation_columns, best_response_dynamics, system_op
 from .local import Scorecard, check_denominators, respond, scorecard
 from .system import state_totals
 
-__all__ = ["PLANS", "compare_plans", "current_scheme", "kpi_long_table", "worse_by"]
+__all__ = [
+    "PLANS",
+    "compare_plans",
+    "current_scheme",
+    "kpi_long_table",
+    "share_of_optimum",
+    "worse_by",
+    "worse_by_sense",
+]
 
 PLANS = ("status_quo", "aligned", "system")
 
@@ -28,8 +36,23 @@ def worse_by(lp: LinearProgram, value: float, reference: float) -> float:
     """How much worse ``value`` is than ``reference``, relative to ``|reference|``.
 
     Positive means worse whatever the objective's sense."""
-    gap = reference - value if lp.sense == "max" else value - reference
+    return worse_by_sense(lp.sense, value, reference)
+
+
+def worse_by_sense(sense: str, value: float, reference: float) -> float:
+    """:func:`worse_by` for an objective of ``sense`` (``max``/``min``); 0 where the two are
+    equal (within 1e-9 relative), NaN where ``reference`` is 0 and they differ."""
+    if abs(value - reference) <= 1e-9 * (1.0 + abs(reference)):
+        return 0.0
+    gap = reference - value if sense == "max" else value - reference
     return gap / abs(reference) if abs(reference) > 1e-12 else float("nan")
+
+
+def share_of_optimum(sense: str, value: float, optimum: float) -> float:
+    """``1 - worse_by``: 100% at the optimum and below 100% for anything worse, for
+    maximized and minimized, positive and negative objectives alike (a maximized -400
+    against an optimum of -300 is 66.7%, not 133%)."""
+    return 1.0 - worse_by_sense(sense, value, optimum)
 
 
 def kpi_long_table(lp: LinearProgram, plans: dict[str, np.ndarray | None]) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from ..errors import SpecError
 from ..highs import HighsSession, SolverOptions
 from ..results import DesignResult, clean
 from ..spec import ModelSpec
-from .compare import current_scheme, worse_by
+from .compare import current_scheme, share_of_optimum, worse_by
 from .decentralized import allocation_columns, best_response_dynamics, system_optimum
 from .inverse import InverseLP, local_dual_data
 from .local import (
@@ -74,14 +74,6 @@ def _tidy(weights: np.ndarray) -> np.ndarray:
     """Weights without solver dust, summing to 1."""
     weights = np.where(weights < 1e-9, 0.0, weights)
     return weights / weights.sum()
-
-
-def _share_of_optimum(value: float, optimum: float, sense: str) -> float:
-    """``value/optimum`` (``optimum/value`` when minimizing); 1 when both are 0."""
-    if abs(value - optimum) <= 1e-9 * (1.0 + abs(optimum)):
-        return 1.0
-    num, den = (value, optimum) if sense == "max" else (optimum, value)
-    return num / den if abs(den) > 1e-12 else float("nan")
 
 
 def _own_name(name: str, department: str) -> str:
@@ -199,7 +191,7 @@ def design_schemes(
         )
     outcome = best_response_dynamics(session, cards, start, tol=tol, max_rounds=max_rounds)
     verification = outcome.objective
-    share = _share_of_optimum(verification, c_sol.objective, lp.sense)
+    share = share_of_optimum(lp.sense, verification, c_sol.objective)
 
     for row in rows:
         d = row["department"]
