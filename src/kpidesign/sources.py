@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,15 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import Location, SpecError
 
-__all__ = ["KeyPath", "SourceMap", "format_path", "read_yaml"]
+__all__ = [
+    "MAX_YAML_BYTES",
+    "KeyPath",
+    "SourceMap",
+    "check_regular_file",
+    "format_path",
+    "read_text",
+    "read_yaml",
+]
 
 KeyPath = tuple[str | int, ...]
 
@@ -62,8 +71,65 @@ class SourceMap:
                 self.entries[path + key[n:]] = hit
 
 
-def _plain(node: Any, path: KeyPath, file: Path, entries: dict) -> Any:
-    """Convert ruamel's round-trip nodes to plain dict/list/scalars, recording lines."""
+#: the largest YAML file read: ruamel's round-trip loader (the one that keeps line numbers)
+#: reads about 0.2 MB a second, and bulk data belongs in CSV files (``{file: x.csv}``)
+MAX_YAML_BYTES = 1_000_000
+#: nesting deeper than this is refused; a model file needs fewer than ten levels
+MAX_YAML_DEPTH = 50
+#: values (after YAML aliases are expanded) a file may hold: a billion-laughs file of a few
+#: lines expands to billions
+MAX_YAML_VALUES = 500_000
+
+
+class _Budget:
+    """Counts the values :func:`_plain` produces, so that aliases cannot expand without
+    limit."""
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.left = MAX_YAML_VALUES
+
+    def spend(self, path: KeyPath, entries: dict) -> None:
+        self.left -= 1
+        if self.left < 0:
+            msg = (
+                f"{_where(self.file, path, entries)}: the file expands to more than "
+                f"{MAX_YAML_VALUES:,} values (YAML aliases repeating aliases?); refused"
+            )
+            raise SpecError(msg)
+
+
+def _where(file: Path, path: KeyPath, entries: dict) -> str:
+    """``FILE:LINE: key.path`` of ``path`` (its nearest located ancestor's line)."""
+    for cut in range(len(path), -1, -1):
+        hit = entries.get(path[:cut])
+        if hit is not None:
+            return f"{hit[0]}:{hit[1]}: {format_path(path)}" if path else f"{hit[0]}:{hit[1]}"
+    return str(file)
+
+
+def _plain(
+    node: Any,
+    path: KeyPath,
+    file: Path,
+    entries: dict,
+    budget: _Budget,
+    open_nodes: frozenset[int] = frozenset(),
+) -> Any:
+    """Convert ruamel's round-trip nodes to plain dict/list/scalars, recording lines.
+
+    Aliases are expanded into copies (within ``budget``); an alias to one of its own
+    ancestors, or nesting deeper than :data:`MAX_YAML_DEPTH`, is refused.
+    """
+    budget.spend(path, entries)
+    if isinstance(node, CommentedMap | CommentedSeq):
+        if id(node) in open_nodes:
+            msg = f"{_where(file, path, entries)}: a YAML alias refers to itself; refused"
+            raise SpecError(msg)
+        if len(path) >= MAX_YAML_DEPTH:
+            msg = f"{_where(file, path, entries)}: nested deeper than {MAX_YAML_DEPTH} levels"
+            raise SpecError(msg)
+        open_nodes = open_nodes | {id(node)}
     if isinstance(node, CommentedMap):
         out = {}
         for key, value in node.items():
@@ -74,7 +140,7 @@ def _plain(node: Any, path: KeyPath, file: Path, entries: dict) -> Any:
                 line = None
             if line is not None:
                 entries[child] = (file, line)
-            out[str(key)] = _plain(value, child, file, entries)
+            out[str(key)] = _plain(value, child, file, entries, budget, open_nodes)
         return out
     if isinstance(node, CommentedSeq):
         out_list = []
@@ -82,7 +148,7 @@ def _plain(node: Any, path: KeyPath, file: Path, entries: dict) -> Any:
             child = (*path, i)
             with contextlib.suppress(KeyError, TypeError, AttributeError, IndexError):
                 entries[child] = (file, node.lc.item(i)[0] + 1)
-            out_list.append(_plain(value, child, file, entries))
+            out_list.append(_plain(value, child, file, entries, budget, open_nodes))
         return out_list
     if isinstance(node, bool) or node is None:
         return node
@@ -101,21 +167,14 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
     Raises :class:`SpecError` (``FILE:LINE: message``) for a missing file, a YAML syntax
     error, a duplicate key or an empty file.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        msg = f"{path}: file not found"
-        raise SpecError(msg) from None
-    except IsADirectoryError:
-        msg = f"{path}: is a directory, not a file"
-        raise SpecError(msg) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"{path}: cannot read: {exc}"
-        raise SpecError(msg) from None
+    text = read_text(path, MAX_YAML_BYTES, "a YAML file")
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
         node = yaml.load(text)
+    except (RecursionError, MemoryError):
+        msg = f"{path}: nested too deeply to read (at most {MAX_YAML_DEPTH} levels)"
+        raise SpecError(msg) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -133,8 +192,57 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
         msg = f"{path}:1: the file must be a mapping of keys (kpidesign: 1, ...)"
         raise SpecError(msg)
     entries: dict[KeyPath, tuple[Path, int]] = {(): (path, 1)}
-    data = _plain(node, (), path, entries)
+    data = _plain(node, (), path, entries, _Budget(path))
     return data, SourceMap(entries, path)
+
+
+def check_regular_file(path: Path, what: str = "file") -> int:
+    """The size of ``path``; a :class:`SpecError` unless it is a regular file.
+
+    Checked before opening: opening a FIFO for reading blocks until a writer comes, and a
+    directory or a device is no model.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        msg = f"{path}: {what} not found"
+        raise SpecError(msg) from None
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise SpecError(msg) from None
+    if stat.S_ISDIR(st.st_mode):
+        msg = f"{path}: is a directory, not a file"
+        raise SpecError(msg)
+    if not stat.S_ISREG(st.st_mode):
+        msg = f"{path}: is not a regular file (a pipe, socket or device); give a file"
+        raise SpecError(msg)
+    return st.st_size
+
+
+def read_text(path: Path, max_bytes: int, what: str) -> str:
+    """The UTF-8 text of the regular file ``path``, refused above ``max_bytes``."""
+    size = check_regular_file(path)
+    if size > max_bytes:
+        msg = (
+            f"{path}: {size:,} bytes; {what} may have at most {max_bytes:,} "
+            "(put bulk data in CSV files: {file: data.csv})"
+        )
+        raise SpecError(msg)
+    try:
+        with path.open("rb") as fh:  # read no more than allowed, whatever stat said
+            raw = fh.read(max_bytes + 1)
+    except OSError as exc:
+        msg = f"{path}: cannot read: {exc.strerror or exc}"
+        raise SpecError(msg) from None
+    if len(raw) > max_bytes:
+        msg = f"{path}: more than {max_bytes:,} bytes; {what} may have at most that"
+        raise SpecError(msg)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        msg = f"{path}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); is this a binary file?"
+        raise SpecError(msg) from None
 
 
 def closest(name: str, candidates: Iterable[str]) -> str | None:
