@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .errors import KpiDesignError
+from .spec import DEFAULT_MAX_SIZE
 
 __all__ = ["main"]
 
@@ -21,7 +22,15 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 def _fail(messages: list[str]) -> None:
     for line in messages:
-        _err.print(f"[red]error:[/red] {escape(line)}", markup=True, highlight=False)
+        _err.print(f"[red]error:[/red] {escape(one_line(line))}", markup=True, highlight=False)
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: line breaks, escape sequences and other control or
+    format characters (a user's file may hold any) shown as escapes, never acted on."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def handle_errors(fn: Callable) -> Callable:
@@ -49,13 +58,23 @@ def handle_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-def variant_option(fn: Callable) -> Callable:
+def model_options(fn: Callable) -> Callable:
+    """``--variant`` and ``--max-size``: how FILE is read."""
+    fn = click.option(
+        "--max-size",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_SIZE,
+        show_default=True,
+        help="Largest set, variable, constraint family or sum, and total variables; "
+        "a bigger model is refused before anything is allocated.",
+    )(fn)
     return click.option(
         "--variant", "-V", default=None, help="Apply this variant of the scenario."
     )(fn)
 
 
-FILE = click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+# no checks by click here: the loader says what is wrong in the contract's one-line form
+FILE = click.argument("file", type=click.Path(path_type=Path))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,10 +139,10 @@ def _dynamics_options(fn: Callable) -> Callable:
 
 @main.command()
 @FILE
-@variant_option
+@model_options
 @output_options
 @handle_errors
-def validate(file: Path, variant: str | None, fmt: str, out: Path | None) -> None:
+def validate(file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None) -> None:
     """Load and build FILE (a model or scenario), then summarize it."""
     from .build import build
     from .output import emit
@@ -131,18 +150,20 @@ def validate(file: Path, variant: str | None, fmt: str, out: Path | None) -> Non
     from .spec import load
     from .summary import summarize
 
-    emit(summarize(build(load(file, variant))), fmt, out, "validate", print_summary)
+    spec = load(file, variant, max_size=max_size)
+    emit(summarize(build(spec)), fmt, out, "validate", print_summary)
 
 
 @main.command()
 @FILE
-@variant_option
+@model_options
 @output_options
 @solver_options
 @handle_errors
 def solve(
     file: Path,
     variant: str | None,
+    max_size: int,
     fmt: str,
     out: Path | None,
     time_limit: float | None,
@@ -153,20 +174,23 @@ def solve(
     from .api import solve as solve_api
     from .output import emit
     from .render import print_system
+    from .spec import load
 
-    result = solve_api(file, variant, time_limit=time_limit, solver=solver)
+    spec = load(file, variant, max_size=max_size)
+    result = solve_api(spec, time_limit=time_limit, solver=solver)
     emit(result, fmt, out, "solve", print_system)
 
 
 @main.command()
 @FILE
-@variant_option
+@model_options
 @output_options
 @_dynamics_options
 @handle_errors
 def compare(
     file: Path,
     variant: str | None,
+    max_size: int,
     fmt: str,
     out: Path | None,
     max_rounds: int,
@@ -178,22 +202,23 @@ def compare(
     from .api import compare as compare_api
     from .output import emit
     from .render import print_compare
+    from .spec import load
 
-    result = compare_api(
-        file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit, solver=solver
-    )
+    spec = load(file, variant, max_size=max_size)
+    result = compare_api(spec, tol=tol, max_rounds=max_rounds, time_limit=time_limit, solver=solver)
     emit(result, fmt, out, "compare", print_compare)
 
 
 @main.command()
 @FILE
-@variant_option
+@model_options
 @output_options
 @_dynamics_options
 @handle_errors
 def design(
     file: Path,
     variant: str | None,
+    max_size: int,
     fmt: str,
     out: Path | None,
     max_rounds: int,
@@ -205,16 +230,16 @@ def design(
     from .api import design as design_api
     from .output import emit
     from .render import print_design
+    from .spec import load
 
-    result = design_api(
-        file, variant, tol=tol, max_rounds=max_rounds, time_limit=time_limit, solver=solver
-    )
+    spec = load(file, variant, max_size=max_size)
+    result = design_api(spec, tol=tol, max_rounds=max_rounds, time_limit=time_limit, solver=solver)
     emit(result, fmt, out, "design", print_design)
 
 
 @main.command()
 @FILE
-@variant_option
+@model_options
 @click.option(
     "--scheme",
     "scheme_file",
@@ -235,6 +260,7 @@ def design(
 def evaluate(
     file: Path,
     variant: str | None,
+    max_size: int,
     scheme_file: Path | None,
     incentives: tuple[str, ...],
     fmt: str,
@@ -250,6 +276,7 @@ def evaluate(
     from .output import emit
     from .render import print_compare
     from .scheme import parse_incentives, read_scheme
+    from .spec import load
 
     if scheme_file is None and not incentives:
         msg = "give --scheme FILE or at least one --incentive DEPT.KPI=W"
@@ -258,9 +285,8 @@ def evaluate(
     for dept, weights in parse_incentives(incentives).items():
         scheme[dept] = weights  # the command line replaces that department's file entry
     result = evaluate_api(
-        file,
+        load(file, variant, max_size=max_size),
         scheme,
-        variant,
         tol=tol,
         max_rounds=max_rounds,
         time_limit=time_limit,

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from pyomo.repn.standard_repn import generate_standard_repn
 
 from .build import BuiltModel
-from .errors import BuildError
+from .errors import BuildError, ErrorCollector, Location
 
 __all__ = ["ALLOCATION", "SHARED", "KpiRows", "LinearProgram", "SparseRow", "compile_model"]
 
@@ -277,7 +277,7 @@ def compile_model(built: BuiltModel) -> LinearProgram:
         Allocation(a.department, a.resource, col_of[id(a.var)], row_of[id(a.use_row)], a.baseline)
         for a in built.allocations
     ]
-    return LinearProgram(
+    lp = LinearProgram(
         A=A.tocsc(),
         row_lower=np.asarray(lower, dtype=float),
         row_upper=np.asarray(upper, dtype=float),
@@ -298,3 +298,40 @@ def compile_model(built: BuiltModel) -> LinearProgram:
         resource_rows={r: row_of[id(con)] for r, con in built.resource_rows.items()},
         constraint_components=tuple(built.constraint_names),
     )
+    _check_finite(lp, built)
+    return lp
+
+
+def _check_finite(lp: LinearProgram, built: BuiltModel) -> None:
+    """Every coefficient finite, and no bound that excludes every value (a lower bound of
+    +inf): data such as ``1e308 * 10`` overflow to infinity, which HiGHS would only reject
+    as a whole model.  Checked on the arrays, so it costs nothing for sound models."""
+    spec = built.spec
+    errors = ErrorCollector()
+
+    def where(component: str) -> Location | None:
+        if component in spec.constraints:
+            return spec.constraints[component].where
+        if component.startswith("resources"):
+            return spec.source.locate(("resources", component.split(".")[1]))
+        return None
+
+    A = lp.A.tocsr()
+    bad_rows = set(np.repeat(np.arange(lp.num_rows), np.diff(A.indptr))[~np.isfinite(A.data)])
+    bad_rows |= set(np.flatnonzero(np.isnan(lp.row_lower) | (lp.row_lower == np.inf)))
+    bad_rows |= set(np.flatnonzero(np.isnan(lp.row_upper) | (lp.row_upper == -np.inf)))
+    for i in sorted(bad_rows)[:5]:
+        comp = lp.row_components[lp.row_component[i]]
+        errors.add(
+            where(comp),
+            f"{lp.row_name(i)}: a coefficient or bound is not finite "
+            "(a number in the data or the expression overflowed)",
+        )
+    for name, kpi in lp.kpis.items():
+        rows = [kpi.numerator] + ([kpi.denominator] if kpi.denominator is not None else [])
+        if not all(np.all(np.isfinite(r.values)) and np.isfinite(r.constant) for r in rows):
+            errors.add(built.kpis[name].spec.where, f"KPI {name}: a coefficient is not finite")
+    obj = lp.objective
+    if not (np.all(np.isfinite(obj.values)) and np.isfinite(obj.constant)):
+        errors.add(spec.objective.where, "the objective has a coefficient that is not finite")
+    errors.raise_if_any(BuildError)

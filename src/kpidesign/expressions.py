@@ -27,6 +27,7 @@ import functools
 import io
 import itertools
 import keyword
+import math
 import re
 import tokenize
 from collections.abc import Callable, Iterator, Mapping
@@ -81,12 +82,36 @@ class _Ctx:
         self.text = text
         self.where = where
         self.bound = dict(bound)  # index name -> set name
+        self._lines: list[bytes] | None = None
+        #: index combinations the enclosing loops (a constraint's `for:`, outer sums) run
+        self.iterations = math.prod(len(spec.sets[s].members) for s in bound.values())
 
     def error(self, message: str, node: ast.AST | None = None) -> BuildError:
         if node is not None:
-            snippet = ast.get_source_segment(self.text, node) or ast.unparse(node)
-            message = f"{message}: `{snippet}`"
+            message = f"{message}: `{_short(self.segment(node))}`"
         return BuildError.at(self.where, message)
+
+    def segment(self, node: ast.AST) -> str:
+        """The source text of ``node``.  ``ast.get_source_segment`` splits the whole text
+        on every call, which is quadratic over the terms of a long sum."""
+        if self._lines is None:
+            self._lines = [line.encode("utf-8") for line in self.text.splitlines(keepends=True)]
+        try:
+            first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+            start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+            if first == last:
+                raw = self._lines[first][start:end]
+            else:
+                raw = b"".join(
+                    [
+                        self._lines[first][start:],
+                        *self._lines[first + 1 : last],
+                        self._lines[last][:end],
+                    ]
+                )
+            return raw.decode("utf-8") or ast.unparse(node)
+        except (AttributeError, IndexError, TypeError, UnicodeDecodeError):
+            return ast.unparse(node)
 
     def names(self) -> list[str]:
         s = self.spec
@@ -289,7 +314,9 @@ def _parse_long(text: str, tokens: list[_Token], lo: int, hi: int) -> ast.expr:
         return _balanced_sum(groups)
     if mults:
         bounds = [lo, *mults, hi]
-        factors = [_parse_long(text, tokens, a + (a != lo), b) for a, b in itertools.pairwise(bounds)]
+        factors = [
+            _parse_long(text, tokens, a + (a != lo), b) for a, b in itertools.pairwise(bounds)
+        ]
         node = factors[0]
         for i, factor in zip(mults, factors[1:], strict=True):
             op = ast.Mult() if tokens[i].string == "*" else ast.Div()
@@ -381,6 +408,13 @@ def _compile(node: ast.expr, ctx: _Ctx) -> _Node:
         if isinstance(value, bool) or not isinstance(value, int | float):
             what = "strings" if isinstance(value, str) else "this constant"
             msg = f"{what} are not allowed in an expression"
+            raise ctx.error(msg, node)
+        try:
+            finite = math.isfinite(float(value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            msg = "a number in an expression must be finite (and below 1.8e308)"
             raise ctx.error(msg, node)
         v = float(value) if isinstance(value, float) else value
         return _Node("num", lambda env: v, integer=isinstance(value, int))
@@ -536,7 +570,7 @@ def _compile_subscript(node: ast.Subscript, ctx: _Ctx) -> _Node:
     ]
     fns = [fn for fn, _ in compiled]
     sets = [spec.sets[s].member_set for s in decl_over]
-    text = ast.get_source_segment(ctx.text, node) or ast.unparse(node)
+    text = ctx.segment(node)
     where = ctx.where
 
     # one variable reference is evaluated per term of every row: avoid a generator there
@@ -664,7 +698,7 @@ def _compile_binop(node: ast.BinOp, ctx: _Ctx) -> _Node:
 
 
 def _divider(lf: Callable, rf: Callable, node: ast.AST, ctx: _Ctx) -> Callable:
-    text = ast.get_source_segment(ctx.text, node) or ast.unparse(node)
+    text = ctx.segment(node)
     where = ctx.where
 
     def div(env):
@@ -732,12 +766,20 @@ def _compile_sum(node: ast.Call, ctx: _Ctx) -> _Node:
         msg = "sum takes one generator: sum(expr for i in set [if ...])"
         raise ctx.error(msg, node)
     gen = node.args[0]
-    saved = dict(ctx.bound)
+    saved, saved_iterations = dict(ctx.bound), ctx.iterations
     try:
         loops = _compile_generators(gen.generators, ctx)
+        ctx.iterations *= math.prod(len(members) for _, members, _ in loops)
+        if ctx.iterations > ctx.spec.max_size:
+            msg = (
+                f"evaluating this sum takes {ctx.iterations:,} index combinations (an upper "
+                f"bound, with its enclosing loops); the limit is {ctx.spec.max_size:,} "
+                "(raise it with --max-size)"
+            )
+            raise ctx.error(msg, node)
         body = _compile(gen.elt, ctx)
     finally:
-        ctx.bound = saved
+        ctx.bound, ctx.iterations = saved, saved_iterations
     if body.kind == "lin":
         bfn = body.fn
         if len(loops) == 1 and not loops[0][2]:
@@ -953,6 +995,13 @@ def compile_bindings(spec: ModelSpec, text: str | None, where: Location) -> Bind
         names.append(name)
         sets.append(set_name)
     loops = [(n, spec.sets[s].members, []) for n, s in zip(names, sets, strict=True)]
+    size = math.prod(len(members) for _, members, _ in loops)
+    if size > spec.max_size:
+        raise BuildError.at(
+            where,
+            f"`for: {_short(text)}` makes {size:,} rows (an upper bound); the limit is "
+            f"{spec.max_size:,} (raise it with --max-size)",
+        )
     if condition is not None:
         ctx = _Ctx(spec, condition, where, dict(zip(names, sets, strict=True)))
         try:

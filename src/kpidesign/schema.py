@@ -49,6 +49,22 @@ class VariableDecl(_Strict):
             raise ValueError(msg)
         return v
 
+    @field_validator("lb")
+    @classmethod
+    def _lb_below_inf(cls, v: float | None) -> float | None:
+        if v is not None and v == math.inf:
+            msg = "a lower bound of +inf leaves no value (null means no lower bound)"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("ub")
+    @classmethod
+    def _ub_above_minus_inf(cls, v: float | None) -> float | None:
+        if v is not None and v == -math.inf:
+            msg = "an upper bound of -inf leaves no value (omit ub for no upper bound)"
+            raise ValueError(msg)
+        return v
+
     @model_validator(mode="after")
     def _bounds_ordered(self) -> VariableDecl:
         if self.lb is not None and self.ub is not None and self.lb > self.ub:

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import re
 import stat
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.tokens import TagToken
 
 from .errors import Location, SpecError
 
@@ -150,6 +154,12 @@ def _plain(
                 entries[child] = (file, node.lc.item(i)[0] + 1)
             out_list.append(_plain(value, child, file, entries, budget, open_nodes))
         return out_list
+    if isinstance(node, TaggedScalar):
+        msg = (
+            f"{_where(file, path, entries)}: YAML tag {node.tag.value!s} is not supported "
+            "(kpidesign files use plain YAML)"
+        )
+        raise SpecError(msg)
     if isinstance(node, bool) or node is None:
         return node
     if isinstance(node, int):
@@ -171,9 +181,24 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        node = yaml.load(text)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            node = yaml.load(text)
     except (RecursionError, MemoryError):
         msg = f"{path}: nested too deeply to read (at most {MAX_YAML_DEPTH} levels)"
+        raise SpecError(msg) from None
+    except ReaderError as exc:  # a character YAML does not allow (NUL, other controls)
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        msg = f"{path}:{line}: YAML error: character U+{code:04X} is not allowed"
+        raise SpecError(msg) from None
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError, OverflowError) as exc:
+        # ruamel's constructors raise plain errors for a tag they cannot apply (!!float abc)
+        msg = (
+            f"{path}:{_first_tag_line(yaml, text)}: YAML error: a tagged value could not be "
+            f"read ({type(exc).__name__}: {' '.join(str(exc).split())[:100]}); kpidesign files "
+            "use plain YAML, without tags such as !!float"
+        )
         raise SpecError(msg) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -185,6 +210,13 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
     except YAMLError as exc:
         msg = f"{path}: YAML error: {' '.join(str(exc).split())}"
         raise SpecError(msg) from None
+    for warning in caught:  # a duplicate anchor, say: refused rather than printed
+        what = " ".join(str(warning.message).split())
+        lines = re.findall(r"line:? (\d+)", what)
+        at = f":{lines[-1]}" if lines else ""
+        head = what.split(' in "')[0].split(" first occurrence")[0].strip()
+        msg = f"{path}{at}: YAML error: {head}"
+        raise SpecError(msg)
     if node is None:
         msg = f"{path}: the file is empty"
         raise SpecError(msg)
@@ -194,6 +226,15 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
     entries: dict[KeyPath, tuple[Path, int]] = {(): (path, 1)}
     data = _plain(node, (), path, entries, _Budget(path))
     return data, SourceMap(entries, path)
+
+
+def _first_tag_line(yaml: YAML, text: str) -> int:
+    """The line of the first explicit tag (``!!float``) in ``text``; 1 if none is found."""
+    with contextlib.suppress(Exception):
+        for token in yaml.scan(text):
+            if isinstance(token, TagToken):
+                return token.start_mark.line + 1
+    return 1
 
 
 def check_regular_file(path: Path, what: str = "file") -> int:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from pydantic import ValidationError
 
 from .errors import ErrorCollector, Location, SpecError
@@ -27,9 +27,10 @@ from .schema import (
     ScenarioFile,
     VariableDecl,
 )
-from .sources import KeyPath, SourceMap, closest, format_path, read_yaml
+from .sources import KeyPath, SourceMap, check_regular_file, closest, format_path, read_yaml
 
 __all__ = [
+    "DEFAULT_MAX_SIZE",
     "ConstraintSpec",
     "DepartmentSpec",
     "KpiSpec",
@@ -40,6 +41,12 @@ __all__ = [
     "VariableSpec",
     "load",
 ]
+
+
+#: the largest set, variable, constraint family, sum (index combinations) and total number
+#: of variables a model may have unless ``--max-size`` says otherwise: five times the
+#: benchmark's million-variable organization, refused before anything is allocated
+DEFAULT_MAX_SIZE = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,8 @@ class ModelSpec:
     objective: ObjectiveSpec
     resources: dict[str, ResourceSpec]
     source: SourceMap = field(repr=False)
+    #: the size limit this spec was loaded with (see :data:`DEFAULT_MAX_SIZE`)
+    max_size: int = field(default=DEFAULT_MAX_SIZE, repr=False)
 
     @property
     def label(self) -> str:
@@ -176,26 +185,37 @@ class ModelSpec:
 # loading
 
 
-def load(path: str | Path, variant: str | None = None) -> ModelSpec:
-    """Load a model or scenario file (optionally one of its variants) into a ModelSpec."""
+def load(
+    path: str | Path, variant: str | None = None, *, max_size: int = DEFAULT_MAX_SIZE
+) -> ModelSpec:
+    """Load a model or scenario file (optionally one of its variants) into a ModelSpec.
+
+    ``max_size`` bounds every set, variable, constraint family and sum, and the total
+    number of variables; a model beyond it is refused before anything is allocated.
+    """
     path = Path(path)
     data, source = read_yaml(path)
     if isinstance(data, dict) and "model" in data and "objective" not in data:
-        return _load_scenario(path, data, source, variant)
+        return _load_scenario(path, data, source, variant, max_size)
     if variant is not None:
         msg = f"{path}: --variant {variant}: a model file has no variants"
         raise SpecError(msg)
-    return _resolve(path, None, data, source, None, None)
+    return _resolve(path, None, data, source, None, None, max_size=max_size)
 
 
-def _load_scenario(path: Path, data: dict, source: SourceMap, variant: str | None) -> ModelSpec:
+def _load_scenario(
+    path: Path, data: dict, source: SourceMap, variant: str | None, max_size: int
+) -> ModelSpec:
     scenario = _validate(ScenarioFile, data, source)
     model_path = (path.parent / scenario.model).resolve()
     with contextlib.suppress(ValueError):  # show a short path where there is one
         model_path = model_path.relative_to(Path.cwd())
     where = source.locate(("model",))
-    if not model_path.is_file():
-        raise SpecError.at(where, f"model file not found: {model_path}")
+    try:
+        check_regular_file(model_path, "model file")
+    except SpecError as exc:  # "model file not found: ../models/x.yaml"
+        reason = exc.messages[0].removeprefix(f"{model_path}: ")
+        raise SpecError.at(where, f"{reason}: {model_path}") from None
     model_data, model_source = read_yaml(model_path)
     if "model" in model_data and "objective" not in model_data:
         raise SpecError.at(where, f"{model_path} is a scenario, not a model")
@@ -222,7 +242,9 @@ def _load_scenario(path: Path, data: dict, source: SourceMap, variant: str | Non
                 scales.append((dotted.split(".")[1], factor, where_scale))
     errors.raise_if_any()
     name = scenario.name or path.stem
-    return _resolve(model_path, path, model_data, model_source, name, variant, scales)
+    return _resolve(
+        model_path, path, model_data, model_source, name, variant, scales, max_size=max_size
+    )
 
 
 # a missing last key of a `set` path is allowed where the file format has such a field
@@ -301,7 +323,7 @@ def _apply_scale(
 ) -> bool:
     """Multiply a number (or a mapping of numbers) in place; False for a whole param."""
     keys = dotted.split(".")
-    if len(keys) == 2 and keys[0] == "params" and keys[1] in data.get("params", {}):
+    if len(keys) == 2 and keys[0] == "params" and keys[1] in (data.get("params") or {}):
         return False  # applied after the param is read (it may be a CSV table)
     node: Any = data
     for key in keys[:-1]:
@@ -315,12 +337,24 @@ def _apply_scale(
         return True
     target = node[last]
     if _is_number(target):
-        node[last] = target * factor
+        node[last] = _scaled(target, factor, dotted, where, errors)
     elif isinstance(target, dict) and all(_is_number(v) for v in target.values()):
-        node[last] = {k: v * factor for k, v in target.items()}
+        node[last] = {k: _scaled(v, factor, dotted, where, errors) for k, v in target.items()}
     else:
         errors.add(where, f"cannot scale '{dotted}': it is not a number or a param")
     return True
+
+
+def _scaled(value: float, factor: float, dotted: str, where: Location, errors: ErrorCollector):
+    """``value * factor``, an error at the scale's line where that is not a finite number."""
+    try:
+        out = float(value) * factor
+    except OverflowError:
+        out = math.inf
+    if not math.isfinite(out):
+        errors.add(where, f"scaling '{dotted}' by {factor:g} overflows ({value!r} · {factor:g})")
+        return value
+    return out
 
 
 def _is_number(x: Any) -> bool:
@@ -384,7 +418,8 @@ def _message(err: dict, data: Any, loc: KeyPath, cls: type) -> str:
     if kind == "literal_error" and loc == ("kpidesign",):
         return f"unsupported format version {err.get('input')!r} (this kpidesign reads format 1)"
     if kind == "string_pattern_mismatch":
-        return f"invalid name {err.get('input')!r}: {err['msg'].lower()}"
+        msg = err["msg"]
+        return f"invalid name {err.get('input')!r}: {msg[:1].lower()}{msg[1:]}"
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -418,6 +453,8 @@ def _resolve(
     scenario_name: str | None,
     variant: str | None,
     scales: list[tuple[str, float, Location]] | None = None,
+    *,
+    max_size: int = DEFAULT_MAX_SIZE,
 ) -> ModelSpec:
     model = _validate(ModelFile, data, source)
     errors = ErrorCollector()
@@ -425,18 +462,22 @@ def _resolve(
 
     sets: dict[str, SetSpec] = {}
     for name, raw in model.sets.items():
-        s = _resolve_set(name, raw, loc(("sets", name)), errors)
+        s = _resolve_set(name, raw, loc(("sets", name)), errors, max_size)
         if s is not None:
             sets[name] = s
 
     params: dict[str, ParamSpec] = {}
     for name, raw in model.params.items():
-        p = _resolve_param(name, raw, model_path, sets, loc, errors)
+        p = _resolve_param(name, raw, model_path, sets, loc, errors, max_size)
         if p is not None:
             params[name] = p
-    for name, factor, _where in scales or []:
+    for name, factor, where_scale in scales or []:
         p = params.get(name)
         if p is not None:
+            numbers = [*p.values.values(), p.default or 0.0, p.initial or 0.0]
+            if not all(math.isfinite(v * factor) for v in numbers):
+                errors.add(where_scale, f"scaling param '{name}' by {factor:g} overflows")
+                continue
             params[name] = ParamSpec(
                 p.name,
                 p.over,
@@ -489,6 +530,7 @@ def _resolve(
     for dname, dept in model.departments.items():
         for name, decl in dept.variables.items():
             add_variable(name, decl, dname, ("departments", dname, "variables", name))
+    _check_sizes(variables, sets, max_size, loc(("variables",)), errors)
 
     company_kpis = {
         name: KpiSpec(
@@ -538,10 +580,42 @@ def _resolve(
         ),
         resources=resources,
         source=source,
+        max_size=max_size,
     )
 
 
-def _resolve_set(name: str, raw: Any, where: Location, errors: ErrorCollector) -> SetSpec | None:
+def _too_big(what: str, size: int, max_size: int) -> str:
+    return (
+        f"{what} has {size:,} entries; the limit is {max_size:,} "
+        "(raise it with --max-size N if the machine can hold it)"
+    )
+
+
+def _check_sizes(
+    variables: dict[str, VariableSpec],
+    sets: dict[str, SetSpec],
+    max_size: int,
+    where_total: Location,
+    errors: ErrorCollector,
+) -> None:
+    """Each variable, and all of them together, within ``max_size`` (counted, not built)."""
+    total = 0
+    for v in variables.values():
+        if any(s not in sets for s in v.over):
+            continue  # an unknown set is reported already
+        size = math.prod(len(sets[s].members) for s in v.over)
+        total += size
+        if size > max_size:
+            errors.add(
+                v.where, _too_big(f"variable '{v.name}' over {list(v.over)}", size, max_size)
+            )
+    if total > max_size and not errors:
+        errors.add(where_total, _too_big("the model's variables together", total, max_size))
+
+
+def _resolve_set(
+    name: str, raw: Any, where: Location, errors: ErrorCollector, max_size: int
+) -> SetSpec | None:
     if isinstance(raw, str):
         parts = raw.split("..")
         try:
@@ -553,6 +627,9 @@ def _resolve_set(name: str, raw: Any, where: Location, errors: ErrorCollector) -
             return None
         if hi < lo:
             errors.add(where, f"empty range {raw!r}: the end is below the start")
+            return None
+        if hi - lo + 1 > max_size:
+            errors.add(where, _too_big(f"set '{name}' ({raw})", hi - lo + 1, max_size))
             return None
         members: tuple = tuple(range(lo, hi + 1))
     elif isinstance(raw, list):
@@ -583,19 +660,35 @@ def _number(
     value: Any, where: Location, errors: ErrorCollector, what: str = "value"
 ) -> float | None:
     if not _is_number(value):
-        errors.add(where, f"{what} must be a number, got {value!r}")
+        errors.add(where, f"{what} must be a number, got {_short_repr(value)}")
         return None
-    if math.isnan(value) or math.isinf(value):
+    try:
+        number = float(value)
+    except OverflowError:
+        errors.add(where, f"{what} is too large for a floating-point number")
+        return None
+    if not math.isfinite(number):
         errors.add(where, f"{what} must be a finite number, got {value}")
         return None
-    return float(value)
+    return number
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]} …"
 
 
 _PARAM_KEYS = {"file", "over", "default", "values", "initial"}
 
 
 def _resolve_param(
-    name: str, raw: Any, model_path: Path, sets: dict[str, SetSpec], loc, errors: ErrorCollector
+    name: str,
+    raw: Any,
+    model_path: Path,
+    sets: dict[str, SetSpec],
+    loc,
+    errors: ErrorCollector,
+    max_size: int,
 ) -> ParamSpec | None:
     path: KeyPath = ("params", name)
     where = loc(path)
@@ -610,7 +703,7 @@ def _resolve_param(
         )
         return None
     if set(raw) <= _PARAM_KEYS and ("file" in raw or "over" in raw):
-        return _resolve_table_param(name, raw, model_path, sets, loc, errors)
+        return _resolve_table_param(name, raw, model_path, sets, loc, errors, max_size)
     # a mapping indexed by one set, inferred from its keys
     keys = [str(k) for k in raw]
     candidates = [s for s in sets.values() if set(keys) <= {str(m) for m in s.members}]
@@ -633,7 +726,13 @@ def _resolve_param(
 
 
 def _resolve_table_param(
-    name: str, raw: dict, model_path: Path, sets: dict[str, SetSpec], loc, errors: ErrorCollector
+    name: str,
+    raw: dict,
+    model_path: Path,
+    sets: dict[str, SetSpec],
+    loc,
+    errors: ErrorCollector,
+    max_size: int,
 ) -> ParamSpec | None:
     path: KeyPath = ("params", name)
     where = loc(path)
@@ -657,7 +756,7 @@ def _resolve_table_param(
     values: dict[tuple, float] = {}
     if "file" in raw:
         table = _read_param_csv(
-            name, raw["file"], over, model_path, sets, loc((*path, "file")), errors
+            name, raw["file"], over, model_path, sets, loc((*path, "file")), errors, max_size
         )
         if table is None:
             return None
@@ -689,6 +788,10 @@ def _resolve_table_param(
     return ParamSpec(name, tuple(over), values, default, initial, where)
 
 
+#: error lines reported per CSV file; the rest are counted in one closing line
+_MAX_CSV_ERRORS = 20
+
+
 def _read_param_csv(
     name: str,
     file: Any,
@@ -697,20 +800,46 @@ def _read_param_csv(
     sets: dict[str, SetSpec],
     where: Location,
     errors: ErrorCollector,
+    max_rows: int = DEFAULT_MAX_SIZE,
 ) -> tuple[list[str], dict[tuple, float]] | None:
-    if not isinstance(file, str):
+    """Read a param's CSV (one column per index set, plus ``value``), streaming it so that
+    every error names its true line (blank lines and quoted line breaks included)."""
+    if not isinstance(file, str) or not file.strip():
         errors.add(where, "file must be a path to a CSV file")
         return None
     csv_path = model_path.parent / file
     try:
-        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except FileNotFoundError:
-        errors.add(where, f"CSV file not found: {csv_path}")
+        check_regular_file(csv_path, "CSV file")
+        with csv_path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            return _read_csv_rows(name, reader, csv_path, over, sets, where, errors, max_rows)
+    except SpecError as exc:
+        for line in exc.messages:  # "CSV file not found: data/x.csv", as the model names it
+            errors.add(where, f"{line.removeprefix(f'{csv_path}: ')}: {csv_path}")
         return None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError) as exc:
+    except UnicodeDecodeError as exc:
+        errors.add(where, f"{csv_path}: not UTF-8 text ({exc.reason}); is this a CSV file?")
+        return None
+    except (csv.Error, OSError) as exc:
         errors.add(where, f"cannot read CSV {csv_path}: {' '.join(str(exc).split())}")
         return None
-    columns = [str(c).strip() for c in frame.columns]
+
+
+def _read_csv_rows(
+    name: str,
+    reader: Any,
+    csv_path: Path,
+    over: list[str] | None,
+    sets: dict[str, SetSpec],
+    where: Location,
+    errors: ErrorCollector,
+    max_rows: int,
+) -> tuple[list[str], dict[tuple, float]] | None:
+    header = next(reader, None)
+    if header is None:
+        errors.add(where, f"{csv_path}: the CSV file is empty (it needs a header row)")
+        return None
+    columns = [c.strip() for c in header]
     if "value" not in columns:
         errors.add(where, f"{csv_path}: needs a 'value' column (has: {', '.join(columns)})")
         return None
@@ -725,43 +854,59 @@ def _read_param_csv(
         errors.add(where, f"{csv_path}: column '{unknown[0]}' is not a set")
         return None
     lookups = [_member_lookup(sets[s]) for s in over]
+    positions = [columns.index(s) for s in over]
+    value_at = columns.index("value")
     values: dict[tuple, float] = {}
     bad = 0
-    for row_no, row in enumerate(frame.itertuples(index=False, name=None), start=2):
-        cells = [str(x).strip() for x in row]
-        record = dict(zip(columns, cells, strict=True))
-        at = f"{csv_path}:{row_no}"
+
+    def report(message: str) -> None:
+        nonlocal bad
+        bad += 1
+        if bad <= _MAX_CSV_ERRORS:
+            errors.add(None, f"{csv_path}:{reader.line_num}: {message} (param '{name}')")
+
+    rows = 0
+    for row in reader:
+        if not row or all(not cell.strip() for cell in row):
+            continue  # a blank line
+        rows += 1
+        if rows > max_rows:
+            errors.add(
+                None,
+                f"{csv_path}:{reader.line_num}: more than {max_rows:,} rows; the limit is "
+                f"{max_rows:,} (raise it with --max-size)",
+            )
+            return None
+        if len(row) != len(columns):
+            report(f"{len(row)} cells, but the header has {len(columns)}")
+            continue
         idx = []
-        for s, lookup in zip(over, lookups, strict=True):
-            cell = record[s]
+        for s, lookup, pos in zip(over, lookups, positions, strict=True):
+            cell = row[pos].strip()
             if cell not in lookup:
-                errors.add(
-                    None, f"{at}: {s} '{cell}' is not a member of set '{s}' (param '{name}')"
-                )
-                bad += 1
+                report(f"{s} '{cell}' is not a member of set '{s}'")
                 break
             idx.append(lookup[cell])
         else:
-            raw_value = record["value"]
+            raw_value = row[value_at].strip()
             try:
                 value = float(raw_value)
             except ValueError:
                 value = math.nan
-            if raw_value == "" or not math.isfinite(value):
-                errors.add(
-                    None,
-                    f"{at}: value {raw_value!r} is missing or not a finite number (param '{name}')",
-                )
-                bad += 1
+            if not math.isfinite(value):
+                report(f"value {raw_value!r} is missing or not a finite number")
                 continue
             key = tuple(idx)
             if key in values:
-                errors.add(
-                    None, f"{at}: duplicate row for {','.join(map(str, key))} (param '{name}')"
-                )
-                bad += 1
+                report(f"duplicate row for {','.join(map(str, key))}")
                 continue
             values[key] = value
+    if bad > _MAX_CSV_ERRORS:
+        errors.add(
+            None,
+            f"{csv_path}:{reader.line_num}: {bad - _MAX_CSV_ERRORS:,} more errors like these "
+            f"(param '{name}')",
+        )
     return None if bad else (list(over), values)
 
 
