@@ -20,7 +20,15 @@ from pyomo.repn.standard_repn import generate_standard_repn
 from .build import BuiltModel
 from .errors import BuildError, ErrorCollector, Location
 
-__all__ = ["ALLOCATION", "SHARED", "KpiRows", "LinearProgram", "SparseRow", "compile_model"]
+__all__ = [
+    "ALLOCATION",
+    "DENOMINATOR_FLOOR",
+    "SHARED",
+    "KpiRows",
+    "LinearProgram",
+    "SparseRow",
+    "compile_model",
+]
 
 #: ``col_owner`` code of shared state (owned by no department)
 SHARED = -1
@@ -45,6 +53,11 @@ class SparseRow:
         return float(self.values @ x[self.indices] + self.constant)
 
 
+#: a ratio KPI's denominator below this counts as 0: the ratio is undefined there (reported
+#: as null), and a department's local problem keeps its denominator at or above it
+DENOMINATOR_FLOOR = 1e-6
+
+
 @dataclass(frozen=True)
 class KpiRows:
     """A KPI over the columns; a ratio has a denominator."""
@@ -61,11 +74,18 @@ class KpiRows:
         return self.denominator is not None
 
     def value(self, x: np.ndarray) -> float:
+        """The KPI at plan ``x``; NaN for a ratio whose denominator is not positive there
+        (below half the floor, so that plans held at the floor within the solver's
+        tolerance keep their value)."""
         num = self.numerator.at(x)
         if self.denominator is None:
             return num
         den = self.denominator.at(x)
-        return num / den if abs(den) > 1e-12 else float("nan")
+        return num / den if den >= 0.5 * DENOMINATOR_FLOOR else float("nan")
+
+    def defined_at(self, x: np.ndarray) -> bool:
+        """False for a ratio whose denominator is not positive at ``x``."""
+        return self.denominator is None or self.denominator.at(x) >= 0.5 * DENOMINATOR_FLOOR
 
 
 @dataclass(frozen=True)

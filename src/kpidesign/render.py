@@ -138,6 +138,8 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
             f"right-hand side (a resource, an allocation, a constraint); the objective is "
             f"{'maximized' if r.sense == 'max' else 'minimized'}, so {good} is good."
         )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
 
 
 _PLAN_HEADERS = (

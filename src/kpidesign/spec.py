@@ -323,7 +323,8 @@ def _apply_scale(
 ) -> bool:
     """Multiply a number (or a mapping of numbers) in place; False for a whole param."""
     keys = dotted.split(".")
-    if len(keys) == 2 and keys[0] == "params" and keys[1] in (data.get("params") or {}):
+    params = data.get("params")
+    if len(keys) == 2 and keys[0] == "params" and isinstance(params, dict) and keys[1] in params:
         return False  # applied after the param is read (it may be a CSV table)
     node: Any = data
     for key in keys[:-1]:

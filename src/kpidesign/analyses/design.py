@@ -21,7 +21,6 @@ from .decentralized import allocation_columns, best_response_dynamics, system_op
 from .inverse import InverseLP, local_dual_data
 from .local import (
     Scorecard,
-    check_denominators,
     free_columns,
     normalized_kpi_row,
     reference_scale,
@@ -76,6 +75,20 @@ def _tidy(weights: np.ndarray) -> np.ndarray:
     return weights / weights.sum()
 
 
+def _undesigned_row(department: str, names: list[str], current: dict[str, float]) -> dict:
+    """The design row of a department for which no scorecard could be designed."""
+    total = sum(current.values())
+    return {
+        "department": department,
+        "gap": float("nan"),
+        "gap_share": float("nan"),
+        "current_gap": float("nan"),
+        "exact": False,
+        "weights": dict.fromkeys((k for k in names), 0.0),
+        "current": {k: clean(w / total) for k, w in current.items() if w > 0} if total else {},
+    }
+
+
 def _own_name(name: str, department: str) -> str:
     """A department's own KPI by its own name (``volume``); company KPIs as they are."""
     return name[len(department) + 1 :] if name.startswith(f"{department}.") else name
@@ -101,9 +114,6 @@ def design_schemes(
     """Designed weights per department, their incentive gaps, and a verification."""
     session = HighsSession(lp, options)
     current = current_scheme(spec)
-    used = {k for weights in current.values() for k in weights}
-    used |= {k for d in spec.departments.values() for k in d.design_menu}
-    check_denominators(session, [lp.kpis[k] for k in lp.kpis if k in used])
     alloc_cols, baseline = allocation_columns(lp)
     c_sol = system_optimum(session, what=f"the system problem of {spec.label}")
     z = c_sol.x
@@ -129,8 +139,30 @@ def design_schemes(
             )
             raise SpecError.at(where, f"{what}: no scorecard with weights summing to 1 exists")
         free = free_columns(lp, d)
+        # a ratio undefined at z* (denominator 0 there) cannot make z* a best choice: it
+        # stays off the menu, and a department left with nothing defined gets no design
+        undefined = [k for k in names if not lp.kpis[k].defined_at(z)]
+        if undefined:
+            all_caps = np.where([k in undefined for k in names], 0.0, all_caps)
+            notes.append(
+                f"{d}: {', '.join(undefined)} undefined at the target plan (denominator 0 "
+                "there), so left out of its design menu"
+            )
+        if all_caps.sum() < 1.0 - 1e-12:
+            notes.append(
+                f"{d}: no KPI of its menu is defined at the target plan and can carry the "
+                "remaining weight; give it one that stays defined there (e.g. a company KPI)"
+            )
+            designed[d] = {}
+            rows.append(_undesigned_row(d, names, current[d]))
+            continue
         data = local_dual_data(lp, free, z)
-        full_rows = [normalized_kpi_row(lp.kpis[k], n, x_ref, z) for k in names]
+        full_rows = [
+            normalized_kpi_row(lp.kpis[k], n, x_ref, z)
+            if k not in undefined
+            else (np.zeros(n), 0.0, None)
+            for k in names
+        ]
         costs = np.array([row[free] for row, _, _ in full_rows])
         inverse = InverseLP(data, costs, all_caps)
         what = f"the KPI design LP of {d}"

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compile import SHARED, KpiRows, LinearProgram
+from ..compile import DENOMINATOR_FLOOR, SHARED, KpiRows, LinearProgram
 from ..errors import SolveError
 from ..highs import HighsSession, Solution, Status
 
-__all__ = ["Response", "Scorecard", "respond", "scorecard"]
+__all__ = ["Response", "Scorecard", "respond", "scorecard", "undefined_ratio_notes"]
 
 _ZERO = 1e-9
 #: a KPI this close to 0 at the reference plan is normalized by 1, not by its value: dividing
@@ -177,60 +177,204 @@ def respond(
     tie_tol: float = 1e-9,
     max_dinkelbach: int = 100,
 ) -> Response:
-    """Department ``card.department``'s lexicographic best response to plan ``x``."""
+    """Department ``card.department``'s lexicographic best response to plan ``x``.
+
+    A ratio scorecard is defined only where its denominator is positive: the local problem
+    keeps it at or above :data:`DENOMINATOR_FLOOR` (one added row), and a department whose
+    every best response sits at that floor, i.e. would drive its denominator to 0, is an
+    error naming it, the KPI and what it would do.
+    """
     lp = session.lp
     d = card.department
     free = free_columns(lp, d)
     fix_others(session, lp, free, x)
     response = Response(d, float("nan"), x, None)
     what = f"the local problem of {d}"
-
-    if card.ratio is not None:
-        row, lo = _dinkelbach(session, card, x, response, what, max_dinkelbach, tol, tie_tol)
-    else:
-        assert card.cost is not None
-        session.set_objective(card.cost, "max", 0.0)
-        sol = _run(session, what, response, warm=False)
-        best = float(card.cost @ sol.x)
-        response.score = best
-        response.optimistic = sol.x
-        # a slack of tie_tol only: a pessimistic tie-break exploits any slack every round
-        row, lo = card.cost, best - tie_tol * (1.0 + abs(best))
-
-    # lexicographic tie-break: hold the score at its optimum, then best/worst for the system
-    cols = free[np.flatnonzero(row[free])]
-    # the fixed columns contribute a constant to the row: it moves into the bound
-    fixed_part = float(row @ x - row[free] @ x[free])
-    session.highs.addRow(
-        float(lo) - fixed_part, np.inf, len(cols), cols.astype(np.int32), row[cols]
-    )
-    tie_row = lp.num_rows
+    added = 0  # rows this response adds to the session, deleted again at the end
     try:
+        if card.ratio is not None:
+            den = card.ratio.denominator
+            assert den is not None
+            start = _positive_start(session, card, x, free, response, what)
+            floor = DENOMINATOR_FLOOR - den.constant
+            added += _add_local_row(session, free, x, den.dense(lp.num_cols), floor)
+            row, lo = _dinkelbach(
+                session, card, start, response, what, max_dinkelbach, tol, tie_tol
+            )
+        else:
+            assert card.cost is not None
+            session.set_objective(card.cost, "max", 0.0)
+            sol = _run(session, what, response, warm=False)
+            best = float(card.cost @ sol.x)
+            response.score = best
+            response.optimistic = sol.x
+            # a slack of tie_tol only: a pessimistic tie-break exploits any slack every round
+            row, lo = card.cost, best - tie_tol * (1.0 + abs(best))
+
+        # lexicographic tie-break: hold the score at its optimum, then best/worst for the system
+        held = _add_local_row(session, free, x, row, lo)
+        added += held
+        tie_row = lp.num_rows + added - 1 if held else -1
+        if card.ratio is not None and _at_floor(card.ratio, response.optimistic):
+            _refuse_zero_drive(session, card, x, response, what)
         obj = lp.objective
         if optimistic:
             session.set_objective(obj, lp.sense)
-            response.optimistic = _run(
-                session, f"{what} (optimistic tie-break)", response, warm=True
+            response.optimistic = _tie_break(
+                session, f"{what} (optimistic tie-break)", response, tie_row
             ).x
         if pessimistic:
             worst = "min" if lp.sense == "max" else "max"
             session.set_objective(obj, worst)
-            sol = _run(
-                session,
-                f"{what} (pessimistic tie-break)",
-                response,
-                warm=True,
-                allow_unbounded=True,
+            sol = _tie_break(
+                session, f"{what} (pessimistic tie-break)", response, tie_row, unbounded=True
             )
             if sol.optimal:
                 response.pessimistic = sol.x
+                if card.ratio is not None and _at_floor(card.ratio, sol.x):
+                    response.notes.append(
+                        f"{d}: its worst response for the company keeps the denominator of "
+                        f"{card.ratio.name} at the floor ({DENOMINATOR_FLOOR:g}): it scores "
+                        "the same however close to 0 the denominator goes"
+                    )
             else:
                 response.notes.append(
                     f"{d}: the worst optimal response for the system is unbounded"
                 )
     finally:
-        session.highs.deleteRows(1, np.array([tie_row], dtype=np.int32))
+        if added:
+            rows = np.arange(lp.num_rows, lp.num_rows + added, dtype=np.int32)
+            session.highs.deleteRows(added, rows)
     return response
+
+
+#: HiGHS's primal feasibility tolerance: a score held at its optimum may be infeasible by
+#: this much when the optimum itself used the tolerance (data near 1e-7)
+_FEASIBILITY_TOL = 1e-7
+
+
+def _tie_break(
+    session: HighsSession, what: str, response: Response, tie_row: int, unbounded: bool = False
+) -> Solution:
+    """Solve with the score held by ``tie_row``.  Where the held score is infeasible only
+    numerically, hold it once more with HiGHS's feasibility tolerance to spare (and say so)."""
+    try:
+        return _run(session, what, response, warm=True, allow_unbounded=unbounded)
+    except SolveError:
+        if tie_row < 0:
+            raise
+        h = session.highs
+        lower = float(h.getLp().row_lower_[tie_row])
+        relaxed = lower - _FEASIBILITY_TOL * (1.0 + abs(lower))
+        h.changeRowBounds(tie_row, relaxed, np.inf)
+        response.notes.append(
+            f"{response.department}: its best score could be held only within the solver's "
+            f"feasibility tolerance ({_FEASIBILITY_TOL:g}) in {what}"
+        )
+        return _run(session, what, response, warm=False, allow_unbounded=unbounded)
+
+
+def _add_local_row(
+    session: HighsSession, free: np.ndarray, x: np.ndarray, row: np.ndarray, lower: float
+) -> int:
+    """Add ``row @ z >= lower`` over the free columns; the fixed columns' part (at ``x``)
+    moves into the bound.  Returns the number of rows added (0 or 1).
+
+    The row is scaled to a largest coefficient of 1: a scorecard of tiny coefficients
+    (a KPI worth 1e-7 per unit) would otherwise meet HiGHS's tolerances (it drops matrix
+    entries below 1e-9) and make the held score look infeasible.  A row with no free
+    column holds a constant: nothing to add.
+    """
+    cols = free[np.flatnonzero(row[free])]
+    if cols.size == 0:
+        return 0
+    fixed_part = float(row @ x - row[free] @ x[free])
+    scale = float(np.max(np.abs(row[cols])))
+    session.highs.addRow(
+        (float(lower) - fixed_part) / scale,
+        np.inf,
+        len(cols),
+        cols.astype(np.int32),
+        row[cols] / scale,
+    )
+    return 1
+
+
+def _at_floor(kpi: KpiRows, z: np.ndarray) -> bool:
+    assert kpi.denominator is not None
+    return kpi.denominator.at(z) <= 2.0 * DENOMINATOR_FLOOR
+
+
+def _positive_start(
+    session: HighsSession,
+    card: Scorecard,
+    x: np.ndarray,
+    free: np.ndarray,
+    response: Response,
+    what: str,
+) -> np.ndarray:
+    """A plan of the local problem where the ratio is defined: ``x`` if it is, else the one
+    that maximizes the denominator (an error if even that leaves it at 0)."""
+    kpi = card.ratio
+    assert kpi is not None and kpi.denominator is not None
+    if kpi.denominator.at(x) >= DENOMINATOR_FLOOR:
+        return x
+    session.set_objective(kpi.denominator, "max")
+    sol = _run(session, what, response, warm=False, allow_unbounded=True)
+    if sol.optimal and kpi.denominator.at(sol.x) < DENOMINATOR_FLOOR:
+        msg = (
+            f"KPI {kpi.name}: its denominator is 0 whatever {card.department} does, given the "
+            "others' plan, so the ratio it is paid on is undefined"
+        )
+        raise SolveError(msg)
+    if sol.optimal:
+        return sol.x
+    # unbounded: any plan with a positive denominator will do; take the largest in a box
+    session.set_objective(kpi.denominator, "max")
+    lp = session.lp
+    cols = free[np.flatnonzero(kpi.denominator.dense(lp.num_cols)[free])]
+    lower, upper = session.col_lower[cols].copy(), session.col_upper[cols].copy()
+    session.set_col_bounds(cols, np.maximum(lower, -1e6), np.minimum(upper, 1e6))
+    try:
+        sol = _run(session, what, response, warm=False)
+    finally:
+        session.set_col_bounds(cols, lower, upper)
+    return sol.x
+
+
+def _refuse_zero_drive(
+    session: HighsSession, card: Scorecard, x: np.ndarray, response: Response, what: str
+) -> None:
+    """The best response sits at the denominator floor: if no best response keeps the
+    denominator positive, the department would drive it to 0, which is an error."""
+    kpi = card.ratio
+    assert kpi is not None and kpi.denominator is not None
+    session.set_objective(kpi.denominator, "max")
+    sol = _run(session, f"{what} (denominator check)", response, warm=True, allow_unbounded=True)
+    if not sol.optimal or not _at_floor(kpi, sol.x):
+        return
+    lp = session.lp
+    z = response.optimistic
+    den = kpi.denominator
+    moves = []
+    for comp in dict.fromkeys(lp.col_components[lp.col_component[j]] for j in den.indices):
+        cols = lp.columns_of(comp)
+        before, after = float(x[cols].sum()), float(z[cols].sum())
+        if abs(after - before) > 1e-9 * (1.0 + abs(before)):
+            moves.append(f"{comp} from {before:.6g} to {after:.6g}")
+    doing = f" (moving {', '.join(moves[:3])})" if moves else ""
+    now = kpi.value(x)
+    at_now = (
+        f"{now:.6g} at the current plan" if np.isfinite(now) else "undefined at the current plan"
+    )
+    msg = (
+        f"{card.department} would drive the denominator of KPI {kpi.name} to 0{doing}: the "
+        f"ratio it is paid on only improves as the denominator falls ({kpi.value(z):.6g} at a "
+        f"denominator of {DENOMINATOR_FLOOR:g}, {at_now}), and it is undefined at 0; pay "
+        f"{card.department} on a KPI that stays defined, or keep the denominator positive with "
+        "a constraint"
+    )
+    raise SolveError(msg)
 
 
 def _dinkelbach(
@@ -245,6 +389,8 @@ def _dinkelbach(
 ) -> tuple[np.ndarray, float]:
     """Maximize ``sign * N/D`` exactly: iterate ``max sign*(N - lam*D)`` until its optimum is 0.
 
+    ``x`` is a plan of the local problem with a positive denominator (the start); the
+    session holds the floor row ``D >= DENOMINATOR_FLOOR``, so every iterate has one too.
     Returns the tie-break row ``sign*(N - lam*D)`` and its lower bound (``-tol``, net of
     the constants).
     """
@@ -256,9 +402,6 @@ def _dinkelbach(
     n0, d0 = kpi.numerator.constant, kpi.denominator.constant
     sign = card.ratio_sign
     d_x = float(den @ x + d0)
-    if d_x <= _ZERO:
-        msg = f"KPI {kpi.name}: its denominator is {d_x:g} at the current plan; it must be positive"
-        raise SolveError(msg)
     lam = float(num @ x + n0) / d_x
     z = x
     for it in range(1, max_iter + 1):
@@ -266,13 +409,7 @@ def _dinkelbach(
         session.set_objective(cost, "max", sign * (n0 - lam * d0))
         sol = _run(session, what, response, warm=it > 1)
         z = sol.x
-        dz = float(den @ z + d0)
-        if dz <= _ZERO:
-            msg = (
-                f"KPI {kpi.name}: its denominator reaches {dz:g} in the local problem of "
-                f"{card.department}; a ratio KPI's denominator must stay positive"
-            )
-            raise SolveError(msg)
+        dz = max(float(den @ z + d0), 0.5 * DENOMINATOR_FLOOR)  # held by the floor row
         f_val = sign * (float(num @ z + n0) - lam * dz)
         lam_new = float(num @ z + n0) / dz
         response.dinkelbach_iterations = it
@@ -290,33 +427,17 @@ def _dinkelbach(
     return cost, -const - tie_tol * (1.0 + abs(const))
 
 
-def check_denominators(
-    session: HighsSession, kpis: list[KpiRows], tol: float = 1e-9
-) -> tuple[int, float]:
-    """Each ratio KPI's denominator must be positive on the feasible region (MODEL_FORMAT):
-    minimize it over the system's feasible region, allocations free, and fail if it can
-    reach 0 or below.  Returns the number of solves and their seconds."""
-    lp = session.lp
-    solves, seconds = 0, 0.0
-    session.set_col_bounds(np.arange(lp.num_cols), lp.col_lower, lp.col_upper)
-    for kpi in kpis:
+def undefined_ratio_notes(lp: LinearProgram, plans: dict[str, np.ndarray | None]) -> list[str]:
+    """One note per ratio KPI that is undefined (denominator 0) at a reported plan: such a
+    value is shown as null, and the note says why."""
+    notes = []
+    for kpi in lp.kpis.values():
         if kpi.denominator is None:
             continue
-        session.set_objective(kpi.denominator, "min")
-        sol = session.solve(warm=False)
-        solves += 1
-        seconds += sol.seconds
-        if sol.optimal and sol.objective > tol:
-            continue
-        if sol.optimal:
-            reach = f"can reach {sol.objective:g}"
-        elif sol.status.name in ("UNBOUNDED", "INFEASIBLE_OR_UNBOUNDED"):
-            reach = "is unbounded below"
-        else:
-            raise session.explain(sol, f"the denominator check of KPI {kpi.name}")
-        msg = (
-            f"KPI {kpi.name}: its denominator {reach} on the feasible region; a ratio KPI's "
-            "denominator must stay positive (add a constraint that keeps it so)"
-        )
-        raise SolveError(msg)
-    return solves, seconds
+        where = [label for label, x in plans.items() if x is not None and not kpi.defined_at(x)]
+        if where:
+            notes.append(
+                f"{kpi.name} is undefined at {' and '.join(where)}: its denominator is 0 "
+                "there (shown as null)"
+            )
+    return notes

@@ -9,6 +9,7 @@ from ..compile import LinearProgram
 from ..highs import HighsSession, Solution, SolverOptions
 from ..results import SystemResult, clean
 from ..spec import ModelSpec
+from .local import undefined_ratio_notes
 
 __all__ = ["binding_rows", "kpi_table", "solve_system", "state_totals"]
 
@@ -117,4 +118,5 @@ def solve_system(
         constraints=constraints,
         resources=resources,
         solve_seconds=sol.seconds,
+        notes=undefined_ratio_notes(lp, {"the system optimum": x}),
     )

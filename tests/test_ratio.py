@@ -1,0 +1,156 @@
+"""Ratio KPIs whose denominator can reach 0 on the feasible region (MODEL_FORMAT).
+
+The models in ``models/ratio/`` are worked out by hand in their descriptions (and were
+cross-checked with an independent scipy Charnes–Cooper script): a ratio must be positive
+where it is evaluated and at each department's own optimum; where a department's optimum
+would drive its denominator to 0 the command fails naming the department and the KPI; a
+ratio undefined at a reported plan is null, with a note.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import kpidesign
+from kpidesign.analyses.decentralized import system_optimum
+from kpidesign.analyses.local import respond, scorecard
+from kpidesign.api import prepare
+from kpidesign.cli import main
+from kpidesign.compile import DENOMINATOR_FLOOR
+from kpidesign.errors import SolveError
+from kpidesign.highs import HighsSession
+
+RATIO = Path(__file__).parent / "models" / "ratio"
+TIE = 1e-4  # figures at the 1e-6 denominator floor carry that much tie-tolerance noise
+
+
+def _json(*args: str) -> dict:
+    res = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_clinic_surgery_dilutes_its_fixed_cost_and_the_hospital_pays() -> None:
+    out = _json("compare", str(RATIO / "clinic.yaml"))
+    plans = {k: v["objective"] for k, v in out["plans"].items()}
+    assert plans == {
+        "status_quo": pytest.approx(350),
+        "aligned": pytest.approx(750),
+        "system": pytest.approx(750),
+    }
+    assert out["misalignment_cost"] == pytest.approx(8 / 15)
+    surgery = out["departments"]["surgery"]
+    assert surgery["kpis"]["cost_per_op"]["status_quo"] == pytest.approx(130 / 7)
+    assert surgery["kpis"]["cost_per_op"]["aligned"] == pytest.approx(30)
+    assert surgery["unilateral_loss"] == pytest.approx(400)
+    assert out["departments"]["ward"]["unilateral_loss"] == pytest.approx(0, abs=1e-6)
+    assert out["decentralized"]["rounds"] == 2
+    assert out["decentralized"]["converged"] is True
+
+
+def test_clinic_idle_reports_the_undefined_ratio_as_null_with_a_note() -> None:
+    # B = C close the theatre (ops = 0): cost per operation is undefined there
+    out = _json("compare", str(RATIO / "clinic_idle.yaml"))
+    cost = out["departments"]["surgery"]["kpis"]["cost_per_op"]
+    assert cost["aligned"] is None
+    assert cost["system"] is None
+    assert cost["status_quo"] == pytest.approx(25)
+    assert out["plans"]["status_quo"]["objective"] == pytest.approx(500)
+    assert out["plans"]["aligned"]["objective"] == pytest.approx(900)
+    assert out["misalignment_cost"] == pytest.approx(4 / 9)
+    assert out["departments"]["surgery"]["unilateral_loss"] == pytest.approx(400)
+    assert any(
+        "surgery.cost_per_op is undefined at aligned and system" in note for note in out["notes"]
+    )
+    solved = _json("solve", str(RATIO / "clinic_idle.yaml"))
+    assert solved["kpis"]["surgery"]["cost_per_op"] is None
+    assert any("undefined at the system optimum" in note for note in solved["notes"])
+
+
+@pytest.mark.parametrize("name", ["clinic.yaml", "clinic_idle.yaml", "zero_over_zero.yaml"])
+@pytest.mark.parametrize("command", ["solve", "compare", "design", "evaluate"])
+def test_every_command_runs_on_a_ratio_that_may_reach_zero(command: str, name: str) -> None:
+    args = [command, str(RATIO / name)]
+    if command == "evaluate":
+        args += ["--incentive", "surgery.cost_per_op=1"]
+    out = _json(*args)
+    assert out  # one JSON document, exit 0
+
+
+def test_design_leaves_a_ratio_undefined_at_the_target_off_the_menu() -> None:
+    r = kpidesign.design(RATIO / "clinic_idle.yaml")
+    out = r.to_dict()
+    assert out["departments"]["ward"]["exact"] is True
+    assert any("surgery.cost_per_op undefined at the target plan" in n for n in out["notes"])
+    assert out["departments"]["surgery"]["exact"] is False
+
+
+def test_a_department_that_would_drive_its_denominator_to_zero_is_named() -> None:
+    for command in ("compare", "design"):
+        res = CliRunner().invoke(main, [command, str(RATIO / "zero_drive.yaml")])
+        assert res.exit_code == 2, res.output
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1
+        line = lines[0]
+        assert line.startswith("error: production would drive the denominator of KPI ")
+        assert "production.revenue_per_unit to 0" in line
+        assert "moving made from 6 to 1e-06" in line
+        assert "Traceback" not in res.output
+    # validate and solve have no local problems: they succeed
+    assert CliRunner().invoke(main, ["solve", str(RATIO / "zero_drive.yaml")]).exit_code == 0
+
+
+def test_zero_over_zero_optimistic_operates_pessimistic_stops_at_the_floor() -> None:
+    # cost per op 3*ops/ops = 3 wherever ops > 0: surgery is indifferent.  The best response
+    # for the hospital keeps ops = 15; the worst drives ops to the floor (objective
+    # 1050 - 30*15 + 30*1e-6 = 600.00003), and that is a note, not an error
+    spec, lp = prepare(RATIO / "zero_over_zero.yaml")
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    card = scorecard(lp, "surgery", {"surgery.cost_per_op": 1.0}, x_b)
+    resp = respond(session, card, x_b)
+    assert resp.score == pytest.approx(-3.0)
+    assert lp.objective.at(resp.optimistic) == pytest.approx(1050)
+    assert resp.pessimistic is not None
+    assert lp.objective.at(resp.pessimistic) == pytest.approx(600.00003, abs=TIE)
+    ops = lp.columns_of("ops")
+    assert resp.pessimistic[ops].sum() == pytest.approx(DENOMINATOR_FLOOR, abs=1e-7)
+    assert any("at the floor" in note for note in resp.notes)
+    out = _json("compare", str(RATIO / "zero_over_zero.yaml"))
+    assert out["misalignment_cost"] == pytest.approx(0, abs=1e-9)
+    assert out["status_quo_pessimistic"]["objective"] == pytest.approx(600.00003, abs=TIE)
+
+
+def test_the_session_is_left_as_it_was_after_a_ratio_response() -> None:
+    # the floor row and the tie-break row are deleted again, whatever the outcome
+    spec, lp = prepare(RATIO / "clinic.yaml")
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    card = scorecard(lp, "surgery", {"surgery.cost_per_op": 1.0}, x_b)
+    respond(session, card, x_b)
+    assert session.highs.getNumRow() == lp.num_rows
+    spec, lp = prepare(RATIO / "zero_drive.yaml")
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    card = scorecard(lp, "production", {"production.revenue_per_unit": 1.0}, x_b)
+    with pytest.raises(SolveError):
+        respond(session, card, x_b)
+    assert session.highs.getNumRow() == lp.num_rows
+
+
+def test_a_local_problem_that_starts_where_the_ratio_is_undefined() -> None:
+    # clinic_idle's B has ops = 0: surgery's Dinkelbach iterations start from the plan
+    # that maximizes its denominator instead, and reach ops = 20, cost per op 25
+    spec, lp = prepare(RATIO / "clinic_idle.yaml")
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    assert np.isnan(lp.kpis["surgery.cost_per_op"].value(x_b))
+    card = scorecard(lp, "surgery", {"surgery.cost_per_op": 1.0}, x_b)
+    resp = respond(session, card, x_b)
+    assert resp.score == pytest.approx(-25.0)
+    assert resp.optimistic[lp.columns_of("ops")].sum() == pytest.approx(20)
