@@ -98,6 +98,18 @@ def test_every_shipped_file_solves_to_clean_json(path: Path) -> None:
     assert json.loads(res.stdout)["status"] == "optimal"
 
 
+@pytest.mark.parametrize("path", [MANUFACTURER, *SCENARIOS], ids=lambda p: p.name)
+@pytest.mark.parametrize("command", ["validate", "compare", "design", "evaluate"])
+def test_every_command_on_every_shipped_file_prints_one_json_document(
+    command: str, path: Path
+) -> None:
+    extra = ["--incentive", "sales.revenue=1"] if command == "evaluate" else []
+    res = run(command, path, *extra, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
+    assert isinstance(json.loads(res.stdout), dict)
+
+
 _LOCATED = re.compile(r"^error: \S+\.yaml:\d+: \S+: .+")
 
 
