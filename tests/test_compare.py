@@ -16,7 +16,7 @@ from random_models import random_model as _random_model
 
 import kpidesign
 from kpidesign.analyses.decentralized import system_optimum
-from kpidesign.analyses.local import free_columns, respond, scorecard
+from kpidesign.analyses.local import Scorecard, free_columns, respond, scorecard
 from kpidesign.api import prepare
 from kpidesign.cli import main
 from kpidesign.errors import SolveError
@@ -296,21 +296,8 @@ def test_a_local_solve_that_fails_numerically_is_retried_without_presolve(
 ) -> None:
     """A local problem contains the current plan; if HiGHS still says infeasible (columns
     fixed at values feasible only within tolerance), a cold solve without presolve follows."""
-    spec, lp = prepare(CASES / "two_departments.yaml")
-    session = HighsSession(lp)
-    x_b = system_optimum(session).x
-    card = scorecard(lp, "production", {"production.output": 1.0}, x_b)
-    real = session.solve
-    calls: list[bool] = []
-
-    def flaky(*, warm: bool = True, presolve: bool = True):
-        calls.append(presolve)
-        sol = real(warm=warm, presolve=presolve)
-        if len(calls) == 1:  # the first answer is a spurious "infeasible"
-            return dataclasses.replace(sol, status=Status.INFEASIBLE)
-        return sol
-
-    monkeypatch.setattr(session, "solve", flaky)
+    session, x_b, card = _production_response_setup()
+    calls = _spuriously_infeasible(monkeypatch, session, {1})  # the first answer
     resp = respond(session, card, x_b)
     assert calls[:2] == [True, False]
     assert card.value(resp.optimistic) == pytest.approx(10 / 6)  # made = 10, normalized by 6
@@ -350,23 +337,38 @@ def test_a_tie_break_infeasible_twice_is_held_with_the_tolerance_to_spare(
 ) -> None:
     """The optimistic tie-break says infeasible, warm and cold without presolve: the held
     score is relaxed once by the feasibility tolerance, and a note says so."""
+    session, x_b, card = _production_response_setup()
+    # the local solve is fine; the tie-break fails, warm and cold
+    calls = _spuriously_infeasible(monkeypatch, session, {2, 3})
+    resp = respond(session, card, x_b)
+    assert calls[:4] == [True, True, False, True]
+    assert any("within the solver's feasibility tolerance" in n for n in resp.notes)
+    assert card.value(resp.optimistic) == pytest.approx(10 / 6)
+    assert session.highs.getNumRow() == session.lp.num_rows
+
+
+def _production_response_setup() -> tuple[HighsSession, np.ndarray, Scorecard]:
+    """two_departments at B, production paid on output (made = 10 is its best response)."""
     spec, lp = prepare(CASES / "two_departments.yaml")
     session = HighsSession(lp)
     x_b = system_optimum(session).x
-    card = scorecard(lp, "production", {"production.output": 1.0}, x_b)
+    return session, x_b, scorecard(lp, "production", {"production.output": 1.0}, x_b)
+
+
+def _spuriously_infeasible(
+    monkeypatch: pytest.MonkeyPatch, session: HighsSession, failing: set[int]
+) -> list[bool]:
+    """Make the solves numbered in ``failing`` (1-based) answer "infeasible"; returns the
+    list of each solve's presolve flag, filled as they run."""
     real = session.solve
     calls: list[bool] = []
 
     def flaky(*, warm: bool = True, presolve: bool = True):
         calls.append(presolve)
         sol = real(warm=warm, presolve=presolve)
-        if len(calls) in (2, 3):  # the local solve is fine; the tie-break fails twice
+        if len(calls) in failing:
             return dataclasses.replace(sol, status=Status.INFEASIBLE)
         return sol
 
     monkeypatch.setattr(session, "solve", flaky)
-    resp = respond(session, card, x_b)
-    assert calls[:4] == [True, True, False, True]
-    assert any("within the solver's feasibility tolerance" in n for n in resp.notes)
-    assert card.value(resp.optimistic) == pytest.approx(10 / 6)
-    assert session.highs.getNumRow() == lp.num_rows
+    return calls
