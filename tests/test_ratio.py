@@ -154,3 +154,80 @@ def test_a_local_problem_that_starts_where_the_ratio_is_undefined() -> None:
     resp = respond(session, card, x_b)
     assert resp.score == pytest.approx(-25.0)
     assert resp.optimistic[lp.columns_of("ops")].sum() == pytest.approx(20)
+
+
+UNBOUNDED_STEP = """\
+kpidesign: 1
+name: unbounded_step
+description: >
+  d maximizes (5x + 2y)/(x + y + z), x in [0.1, 1], y >= 0 unbounded, z in [0, 1000]; at B
+  (x 0.1, y 0, z 1000; objective z - y - x + w = 1004.9) the ratio is 0.5/1000.1.  The first
+  Dinkelbach step, max (5 - lam)x + (2 - lam)y - lam z, is unbounded in y (the ray's ratio
+  tends to 2), yet the best ratio is 5, at y = z = 0 (any x): 5x/x.  The optimistic
+  tie-break keeps x at 0.1 (objective -0.1 + 5 = 4.9).
+departments:
+  d:
+    variables:
+      x: {lb: 0.1, ub: 1}
+      y: {lb: 0}
+      z: {lb: 0, ub: 1000}
+    kpis:
+      eff: {max: "(5 * x + 2 * y) / (x + y + z)"}
+    incentive: {eff: 1}
+  e:
+    variables:
+      w: {lb: 0, ub: 5}
+    kpis:
+      vol: {max: "w"}
+    incentive: {vol: 1}
+objective:
+  max: "z - y - x + w"
+"""
+
+
+def test_an_unbounded_dinkelbach_step_still_reaches_the_best_ratio(write_model) -> None:
+    out = _json("compare", str(write_model(UNBOUNDED_STEP)))
+    assert out["departments"]["d"]["kpis"]["eff"]["status_quo"] == pytest.approx(5.0)
+    assert out["plans"]["status_quo"]["objective"] == pytest.approx(4.9)
+    assert out["plans"]["aligned"]["objective"] == pytest.approx(1004.9)
+
+
+def test_a_ratio_whose_best_is_never_reached_is_unbounded(write_model) -> None:
+    # 2x/(x + 1) tends to 2 as x grows and never reaches it: no best response exists
+    text = UNBOUNDED_STEP.replace(
+        'eff: {max: "(5 * x + 2 * y) / (x + y + z)"}', 'eff: {max: "2 * y / (y + 1)"}'
+    )
+    res = CliRunner().invoke(main, ["compare", str(write_model(text))])
+    assert res.exit_code == 2
+    assert "the local problem of d is unbounded: the ratio d.eff keeps improving towards 2" in (
+        res.stderr
+    )
+    assert "along a ray (y)" in res.stderr
+
+
+def test_zero_drive_is_found_whatever_the_denominator_constant(tmp_path: Path) -> None:
+    # zero_drive with made shifted by 10,000 (denominator made - 10000): the multiplier at
+    # the floor is 5e6, so a check on the held score would be ill-conditioned; the check
+    # compares the best ratio at the floor with the best at ten times the floor
+    text = (RATIO / "zero_drive.yaml").read_text()
+    text = text.replace("made: {lb: 0, ub: 10}", "made: {lb: 10000, ub: 10010}")
+    text = text.replace("made", "(made - 10000)").replace("(made - 10000):", "made:")
+    path = tmp_path / "offset.yaml"
+    path.write_text(text)
+    res = CliRunner().invoke(main, ["compare", str(path)])
+    assert res.exit_code == 2, res.output
+    assert "production would drive the denominator of KPI production.revenue_per_unit to 0" in (
+        res.stderr
+    )
+
+
+def test_a_mixed_scorecard_is_not_linearized_where_its_ratio_is_negative(write_model) -> None:
+    text = UNBOUNDED_STEP.replace(
+        'eff: {max: "(5 * x + 2 * y) / (x + y + z)"}\n    incentive: {eff: 1}',
+        'eff: {max: "(x + 1) / (x - 5)"}\n      vol: {max: "x"}\n'
+        "    incentive: {eff: 0.5, vol: 0.5}",
+    )
+    res = CliRunner().invoke(main, ["compare", str(write_model(text))])
+    assert res.exit_code == 2, res.output
+    assert "KPI d.eff: its denominator is -" in res.stderr
+    assert "the ratio is undefined there" in res.stderr

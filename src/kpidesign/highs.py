@@ -367,8 +367,9 @@ class HighsSession:
         ]
         return rows, cols
 
-    def ray(self, limit: int = 10) -> list[str]:
-        """Names of the variables along an unbounded ray (largest components first)."""
+    def ray_values(self) -> np.ndarray | None:
+        """A primal ray of an unbounded problem (column values), or None if HiGHS has none
+        (it is then asked once more, without presolve, which hides rays)."""
         h = self.highs
         out = h.getPrimalRay()
         has_ray, values = (out[1], out[2]) if len(out) == 3 else (out[0], out[1])
@@ -380,8 +381,14 @@ class HighsSession:
             out = h.getPrimalRay()
             has_ray, values = (out[1], out[2]) if len(out) == 3 else (out[0], out[1])
             if not has_ray:
-                return []
-        values = np.asarray(values, dtype=float)
+                return None
+        return np.asarray(values, dtype=float)[: self.lp.num_cols]
+
+    def ray(self, limit: int = 10) -> list[str]:
+        """Names of the variables along an unbounded ray (largest components first)."""
+        values = self.ray_values()
+        if values is None:
+            return []
         order = np.argsort(-np.abs(values), kind="stable")
         return [self.lp.col_name(int(j)) for j in order[:limit] if abs(values[j]) > 1e-9]
 
@@ -391,7 +398,7 @@ class HighsSession:
         ``conflict=False`` skips the search for an infeasible subset (slow on large models),
         for problems whose infeasibility can only be numerical.
         """
-        if not conflict and solution.status is not Status.TIME_LIMIT:
+        if not conflict and solution.status not in (Status.TIME_LIMIT, Status.UNBOUNDED):
             return SolveError(
                 f"{what}: {solution.status.value} although it starts from a feasible plan "
                 "(numerical trouble; try a tighter --tol or another --solver)"

@@ -25,7 +25,6 @@ from ..highs import HighsSession, Solution, Status
 
 __all__ = ["Response", "Scorecard", "respond", "scorecard", "undefined_ratio_notes"]
 
-_ZERO = 1e-9
 #: a KPI this close to 0 at the reference plan is normalized by 1, not by its value: dividing
 #: by solver dust would blow its coefficients up by orders of magnitude
 _NEAR_ZERO_KPI = 1e-6
@@ -74,8 +73,12 @@ def normalized_kpi_row(
         return factor * kpi.numerator.dense(n), factor * kpi.numerator.constant, None
     assert kpi.denominator is not None
     den = kpi.denominator.at(x_lin)
-    if abs(den) <= _ZERO:
-        msg = f"KPI {kpi.name}: its denominator is 0 at the reference plan, cannot linearize it"
+    if den < DENOMINATOR_FLOOR:
+        msg = (
+            f"KPI {kpi.name}: its denominator is {den:.6g} at the plan where a scorecard mixing "
+            "it with other KPIs is linearized, so the ratio is undefined there; pay on it alone "
+            "or on KPIs that stay defined"
+        )
         raise SolveError(msg)
     r = kpi.numerator.at(x_lin) / den
     row = (kpi.numerator.dense(n) - r * kpi.denominator.dense(n)) / abs(den)
@@ -201,6 +204,19 @@ def respond(
             row, lo = _dinkelbach(
                 session, card, start, response, what, max_dinkelbach, tol, tie_tol
             )
+            if added and _at_floor(card.ratio, response.optimistic):
+                _refuse_zero_drive(session, card, x, free, response, what, max_dinkelbach, tol)
+                # back to the best response at the floor for the tie-break
+                row, lo = _dinkelbach(
+                    session,
+                    card,
+                    response.optimistic,
+                    response,
+                    what,
+                    max_dinkelbach,
+                    tol,
+                    tie_tol,
+                )
         else:
             assert card.cost is not None
             session.set_objective(card.cost, "max", 0.0)
@@ -215,8 +231,6 @@ def respond(
         held = _add_local_row(session, free, x, row, lo)
         added += held
         tie_row = lp.num_rows + added - 1 if held else -1
-        if card.ratio is not None and _at_floor(card.ratio, response.optimistic):
-            _refuse_zero_drive(session, card, x, response, what)
         obj = lp.objective
         if optimistic:
             session.set_objective(obj, lp.sense)
@@ -312,16 +326,17 @@ def _positive_start(
     free: np.ndarray,
     response: Response,
     what: str,
+    floor: float = DENOMINATOR_FLOOR,
 ) -> np.ndarray:
-    """A plan of the local problem where the ratio is defined: ``x`` if it is, else the one
-    that maximizes the denominator (an error if even that leaves it at 0)."""
+    """A plan of the local problem where the denominator is at least ``floor``: ``x`` if it
+    is, else the one that maximizes the denominator (an error if even that stays below)."""
     kpi = card.ratio
     assert kpi is not None and kpi.denominator is not None
-    if kpi.denominator.at(x) >= DENOMINATOR_FLOOR:
+    if kpi.denominator.at(x) >= floor:
         return x
     session.set_objective(kpi.denominator, "max")
     sol = _run(session, what, response, warm=False, allow_unbounded=True)
-    if sol.optimal and kpi.denominator.at(sol.x) < DENOMINATOR_FLOOR:
+    if sol.optimal and kpi.denominator.at(sol.x) < floor:
         msg = (
             f"KPI {kpi.name}: its denominator is 0 whatever {card.department} does, given the "
             "others' plan, so the ratio it is paid on is undefined"
@@ -343,19 +358,49 @@ def _positive_start(
 
 
 def _refuse_zero_drive(
-    session: HighsSession, card: Scorecard, x: np.ndarray, response: Response, what: str
+    session: HighsSession,
+    card: Scorecard,
+    x: np.ndarray,
+    free: np.ndarray,
+    response: Response,
+    what: str,
+    max_iter: int,
+    tol: float,
 ) -> None:
-    """The best response sits at the denominator floor: if no best response keeps the
-    denominator positive, the department would drive it to 0, which is an error."""
+    """The best response sits at the denominator floor.  If the best ratio depends on
+    the floor (with the floor ten times higher the department does strictly worse), the
+    department drives its denominator to 0: an error.  If not (a ratio with no fixed part,
+    the same wherever the denominator is positive), it is only indifferent.
+
+    Comparing ratio values is well conditioned; testing whether another response keeps the
+    denominator up under the held score is not, when the multiplier is huge.
+    """
     kpi = card.ratio
     assert kpi is not None and kpi.denominator is not None
-    session.set_objective(kpi.denominator, "max")
-    sol = _run(session, f"{what} (denominator check)", response, warm=True, allow_unbounded=True)
-    if not sol.optimal or not _at_floor(kpi, sol.x):
-        return
     lp = session.lp
-    z = response.optimistic
     den = kpi.denominator
+    at_floor_score, z = response.score, response.optimistic
+    floor_row = lp.num_rows  # the first row this response added
+    higher = 10.0 * DENOMINATOR_FLOOR
+    fixed_part = float(den.dense(lp.num_cols) @ x - den.dense(lp.num_cols)[free] @ x[free])
+    scale = float(np.max(np.abs(den.dense(lp.num_cols)[free])))
+    h = session.highs
+    h.changeRowBounds(floor_row, (higher - den.constant - fixed_part) / scale, np.inf)
+    try:
+        probe = Response(card.department, float("nan"), x, None)
+        try:
+            start = _positive_start(session, card, x, free, probe, what, higher)
+            _dinkelbach(session, card, start, probe, what, max_iter, tol, 0.0)
+            worse = probe.score < at_floor_score - 1e-9 * (1.0 + abs(at_floor_score))
+        except SolveError:
+            worse = True  # the denominator cannot even reach ten times the floor
+        response.solves += probe.solves
+        response.seconds += probe.seconds
+    finally:
+        low = (DENOMINATOR_FLOOR - den.constant - fixed_part) / scale
+        h.changeRowBounds(floor_row, low, np.inf)
+    if not worse:
+        return
     moves = []
     for comp in dict.fromkeys(lp.col_components[lp.col_component[j]] for j in den.indices):
         cols = lp.columns_of(comp)
@@ -364,9 +409,7 @@ def _refuse_zero_drive(
             moves.append(f"{comp} from {before:.6g} to {after:.6g}")
     doing = f" (moving {', '.join(moves[:3])})" if moves else ""
     now = kpi.value(x)
-    at_now = (
-        f"{now:.6g} at the current plan" if np.isfinite(now) else "undefined at the current plan"
-    )
+    at_now = f"{now:.6g} at the current plan" if np.isfinite(now) else "undefined now"
     msg = (
         f"{card.department} would drive the denominator of KPI {kpi.name} to 0{doing}: the "
         f"ratio it is paid on only improves as the denominator falls ({kpi.value(z):.6g} at a "
@@ -401,18 +444,24 @@ def _dinkelbach(
     num, den = kpi.numerator.dense(n), kpi.denominator.dense(n)
     n0, d0 = kpi.numerator.constant, kpi.denominator.constant
     sign = card.ratio_sign
-    d_x = float(den @ x + d0)
-    lam = float(num @ x + n0) / d_x
+    lam = float(num @ x + n0) / float(den @ x + d0)
     z = x
+    ray_lam: float | None = None  # the best ratio seen along an unbounded ray
+    ray_names = ""
     for it in range(1, max_iter + 1):
-        cost = sign * (num - lam * den)
-        session.set_objective(cost, "max", sign * (n0 - lam * d0))
-        sol = _run(session, what, response, warm=it > 1)
+        session.set_objective(sign * (num - lam * den), "max", sign * (n0 - lam * d0))
+        sol = _run(session, what, response, warm=it > 1, allow_unbounded=True)
+        response.dinkelbach_iterations = it
+        if not sol.optimal:
+            # a step below the best ratio may be unbounded although the best ratio is reached
+            # at a finite plan: step to the ratio the ray tends to, N·r / D·r
+            lam, ray_names = _ray_ratio(session, num, den, sign, lam, what)
+            ray_lam = lam
+            continue
         z = sol.x
         dz = max(float(den @ z + d0), 0.5 * DENOMINATOR_FLOOR)  # held by the floor row
         f_val = sign * (float(num @ z + n0) - lam * dz)
         lam_new = float(num @ z + n0) / dz
-        response.dinkelbach_iterations = it
         if f_val <= tol * (1.0 + abs(lam) * dz) or abs(lam_new - lam) <= 1e-12 * (1 + abs(lam)):
             lam = lam_new
             break
@@ -420,11 +469,37 @@ def _dinkelbach(
     else:
         msg = f"{what}: Dinkelbach iterations for {kpi.name} did not converge in {max_iter} steps"
         raise SolveError(msg)
+    if ray_lam is not None and sign * (ray_lam - lam) > 1e-9 * (1.0 + abs(ray_lam)):
+        msg = (
+            f"{what} is unbounded: the ratio {kpi.name} keeps improving towards "
+            f"{ray_lam:.6g} along a ray ({ray_names}) and never reaches it"
+        )
+        raise SolveError(msg)
     response.score = sign * lam
     response.optimistic = z
     cost = sign * (num - lam * den)
     const = sign * (n0 - lam * d0)
     return cost, -const - tie_tol * (1.0 + abs(const))
+
+
+def _ray_ratio(
+    session: HighsSession, num: np.ndarray, den: np.ndarray, sign: float, lam: float, what: str
+) -> tuple[float, str]:
+    """The ratio ``N·r / D·r`` that the plans along the unbounded ray r tend to (better for
+    the department than ``lam``); an error where the ratio itself grows without limit."""
+    ray = session.ray_values()
+    d_r = float(den @ ray) if ray is not None else 0.0
+    if ray is None or d_r <= 1e-12 * (1.0 + float(np.abs(den) @ np.abs(ray))):
+        names = ", ".join(session.ray(5)) if ray is not None else "a ray HiGHS did not return"
+        msg = f"{what} is unbounded: its ratio improves without limit along {names}"
+        raise SolveError(msg)
+    rho = float(num @ ray) / d_r
+    if sign * (rho - lam) <= 0:  # no progress: only numerical noise can say so
+        msg = f"{what}: a Dinkelbach step was unbounded without improving the ratio"
+        raise SolveError(msg)
+    order = np.argsort(-np.abs(ray), kind="stable")[:5]
+    lp = session.lp
+    return rho, ", ".join(lp.col_name(int(j)) for j in order if abs(ray[j]) > 1e-9)
 
 
 def undefined_ratio_notes(lp: LinearProgram, plans: dict[str, np.ndarray | None]) -> list[str]:
