@@ -7,6 +7,7 @@ file; the rest go through ``build`` so the resulting Pyomo rows can be checked.
 
 from __future__ import annotations
 
+import ast
 import builtins
 import itertools
 import json
@@ -789,3 +790,26 @@ def test_slack_on_a_negative_right_hand_side_tightens(write_model):
     duals = result.to_dict()["duals"]["constraints"]
     assert duals["floor"] == pytest.approx(1.0)
     assert duals["cap"] == pytest.approx(-1.0)
+
+
+def test_a_long_expression_counts_lines_as_python_does():
+    # found in review: str.splitlines also breaks at a form feed, which shifted every later
+    # token of a long expression (and its value): lines break at \n, \r\n and \r only
+    from kpidesign.expressions import _parse
+
+    text = "(c +\f b\n + d) + " + " + ".join(["a"] * 260) + " - c * 2"
+    tree = _parse(text, Location(None))
+    values = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0}
+    value = eval(compile(ast.Expression(ast.fix_missing_locations(tree)), "t", "eval"), values)
+    assert value == 261.0
+    assert ast.get_source_segment(text, tree) == text
+
+
+def test_a_long_expression_refuses_what_python_refuses():
+    from kpidesign.expressions import _parse
+
+    long = " + ".join(["a"] * 400)
+    with pytest.raises(BuildError, match="a line break outside brackets"):
+        _parse(long + "\n- b", Location(None))
+    tree = _parse("-(" + long + ")", Location(None))  # spans include the sign and brackets
+    assert ast.get_source_segment("-(" + long + ")", tree).startswith("-(a + a")

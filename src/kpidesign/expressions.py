@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ast
 import functools
-import io
 import itertools
 import keyword
 import math
@@ -95,7 +94,7 @@ class _Ctx:
         """The source text of ``node``.  ``ast.get_source_segment`` splits the whole text
         on every call, which is quadratic over the terms of a long sum."""
         if self._lines is None:
-            self._lines = [line.encode("utf-8") for line in self.text.splitlines(keepends=True)]
+            self._lines = [line.encode("utf-8") for line in _source_lines(self.text)]
         try:
             first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
             start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
@@ -195,25 +194,56 @@ class _Token:
     end: int
     line: int  # 0-based line of the start
     col: int  # character column of the start
+    end_line: int  # 0-based line of the end
+    end_col: int  # character column of the end
+
+
+_LINE_BREAK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _source_lines(text: str) -> list[str]:
+    """``text`` split into lines as Python's parser counts them (at \\n, \\r\\n and \\r
+    only; ``str.splitlines`` also breaks at form feeds and other separators)."""
+    return _LINE_BREAK.findall(text)
 
 
 def _tokens(text: str) -> list[_Token]:
     """The significant tokens of ``text`` with their character offsets."""
+    lines = _source_lines(text)
     line_starts = [0]
-    for line in text.splitlines(keepends=True):
+    for line in lines:
         line_starts.append(line_starts[-1] + len(line))
-    skip = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER)
-    skip += (tokenize.INDENT, tokenize.DEDENT)
-    out = []
-    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+    skip = (tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT)
+    out: list[_Token] = []
+    ended = False  # a logical line ended: only its own end may follow
+    for tok in tokenize.generate_tokens(iter(lines).__next__):
         if tok.type in skip:
             continue
-        if tok.type == tokenize.ERRORTOKEN and not tok.string.isspace():
+        if tok.type == tokenize.NEWLINE:
+            ended = True
+            continue
+        if ended:
+            msg = "a line break outside brackets"
+            raise SyntaxError(msg)
+        if tok.type == tokenize.ERRORTOKEN:
+            if tok.string.isspace():  # a lone \r: a line break to Python's own parser
+                continue
             msg = f"unexpected character {tok.string!r}"
             raise SyntaxError(msg)
         start = line_starts[tok.start[0] - 1] + tok.start[1]
         end = line_starts[tok.end[0] - 1] + tok.end[1]
-        out.append(_Token(tok.type, tok.string, start, end, tok.start[0] - 1, tok.start[1]))
+        out.append(
+            _Token(
+                tok.type,
+                tok.string,
+                start,
+                end,
+                tok.start[0] - 1,
+                tok.start[1],
+                tok.end[0] - 1,
+                tok.end[1],
+            )
+        )
     return out
 
 
@@ -279,13 +309,13 @@ def _parse_long(text: str, tokens: list[_Token], lo: int, hi: int) -> ast.expr:
                 compares.append(i)
             elif tok.string in "+-" and _is_operand_end(tokens[i - 1]):
                 adds.append(i)
-            elif tok.string in ("*", "/"):
+            elif tok.string in _MULT_OPS:
                 mults.append(i)
     if compares:
         bounds = [lo, *compares, hi]
         sides = [_parse_long(text, tokens, a + (a != lo), b) for a, b in itertools.pairwise(bounds)]
         ops = [_COMPARE_OPS[tokens[i].string]() for i in compares]
-        return _located(ast.Compare(sides[0], ops, sides[1:]), sides[0], sides[-1])
+        return _span(ast.Compare(sides[0], ops, sides[1:]), text, tokens[lo], tokens[hi - 1])
     if adds:
         # terms as (first token, end); a term after a binary operator starts at the operator,
         # so that "- b" parses as the unary -b and consecutive terms can share one parse
@@ -311,16 +341,21 @@ def _parse_long(text: str, tokens: list[_Token], lo: int, hi: int) -> ast.expr:
                 start = a
         if start is not None:
             groups.append(_parse_piece(text, tokens[start], tokens[hi - 1]))
-        return _balanced_sum(groups)
+        return _span(_balanced_sum(groups), text, tokens[lo], tokens[hi - 1])
     if mults:
         bounds = [lo, *mults, hi]
         factors = [
             _parse_long(text, tokens, a + (a != lo), b) for a, b in itertools.pairwise(bounds)
         ]
         node = factors[0]
-        for i, factor in zip(mults, factors[1:], strict=True):
-            op = ast.Mult() if tokens[i].string == "*" else ast.Div()
-            node = _located(ast.BinOp(node, op, factor), node, factor)
+        ends = [*[m - 1 for m in mults[1:]], hi - 1]
+        for i, factor, end in zip(mults, factors[1:], ends, strict=True):
+            node = _span(
+                ast.BinOp(node, _MULT_OPS[tokens[i].string](), factor),
+                text,
+                tokens[lo],
+                tokens[end],
+            )
         return node
     first, last = tokens[lo], tokens[hi - 1]
     if first.string == "(" and last.string == ")" and _matching(tokens, lo) == hi - 1:
@@ -328,9 +363,17 @@ def _parse_long(text: str, tokens: list[_Token], lo: int, hi: int) -> ast.expr:
     if first.type == tokenize.OP and first.string in "+-":
         inner = _parse_long(text, tokens, lo + 1, hi)
         op = ast.USub() if first.string == "-" else ast.UAdd()
-        return _located(ast.UnaryOp(op, inner), inner, inner)
+        return _span(ast.UnaryOp(op, inner), text, first, last)
     return _parse_piece(text, first, last)
 
+
+_MULT_OPS: dict[str, type[ast.operator]] = {
+    "*": ast.Mult,
+    "/": ast.Div,
+    "//": ast.FloorDiv,
+    "%": ast.Mod,
+    "@": ast.MatMult,
+}
 
 _COMPARE_OPS = {
     "<=": ast.LtE,
@@ -368,6 +411,21 @@ def _balanced_sum(terms: list[ast.expr]) -> ast.expr:
     return terms[0]
 
 
+def _span(node: ast.expr, text: str, first: _Token, last: _Token) -> ast.expr:
+    """Give a synthesized node the source span from token ``first`` to token ``last``."""
+    node.lineno, node.end_lineno = first.line + 1, last.end_line + 1
+    node.col_offset = _byte_col(text, first.start, first.col)
+    node.end_col_offset = _byte_col(text, last.end, last.end_col)
+    return node
+
+
+def _byte_col(text: str, offset: int, col: int) -> int:
+    """The UTF-8 byte column (ast's unit) of character ``offset``, at character ``col``."""
+    if text.isascii():
+        return col
+    return len(text[offset - col : offset].encode("utf-8"))
+
+
 def _located(node: ast.expr, first: ast.expr, last: ast.expr) -> ast.expr:
     """Give a synthesized node the source span from ``first`` to ``last``."""
     node.lineno, node.col_offset = first.lineno, first.col_offset
@@ -381,11 +439,7 @@ def _parse_piece(text: str, first: _Token, last: _Token) -> ast.expr:
     # in brackets, as it stands in the whole text, a piece may run over several lines
     body = ast.parse(f"({text[first.start : last.end]})", mode="eval").body
     line0 = first.line
-    col0 = first.col
-    if not text.isascii():  # ast columns count UTF-8 bytes
-        line_start = first.start - first.col
-        col0 = len(text[line_start : first.start].encode("utf-8"))
-    col0 -= 1  # the added bracket shifts the first line by one
+    col0 = _byte_col(text, first.start, first.col) - 1  # the added bracket shifts line 1
     for node in ast.walk(body):
         if not hasattr(node, "lineno"):
             continue
