@@ -332,7 +332,7 @@ def _parse_long(text: str, tokens: list[_Token], lo: int, hi: int) -> ast.expr:
                 else:
                     term = _parse_long(text, tokens, a + 1, b)
                     op = ast.USub() if tokens[a].string == "-" else ast.UAdd()
-                    groups.append(_located(ast.UnaryOp(op, term), term, term))
+                    groups.append(_span(ast.UnaryOp(op, term), text, tokens[a], tokens[b - 1]))
                 continue
             if start is not None and b - start > _LONG:
                 groups.append(_parse_piece(text, tokens[start], tokens[a - 1]))

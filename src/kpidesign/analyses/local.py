@@ -344,8 +344,7 @@ def _positive_start(
         raise SolveError(msg)
     if sol.optimal:
         return sol.x
-    # unbounded: any plan with a positive denominator will do; take the largest in a box
-    session.set_objective(kpi.denominator, "max")
+    # unbounded: any plan with a large enough denominator will do; take the largest in a box
     lp = session.lp
     cols = free[np.flatnonzero(kpi.denominator.dense(lp.num_cols)[free])]
     lower, upper = session.col_lower[cols].copy(), session.col_upper[cols].copy()
