@@ -231,3 +231,14 @@ def test_a_mixed_scorecard_is_not_linearized_where_its_ratio_is_negative(write_m
     assert res.exit_code == 2, res.output
     assert "KPI d.eff: its denominator is -" in res.stderr
     assert "the ratio is undefined there" in res.stderr
+
+
+def test_tables_show_an_undefined_ratio_as_a_dash() -> None:
+    for command in ("compare", "solve"):
+        res = CliRunner(env={"COLUMNS": "200"}).invoke(
+            main, [command, str(RATIO / "clinic_idle.yaml")]
+        )
+        assert res.exit_code == 0, res.output
+        row = next(line for line in res.stdout.splitlines() if "cost_per_op" in line)
+        assert "nan" not in row
+        assert " - " in row

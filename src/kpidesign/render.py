@@ -13,7 +13,8 @@ __all__ = ["print_compare", "print_design", "print_summary", "print_system"]
 
 
 def _num(x: float | None) -> str:
-    if x is None:
+    """A number for a table; "-" where there is none (an undefined ratio is NaN)."""
+    if x is None or x != x:
         return "-"
     return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
 
