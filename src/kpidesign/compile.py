@@ -56,6 +56,9 @@ class SparseRow:
 #: a ratio KPI's denominator below this counts as 0: the ratio is undefined there (reported
 #: as null), and a department's local problem keeps its denominator at or above it
 DENOMINATOR_FLOOR = 1e-6
+#: below this a ratio is undefined (half the floor: plans held at the floor within the
+#: solver's tolerance keep their value)
+_UNDEFINED_BELOW = 0.5 * DENOMINATOR_FLOOR
 
 
 @dataclass(frozen=True)
@@ -74,18 +77,16 @@ class KpiRows:
         return self.denominator is not None
 
     def value(self, x: np.ndarray) -> float:
-        """The KPI at plan ``x``; NaN for a ratio whose denominator is not positive there
-        (below half the floor, so that plans held at the floor within the solver's
-        tolerance keep their value)."""
+        """The KPI at plan ``x``; NaN for a ratio whose denominator is not positive there."""
         num = self.numerator.at(x)
         if self.denominator is None:
             return num
         den = self.denominator.at(x)
-        return num / den if den >= 0.5 * DENOMINATOR_FLOOR else float("nan")
+        return num / den if den >= _UNDEFINED_BELOW else float("nan")
 
     def defined_at(self, x: np.ndarray) -> bool:
         """False for a ratio whose denominator is not positive at ``x``."""
-        return self.denominator is None or self.denominator.at(x) >= 0.5 * DENOMINATOR_FLOOR
+        return self.denominator is None or self.denominator.at(x) >= _UNDEFINED_BELOW
 
 
 @dataclass(frozen=True)
@@ -336,8 +337,8 @@ def _check_finite(lp: LinearProgram, built: BuiltModel) -> None:
             return spec.source.locate(("resources", component.split(".")[1]))
         return None
 
-    A = lp.A.tocsr()
-    bad_rows = set(np.repeat(np.arange(lp.num_rows), np.diff(A.indptr))[~np.isfinite(A.data)])
+    # lp.A is column-wise: its indices are row numbers, no conversion needed
+    bad_rows = set(lp.A.indices[~np.isfinite(lp.A.data)])
     bad_rows |= set(np.flatnonzero(np.isnan(lp.row_lower) | (lp.row_lower == np.inf)))
     bad_rows |= set(np.flatnonzero(np.isnan(lp.row_upper) | (lp.row_upper == -np.inf)))
     for i in sorted(bad_rows)[:5]:

@@ -387,8 +387,10 @@ class HighsSession:
     def ray(self, limit: int = 10) -> list[str]:
         """Names of the variables along an unbounded ray (largest components first)."""
         values = self.ray_values()
-        if values is None:
-            return []
+        return [] if values is None else self.names_along(values, limit)
+
+    def names_along(self, values: np.ndarray, limit: int = 10) -> list[str]:
+        """Names of the columns of a ray ``values``, largest components first."""
         order = np.argsort(-np.abs(values), kind="stable")
         return [self.lp.col_name(int(j)) for j in order[:limit] if abs(values[j]) > 1e-9]
 

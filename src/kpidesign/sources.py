@@ -105,11 +105,7 @@ class _Budget:
 
 def _where(file: Path, path: KeyPath, entries: dict) -> str:
     """``FILE:LINE: key.path`` of ``path`` (its nearest located ancestor's line)."""
-    for cut in range(len(path), -1, -1):
-        hit = entries.get(path[:cut])
-        if hit is not None:
-            return f"{hit[0]}:{hit[1]}: {format_path(path)}" if path else f"{hit[0]}:{hit[1]}"
-    return str(file)
+    return SourceMap(entries, file).locate(path).prefix()
 
 
 def _plain(

@@ -84,7 +84,7 @@ def _undesigned_row(department: str, names: list[str], current: dict[str, float]
         "gap_share": float("nan"),
         "current_gap": float("nan"),
         "exact": False,
-        "weights": dict.fromkeys((k for k in names), 0.0),
+        "weights": dict.fromkeys(names, 0.0),
         "current": {k: clean(w / total) for k, w in current.items() if w > 0} if total else {},
     }
 

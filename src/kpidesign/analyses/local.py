@@ -200,7 +200,7 @@ def respond(
             assert den is not None
             start = _positive_start(session, card, x, free, response, what)
             floor = DENOMINATOR_FLOOR - den.constant
-            added += _add_local_row(session, free, x, den.dense(lp.num_cols), floor)
+            added += _add_local_row(session, free, x, den.dense(lp.num_cols), floor) is not None
             row, lo = _dinkelbach(
                 session, card, start, response, what, max_dinkelbach, tol, tie_tol
             )
@@ -229,19 +229,19 @@ def respond(
 
         # lexicographic tie-break: hold the score at its optimum, then best/worst for the system
         held = _add_local_row(session, free, x, row, lo)
-        added += held
-        tie_row = lp.num_rows + added - 1 if held else -1
+        added += held is not None
+        tie = None if held is None else (lp.num_rows + added - 1, held)
         obj = lp.objective
         if optimistic:
             session.set_objective(obj, lp.sense)
             response.optimistic = _tie_break(
-                session, f"{what} (optimistic tie-break)", response, tie_row
+                session, f"{what} (optimistic tie-break)", response, tie
             ).x
         if pessimistic:
             worst = "min" if lp.sense == "max" else "max"
             session.set_objective(obj, worst)
             sol = _tie_break(
-                session, f"{what} (pessimistic tie-break)", response, tie_row, unbounded=True
+                session, f"{what} (pessimistic tie-break)", response, tie, unbounded=True
             )
             if sol.optimal:
                 response.pessimistic = sol.x
@@ -268,19 +268,23 @@ _FEASIBILITY_TOL = 1e-7
 
 
 def _tie_break(
-    session: HighsSession, what: str, response: Response, tie_row: int, unbounded: bool = False
+    session: HighsSession,
+    what: str,
+    response: Response,
+    tie: tuple[int, float] | None,
+    unbounded: bool = False,
 ) -> Solution:
-    """Solve with the score held by ``tie_row``.  Where the held score is infeasible only
-    numerically, hold it once more with HiGHS's feasibility tolerance to spare (and say so)."""
+    """Solve with the score held by the row and lower bound ``tie``.  Where the held score
+    is infeasible only numerically, hold it once more with HiGHS's feasibility tolerance to
+    spare (and say so)."""
     try:
         return _run(session, what, response, warm=True, allow_unbounded=unbounded)
     except SolveError:
-        if tie_row < 0:
+        if tie is None:
             raise
-        h = session.highs
-        lower = float(h.getLp().row_lower_[tie_row])
+        tie_row, lower = tie
         relaxed = lower - _FEASIBILITY_TOL * (1.0 + abs(lower))
-        h.changeRowBounds(tie_row, relaxed, np.inf)
+        session.highs.changeRowBounds(tie_row, relaxed, np.inf)
         response.notes.append(
             f"{response.department}: its best score could be held only within the solver's "
             f"feasibility tolerance ({_FEASIBILITY_TOL:g}) in {what}"
@@ -288,30 +292,34 @@ def _tie_break(
         return _run(session, what, response, warm=False, allow_unbounded=unbounded)
 
 
-def _add_local_row(
-    session: HighsSession, free: np.ndarray, x: np.ndarray, row: np.ndarray, lower: float
-) -> int:
-    """Add ``row @ z >= lower`` over the free columns; the fixed columns' part (at ``x``)
-    moves into the bound.  Returns the number of rows added (0 or 1).
-
-    The row is scaled to a largest coefficient of 1: a scorecard of tiny coefficients
-    (a KPI worth 1e-7 per unit) would otherwise meet HiGHS's tolerances (it drops matrix
-    entries below 1e-9) and make the held score look infeasible.  A row with no free
-    column holds a constant: nothing to add.
+def _local_row(
+    free: np.ndarray, x: np.ndarray, row: np.ndarray, lower: float
+) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """``row @ z >= lower`` over the free columns as (columns, coefficients, lower bound):
+    the fixed columns' part (at ``x``) moves into the bound, and the row is scaled to a
+    largest coefficient of 1, since a scorecard of tiny coefficients (a KPI worth 1e-7 per
+    unit) would otherwise meet HiGHS's tolerances (it drops matrix entries below 1e-9) and
+    make the held score look infeasible.  None for a row with no free column (a constant).
     """
     cols = free[np.flatnonzero(row[free])]
     if cols.size == 0:
-        return 0
+        return None
     fixed_part = float(row @ x - row[free] @ x[free])
     scale = float(np.max(np.abs(row[cols])))
-    session.highs.addRow(
-        (float(lower) - fixed_part) / scale,
-        np.inf,
-        len(cols),
-        cols.astype(np.int32),
-        row[cols] / scale,
-    )
-    return 1
+    return cols, row[cols] / scale, (float(lower) - fixed_part) / scale
+
+
+def _add_local_row(
+    session: HighsSession, free: np.ndarray, x: np.ndarray, row: np.ndarray, lower: float
+) -> float | None:
+    """Add :func:`_local_row` to the session; its (scaled) lower bound, or None if there
+    was nothing to add."""
+    local = _local_row(free, x, row, lower)
+    if local is None:
+        return None
+    cols, coefs, bound = local
+    session.highs.addRow(bound, np.inf, len(cols), cols.astype(np.int32), coefs)
+    return bound
 
 
 def _at_floor(kpi: KpiRows, z: np.ndarray) -> bool:
@@ -381,10 +389,13 @@ def _refuse_zero_drive(
     at_floor_score, z = response.score, response.optimistic
     floor_row = lp.num_rows  # the first row this response added
     higher = 10.0 * DENOMINATOR_FLOOR
-    fixed_part = float(den.dense(lp.num_cols) @ x - den.dense(lp.num_cols)[free] @ x[free])
-    scale = float(np.max(np.abs(den.dense(lp.num_cols)[free])))
-    h = session.highs
-    h.changeRowBounds(floor_row, (higher - den.constant - fixed_part) / scale, np.inf)
+
+    def floor_at(level: float) -> None:
+        local = _local_row(free, x, den.dense(lp.num_cols), level - den.constant)
+        assert local is not None  # the floor row exists
+        session.highs.changeRowBounds(floor_row, local[2], np.inf)
+
+    floor_at(higher)
     try:
         probe = Response(card.department, float("nan"), x, None)
         try:
@@ -396,8 +407,7 @@ def _refuse_zero_drive(
         response.solves += probe.solves
         response.seconds += probe.seconds
     finally:
-        low = (DENOMINATOR_FLOOR - den.constant - fixed_part) / scale
-        h.changeRowBounds(floor_row, low, np.inf)
+        floor_at(DENOMINATOR_FLOOR)
     if not worse:
         return
     moves = []
@@ -489,16 +499,14 @@ def _ray_ratio(
     ray = session.ray_values()
     d_r = float(den @ ray) if ray is not None else 0.0
     if ray is None or d_r <= 1e-12 * (1.0 + float(np.abs(den) @ np.abs(ray))):
-        names = ", ".join(session.ray(5)) if ray is not None else "a ray HiGHS did not return"
+        names = ", ".join(session.names_along(ray, 5)) if ray is not None else "a ray"
         msg = f"{what} is unbounded: its ratio improves without limit along {names}"
         raise SolveError(msg)
     rho = float(num @ ray) / d_r
     if sign * (rho - lam) <= 0:  # no progress: only numerical noise can say so
         msg = f"{what}: a Dinkelbach step was unbounded without improving the ratio"
         raise SolveError(msg)
-    order = np.argsort(-np.abs(ray), kind="stable")[:5]
-    lp = session.lp
-    return rho, ", ".join(lp.col_name(int(j)) for j in order if abs(ray[j]) > 1e-9)
+    return rho, ", ".join(session.names_along(ray, 5))
 
 
 def undefined_ratio_notes(lp: LinearProgram, plans: dict[str, np.ndarray | None]) -> list[str]:
