@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,3 +114,12 @@ def run_cli() -> Callable[..., CliResult]:
         )
 
     return run
+
+
+def kpidesign_executable() -> str:
+    """The console script installed beside this interpreter (the project's venv)."""
+    found = shutil.which("kpidesign", path=str(Path(sys.executable).parent)) or shutil.which(
+        "kpidesign"
+    )
+    assert found, "the kpidesign console script is not installed (pip install -e .)"
+    return found

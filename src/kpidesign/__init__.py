@@ -3,22 +3,32 @@
 One import serves a notebook::
 
     import kpidesign
-    spec = kpidesign.load("models/manufacturer.yaml")
+    result = kpidesign.compare("scenarios/baseline.yaml", tol=1e-7)
+    result.status, result.headline()
 """
 
 from .api import compare, design, evaluate, prepare, solve
 from .errors import BuildError, KpiDesignError, SolveError, SpecError
-from .results import CompareResult, DesignResult, SystemResult
+from .options import Options
+from .results import CompareResult, DesignResult, RunInfo, SystemResult
 from .spec import ModelSpec, load
+from .types import Diagnosis, Mode, Plan, Sense, Status
 
 __all__ = [
     "BuildError",
     "CompareResult",
     "DesignResult",
+    "Diagnosis",
     "KpiDesignError",
+    "Mode",
     "ModelSpec",
+    "Options",
+    "Plan",
+    "RunInfo",
+    "Sense",
     "SolveError",
     "SpecError",
+    "Status",
     "SystemResult",
     "compare",
     "design",

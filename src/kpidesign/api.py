@@ -1,53 +1,70 @@
-"""The Python API: one call per analysis, each taking a path or an already loaded spec."""
+"""The Python API: one call per analysis, each taking a path or an already loaded spec.
+
+Every analysis takes its settings as one :class:`~kpidesign.options.Options`
+(``options=``) or as keyword overrides of its fields (``tol=1e-7``), and returns its
+result whatever the solver says: ``result.status`` is ``optimal`` when the analysis has
+its answer, and otherwise ``result.diagnosis`` says why not (``result.raise_if_failed()``
+turns that into a :class:`~kpidesign.errors.SolveError`).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from .analyses.compare import compare_plans
 from .analyses.design import design_schemes
 from .analyses.system import solve_system
-from .build import build
-from .compile import LinearProgram, compile_model
 from .errors import Location
-from .highs import SolverOptions
+from .model.build import build
+from .model.compile import compile_model
+from .model.problem import Problem
+from .model.program import LinearProgram
+from .options import Options
 from .results import CompareResult, DesignResult, SystemResult
-from .scheme import resolve_scheme
 from .spec import ModelSpec, load
+from .spec.scheme import resolve_scheme
 
 __all__ = ["compare", "design", "evaluate", "prepare", "solve"]
 
+Model = str | Path | ModelSpec
 
-def prepare(
-    model: str | Path | ModelSpec, variant: str | None = None
-) -> tuple[ModelSpec, LinearProgram]:
+
+def _spec(model: Model, variant: str | None) -> ModelSpec:
+    return model if isinstance(model, ModelSpec) else load(model, variant)
+
+
+def prepare(model: Model, variant: str | None = None) -> tuple[ModelSpec, LinearProgram]:
     """Load (if given a path), build and compile: the spec and its LinearProgram."""
-    spec = model if isinstance(model, ModelSpec) else load(model, variant)
+    spec = _spec(model, variant)
     return spec, compile_model(build(spec))
 
 
+def _problem(model: Model, variant: str | None) -> tuple[Problem, LinearProgram]:
+    spec, lp = prepare(model, variant)
+    return Problem.from_spec(spec), lp
+
+
 def solve(
-    model: str | Path | ModelSpec,
+    model: Model,
     variant: str | None = None,
     *,
-    time_limit: float | None = None,
-    solver: str = "choose",
+    options: Options | None = None,
+    **settings: Any,
 ) -> SystemResult:
     """The system optimum, allocations optimized, with KPIs, state totals and duals."""
-    spec, lp = prepare(model, variant)
-    return solve_system(lp, spec, SolverOptions(time_limit, solver))
+    problem, lp = _problem(model, variant)
+    return solve_system(lp, problem, Options.of(options, **settings))
 
 
 def compare(
-    model: str | Path | ModelSpec,
+    model: Model,
     variant: str | None = None,
     *,
     scheme: dict[str, dict[str, float]] | None = None,
-    tol: float = 1e-6,
-    max_rounds: int = 50,
-    time_limit: float | None = None,
-    solver: str = "choose",
     locations: dict[tuple[str, ...], Location] | None = None,
+    options: Options | None = None,
+    **settings: Any,
 ) -> CompareResult:
     """Status quo vs aligned vs system optimum, per department and for the company.
 
@@ -55,57 +72,38 @@ def compare(
     departments' status-quo incentives; ``locations`` lets its errors name a file's lines.
     """
     spec, lp = prepare(model, variant)
+    resolved = None if scheme is None else resolve_scheme(spec, scheme, locations)
     return compare_plans(
-        lp,
-        spec,
-        scheme=None if scheme is None else resolve_scheme(spec, scheme, locations),
-        tol=tol,
-        max_rounds=max_rounds,
-        options=SolverOptions(time_limit, solver),
+        lp, Problem.from_spec(spec), Options.of(options, **settings), scheme=resolved
     )
 
 
 def design(
-    model: str | Path | ModelSpec,
+    model: Model,
     variant: str | None = None,
     *,
-    tol: float = 1e-6,
-    max_rounds: int = 50,
-    time_limit: float | None = None,
-    solver: str = "choose",
+    options: Options | None = None,
+    **settings: Any,
 ) -> DesignResult:
     """Scorecards under which the system optimum is each department's own best choice."""
-    spec, lp = prepare(model, variant)
-    return design_schemes(
-        lp, spec, tol=tol, max_rounds=max_rounds, options=SolverOptions(time_limit, solver)
-    )
+    problem, lp = _problem(model, variant)
+    return design_schemes(lp, problem, Options.of(options, **settings))
 
 
 def evaluate(
-    model: str | Path | ModelSpec,
+    model: Model,
     scheme: dict[str, dict[str, float]],
     variant: str | None = None,
     *,
-    tol: float = 1e-6,
-    max_rounds: int = 50,
-    time_limit: float | None = None,
-    solver: str = "choose",
     locations: dict[tuple[str, ...], Location] | None = None,
+    options: Options | None = None,
+    **settings: Any,
 ) -> CompareResult:
     """The comparison under ``scheme`` instead of the status-quo incentives.
 
     ``scheme`` maps a department to ``{kpi: weight}``; a KPI is the department's own
     (``volume`` or ``sales.volume``) or company-wide (``company_profit``).  Departments not
-    named keep their current scheme.  ``locations`` (from :func:`scheme.read_scheme`) lets
-    errors name the scheme file's lines.
+    named keep their current scheme.  ``locations`` (from
+    :func:`~kpidesign.spec.scheme.read_scheme`) lets errors name the scheme file's lines.
     """
-    return compare(
-        model,
-        variant,
-        scheme=scheme,
-        tol=tol,
-        max_rounds=max_rounds,
-        time_limit=time_limit,
-        solver=solver,
-        locations=locations,
-    )
+    return compare(model, variant, scheme=scheme, locations=locations, options=options, **settings)

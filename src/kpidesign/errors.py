@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .types import Diagnosis, Status
+
 __all__ = [
     "BuildError",
     "ErrorCollector",
@@ -68,7 +70,29 @@ class BuildError(KpiDesignError):
 
 
 class SolveError(KpiDesignError):
-    """The solver could not produce the result an analysis needs (infeasible, unbounded …)."""
+    """The solver could not produce the result an analysis needs (infeasible, unbounded …).
+
+    Analyses raise it internally and return its :attr:`diagnosis` as a value: a result
+    whose status is not optimal.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status: Status = Status.ERROR,
+        *,
+        conflict: Iterable[str] = (),
+        ray: Iterable[str] = (),
+    ):
+        super().__init__(message)
+        self.diagnosis = Diagnosis(status, message, tuple(conflict), tuple(ray))
+
+    @classmethod
+    def of(cls, diagnosis: Diagnosis) -> SolveError:
+        """The error that carries ``diagnosis``."""
+        return cls(
+            diagnosis.message, diagnosis.status, conflict=diagnosis.conflict, ray=diagnosis.ray
+        )
 
 
 class ErrorCollector:

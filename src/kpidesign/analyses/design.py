@@ -11,13 +11,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..compile import LinearProgram
-from ..errors import SpecError
-from ..highs import HighsSession, SolverOptions
-from ..results import DesignResult, clean
-from ..spec import ModelSpec
-from .compare import current_scheme, share_of_optimum, worse_by
-from .decentralized import allocation_columns, best_response_dynamics, system_optimum
+from ..model.problem import Problem
+from ..model.program import LinearProgram
+from ..options import Options
+from ..results import DesignResult, Verification, clean
+from ..solver import HighsSession, Statistics
+from ..spec.model import own_name
+from ..types import Sense
+from .common import (
+    allocation_columns,
+    feasible,
+    returning_failures,
+    run_info,
+    share_of_optimum,
+    system_optimum,
+    worse_by,
+)
+from .dynamics import DynamicsOutcome, best_response_dynamics
 from .inverse import InverseLP, local_dual_data
 from .local import (
     Scorecard,
@@ -31,13 +41,6 @@ from .local import (
 __all__ = ["alignment_score", "design_schemes"]
 
 _GAP_TOL = 1e-7
-
-
-def _menu(spec: ModelSpec, department: str) -> tuple[list[str], np.ndarray]:
-    d = spec.departments[department]
-    menu = list(d.design_menu)
-    caps = np.array([d.max_weight.get(k, 1.0) for k in menu], dtype=float)
-    return menu, caps
 
 
 def alignment_score(lp: LinearProgram, card: Scorecard, x_lin: np.ndarray) -> float:
@@ -61,7 +64,7 @@ def alignment_score(lp: LinearProgram, card: Scorecard, x_lin: np.ndarray) -> fl
     else:
         assert card.cost is not None
         score = card.cost
-    system = lp.objective.dense(n) * (1.0 if lp.sense == "max" else -1.0)
+    system = lp.objective.dense(n) * Sense(lp.sense).sign
     a, b = score[free], system[free]
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
     if na <= 1e-12 or nb <= 1e-12:
@@ -89,160 +92,215 @@ def _undesigned_row(department: str, names: list[str], current: dict[str, float]
     }
 
 
-def _own_name(name: str, department: str) -> str:
-    """A department's own KPI by its own name (``volume``); company KPIs as they are."""
-    return name[len(department) + 1 :] if name.startswith(f"{department}.") else name
+def _menu(problem: Problem, department: str) -> tuple[list[str], np.ndarray, list[str]]:
+    """The KPIs design may weigh for ``department`` (its menu, then any current KPI off
+    the menu, capped at 0), their caps, and the menu itself."""
+    menu = list(problem.menus[department])
+    extra = [k for k in problem.incentives[department] if k not in menu]
+    caps = [problem.cap(department, k) for k in menu] + [0.0] * len(extra)
+    return menu + extra, np.array(caps, dtype=float), menu
 
 
-def _feasible(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> bool:
-    act = lp.A @ x
-    scale = tol * (1.0 + np.abs(act))
-    rows_ok = np.all(act >= lp.row_lower - scale) and np.all(act <= lp.row_upper + scale)
-    cscale = tol * (1.0 + np.abs(x))
-    cols_ok = np.all(x >= lp.col_lower - cscale) and np.all(x <= lp.col_upper + cscale)
-    return bool(rows_ok and cols_ok)
-
-
-def design_schemes(
+def _design_department(
     lp: LinearProgram,
-    spec: ModelSpec,
-    *,
-    tol: float = 1e-6,
-    max_rounds: int = 50,
-    options: SolverOptions | None = None,
-) -> DesignResult:
-    """Designed weights per department, their incentive gaps, and a verification."""
-    session = HighsSession(lp, options)
-    current = current_scheme(spec)
-    alloc_cols, baseline = allocation_columns(lp)
-    c_sol = system_optimum(session, what=f"the system problem of {spec.label}")
-    z = c_sol.x
-    x_ref = system_optimum(
-        session,
-        allocations=baseline,
-        what=f"the system problem of {spec.label} at baseline allocations",
-    ).x
+    problem: Problem,
+    d: str,
+    z: np.ndarray,
+    x_ref: np.ndarray,
+    options: Options,
+    stats: Statistics,
+    notes: list[str],
+) -> tuple[dict, dict[str, float]]:
+    """The design row of department ``d`` and its designed weights (empty where none can
+    be designed); notes are added to ``notes``."""
+    current = problem.incentives[d]
+    names, all_caps, menu = _menu(problem, d)
+    # a ratio undefined at z* (denominator 0 there) cannot make z* a best choice: it
+    # stays off the menu, and a department left with nothing defined gets no design
+    undefined = [k for k in names if not lp.kpis[k].defined_at(z)]
+    if undefined:
+        all_caps = np.where([k in undefined for k in names], 0.0, all_caps)
+        notes.append(
+            f"{d}: {', '.join(undefined)} undefined at the target plan (denominator 0 "
+            "there), so left out of its design menu"
+        )
+    if all_caps.sum() < 1.0 - 1e-12:
+        notes.append(
+            f"{d}: no KPI of its menu is defined at the target plan and can carry the "
+            "remaining weight; give it one that stays defined there (e.g. a company KPI)"
+        )
+        return _undesigned_row(d, names, current), {}
     n = lp.num_cols
-    rows, notes = [], []
-    designed: dict[str, dict[str, float]] = {}
-    for d in lp.departments:
-        menu, caps = _menu(spec, d)
-        extra = [k for k in current[d] if k not in menu]
-        names = menu + extra
-        all_caps = np.concatenate([caps, np.zeros(len(extra))])
-        if caps.sum() < 1.0 - 1e-12:
-            where = spec.source.locate(("departments", d, "design"))
-            what = (
-                "its KPI menu is empty"
-                if not menu
-                else f"the caps of its KPI menu sum to {caps.sum():g} < 1"
-            )
-            raise SpecError.at(where, f"{what}: no scorecard with weights summing to 1 exists")
-        free = free_columns(lp, d)
-        # a ratio undefined at z* (denominator 0 there) cannot make z* a best choice: it
-        # stays off the menu, and a department left with nothing defined gets no design
-        undefined = [k for k in names if not lp.kpis[k].defined_at(z)]
-        if undefined:
-            all_caps = np.where([k in undefined for k in names], 0.0, all_caps)
-            notes.append(
-                f"{d}: {', '.join(undefined)} undefined at the target plan (denominator 0 "
-                "there), so left out of its design menu"
-            )
-        if all_caps.sum() < 1.0 - 1e-12:
-            notes.append(
-                f"{d}: no KPI of its menu is defined at the target plan and can carry the "
-                "remaining weight; give it one that stays defined there (e.g. a company KPI)"
-            )
-            designed[d] = {}
-            rows.append(_undesigned_row(d, names, current[d]))
-            continue
-        data = local_dual_data(lp, free, z)
-        full_rows = [
-            normalized_kpi_row(lp.kpis[k], n, x_ref, z)
-            if k not in undefined
-            else (np.zeros(n), 0.0, None)
-            for k in names
-        ]
-        costs = np.array([row[free] for row, _, _ in full_rows])
-        inverse = InverseLP(data, costs, all_caps)
-        what = f"the KPI design LP of {d}"
-        eps_min, w_min = inverse.min_gap(what)
-        w0 = np.array([current[d].get(k, 0.0) for k in names], dtype=float)
-        w0 = w0 / w0.sum() if w0.sum() > 0 else w0
-        weights = _tidy(inverse.closest(eps_min * (1 + 1e-6) + 1e-10, w0, what))
-        # report the gap of the weights handed over, measured on their own; the closest-
-        # weights step must not have traded accuracy for distance
-        eps = inverse.gap_of(weights, what)
-        if eps > eps_min + 1e-6 * (1.0 + eps_min):
-            notes.append(
-                f"{d}: the weights closest to the current scheme did not keep the minimum gap "
-                f"({eps:.3g} > {eps_min:.3g}, numerically); the minimum-gap weights are reported"
-            )
-            weights = _tidy(w_min)
-            eps = inverse.gap_of(weights, what)
-        current_gap = inverse.gap_of(w0, what) if w0.sum() > 0 else float("nan")
-        # the scorecard's value at z*, with ratios as ratios (their linearization is 0 there)
-        score = sum(
-            w
-            * (1.0 if lp.kpis[k].sense == "max" else -1.0)
-            * lp.kpis[k].value(z)
-            / reference_scale(lp.kpis[k], x_ref)
-            for k, w in zip(names, weights, strict=True)
-        )
-        designed[d] = {k: float(w) for k, w in zip(names, weights, strict=True) if w > 0}
-        for _, _, note in full_rows:
-            if note and note not in notes:
-                notes.append(f"KPI design uses {note} at the target plan")
-        rows.append(
-            {
-                "department": d,
-                "gap": clean(eps),
-                "gap_share": clean(eps / abs(score)) if abs(score) > 1e-9 else float("nan"),
-                "current_gap": clean(current_gap),
-                "exact": eps <= _GAP_TOL * (1 + abs(score)),
-                "weights": {
-                    k: clean(float(w)) for k, w in zip(names, weights, strict=True) if k in menu
-                },
-                "current": {k: clean(float(w)) for k, w in zip(names, w0, strict=True) if w > 0},
-            }
-        )
+    free = free_columns(lp, d)
+    full_rows = [
+        normalized_kpi_row(lp.kpis[k], n, x_ref, z)
+        if k not in undefined
+        else (np.zeros(n), 0.0, None)
+        for k in names
+    ]
+    costs = np.array([row[free] for row, _, _ in full_rows])
+    inverse = InverseLP(local_dual_data(lp, free, z), costs, all_caps, options, stats)
+    w0 = np.array([current.get(k, 0.0) for k in names], dtype=float)
+    w0 = w0 / w0.sum() if w0.sum() > 0 else w0
+    weights, eps = _closest_weights(inverse, w0, f"the KPI design LP of {d}", d, notes)
+    current_gap = inverse.gap_of(w0, f"the KPI design LP of {d}") if w0.sum() > 0 else float("nan")
+    # the scorecard's value at z*, with ratios as ratios (their linearization is 0 there)
+    score = sum(
+        w * Sense(lp.kpis[k].sense).sign * lp.kpis[k].value(z) / reference_scale(lp.kpis[k], x_ref)
+        for k, w in zip(names, weights, strict=True)
+    )
+    for _, _, note in full_rows:
+        line = f"KPI design uses {note} at the target plan"
+        if note and line not in notes:
+            notes.append(line)
+    row = {
+        "department": d,
+        "gap": clean(eps),
+        "gap_share": clean(eps / abs(score)) if abs(score) > 1e-9 else float("nan"),
+        "current_gap": clean(current_gap),
+        "exact": eps <= _GAP_TOL * (1 + abs(score)),
+        "weights": {k: clean(float(w)) for k, w in zip(names, weights, strict=True) if k in menu},
+        "current": {k: clean(float(w)) for k, w in zip(names, w0, strict=True) if w > 0},
+    }
+    return row, {k: float(w) for k, w in zip(names, weights, strict=True) if w > 0}
 
-    # verification: decentralized outcome under the designed scheme and optimal allocations
-    alloc_opt = z[alloc_cols]
-    cards_now = {d: scorecard(lp, d, current[d], x_ref) for d in lp.departments}
-    status_quo = best_response_dynamics(session, cards_now, x_ref, tol=tol, max_rounds=max_rounds)
+
+def _closest_weights(
+    inverse: InverseLP, w0: np.ndarray, what: str, d: str, notes: list[str]
+) -> tuple[np.ndarray, float]:
+    """The weights of smallest gap closest (L1) to the current ones ``w0``, and their gap
+    measured on their own (the closest-weights step must not trade accuracy for distance:
+    where it did, numerically, the minimum-gap weights are taken)."""
+    eps_min, w_min = inverse.min_gap(what)
+    weights = _tidy(inverse.closest(eps_min * (1 + 1e-6) + 1e-10, w0, what))
+    eps = inverse.gap_of(weights, what)
+    if eps > eps_min + 1e-6 * (1.0 + eps_min):
+        notes.append(
+            f"{d}: the weights closest to the current scheme did not keep the minimum gap "
+            f"({eps:.3g} > {eps_min:.3g}, numerically); the minimum-gap weights are reported"
+        )
+        weights = _tidy(w_min)
+        eps = inverse.gap_of(weights, what)
+    return weights, eps
+
+
+def _verify(
+    session: HighsSession,
+    problem: Problem,
+    designed: dict[str, dict[str, float]],
+    z: np.ndarray,
+    x_ref: np.ndarray,
+    options: Options,
+) -> tuple[DynamicsOutcome, DynamicsOutcome, str, dict[str, Scorecard], dict[str, Scorecard]]:
+    """The status quo, and the decentralized outcome under the designed scheme and the
+    optimal allocations (from the status quo where that is feasible, else from z*);
+    where it started; the current and designed scorecards."""
+    lp = session.lp
+    assert lp is not None
+    alloc_cols, _ = allocation_columns(lp)
+    cards_now = {d: scorecard(lp, d, problem.incentives[d], x_ref) for d in lp.departments}
+    status_quo = best_response_dynamics(session, cards_now, x_ref, options=options)
     cards = {d: scorecard(lp, d, designed[d], x_ref, linearize_at=z) for d in lp.departments}
     start = status_quo.x.copy() if status_quo.x is not None else z.copy()
-    start[alloc_cols] = alloc_opt
+    start[alloc_cols] = z[alloc_cols]
     start_from = "the status-quo outcome"
-    if status_quo.x is None or not _feasible(lp, start):
+    if status_quo.x is None or not feasible(lp, start):
         start, start_from = (
             z.copy(),
             "the target plan z* (the status-quo outcome is infeasible under the optimal "
             "allocations)",
         )
-    outcome = best_response_dynamics(session, cards, start, tol=tol, max_rounds=max_rounds)
-    verification = outcome.objective
-    share = share_of_optimum(lp.sense, verification, c_sol.objective)
+    outcome = best_response_dynamics(session, cards, start, options=options)
+    return status_quo, outcome, start_from, cards_now, cards
 
+
+def _tie_checks(
+    session: HighsSession,
+    row: dict,
+    card_now: Scorecard,
+    card: Scorecard,
+    z: np.ndarray,
+    options: Options,
+) -> None:
+    """Add to a design row: is the department indifferent at z* under its designed
+    scorecard (its pessimistic tie-break loses value), and the alignment scores."""
+    lp = session.lp
+    assert lp is not None
+    resp = respond(session, card, z, tie_slack=options.tie_slack)
+    opt = lp.objective.at(resp.optimistic)
+    pes = lp.objective.at(resp.pessimistic) if resp.pessimistic is not None else -np.inf
+    loss = worse_by(lp, pes, opt) * abs(opt) if np.isfinite(pes) else np.inf
+    row["indifferent"] = bool(loss > 1e-6 * (1 + abs(opt)))
+    row["pessimistic_loss"] = clean(loss)
+    row["alignment_current"] = alignment_score(lp, card_now, z)
+    row["alignment_designed"] = alignment_score(lp, card, z)
+
+
+def _design(
+    lp: LinearProgram, problem: Problem, options: Options, stats: Statistics
+) -> DesignResult:
+    """Designed weights per department, their incentive gaps, and a verification."""
+    session = HighsSession(lp, options, stats=stats)
+    _, baseline = allocation_columns(lp)
+    c_sol = system_optimum(session, what=f"the system problem of {problem.label}")
+    z = c_sol.x
+    x_ref = system_optimum(
+        session,
+        allocations=baseline,
+        what=f"the system problem of {problem.label} at baseline allocations",
+    ).x
+    rows, notes = [], []
+    designed: dict[str, dict[str, float]] = {}
+    for d in lp.departments:
+        row, designed[d] = _design_department(lp, problem, d, z, x_ref, options, stats, notes)
+        rows.append(row)
+    status_quo, outcome, start_from, cards_now, cards = _verify(
+        session, problem, designed, z, x_ref, options
+    )
     for row in rows:
         d = row["department"]
-        resp = respond(session, cards[d], z)
-        opt = lp.objective.at(resp.optimistic)
-        pes = lp.objective.at(resp.pessimistic) if resp.pessimistic is not None else -np.inf
-        loss = worse_by(lp, pes, opt) * abs(opt) if np.isfinite(pes) else np.inf
-        row["indifferent"] = bool(loss > 1e-6 * (1 + abs(opt)))
-        row["pessimistic_loss"] = clean(loss)
-        row["alignment_current"] = alignment_score(lp, cards_now[d], z)
-        row["alignment_designed"] = alignment_score(lp, cards[d], z)
-    for outcome_note in outcome.notes:
-        if outcome_note not in notes:
-            notes.append(outcome_note)
-    table = pd.DataFrame(
+        _tie_checks(session, row, cards_now[d], cards[d], z, options)
+    for note in outcome.notes:
+        if note not in notes:
+            notes.append(note)
+    return DesignResult(
+        run=run_info(problem, lp, options, stats),
+        optimum=c_sol.objective,
+        status_quo=status_quo.objective,
+        weights=_weights_table(rows),
+        departments=pd.DataFrame([{k: r[k] for k in _DEPARTMENT_COLUMNS} for r in rows]),
+        verification=Verification(
+            objective=clean(outcome.objective),
+            share_of_optimum=clean(share_of_optimum(lp.sense, outcome.objective, c_sol.objective)),
+            rounds=outcome.rounds,
+            converged=outcome.converged,
+            cycle=outcome.cycle,
+            start=start_from,
+        ),
+        notes=notes,
+    )
+
+
+_DEPARTMENT_COLUMNS = (
+    "department",
+    "gap",
+    "gap_share",
+    "current_gap",
+    "exact",
+    "indifferent",
+    "pessimistic_loss",
+    "alignment_current",
+    "alignment_designed",
+)
+
+
+def _weights_table(rows: list[dict]) -> pd.DataFrame:
+    """department, kpi (a department's own by its own name), designed, current."""
+    return pd.DataFrame(
         [
             {
                 "department": r["department"],
-                "kpi": _own_name(k, r["department"]),
+                "kpi": own_name(k, r["department"]),
                 "designed": r["weights"].get(k, 0.0),
                 "current": r["current"].get(k, 0.0),
             }
@@ -251,41 +309,8 @@ def design_schemes(
         ],
         columns=["department", "kpi", "designed", "current"],
     )
-    departments = pd.DataFrame(
-        [
-            {
-                k: r[k]
-                for k in (
-                    "department",
-                    "gap",
-                    "gap_share",
-                    "current_gap",
-                    "exact",
-                    "indifferent",
-                    "pessimistic_loss",
-                    "alignment_current",
-                    "alignment_designed",
-                )
-            }
-            for r in rows
-        ]
-    )
-    return DesignResult(
-        model=spec.name,
-        scenario=spec.scenario,
-        variant=spec.variant,
-        sense=lp.sense,
-        optimum=c_sol.objective,
-        status_quo=status_quo.objective,
-        weights=table,
-        departments=departments,
-        verification={
-            "objective": clean(verification),
-            "share_of_optimum": clean(share),
-            "rounds": outcome.rounds,
-            "converged": outcome.converged,
-            "cycle": outcome.cycle,
-            "start": start_from,
-        },
-        notes=notes,
-    )
+
+
+#: KPI design: ``design_schemes(lp, problem, options)``; a problem without an optimum is
+#: returned with its status and diagnosis, not raised.
+design_schemes = returning_failures(_design, DesignResult.failed)

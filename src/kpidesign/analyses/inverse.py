@@ -13,7 +13,8 @@ moved into L and U).  Its dual, with a multiplier for every finite bound, is
 Because z* is fixed, ``c(w)·z*`` is linear in w, so "y is dual feasible for c(w) and the
 duality gap is at most ε" is linear in (w, y, v, ε).  Minimizing ε gives the incentive gap
 (ε = 0: z* is optimal for d, exact alignment).  Then, with ε held at its minimum, the L1
-distance to the current weights is minimized.  Both phases run on one HiGHS instance.
+distance to the current weights is minimized.  Both phases run on one
+:class:`~kpidesign.solver.HighsSession` built from the arrays.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..compile import LinearProgram
 from ..errors import SolveError
-from ..highs import Status, new_highs, pass_arrays, status_of
+from ..model.program import LinearProgram
+from ..options import Options
+from ..solver import HighsSession, Statistics
 
 __all__ = ["InverseLP", "LocalDualData", "local_dual_data"]
 
@@ -71,7 +73,14 @@ class InverseLP:
     KPI's normalized linear form; weights are capped by ``caps``.
     """
 
-    def __init__(self, data: LocalDualData, costs: np.ndarray, caps: np.ndarray):
+    def __init__(
+        self,
+        data: LocalDualData,
+        costs: np.ndarray,
+        caps: np.ndarray,
+        options: Options | None = None,
+        stats: Statistics | None = None,
+    ):
         K, nf = costs.shape
         A = data.A
         ru = np.flatnonzero(np.isfinite(data.row_upper))
@@ -130,30 +139,32 @@ class InverseLP:
         col_upper[:K] = caps
         cost = np.zeros(n)
         cost[self.eps] = 1.0
-        self.highs = new_highs()
-        pass_arrays(
-            self.highs,
+        self.session = HighsSession.from_arrays(
             cost=cost,
-            offset=0.0,
             sense="min",
             A=M,
             col_lower=col_lower,
             col_upper=col_upper,
             row_lower=row_lower,
             row_upper=row_upper,
+            options=options,
+            stats=stats,
         )
-        self.row_lower, self.row_upper = row_lower, row_upper
         self.caps = caps
         self.n = n
 
     def _run(self, what: str) -> np.ndarray:
-        h = self.highs
-        h.run()
-        status = status_of(h)
-        if status is not Status.OPTIMAL:
-            msg = f"{what}: {status.value}"
-            raise SolveError(msg)
-        return np.asarray(h.getSolution().col_value, dtype=float)
+        sol = self.session.solve()
+        if not sol.optimal:
+            msg = f"{what}: {sol.status.value}"
+            raise SolveError(msg, sol.status)
+        return sol.x
+
+    def _set_cost(self, column: int | np.ndarray) -> None:
+        """Minimize the sum of ``column`` (one index or several)."""
+        cost = np.zeros(self.n)
+        cost[column] = 1.0
+        self.session.set_objective(cost, "min", 0.0)
 
     def min_gap(self, what: str) -> tuple[float, np.ndarray]:
         """The smallest incentive gap and weights attaining it."""
@@ -162,28 +173,21 @@ class InverseLP:
 
     def closest(self, eps: float, current: np.ndarray, what: str) -> np.ndarray:
         """Weights with gap <= eps closest (L1) to ``current``."""
-        h = self.highs
+        s = self.session
         K = self.K
-        h.changeColBounds(self.eps, 0.0, float(eps))
+        s.set_col_bounds(np.array([self.eps]), 0.0, float(eps))
         # t_k >= w_k - current_k  and  t_k >= current_k - w_k
-        rows = self.l1_rows.astype(np.int32)
-        lower = np.concatenate([-current, current])
-        h.changeRowsBounds(rows.size, rows, lower, np.full(rows.size, np.inf))
-        cost = np.zeros(self.n)
-        cost[self.t0 : self.t0 + K] = 1.0
-        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), cost)
+        s.set_row_bounds(self.l1_rows, np.concatenate([-current, current]), np.inf)
+        self._set_cost(np.arange(self.t0, self.t0 + K))
         return self._run(what)[:K]
 
     def gap_of(self, weights: np.ndarray, what: str) -> float:
         """The incentive gap of fixed weights (the current scheme)."""
-        h = self.highs
-        K = self.K
-        idx = np.arange(K, dtype=np.int32)
-        h.changeColsBounds(K, idx, weights, weights)
-        h.changeColBounds(self.eps, 0.0, np.inf)
-        cost = np.zeros(self.n)
-        cost[self.eps] = 1.0
-        h.changeColsCost(self.n, np.arange(self.n, dtype=np.int32), cost)
+        s = self.session
+        weights_cols = np.arange(self.K)
+        s.fix_cols(weights_cols, weights)
+        s.set_col_bounds(np.array([self.eps]), 0.0, np.inf)
+        self._set_cost(self.eps)
         x = self._run(what)
-        h.changeColsBounds(K, idx, np.zeros(K), self.caps)
+        s.set_col_bounds(weights_cols, 0.0, self.caps)
         return max(0.0, float(x[self.eps]))

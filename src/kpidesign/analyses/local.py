@@ -6,11 +6,11 @@ allocation stay at the current plan.  LP optima are often not unique, so the res
 lexicographic: among d's optimal responses, the best for the system (optimistic) and the
 worst (pessimistic).
 
-Everything runs on one live :class:`~kpidesign.highs.HighsSession`: a local problem is a
-change of column bounds and costs; the tie-break adds one row (``score >= score*``) for two
-solves and deletes it again.  A scorecard holding a single ratio KPI is solved exactly by
-Dinkelbach's method (each iteration a cost change); a ratio mixed with other KPIs enters
-through its Dinkelbach linearization at the reference plan, ``(A - r_ref B) / |B(z_ref)|``.
+Everything runs on one live :class:`~kpidesign.solver.HighsSession`: a local problem is a
+change of column bounds and costs; the tie-break adds a temporary row (``score >= score*``)
+for two solves, removed again when the response is done.  A scorecard holding a single
+ratio KPI is solved exactly by Dinkelbach's method (each iteration a cost change); a ratio
+mixed with other KPIs enters through its Dinkelbach linearization at the reference plan, ``(A - r_ref B) / |B(z_ref)|``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..compile import DENOMINATOR_FLOOR, SHARED, KpiRows, LinearProgram
 from ..errors import SolveError
-from ..highs import HighsSession, Solution, Status
+from ..model.program import DENOMINATOR_FLOOR, SHARED, KpiRows, LinearProgram
+from ..solver import HighsSession, Solution
+from ..types import Sense, Status
 
 __all__ = ["Response", "Scorecard", "respond", "scorecard", "undefined_ratio_notes"]
 
@@ -67,7 +68,7 @@ def normalized_kpi_row(
     ``scale`` is ``|KPI(x_ref)|``; a ratio ``A/B`` becomes its Dinkelbach linearization at
     ``x_lin``, ``(A - r·B)/|B(x_lin)|`` with ``r = A(x_lin)/B(x_lin)``.
     """
-    sign = 1.0 if kpi.sense == "max" else -1.0
+    sign = Sense(kpi.sense).sign
     factor = sign / reference_scale(kpi, x_ref)
     if not kpi.is_ratio:
         return factor * kpi.numerator.dense(n), factor * kpi.numerator.constant, None
@@ -79,7 +80,7 @@ def normalized_kpi_row(
             "it with other KPIs is linearized, so the ratio is undefined there; pay on it alone "
             "or on KPIs that stay defined"
         )
-        raise SolveError(msg)
+        raise SolveError(msg, Status.UNDEFINED)
     r = kpi.numerator.at(x_lin) / den
     row = (kpi.numerator.dense(n) - r * kpi.denominator.dense(n)) / abs(den)
     const = (kpi.numerator.constant - r * kpi.denominator.constant) / abs(den)
@@ -105,7 +106,7 @@ def scorecard(
         (name,) = active
         kpi = lp.kpis[name]
         if kpi.is_ratio:
-            sign = 1.0 if kpi.sense == "max" else -1.0
+            sign = Sense(kpi.sense).sign
             return Scorecard(department, active, None, kpi, sign)
     x_lin = x_ref if linearize_at is None else linearize_at
     where = "the reference plan" if linearize_at is None else "the target plan"
@@ -127,8 +128,6 @@ class Response:
     score: float
     optimistic: np.ndarray
     pessimistic: np.ndarray | None  # None where the worst response is unbounded
-    solves: int = 0
-    seconds: float = 0.0
     dinkelbach_iterations: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -151,19 +150,13 @@ def fix_others(session: HighsSession, lp: LinearProgram, free: np.ndarray, x: np
 _UNBOUNDED = (Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED)
 
 
-def _run(
-    session: HighsSession, what: str, response: Response, warm: bool, allow_unbounded: bool = False
-) -> Solution:
+def _run(session: HighsSession, what: str, warm: bool, allow_unbounded: bool = False) -> Solution:
     """Solve a local problem.  It contains the current plan, so it cannot be infeasible or
     unbounded in exact arithmetic; columns fixed at values feasible only within tolerance can
     still make presolve say so, and then a cold solve without presolve is tried once."""
     sol = session.solve(warm=warm)
-    response.solves += 1
-    response.seconds += sol.seconds
     if not sol.optimal and sol.status is not Status.TIME_LIMIT:
         sol = session.solve(warm=False, presolve=False)
-        response.solves += 1
-        response.seconds += sol.seconds
     if sol.optimal or (allow_unbounded and sol.status in _UNBOUNDED):
         return sol
     raise session.explain(sol, what, conflict=False)
@@ -177,89 +170,102 @@ def respond(
     pessimistic: bool = True,
     optimistic: bool = True,
     tol: float = 1e-7,
-    tie_tol: float = 1e-9,
+    tie_slack: float = 1e-9,
     max_dinkelbach: int = 100,
 ) -> Response:
     """Department ``card.department``'s lexicographic best response to plan ``x``.
 
-    A ratio scorecard is defined only where its denominator is positive: the local problem
-    keeps it at or above :data:`DENOMINATOR_FLOOR` (one added row), and a department whose
-    every best response sits at that floor, i.e. would drive its denominator to 0, is an
-    error naming it, the KPI and what it would do.
+    Its score is maximized, then held at its optimum (``tie_slack`` relative) by a
+    temporary row while the company objective is maximized (optimistic) or minimized
+    (pessimistic).  A ratio scorecard is defined only where its denominator is positive:
+    the local problem keeps it at or above :data:`DENOMINATOR_FLOOR` (another temporary
+    row), and a department whose every best response sits at that floor, i.e. would drive
+    its denominator to 0, is an error naming it, the KPI and what it would do.
     """
     lp = session.lp
+    assert lp is not None
     d = card.department
     free = free_columns(lp, d)
     fix_others(session, lp, free, x)
     response = Response(d, float("nan"), x, None)
     what = f"the local problem of {d}"
-    added = 0  # rows this response adds to the session, deleted again at the end
-    try:
+    with session.temporary_rows():
         if card.ratio is not None:
-            den = card.ratio.denominator
-            assert den is not None
-            start = _positive_start(session, card, x, free, response, what)
-            floor = DENOMINATOR_FLOOR - den.constant
-            added += _add_local_row(session, free, x, den.dense(lp.num_cols), floor) is not None
-            row, lo = _dinkelbach(
-                session, card, start, response, what, max_dinkelbach, tol, tie_tol
+            row, lo = _best_ratio(
+                session, card, x, free, response, what, max_dinkelbach, tol, tie_slack
             )
-            if added and _at_floor(card.ratio, response.optimistic):
-                _refuse_zero_drive(session, card, x, free, response, what, max_dinkelbach, tol)
-                # back to the best response at the floor for the tie-break
-                row, lo = _dinkelbach(
-                    session,
-                    card,
-                    response.optimistic,
-                    response,
-                    what,
-                    max_dinkelbach,
-                    tol,
-                    tie_tol,
-                )
         else:
             assert card.cost is not None
             session.set_objective(card.cost, "max", 0.0)
-            sol = _run(session, what, response, warm=False)
+            sol = _run(session, what, warm=False)
             best = float(card.cost @ sol.x)
             response.score = best
             response.optimistic = sol.x
-            # a slack of tie_tol only: a pessimistic tie-break exploits any slack every round
-            row, lo = card.cost, best - tie_tol * (1.0 + abs(best))
-
+            # a slack of tie_slack only: a pessimistic tie-break exploits any slack every round
+            row, lo = card.cost, best - tie_slack * (1.0 + abs(best))
         # lexicographic tie-break: hold the score at its optimum, then best/worst for the system
-        held = _add_local_row(session, free, x, row, lo)
-        added += held is not None
-        tie = None if held is None else (lp.num_rows + added - 1, held)
-        obj = lp.objective
+        tie = _add_local_row(session, free, x, row, lo)
         if optimistic:
-            session.set_objective(obj, lp.sense)
+            session.set_objective(lp.objective, lp.sense)
             response.optimistic = _tie_break(
                 session, f"{what} (optimistic tie-break)", response, tie
             ).x
         if pessimistic:
-            worst = "min" if lp.sense == "max" else "max"
-            session.set_objective(obj, worst)
-            sol = _tie_break(
-                session, f"{what} (pessimistic tie-break)", response, tie, unbounded=True
-            )
-            if sol.optimal:
-                response.pessimistic = sol.x
-                if card.ratio is not None and _at_floor(card.ratio, sol.x):
-                    response.notes.append(
-                        f"{d}: its worst response for the company keeps the denominator of "
-                        f"{card.ratio.name} at the floor ({DENOMINATOR_FLOOR:g}): it scores "
-                        "the same however close to 0 the denominator goes"
-                    )
-            else:
-                response.notes.append(
-                    f"{d}: the worst optimal response for the system is unbounded"
-                )
-    finally:
-        if added:
-            rows = np.arange(lp.num_rows, lp.num_rows + added, dtype=np.int32)
-            session.highs.deleteRows(added, rows)
+            _worst_response(session, card, response, tie, what)
     return response
+
+
+def _best_ratio(
+    session: HighsSession,
+    card: Scorecard,
+    x: np.ndarray,
+    free: np.ndarray,
+    response: Response,
+    what: str,
+    max_iter: int,
+    tol: float,
+    tie_slack: float,
+) -> tuple[np.ndarray, float]:
+    """The best ratio (into ``response``) with the denominator floor held by a temporary
+    row; the tie-break row and its lower bound."""
+    den = card.ratio.denominator if card.ratio is not None else None
+    assert den is not None and session.lp is not None
+    start = _positive_start(session, card, x, free, what)
+    floor_lower = DENOMINATOR_FLOOR - den.constant
+    floor = _add_local_row(session, free, x, den.dense(session.lp.num_cols), floor_lower)
+    row, lo = _dinkelbach(session, card, start, response, what, max_iter, tol, tie_slack)
+    if floor is not None and _at_floor(card.ratio, response.optimistic):
+        _refuse_zero_drive(session, card, x, free, floor[0], response, what, max_iter, tol)
+        # back to the best response at the floor for the tie-break
+        start = response.optimistic
+        row, lo = _dinkelbach(session, card, start, response, what, max_iter, tol, tie_slack)
+    return row, lo
+
+
+def _worst_response(
+    session: HighsSession,
+    card: Scorecard,
+    response: Response,
+    tie: tuple[int, float] | None,
+    what: str,
+) -> None:
+    """The pessimistic tie-break: the worst plan for the company among the department's
+    best responses (None, with a note, where that is unbounded)."""
+    lp = session.lp
+    assert lp is not None
+    session.set_objective(lp.objective, Sense(lp.sense).opposite)
+    sol = _tie_break(session, f"{what} (pessimistic tie-break)", response, tie, unbounded=True)
+    d = card.department
+    if not sol.optimal:
+        response.notes.append(f"{d}: the worst optimal response for the system is unbounded")
+        return
+    response.pessimistic = sol.x
+    if card.ratio is not None and _at_floor(card.ratio, sol.x):
+        response.notes.append(
+            f"{d}: its worst response for the company keeps the denominator of "
+            f"{card.ratio.name} at the floor ({DENOMINATOR_FLOOR:g}): it scores "
+            "the same however close to 0 the denominator goes"
+        )
 
 
 #: HiGHS's primal feasibility tolerance: a score held at its optimum may be infeasible by
@@ -278,18 +284,18 @@ def _tie_break(
     is infeasible only numerically, hold it once more with HiGHS's feasibility tolerance to
     spare (and say so)."""
     try:
-        return _run(session, what, response, warm=True, allow_unbounded=unbounded)
+        return _run(session, what, warm=True, allow_unbounded=unbounded)
     except SolveError:
         if tie is None:
             raise
         tie_row, lower = tie
         relaxed = lower - _FEASIBILITY_TOL * (1.0 + abs(lower))
-        session.highs.changeRowBounds(tie_row, relaxed, np.inf)
+        session.set_row_bounds(np.array([tie_row]), relaxed, np.inf)
         response.notes.append(
             f"{response.department}: its best score could be held only within the solver's "
             f"feasibility tolerance ({_FEASIBILITY_TOL:g}) in {what}"
         )
-        return _run(session, what, response, warm=False, allow_unbounded=unbounded)
+        return _run(session, what, warm=False, allow_unbounded=unbounded)
 
 
 def _local_row(
@@ -311,15 +317,14 @@ def _local_row(
 
 def _add_local_row(
     session: HighsSession, free: np.ndarray, x: np.ndarray, row: np.ndarray, lower: float
-) -> float | None:
-    """Add :func:`_local_row` to the session; its (scaled) lower bound, or None if there
-    was nothing to add."""
+) -> tuple[int, float] | None:
+    """Add :func:`_local_row` to the session (inside its temporary rows); its index and
+    (scaled) lower bound, or None if there was nothing to add."""
     local = _local_row(free, x, row, lower)
     if local is None:
         return None
     cols, coefs, bound = local
-    session.highs.addRow(bound, np.inf, len(cols), cols.astype(np.int32), coefs)
-    return bound
+    return session.add_row(cols, coefs, bound), bound
 
 
 def _at_floor(kpi: KpiRows, z: np.ndarray) -> bool:
@@ -332,7 +337,6 @@ def _positive_start(
     card: Scorecard,
     x: np.ndarray,
     free: np.ndarray,
-    response: Response,
     what: str,
     floor: float = DENOMINATOR_FLOOR,
 ) -> np.ndarray:
@@ -343,13 +347,13 @@ def _positive_start(
     if kpi.denominator.at(x) >= floor:
         return x
     session.set_objective(kpi.denominator, "max")
-    sol = _run(session, what, response, warm=False, allow_unbounded=True)
+    sol = _run(session, what, warm=False, allow_unbounded=True)
     if sol.optimal and kpi.denominator.at(sol.x) < floor:
         msg = (
             f"KPI {kpi.name}: its denominator is 0 whatever {card.department} does, given the "
             "others' plan, so the ratio it is paid on is undefined"
         )
-        raise SolveError(msg)
+        raise SolveError(msg, Status.UNDEFINED)
     if sol.optimal:
         return sol.x
     # unbounded: any plan with a large enough denominator will do; take the largest in a box
@@ -358,7 +362,7 @@ def _positive_start(
     lower, upper = session.col_lower[cols].copy(), session.col_upper[cols].copy()
     session.set_col_bounds(cols, np.maximum(lower, -1e6), np.minimum(upper, 1e6))
     try:
-        sol = _run(session, what, response, warm=False)
+        sol = _run(session, what, warm=False)
     finally:
         session.set_col_bounds(cols, lower, upper)
     return sol.x
@@ -369,6 +373,7 @@ def _refuse_zero_drive(
     card: Scorecard,
     x: np.ndarray,
     free: np.ndarray,
+    floor_row: int,
     response: Response,
     what: str,
     max_iter: int,
@@ -387,25 +392,22 @@ def _refuse_zero_drive(
     lp = session.lp
     den = kpi.denominator
     at_floor_score, z = response.score, response.optimistic
-    floor_row = lp.num_rows  # the first row this response added
     higher = 10.0 * DENOMINATOR_FLOOR
 
     def floor_at(level: float) -> None:
         local = _local_row(free, x, den.dense(lp.num_cols), level - den.constant)
         assert local is not None  # the floor row exists
-        session.highs.changeRowBounds(floor_row, local[2], np.inf)
+        session.set_row_bounds(np.array([floor_row]), local[2], np.inf)
 
     floor_at(higher)
     try:
         probe = Response(card.department, float("nan"), x, None)
         try:
-            start = _positive_start(session, card, x, free, probe, what, higher)
+            start = _positive_start(session, card, x, free, what, higher)
             _dinkelbach(session, card, start, probe, what, max_iter, tol, 0.0)
             worse = probe.score < at_floor_score - 1e-9 * (1.0 + abs(at_floor_score))
         except SolveError:
             worse = True  # the denominator cannot even reach ten times the floor
-        response.solves += probe.solves
-        response.seconds += probe.seconds
     finally:
         floor_at(DENOMINATOR_FLOOR)
     if not worse:
@@ -426,7 +428,7 @@ def _refuse_zero_drive(
         f"{card.department} on a KPI that stays defined, or keep the denominator positive with "
         "a constraint"
     )
-    raise SolveError(msg)
+    raise SolveError(msg, Status.UNDEFINED)
 
 
 def _dinkelbach(
@@ -437,7 +439,7 @@ def _dinkelbach(
     what: str,
     max_iter: int,
     tol: float,
-    tie_tol: float,
+    tie_slack: float,
 ) -> tuple[np.ndarray, float]:
     """Maximize ``sign * N/D`` exactly: iterate ``max sign*(N - lam*D)`` until its optimum is 0.
 
@@ -459,7 +461,7 @@ def _dinkelbach(
     ray_names = ""
     for it in range(1, max_iter + 1):
         session.set_objective(sign * (num - lam * den), "max", sign * (n0 - lam * d0))
-        sol = _run(session, what, response, warm=it > 1, allow_unbounded=True)
+        sol = _run(session, what, warm=it > 1, allow_unbounded=True)
         response.dinkelbach_iterations = it
         if not sol.optimal:
             # a step below the best ratio may be unbounded although the best ratio is reached
@@ -477,18 +479,18 @@ def _dinkelbach(
         lam = lam_new
     else:
         msg = f"{what}: Dinkelbach iterations for {kpi.name} did not converge in {max_iter} steps"
-        raise SolveError(msg)
+        raise SolveError(msg, Status.ITERATION_LIMIT)
     if ray_lam is not None and sign * (ray_lam - lam) > 1e-9 * (1.0 + abs(ray_lam)):
         msg = (
             f"{what} is unbounded: the ratio {kpi.name} keeps improving towards "
             f"{ray_lam:.6g} along a ray ({ray_names}) and never reaches it"
         )
-        raise SolveError(msg)
+        raise SolveError(msg, Status.UNBOUNDED)
     response.score = sign * lam
     response.optimistic = z
     cost = sign * (num - lam * den)
     const = sign * (n0 - lam * d0)
-    return cost, -const - tie_tol * (1.0 + abs(const))
+    return cost, -const - tie_slack * (1.0 + abs(const))
 
 
 def _ray_ratio(
@@ -501,11 +503,11 @@ def _ray_ratio(
     if ray is None or d_r <= 1e-12 * (1.0 + float(np.abs(den) @ np.abs(ray))):
         names = ", ".join(session.names_along(ray, 5)) if ray is not None else "a ray"
         msg = f"{what} is unbounded: its ratio improves without limit along {names}"
-        raise SolveError(msg)
+        raise SolveError(msg, Status.UNBOUNDED)
     rho = float(num @ ray) / d_r
     if sign * (rho - lam) <= 0:  # no progress: only numerical noise can say so
         msg = f"{what}: a Dinkelbach step was unbounded without improving the ratio"
-        raise SolveError(msg)
+        raise SolveError(msg, Status.NUMERICAL)
     return rho, ", ".join(session.names_along(ray, 5))
 
 

@@ -5,31 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..compile import LinearProgram
-from ..highs import HighsSession, Solution, SolverOptions
+from ..model.problem import Problem
+from ..model.program import LinearProgram
+from ..options import Options
 from ..results import SystemResult, clean
-from ..spec import ModelSpec
+from ..solver import HighsSession, Statistics
+from ..spec.model import split_kpi
+from .common import binding_rows, returning_failures, run_info, state_totals
 from .local import undefined_ratio_notes
 
-__all__ = ["binding_rows", "kpi_table", "solve_system", "state_totals"]
-
-
-def binding_rows(lp: LinearProgram, sol: Solution, tol: float = 1e-7) -> np.ndarray:
-    """Rows at one of their bounds (within a relative tolerance)."""
-    act = sol.row_activity
-    scale = 1.0 + np.abs(act)
-    at_lower = np.isfinite(lp.row_lower) & (np.abs(act - lp.row_lower) <= tol * scale)
-    at_upper = np.isfinite(lp.row_upper) & (np.abs(act - lp.row_upper) <= tol * scale)
-    return at_lower | at_upper
-
-
-def state_totals(lp: LinearProgram, spec: ModelSpec, x: np.ndarray) -> dict[str, float]:
-    """Sum over indices of each shared-state variable."""
-    return {
-        v.name: clean(float(x[lp.columns_of(v.name)].sum()))
-        for v in spec.variables.values()
-        if v.owner is None
-    }
+__all__ = ["kpi_table", "solve_system"]
 
 
 def kpi_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
@@ -38,7 +23,7 @@ def kpi_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
         rows.append(
             {
                 "department": k.owner or "",
-                "kpi": k.name.split(".", 1)[1] if k.owner else k.name,
+                "kpi": split_kpi(k.name)[1],
                 "sense": k.sense,
                 "unit": k.unit or "",
                 "ratio": k.is_ratio,
@@ -48,14 +33,14 @@ def kpi_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["department", "kpi", "sense", "unit", "ratio", "value"])
 
 
-def solve_system(
-    lp: LinearProgram, spec: ModelSpec, options: SolverOptions | None = None
+def _solve_system(
+    lp: LinearProgram, problem: Problem, options: Options, stats: Statistics
 ) -> SystemResult:
-    """Solve the system problem once and report it (raises SolveError if not optimal)."""
-    session = HighsSession(lp, options)
+    """Solve the system problem once and report it."""
+    session = HighsSession(lp, options, stats=stats)
     sol = session.solve()
     if not sol.optimal:
-        raise session.explain(sol, f"the system problem of {spec.label}")
+        raise session.explain(sol, f"the system problem of {problem.label}")
     x = sol.x
     allocations = pd.DataFrame(
         [
@@ -104,19 +89,19 @@ def solve_system(
         cons,
         columns=["constraint", "index", "activity", "lower", "upper", "shadow_price", "binding"],
     )
-    state = pd.DataFrame(list(state_totals(lp, spec, x).items()), columns=["variable", "total"])
+    state = pd.DataFrame(list(state_totals(lp, problem, x).items()), columns=["variable", "total"])
     return SystemResult(
-        model=spec.name,
-        scenario=spec.scenario,
-        variant=spec.variant,
-        status=sol.status.value,
-        sense=lp.sense,
+        run=run_info(problem, lp, options, stats),
         objective=sol.objective,
         allocations=allocations,
         kpis=kpi_table(lp, x),
         state=state,
         constraints=constraints,
         resources=resources,
-        solve_seconds=sol.seconds,
         notes=undefined_ratio_notes(lp, {"the system optimum": x}),
     )
+
+
+#: The system optimum, allocations optimized: ``solve_system(lp, problem, options)``; a
+#: problem without an optimum is returned with its status and diagnosis, not raised.
+solve_system = returning_failures(_solve_system, SystemResult.failed)

@@ -1,0 +1,166 @@
+"""What several analyses share: the system optimum on a live session, allocation columns,
+shared-state totals, feasibility of a plan, relative measures, and the run's
+:class:`~kpidesign.results.RunInfo`."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from importlib.metadata import version
+from typing import TypeVar
+
+import numpy as np
+
+from ..errors import SolveError
+from ..model.problem import Problem
+from ..model.program import LinearProgram
+from ..options import Options
+from ..results import RunInfo, clean
+from ..solver import HighsSession, Solution, Statistics, highs_version
+from ..types import Diagnosis, Sense, Status
+
+__all__ = [
+    "allocation_columns",
+    "binding_rows",
+    "feasible",
+    "returning_failures",
+    "run_info",
+    "share_of_optimum",
+    "state_totals",
+    "system_optimum",
+    "worse_by",
+    "worse_by_sense",
+]
+
+
+def allocation_columns(lp: LinearProgram) -> tuple[np.ndarray, np.ndarray]:
+    """Allocation columns and their baselines, in the order of ``lp.allocations``."""
+    cols = np.array([a.column for a in lp.allocations], dtype=np.int64)
+    base = np.array([a.baseline for a in lp.allocations], dtype=float)
+    return cols, base
+
+
+def system_optimum(
+    session: HighsSession,
+    *,
+    allocations: np.ndarray | None = None,
+    what: str = "the system problem",
+) -> Solution:
+    """The model's objective over everything; allocations fixed to ``allocations`` if given
+    (a :class:`SolveError` carrying the diagnosis if there is no optimum)."""
+    lp = session.lp
+    assert lp is not None
+    session.set_col_bounds(np.arange(lp.num_cols), lp.col_lower, lp.col_upper)
+    if allocations is not None:
+        cols, _ = allocation_columns(lp)
+        session.fix_cols(cols, allocations)
+    session.set_objective(lp.objective, lp.sense)
+    sol = session.solve(warm=False)
+    if not sol.optimal:
+        raise session.explain(sol, what)
+    return sol
+
+
+def binding_rows(lp: LinearProgram, sol: Solution, tol: float = 1e-7) -> np.ndarray:
+    """Rows at one of their bounds (within a relative tolerance)."""
+    act = sol.row_activity
+    scale = 1.0 + np.abs(act)
+    at_lower = np.isfinite(lp.row_lower) & (np.abs(act - lp.row_lower) <= tol * scale)
+    at_upper = np.isfinite(lp.row_upper) & (np.abs(act - lp.row_upper) <= tol * scale)
+    return at_lower | at_upper
+
+
+def state_totals(lp: LinearProgram, problem: Problem, x: np.ndarray) -> dict[str, float]:
+    """Sum over indices of each shared-state variable."""
+    return {v: clean(float(x[lp.columns_of(v)].sum())) for v in problem.state}
+
+
+def feasible(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> bool:
+    """Does plan ``x`` satisfy every row and bound (within ``tol``, relative)?"""
+    act = lp.A @ x
+    scale = tol * (1.0 + np.abs(act))
+    rows_ok = np.all(act >= lp.row_lower - scale) and np.all(act <= lp.row_upper + scale)
+    cscale = tol * (1.0 + np.abs(x))
+    cols_ok = np.all(x >= lp.col_lower - cscale) and np.all(x <= lp.col_upper + cscale)
+    return bool(rows_ok and cols_ok)
+
+
+def worse_by(lp: LinearProgram, value: float, reference: float) -> float:
+    """How much worse ``value`` is than ``reference``, relative to ``|reference|``.
+
+    Positive means worse whatever the objective's sense."""
+    return worse_by_sense(lp.sense, value, reference)
+
+
+def worse_by_sense(sense: str, value: float, reference: float) -> float:
+    """:func:`worse_by` for an objective of ``sense`` (``max``/``min``); 0 where the two are
+    equal (within 1e-9 relative), NaN where ``reference`` is 0 and they differ."""
+    if abs(value - reference) <= 1e-9 * (1.0 + abs(reference)):
+        return 0.0
+    gap = reference - value if sense == "max" else value - reference
+    return gap / abs(reference) if abs(reference) > 1e-12 else float("nan")
+
+
+def share_of_optimum(sense: str, value: float, optimum: float) -> float:
+    """``1 - worse_by``: 100% at the optimum and below 100% for anything worse, for
+    maximized and minimized, positive and negative objectives alike (a maximized -400
+    against an optimum of -300 is 66.7%, not 133%)."""
+    return 1.0 - worse_by_sense(sense, value, optimum)
+
+
+@functools.cache
+def _versions() -> tuple[str, str]:
+    return version("kpidesign"), highs_version()
+
+
+def run_info(
+    problem: Problem,
+    lp: LinearProgram,
+    options: Options,
+    stats: Statistics,
+    status: Status = Status.OPTIMAL,
+) -> RunInfo:
+    """The :class:`RunInfo` of an analysis of ``problem`` that ended with ``status``."""
+    kpidesign_version, highs = _versions()
+    return RunInfo(
+        model=problem.model,
+        scenario=problem.scenario,
+        variant=problem.variant,
+        sense=Sense(lp.sense),
+        status=status,
+        options=options,
+        solves=stats.solves,
+        iterations=stats.iterations,
+        seconds=stats.seconds,
+        kpidesign_version=kpidesign_version,
+        highs_version=highs,
+        inputs=problem.inputs,
+    )
+
+
+R = TypeVar("R")
+
+
+def returning_failures(
+    analysis: Callable[..., R], failed: Callable[[RunInfo, Diagnosis], R]
+) -> Callable[..., R]:
+    """``analysis(lp, problem, options, stats, ...)`` with a solver outcome without an
+    optimum (a :class:`SolveError` inside) returned as ``failed(run, diagnosis)``.
+
+    Inside an analysis, stopping at the first problem without an optimum is simplest;
+    its callers, a sweep of a thousand points above all, get the failure as data.
+    """
+
+    @functools.wraps(analysis)
+    def wrapper(
+        lp: LinearProgram, problem: Problem, options: Options | None = None, **kwargs: object
+    ) -> R:
+        options = options or Options()
+        stats = Statistics()
+        try:
+            return analysis(lp, problem, options, stats, **kwargs)
+        except SolveError as exc:
+            run = run_info(problem, lp, options, stats, exc.diagnosis.status)
+            return failed(run, exc.diagnosis)
+
+    return wrapper

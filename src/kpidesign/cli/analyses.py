@@ -1,0 +1,128 @@
+"""The analysis commands: ``solve``, ``compare``, ``design`` and ``evaluate``.
+
+Each loads FILE, calls the Python API with one :class:`~kpidesign.options.Options`, turns
+a result without an optimum into its diagnosis (one error line, exit status 2), and
+renders the result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .failures import handle_errors
+from .options import FILE, dynamics_options, model_options, output_options, solver_options
+
+if TYPE_CHECKING:
+    from ..options import Options
+
+__all__ = ["compare", "design", "evaluate", "solve"]
+
+
+@click.command()
+@FILE
+@model_options
+@output_options
+@solver_options
+@handle_errors
+def solve(
+    file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None, options: Options
+) -> None:
+    """The system optimum of FILE with allocations optimized: objective, allocations,
+    KPIs, shared state and shadow prices."""
+    from .. import api
+    from ..render.files import emit
+    from ..render.table import print_system
+    from ..spec import load
+
+    result = api.solve(load(file, variant, max_size=max_size), options=options)
+    emit(result.raise_if_failed(), fmt, out, "solve", print_system)
+
+
+@click.command()
+@FILE
+@model_options
+@output_options
+@dynamics_options
+@handle_errors
+def compare(
+    file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None, options: Options
+) -> None:
+    """Status quo (each department at its own optimum) vs aligned vs system optimum."""
+    from .. import api
+    from ..render.files import emit
+    from ..render.table import print_compare
+    from ..spec import load
+
+    result = api.compare(load(file, variant, max_size=max_size), options=options)
+    emit(result.raise_if_failed(), fmt, out, "compare", print_compare)
+
+
+@click.command()
+@FILE
+@model_options
+@output_options
+@dynamics_options
+@handle_errors
+def design(
+    file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None, options: Options
+) -> None:
+    """Design KPI weights that make the system optimum each department's own best choice."""
+    from .. import api
+    from ..render.files import emit
+    from ..render.table import print_design
+    from ..spec import load
+
+    result = api.design(load(file, variant, max_size=max_size), options=options)
+    emit(result.raise_if_failed(), fmt, out, "design", print_design)
+
+
+@click.command()
+@FILE
+@model_options
+@click.option(
+    "--scheme",
+    "scheme_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="YAML file mapping department -> {kpi: weight}.",
+)
+@click.option(
+    "--incentive",
+    "incentives",
+    multiple=True,
+    metavar="DEPT.KPI=W",
+    help="A weight in a department's scheme (repeatable); replaces its current scheme.",
+)
+@output_options
+@dynamics_options
+@handle_errors
+def evaluate(
+    file: Path,
+    variant: str | None,
+    max_size: int,
+    scheme_file: Path | None,
+    incentives: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    options: Options,
+) -> None:
+    """The decentralized outcome under another incentive scheme, against the optimum."""
+    from .. import api
+    from ..errors import KpiDesignError
+    from ..render.files import emit
+    from ..render.table import print_compare
+    from ..spec import load
+    from ..spec.scheme import parse_incentives, read_scheme
+
+    if scheme_file is None and not incentives:
+        msg = "give --scheme FILE or at least one --incentive DEPT.KPI=W"
+        raise KpiDesignError(msg)
+    scheme, where = read_scheme(scheme_file) if scheme_file is not None else ({}, {})
+    for dept, weights in parse_incentives(incentives).items():
+        scheme[dept] = weights  # the command line replaces that department's file entry
+    spec = load(file, variant, max_size=max_size)
+    result = api.evaluate(spec, scheme, options=options, locations=where)
+    emit(result.raise_if_failed(), fmt, out, "evaluate", print_compare)

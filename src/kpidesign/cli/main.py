@@ -1,0 +1,21 @@
+"""The ``kpidesign`` command group; each command lives in the module of its group."""
+
+from __future__ import annotations
+
+import click
+
+from .analyses import compare, design, evaluate, solve
+from .validate import validate
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for errors.")
+@click.version_option(package_name="kpidesign")
+def main(debug: bool) -> None:
+    """Design KPIs and allocations that make an organization pull in one direction."""
+
+
+for _command in (validate, solve, compare, design, evaluate):
+    main.add_command(_command)

@@ -1,0 +1,109 @@
+"""Options shared by several commands, as click decorators.  The solver and dynamics
+options arrive in the command as one :class:`~kpidesign.options.Options` (``options``)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..options import Options
+from ..render.files import FORMATS
+from ..solver.status import SOLVERS
+from ..spec import DEFAULT_MAX_SIZE
+
+__all__ = ["FILE", "dynamics_options", "model_options", "output_options", "solver_options"]
+
+# no checks by click here: the loader says what is wrong in the contract's one-line form
+FILE = click.argument("file", type=click.Path(path_type=Path))
+
+_DEFAULTS = Options()
+
+
+def model_options(fn: Callable) -> Callable:
+    """``--variant`` and ``--max-size``: how FILE is read."""
+    fn = click.option(
+        "--max-size",
+        type=click.IntRange(min=1),
+        default=DEFAULT_MAX_SIZE,
+        show_default=True,
+        help="Largest set, variable, constraint family or sum, and total variables; "
+        "a bigger model is refused before anything is allocated.",
+    )(fn)
+    return click.option(
+        "--variant", "-V", default=None, help="Apply this variant of the scenario."
+    )(fn)
+
+
+def output_options(fn: Callable) -> Callable:
+    """``--format`` and ``--out``."""
+    fn = click.option(
+        "--out",
+        "-o",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Also write the result (in --format) to this directory.",
+    )(fn)
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(list(FORMATS)),
+        default="table",
+        show_default=True,
+        help="Output format.",
+    )(fn)
+
+
+def _collect_options(fn: Callable) -> Callable:
+    """Gather the parameters named like :class:`Options` fields into ``options=``."""
+    if getattr(fn, "_collects_options", False):
+        return fn
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        settings = {k: kwargs.pop(k) for k in Options.fields() if k in kwargs}
+        return fn(*args, options=Options(**settings), **kwargs)
+
+    wrapper._collects_options = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def solver_options(fn: Callable) -> Callable:
+    """``--solver`` and ``--time-limit``."""
+    fn = _collect_options(fn)
+    fn = click.option(
+        "--solver",
+        type=click.Choice(list(SOLVERS)),
+        default=_DEFAULTS.solver,
+        show_default=True,
+        help="HiGHS algorithm (ipm: interior point, for the largest models).",
+    )(fn)
+    return click.option(
+        "--time-limit",
+        type=click.FloatRange(min=0, min_open=True),
+        default=_DEFAULTS.time_limit,
+        help="Solver time limit in seconds, per solve.",
+    )(fn)
+
+
+def dynamics_options(fn: Callable) -> Callable:
+    """:func:`solver_options` plus ``--tol`` and ``--max-rounds``."""
+    fn = solver_options(fn)
+    fn = click.option(
+        "--tol",
+        type=click.FloatRange(min=0, min_open=True),
+        default=_DEFAULTS.tol,
+        show_default=True,
+        help="Convergence tolerance of the dynamics.",
+    )(fn)
+    return click.option(
+        "--max-rounds",
+        type=click.IntRange(min=1),
+        default=_DEFAULTS.max_rounds,
+        show_default=True,
+        help="Round limit of the best-response dynamics.",
+    )(fn)

@@ -1,0 +1,550 @@
+"""``ast`` -> a checked tree of closures: each node's kind (index, number, linear form) is
+known before any instance is evaluated; only the documented subset is accepted."""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import BuildError, Location
+from ..spec import ModelSpec
+from ..spec.sources import closest
+from .parse import shorten, source_lines
+
+_ALLOWED = (
+    "numbers, names of sets, params and variables, subscripts x[p, t], index arithmetic "
+    "t-1, + - * and / by a constant, and sum(... for i in set if ...)"
+)
+
+VariableTable = Mapping[str, Mapping[tuple, Any]]
+
+
+class Linear:
+    """``sum(terms[k] * k) + constant``; keys are variables of the caller's table."""
+
+    __slots__ = ("constant", "terms")
+
+    def __init__(self) -> None:
+        self.terms: dict[Any, float] = {}
+        self.constant: float = 0.0
+
+    def add_term(self, key: Any, coef: float) -> None:
+        self.terms[key] = self.terms.get(key, 0.0) + coef
+
+    def nonzero_terms(self) -> dict[Any, float]:
+        return {k: v for k, v in self.terms.items() if v != 0.0}
+
+
+class Context:
+    """What the compiler needs to know while walking one text."""
+
+    def __init__(self, spec: ModelSpec, text: str, where: Location, bound: dict[str, str]):
+        self.spec = spec
+        self.text = text
+        self.where = where
+        self.bound = dict(bound)  # index name -> set name
+        self._lines: list[bytes] | None = None
+        #: index combinations the enclosing loops (a constraint's `for:`, outer sums) run
+        self.iterations = math.prod(len(spec.sets[s].members) for s in bound.values())
+
+    def error(self, message: str, node: ast.AST | None = None) -> BuildError:
+        if node is not None:
+            message = f"{message}: `{shorten(self.segment(node))}`"
+        return BuildError.at(self.where, message)
+
+    def segment(self, node: ast.AST) -> str:
+        """The source text of ``node``.  ``ast.get_source_segment`` splits the whole text
+        on every call, which is quadratic over the terms of a long sum."""
+        if self._lines is None:
+            self._lines = [line.encode("utf-8") for line in source_lines(self.text)]
+        try:
+            first, last = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+            start, end = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+            if first == last:
+                raw = self._lines[first][start:end]
+            else:
+                raw = b"".join(
+                    [
+                        self._lines[first][start:],
+                        *self._lines[first + 1 : last],
+                        self._lines[last][:end],
+                    ]
+                )
+            return raw.decode("utf-8") or ast.unparse(node)
+        except (AttributeError, IndexError, TypeError, UnicodeDecodeError):
+            return ast.unparse(node)
+
+    def names(self) -> list[str]:
+        s = self.spec
+        return [*s.sets, *s.params, *s.variables, *self.bound]
+
+
+@dataclass(frozen=True)
+class Node:
+    kind: str  # "idx" | "num" | "lin"
+    fn: Callable
+    integer: bool = False  # for idx: an integer-valued index (arithmetic allowed)
+
+
+# --------------------------------------------------------------------------------------
+# walking the tree
+
+
+def compile_node(node: ast.expr, ctx: Context) -> Node:
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            what = "strings" if isinstance(value, str) else "this constant"
+            msg = f"{what} are not allowed in an expression"
+            raise ctx.error(msg, node)
+        try:
+            finite = math.isfinite(float(value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            msg = "a number in an expression must be finite (and below 1.8e308)"
+            raise ctx.error(msg, node)
+        v = float(value) if isinstance(value, float) else value
+        return Node("num", lambda env: v, integer=isinstance(value, int))
+    if isinstance(node, ast.Name):
+        return _compile_name(node, ctx)
+    if isinstance(node, ast.Subscript):
+        return _compile_subscript(node, ctx)
+    if isinstance(node, ast.UnaryOp):
+        if isinstance(node.op, ast.USub | ast.UAdd):
+            inner = compile_node(node.operand, ctx)
+            sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+            if inner.kind == "lin":
+                fn = inner.fn
+                return Node("lin", lambda env, acc, f: fn(env, acc, sign * f))
+            ifn = inner.fn
+            require_number(inner, node.operand, ctx)
+            if sign > 0:
+                return Node("num", ifn, inner.integer)
+            return Node("num", lambda env: -ifn(env), inner.integer)
+        msg = "this operator is not allowed (use + - * /)"
+        raise ctx.error(msg, node)
+    if isinstance(node, ast.BinOp):
+        return _compile_binop(node, ctx)
+    if isinstance(node, ast.Call):
+        return _compile_sum(node, ctx)
+    if isinstance(node, ast.Compare):
+        msg = "a comparison is allowed only at the top of a constraint's expr"
+        raise ctx.error(msg, node)
+    if isinstance(node, ast.Attribute):
+        msg = "attribute access is not allowed"
+        raise ctx.error(msg, node)
+    if isinstance(node, ast.Lambda):
+        msg = "lambda is not allowed"
+        raise ctx.error(msg, node)
+    if isinstance(node, ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp):
+        msg = "a comprehension is allowed only inside sum(...)"
+        raise ctx.error(msg, node)
+    if isinstance(node, ast.BoolOp):
+        msg = "and/or are allowed only in an `if` condition on indices"
+        raise ctx.error(msg, node)
+    msg = f"not allowed in an expression (allowed: {_ALLOWED})"
+    raise ctx.error(msg, node)
+
+
+def require_number(node: Node, ast_node: ast.AST, ctx: Context) -> None:
+    if node.kind == "idx" and not node.integer:
+        msg = "a non-numeric index cannot be used as a number"
+        raise ctx.error(msg, ast_node)
+
+
+def _compile_name(node: ast.Name, ctx: Context) -> Node:
+    name = node.id
+    spec = ctx.spec
+    if name in ctx.bound:
+        s = spec.sets[ctx.bound[name]]
+        return Node("idx", lambda env: env[name], integer=s.integer)
+    if name in spec.params:
+        p = spec.params[name]
+        if p.over:
+            msg = f"param '{name}' is indexed over {list(p.over)}: subscript it"
+            raise ctx.error(msg, node)
+        value = p.values[()]
+        return Node("num", lambda env: value)
+    if name in spec.variables:
+        v = spec.variables[name]
+        if v.over:
+            msg = f"variable '{name}' is indexed over {list(v.over)}: subscript it"
+            raise ctx.error(msg, node)
+
+        def scalar_var(env, acc, f, _n=name):
+            acc.add_term(env["__vars__"][_n][()], f)
+
+        return Node("lin", scalar_var)
+    if name in spec.sets:
+        msg = f"set '{name}' can only be iterated (for i in {name})"
+        raise ctx.error(msg, node)
+    if name == "sum":
+        msg = "sum must be called as sum(... for i in set)"
+        raise ctx.error(msg, node)
+    hint = closest(name, ctx.names())
+    suffix = f" (did you mean '{hint}'?)" if hint else ""
+    msg = f"unknown name '{name}'{suffix}"
+    raise ctx.error(msg, node)
+
+
+def _compile_index(node: ast.expr, set_name: str, ctx: Context) -> tuple[Callable, bool]:
+    """Compile one subscript position; returns (fn(env) -> member, uses_arithmetic)."""
+    s = ctx.spec.sets[set_name]
+    if isinstance(node, ast.Name) and node.id not in ctx.bound and node.id not in ctx.spec.params:
+        # a bare member of the set at this position, e.g. price[premium]
+        if node.id in s.member_set:
+            member = node.id
+            return (lambda env: member), False
+        hint = closest(node.id, [*ctx.bound, *map(str, s.members)])
+        suffix = f" (did you mean '{hint}'?)" if hint else ""
+        msg = f"unknown index name '{node.id}' for set '{set_name}'{suffix}"
+        raise ctx.error(msg, node)
+    if (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, int)
+        and not isinstance(node.value, bool)
+    ):
+        value = node.value
+        return (lambda env: value), False
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        msg = "strings are not allowed in an expression"
+        raise ctx.error(msg, node)
+    arithmetic = not isinstance(node, ast.Name)
+    if arithmetic and not s.integer:
+        msg = f"index arithmetic needs an integer set, and '{set_name}' is not one"
+        raise ctx.error(msg, node)
+    inner = compile_node(node, ctx)
+    if inner.kind == "lin":
+        msg = "a variable cannot be used as an index"
+        raise ctx.error(msg, node)
+    if inner.kind == "num" and not inner.integer:
+        msg = "an index must be a set member or integer index arithmetic"
+        raise ctx.error(msg, node)
+    return inner.fn, arithmetic
+
+
+def _compile_subscript(node: ast.Subscript, ctx: Context) -> Node:
+    if not isinstance(node.value, ast.Name):
+        msg = "only a param or variable name can be subscripted"
+        raise ctx.error(msg, node)
+    name = node.value.id
+    spec = ctx.spec
+    if name in spec.params:
+        decl_over = spec.params[name].over
+        kind = "param"
+    elif name in spec.variables:
+        decl_over = spec.variables[name].over
+        kind = "variable"
+    else:
+        _compile_name(node.value, ctx)  # raises the right error
+        msg = "cannot subscript this"
+        raise ctx.error(msg, node)  # pragma: no cover
+    items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    if not decl_over:
+        msg = f"{kind} '{name}' is not indexed"
+        raise ctx.error(msg, node)
+    if len(items) != len(decl_over):
+        msg = (
+            f"{kind} '{name}' takes {len(decl_over)} index(es) ({', '.join(decl_over)}), "
+            f"got {len(items)}"
+        )
+        raise ctx.error(
+            msg,
+            node,
+        )
+    compiled = [
+        _compile_index(item, set_name, ctx) for item, set_name in zip(items, decl_over, strict=True)
+    ]
+    fns = [fn for fn, _ in compiled]
+    sets = [spec.sets[s].member_set for s in decl_over]
+    text = ctx.segment(node)
+    where = ctx.where
+
+    # one variable reference is evaluated per term of every row: avoid a generator there
+    if len(fns) == 1:
+        (f0,) = fns
+
+        def index_of(env: dict) -> tuple:
+            return (f0(env),)
+
+    elif len(fns) == 2:
+        f0, f1 = fns
+
+        def index_of(env: dict) -> tuple:
+            return (f0(env), f1(env))
+
+    else:
+
+        def index_of(env: dict) -> tuple:
+            return tuple(fn(env) for fn in fns)
+
+    def outside(idx: tuple) -> bool:
+        return any(m not in members for m, members in zip(idx, sets, strict=True))
+
+    def missing(idx: tuple, initial: float | None, what: str) -> float:
+        label = f"{name}[{','.join(map(str, idx))}]"
+        if outside(idx):
+            if initial is None:
+                raise BuildError.at(
+                    where,
+                    f"{label} (in `{text}`) is outside its sets and {kind} '{name}' declares "
+                    "no `initial` value",
+                )
+            return initial
+        raise BuildError.at(where, f"{label} (in `{text}`): {what}")
+
+    if kind == "param":
+        p = spec.params[name]
+        values, default, initial = p.values, p.default, p.initial
+
+        def param_fn(env: dict) -> float:
+            idx = index_of(env)
+            v = values.get(idx)
+            if v is not None:
+                return v
+            if default is not None and not outside(idx):
+                return default
+            return missing(idx, initial, f"param '{name}' has no value for this index")
+
+        return Node("num", param_fn)
+
+    initial = spec.variables[name].initial
+
+    def var_fn(env: dict, acc: Linear, f: float) -> None:
+        idx = index_of(env)
+        key = env["__vars__"][name].get(idx)
+        if key is None:
+            acc.constant += f * missing(idx, initial, "no such variable")
+        else:
+            acc.add_term(key, f)
+
+    return Node("lin", var_fn)
+
+
+def as_linear(node: Node) -> Callable:
+    if node.kind == "lin":
+        return node.fn
+    fn = node.fn
+
+    def const(env, acc, f):
+        acc.constant += f * fn(env)
+
+    return const
+
+
+def _compile_binop(node: ast.BinOp, ctx: Context) -> Node:
+    op = node.op
+    if not isinstance(op, ast.Add | ast.Sub | ast.Mult | ast.Div):
+        what = "`**`" if isinstance(op, ast.Pow) else "this operator"
+        msg = f"{what} is not allowed (use + - * and / by a constant)"
+        raise ctx.error(msg, node)
+    left, right = compile_node(node.left, ctx), compile_node(node.right, ctx)
+    for side, ast_side in ((left, node.left), (right, node.right)):
+        if side.kind != "lin":
+            require_number(side, ast_side, ctx)
+    if left.kind != "lin" and right.kind != "lin":
+        lf, rf = left.fn, right.fn
+        integer = left.integer and right.integer and not isinstance(op, ast.Div)
+        kind = "idx" if (left.kind == "idx" or right.kind == "idx") and integer else "num"
+        if isinstance(op, ast.Add):
+            return Node(kind, lambda env: lf(env) + rf(env), integer)
+        if isinstance(op, ast.Sub):
+            return Node(kind, lambda env: lf(env) - rf(env), integer)
+        if isinstance(op, ast.Mult):
+            return Node(kind, lambda env: lf(env) * rf(env), integer)
+        return Node("num", _divider(lf, rf, node, ctx))
+    if isinstance(op, ast.Add | ast.Sub):
+        lf, rf = as_linear(left), as_linear(right)
+        sign = 1.0 if isinstance(op, ast.Add) else -1.0
+
+        def add(env, acc, f):
+            lf(env, acc, f)
+            rf(env, acc, sign * f)
+
+        return Node("lin", add)
+    if isinstance(op, ast.Mult):
+        if left.kind == "lin" and right.kind == "lin":
+            msg = "non-linear: a product of two variable terms"
+            raise ctx.error(msg, node)
+        lin, num = (left, right) if left.kind == "lin" else (right, left)
+        lfn, nfn = lin.fn, num.fn
+        return Node("lin", lambda env, acc, f: lfn(env, acc, f * nfn(env)))
+    # division
+    if right.kind == "lin":
+        msg = (
+            "division by an expression with variables is allowed only as a ratio at the top "
+            "of a KPI"
+        )
+        raise ctx.error(
+            msg,
+            node,
+        )
+    lfn = left.fn
+    divisor = _divider(lambda env: 1.0, right.fn, node, ctx)
+    return Node("lin", lambda env, acc, f: lfn(env, acc, f * divisor(env)))
+
+
+def _divider(lf: Callable, rf: Callable, node: ast.AST, ctx: Context) -> Callable:
+    text = ctx.segment(node)
+    where = ctx.where
+
+    def div(env):
+        d = rf(env)
+        if d == 0:
+            raise BuildError.at(where, f"division by zero in `{text}`")
+        return lf(env) / d
+
+    return div
+
+
+def _compile_generators(
+    generators: list[ast.comprehension], ctx: Context
+) -> list[tuple[str, tuple, list[Callable]]]:
+    loops = []
+    for gen in generators:
+        if not isinstance(gen.target, ast.Name):
+            msg = "a sum must bind one plain index name per `for`"
+            raise ctx.error(msg, gen.target)
+        if not isinstance(gen.iter, ast.Name) or gen.iter.id not in ctx.spec.sets:
+            hint = (
+                closest(getattr(gen.iter, "id", ""), ctx.spec.sets)
+                if isinstance(gen.iter, ast.Name)
+                else None
+            )
+            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            msg = f"`for ... in` must name a set{suffix}"
+            raise ctx.error(msg, gen.iter)
+        if gen.is_async:
+            msg = "async comprehensions are not allowed"
+            raise ctx.error(msg, gen.target)
+        name = gen.target.id
+        if name in ctx.bound or name in ctx.spec.params or name in ctx.spec.variables:
+            msg = f"index name '{name}' is already in use"
+            raise ctx.error(msg, gen.target)
+        if name in ctx.spec.sets:
+            msg = f"index name '{name}' is the name of a set"
+            raise ctx.error(msg, gen.target)
+        ctx.bound[name] = gen.iter.id
+        conds = [compile_condition(cond, ctx) for cond in gen.ifs]
+        loops.append((name, ctx.spec.sets[gen.iter.id].members, conds))
+    return loops
+
+
+def iterate(loops: list[tuple[str, tuple, list[Callable]]], env: dict) -> Iterator[None]:
+    """Bind ``env`` to every admissible combination in turn (nested loops, in order)."""
+    if not loops:
+        yield None
+        return
+    (name, members, conds), rest = loops[0], loops[1:]
+    try:
+        for m in members:
+            env[name] = m
+            if all(c(env) for c in conds):
+                yield from iterate(rest, env)
+    finally:
+        env.pop(name, None)
+
+
+def _compile_sum(node: ast.Call, ctx: Context) -> Node:
+    if not isinstance(node.func, ast.Name) or node.func.id != "sum":
+        msg = "function calls are not allowed (only sum(... for i in set))"
+        raise ctx.error(msg, node)
+    if node.keywords or len(node.args) != 1 or not isinstance(node.args[0], ast.GeneratorExp):
+        msg = "sum takes one generator: sum(expr for i in set [if ...])"
+        raise ctx.error(msg, node)
+    gen = node.args[0]
+    saved, saved_iterations = dict(ctx.bound), ctx.iterations
+    try:
+        loops = _compile_generators(gen.generators, ctx)
+        ctx.iterations *= math.prod(len(members) for _, members, _ in loops)
+        if ctx.iterations > ctx.spec.max_size:
+            msg = (
+                f"evaluating this sum takes {ctx.iterations:,} index combinations (an upper "
+                f"bound, with its enclosing loops); the limit is {ctx.spec.max_size:,} "
+                "(raise it with --max-size)"
+            )
+            raise ctx.error(msg, node)
+        body = compile_node(gen.elt, ctx)
+    finally:
+        ctx.bound, ctx.iterations = saved, saved_iterations
+    if body.kind == "lin":
+        bfn = body.fn
+        if len(loops) == 1 and not loops[0][2]:
+            name, members, _ = loops[0]
+
+            def sum_lin_1(env, acc, f):
+                for m in members:
+                    env[name] = m
+                    bfn(env, acc, f)
+                env.pop(name, None)
+
+            return Node("lin", sum_lin_1)
+
+        def sum_lin(env, acc, f):
+            for _ in iterate(loops, env):
+                bfn(env, acc, f)
+
+        return Node("lin", sum_lin)
+    require_number(body, gen.elt, ctx)
+    bfn = body.fn
+
+    def sum_num(env):
+        return sum(bfn(env) for _ in iterate(loops, env))
+
+    return Node("num", sum_num)
+
+
+_COMPARE = {
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+}
+
+
+def compile_condition(node: ast.expr, ctx: Context) -> Callable[[dict], bool]:
+    """A condition on indices and data: comparisons joined by and/or/not."""
+    if isinstance(node, ast.BoolOp):
+        parts = [compile_condition(v, ctx) for v in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda env: all(p(env) for p in parts)
+        return lambda env: any(p(env) for p in parts)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        inner = compile_condition(node.operand, ctx)
+        return lambda env: not inner(env)
+    if isinstance(node, ast.Compare):
+        operands = [_compile_operand(x, ctx) for x in (node.left, *node.comparators)]
+        ops = []
+        for op in node.ops:
+            if type(op) not in _COMPARE:
+                msg = "only < <= > >= == != are allowed in a condition"
+                raise ctx.error(msg, node)
+            ops.append(_COMPARE[type(op)])
+
+        def compare(env):
+            values = [fn(env) for fn in operands]
+            return all(op(values[i], values[i + 1]) for i, op in enumerate(ops))
+
+        return compare
+    msg = "a condition must be a comparison on indices (e.g. t > 1)"
+    raise ctx.error(msg, node)
+
+
+def _compile_operand(node: ast.expr, ctx: Context) -> Callable:
+    if isinstance(node, ast.Name) and node.id not in ctx.bound and node.id not in ctx.spec.params:
+        # a bare set member, as in `p == premium`
+        for s in ctx.spec.sets.values():
+            if not s.integer and node.id in s.member_set:
+                member = node.id
+                return lambda env: member
+    compiled = compile_node(node, ctx)
+    if compiled.kind == "lin":
+        msg = "a condition cannot depend on variables"
+        raise ctx.error(msg, node)
+    return compiled.fn

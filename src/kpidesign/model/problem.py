@@ -1,0 +1,68 @@
+"""The :class:`Problem`: what analyses need besides the :class:`LinearProgram`.
+
+Incentives, design menus and caps, the shared-state variables, names and provenance,
+taken from the spec once.  It is small and picklable, so a worker process or a Dask worker
+gets ``(program, problem, options)`` and never the YAML source map.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..spec import ModelSpec
+
+__all__ = ["Problem", "file_digest"]
+
+
+def file_digest(path: Path) -> str:
+    """``sha256:<hex>`` of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return f"sha256:{digest.hexdigest()}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Names, incentives, design menus, caps and provenance of one model and scenario.
+
+    ``incentives``: department -> {qualified KPI: status-quo weight}; ``menus``:
+    department -> the qualified KPIs KPI design may use; ``caps``: department ->
+    {qualified KPI: largest weight}; ``state``: the shared-state variables;
+    ``inputs``: (file, digest) of every file read.
+    """
+
+    model: str
+    scenario: str
+    variant: str | None
+    incentives: dict[str, dict[str, float]]
+    menus: dict[str, tuple[str, ...]]
+    caps: dict[str, dict[str, float]]
+    state: tuple[str, ...]
+    inputs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``scenario`` or ``scenario[variant]``, as messages name the problem."""
+        return self.scenario + (f"[{self.variant}]" if self.variant else "")
+
+    def cap(self, department: str, kpi: str) -> float:
+        """The largest weight KPI design may give ``kpi`` (1 when not capped)."""
+        return self.caps.get(department, {}).get(kpi, 1.0)
+
+    @classmethod
+    def from_spec(cls, spec: ModelSpec) -> Problem:
+        """The problem of a loaded spec, with a digest of every file it was read from."""
+        return cls(
+            model=spec.name,
+            scenario=spec.scenario,
+            variant=spec.variant,
+            incentives={d.name: dict(d.weights) for d in spec.departments.values()},
+            menus={d.name: tuple(d.design_menu) for d in spec.departments.values()},
+            caps={d.name: dict(d.max_weight) for d in spec.departments.values()},
+            state=tuple(v.name for v in spec.variables.values() if v.owner is None),
+            inputs=tuple((str(f), file_digest(f)) for f in spec.input_files),
+        )

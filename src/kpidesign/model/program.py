@@ -1,0 +1,152 @@
+"""The :class:`LinearProgram`: the contract between modelling and solving.  Sparse arrays,
+names, owners of columns, KPIs as sparse rows, allocations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..types import Sense
+
+#: ``col_owner`` code of shared state (owned by no department)
+SHARED = -1
+#: ``col_owner`` code of an allocation variable
+ALLOCATION = -2
+
+
+@dataclass(frozen=True)
+class SparseRow:
+    """A linear function ``values @ x[indices] + constant``."""
+
+    indices: np.ndarray
+    values: np.ndarray
+    constant: float = 0.0
+
+    def dense(self, n: int) -> np.ndarray:
+        out = np.zeros(n)
+        np.add.at(out, self.indices, self.values)
+        return out
+
+    def at(self, x: np.ndarray) -> float:
+        return float(self.values @ x[self.indices] + self.constant)
+
+
+#: a ratio KPI's denominator below this counts as 0: the ratio is undefined there (reported
+#: as null), and a department's local problem keeps its denominator at or above it
+DENOMINATOR_FLOOR = 1e-6
+#: below this a ratio is undefined (half the floor: plans held at the floor within the
+#: solver's tolerance keep their value)
+_UNDEFINED_BELOW = 0.5 * DENOMINATOR_FLOOR
+
+
+@dataclass(frozen=True)
+class KpiRows:
+    """A KPI over the columns; a ratio has a denominator."""
+
+    name: str  # qualified: dept.kpi, or the company KPI's name
+    owner: str | None
+    sense: Sense
+    numerator: SparseRow
+    denominator: SparseRow | None
+    unit: str | None = None
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.denominator is not None
+
+    def value(self, x: np.ndarray) -> float:
+        """The KPI at plan ``x``; NaN for a ratio whose denominator is not positive there."""
+        num = self.numerator.at(x)
+        if self.denominator is None:
+            return num
+        den = self.denominator.at(x)
+        return num / den if den >= _UNDEFINED_BELOW else float("nan")
+
+    def defined_at(self, x: np.ndarray) -> bool:
+        """False for a ratio whose denominator is not positive at ``x``."""
+        return self.denominator is None or self.denominator.at(x) >= _UNDEFINED_BELOW
+
+
+@dataclass(frozen=True)
+class Allocation:
+    department: str
+    resource: str
+    column: int
+    use_row: int
+    baseline: float
+
+
+@dataclass(frozen=True)
+class LinearProgram:
+    """``max/min c x + c0  s.t.  row_lower <= A x <= row_upper, col_lower <= x <= col_upper``.
+
+    Rows and columns keep the model's names: ``row_component[i]`` indexes
+    ``components``/``row_key(i)`` is the index label (``"standard,3"``) or ``None`` for a
+    scalar constraint; likewise for columns.
+    """
+
+    A: sp.csc_array
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    objective: SparseRow
+    sense: Sense
+    row_components: list[str]
+    row_component: np.ndarray
+    row_indices: list[Any]  # the Pyomo index of each row (None for a scalar constraint)
+    col_components: list[str]
+    col_component: np.ndarray
+    col_indices: list[Any]
+    col_owner: np.ndarray  # department index, SHARED or ALLOCATION
+    departments: tuple[str, ...]
+    kpis: dict[str, KpiRows]
+    allocations: list[Allocation]
+    resource_rows: dict[str, int]
+    constraint_components: tuple[str, ...]  # the model's own constraints (not resources)
+    _row_index: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def num_rows(self) -> int:
+        return self.A.shape[0]
+
+    @property
+    def num_cols(self) -> int:
+        return self.A.shape[1]
+
+    def row_key(self, i: int) -> str | None:
+        """Row ``i``'s index as comma-joined text (``standard,3``); None if scalar."""
+        return _key_label(self.row_indices[i])
+
+    def col_key(self, j: int) -> str | None:
+        return _key_label(self.col_indices[j])
+
+    def row_name(self, i: int) -> str:
+        key = self.row_key(i)
+        comp = self.row_components[self.row_component[i]]
+        return comp if key is None else f"{comp}[{key}]"
+
+    def col_name(self, j: int) -> str:
+        key = self.col_key(j)
+        comp = self.col_components[self.col_component[j]]
+        return comp if key is None else f"{comp}[{key}]"
+
+    def columns_of(self, component: str) -> np.ndarray:
+        return np.flatnonzero(self.col_component == self.col_components.index(component))
+
+    def rows_of(self, component: str) -> np.ndarray:
+        return np.flatnonzero(self.row_component == self.row_components.index(component))
+
+    def owned_by(self, department: str) -> np.ndarray:
+        return np.flatnonzero(self.col_owner == self.departments.index(department))
+
+
+def _key_label(index: Any) -> str | None:
+    if index is None:
+        return None
+    if isinstance(index, tuple):
+        return ",".join(str(i) for i in index)
+    return str(index)

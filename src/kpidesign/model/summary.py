@@ -1,0 +1,47 @@
+"""What a built model contains, as plain data: the ``validate`` command's summary."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from ..results.summary import ModelSummary
+from .build import BuiltModel
+
+
+def _count(component: pyo.Component) -> int:
+    return len(component) if component.is_indexed() else 1
+
+
+def summarize(built: BuiltModel) -> ModelSummary:
+    spec, m = built.spec, built.model
+    departments = {}
+    for d in spec.departments.values():
+        departments[d.name] = {
+            "variables": {v: _count(getattr(m, v)) for v in d.variables},
+            "kpis": {
+                k: ("ratio " if built.kpis[f"{d.name}.{k}"].is_ratio else "") + kpi.sense
+                for k, kpi in d.kpis.items()
+            },
+            "incentive": dict(d.weights),
+            "allocation": dict(d.allocation),
+        }
+    return ModelSummary(
+        model=spec.name,
+        scenario=spec.scenario,
+        variant=spec.variant,
+        file=str(spec.scenario_file or spec.model_file),
+        sets={s.name: len(s.members) for s in spec.sets.values()},
+        departments=departments,
+        shared_state={
+            v.name: _count(getattr(m, v.name)) for v in spec.variables.values() if v.owner is None
+        },
+        constraints={c: _count(getattr(m, c)) for c in built.constraint_names},
+        resources={
+            r.name: {"total": r.total, "reserve": r.reserve, "max_shift": r.max_shift}
+            for r in spec.resources.values()
+        },
+        objective=f"{spec.objective.sense} {spec.objective.text.strip()}",
+        n_variables=sum(1 for _ in m.component_data_objects(pyo.Var)),
+        n_constraints=sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True)),
+        notes=list(built.notes),
+    )

@@ -1,0 +1,240 @@
+"""Terminal tables (rich) of the analysis results.  They only show what results hold."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..results import CompareResult, DesignResult, SystemResult
+from ..types import Plan
+
+
+def _num(x: float | None) -> str:
+    """A number for a table; "-" where there is none (an undefined ratio is NaN)."""
+    if x is None or x != x:
+        return "-"
+    return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+def _money(x: float) -> str:
+    return f"{x:,.2f}" if abs(x) < 1e5 else f"{x:,.0f}"
+
+
+def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
+    """The system optimum for a manager: objective, allocations, KPIs, state, prices."""
+    console.print(
+        f"[bold]{r.label}[/bold]: system optimum ({r.status}), "
+        f"objective ({r.sense}) = [bold]{_money(r.objective)}[/bold]"
+    )
+    per_unit = "objective change per +1"
+    if len(r.allocations):
+        t = Table(title="Allocations (optimized vs baseline)", title_justify="left")
+        for col in ("department", "resource", "baseline", "optimal", "change", per_unit):
+            t.add_column(col, justify="left" if col in ("department", "resource") else "right")
+        for a in r.allocations.itertuples(index=False):
+            change = a.allocation - a.baseline
+            t.add_row(
+                a.department,
+                a.resource,
+                _money(a.baseline),
+                _money(a.allocation),
+                f"{change:+,.0f}",
+                _num(a.shadow_price),
+            )
+        console.print(t)
+    if len(r.resources):
+        t = Table(title="Resources", title_justify="left")
+        for col in ("resource", "available", "allocated", per_unit):
+            t.add_column(col, justify="left" if col == "resource" else "right")
+        for x in r.resources.itertuples(index=False):
+            t.add_row(x.resource, _money(x.available), _money(x.allocated), _num(x.shadow_price))
+        console.print(t)
+    t = Table(title="KPIs at the optimum", title_justify="left")
+    for col in ("department", "kpi", "goal", "value", "unit"):
+        t.add_column(col, justify="right" if col == "value" else "left")
+    for k in r.kpis.itertuples(index=False):
+        t.add_row(
+            k.department or "(company)",
+            k.kpi,
+            k.sense + (" ratio" if k.ratio else ""),
+            _num(k.value),
+            k.unit,
+        )
+    console.print(t)
+    if len(r.state):
+        t = Table(title="Shared state (totals)", title_justify="left")
+        t.add_column("variable")
+        t.add_column("total", justify="right")
+        for s in r.state.itertuples(index=False):
+            t.add_row(s.variable, _num(s.total))
+        console.print(t)
+    binding = r.constraints[r.constraints.binding & (r.constraints.shadow_price != 0)]
+    if len(binding):
+        order = binding.shadow_price.abs().sort_values(ascending=False, kind="stable").index
+        shown = binding.loc[order[:top]]
+        t = Table(
+            title=f"Binding constraints: {len(binding)} with a shadow price"
+            + (f" (largest {top} shown)" if len(binding) > top else ""),
+            title_justify="left",
+        )
+        t.add_column("constraint")
+        t.add_column("shadow price", justify="right")
+        for c in shown.itertuples(index=False):
+            t.add_row(
+                escape(c.constraint + (f"[{c.index}]" if c.index else "")), _num(c.shadow_price)
+            )
+        console.print(t)
+    if len(binding) or len(r.allocations) or len(r.resources):
+        good = "positive" if r.sense == "max" else "negative"
+        console.print(
+            "A shadow price is the change of the objective per unit increase of the "
+            f"right-hand side (a resource, an allocation, a constraint); the objective is "
+            f"{'maximized' if r.sense == 'max' else 'minimized'}, so {good} is good."
+        )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+_PLAN_HEADERS = (
+    (Plan.STATUS_QUO, "A status quo"),
+    (Plan.ALIGNED, "B aligned"),
+    (Plan.SYSTEM, "C system opt."),
+)
+
+
+def _pct(x: float) -> str:
+    return "-" if x != x else f"{x * 100:+.1f}%"
+
+
+def print_compare(r: CompareResult, console: Console) -> None:
+    """The comparison for a manager: headline, three plans, departments, shared state."""
+    console.print(f"[bold]{r.label}[/bold]")
+    console.print(f"[bold]{escape(r.headline())}[/bold]")
+    t = Table(title="Plans", title_justify="left")
+    t.add_column("plan")
+    t.add_column(f"objective ({r.sense})", justify="right")
+    t.add_column("vs aligned", justify="right")
+    for key, head in _PLAN_HEADERS:
+        t.add_row(head, _money(r.objectives[key]), _pct(r.vs_aligned(key)))
+    t.add_row(
+        "A, pessimistic tie-break",
+        _money(r.status_quo_pessimistic),
+        _pct(r.pessimistic_vs_aligned),
+    )
+    console.print(t)
+    d = r.decentralized
+    console.print(
+        f"Misalignment cost (B-A)/|B|: [bold]{r.misalignment_cost * 100:.1f}%[/bold] "
+        f"(pessimistic {r.misalignment_cost_pessimistic * 100:.1f}%);  "
+        f"reallocation gain (C-B)/|C|: [bold]{r.reallocation_gain * 100:.1f}%[/bold]"
+    )
+    console.print(
+        f"Status quo = best-response dynamics from B: {d.ending} after {d.rounds} round(s)."
+    )
+    holds = r.own_kpis_hold()
+    t = Table(title="Departments: KPIs under each plan (* = paid on it)", title_justify="left")
+    t.add_column("department")
+    t.add_column("kpi")
+    for _, head in _PLAN_HEADERS:
+        t.add_column(head, justify="right")
+    t.add_column("unilateral loss", justify="right")
+    losses = r.unilateral_losses()
+    for dept in dict.fromkeys(x for x in r.kpis.department if x):
+        rows = r.kpis[r.kpis.department == dept]
+        first = True
+        for kpi in dict.fromkeys(rows.kpi):
+            paid = f"{dept}.{kpi}" in r.incentives.get(dept, {})
+            vals = [_num(r.kpi(dept, kpi, p)) for p, _ in _PLAN_HEADERS]
+            lcell = ""
+            if first and dept in losses:
+                loss, pessimistic = losses[dept]
+                lcell = _money(loss) + ("" if pessimistic is None else f" .. {_money(pessimistic)}")
+            name = dept + ("" if holds.get(dept, True) else " (!)") if first else ""
+            t.add_row(name, kpi + (" *" if paid else ""), *vals, lcell)
+            first = False
+        t.add_section()
+    console.print(t)
+    state_vars = list(dict.fromkeys(r.state.variable))
+    if state_vars:
+        t = Table(title="Shared state (totals)", title_justify="left")
+        t.add_column("variable")
+        for _, head in _PLAN_HEADERS:
+            t.add_column(head, justify="right")
+        for var in state_vars:
+            t.add_row(var, *[_num(r.state_total(var, p)) for p, _ in _PLAN_HEADERS])
+        console.print(t)
+    console.print(
+        "Unilateral loss: the drop in the company objective when only that department "
+        "plays its own optimum (optimistic .. pessimistic tie-break)."
+    )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+def print_design(r: DesignResult, console: Console) -> None:
+    """Designed scorecards beside the current ones, gaps, alignment and verification."""
+    v = r.verification
+    console.print(
+        f"[bold]{escape(r.label)}[/bold]: KPI design for the system optimum "
+        f"({_money(r.optimum)}; status quo {_money(r.status_quo)})"
+    )
+    t = Table(title="Scorecards: designed vs current weights", title_justify="left")
+    for col in (
+        "department",
+        "kpi",
+        "current",
+        "designed",
+        "incentive gap",
+        "alignment now -> designed",
+    ):
+        t.add_column(col, justify="left" if col in ("department", "kpi") else "right")
+    for d in r.departments.itertuples(index=False):
+        w = r.weights[r.weights.department == d.department]
+        first = True
+        for row in w.itertuples(index=False):
+            gap = ""
+            align = ""
+            if first:
+                share = (
+                    "" if d.gap_share != d.gap_share else f" ({d.gap_share * 100:.1f}% of score)"
+                )
+                gap = "0 (exact)" if d.exact else f"{_num(d.gap)}{share}"
+                align = f"{_num(d.alignment_current)} -> {_num(d.alignment_designed)}"
+            flag = ""
+            if first and d.indifferent:
+                flag = " (indifferent)"
+            t.add_row(
+                escape(d.department + flag) if first else "",
+                escape(row.kpi),
+                f"{row.current:.3f}" if row.current else "-",
+                f"{row.designed:.3f}" if row.designed else "-",
+                gap,
+                align,
+            )
+            first = False
+        t.add_section()
+    console.print(t)
+    if r.positive_gap:
+        console.print(
+            "[yellow]Positive incentive gap[/yellow] (no menu weights make the optimum "
+            f"their own best): {', '.join(r.positive_gap)}"
+        )
+    if r.indifferent:
+        console.print(
+            "[yellow]Indifferent[/yellow] (the optimum is one of several best choices; the "
+            f"pessimistic tie-break loses value): {', '.join(r.indifferent)}"
+        )
+    console.print(
+        f"Verification: decentralized outcome under the designed scheme and optimal allocations, "
+        f"from {escape(v.start)}: {_money(v.objective)} = "
+        f"[bold]{v.share_of_optimum * 100:.2f}% of the optimum[/bold] "
+        f"({'converged' if v.converged else 'not converged'} after {v.rounds} round(s))."
+    )
+    console.print(
+        "Incentive gap: how much the department could still gain, in scorecard units, by "
+        "deviating from the optimum. Alignment: cosine of the reduced costs of its score "
+        "and of the company objective over its decisions (1 = aligned)."
+    )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")

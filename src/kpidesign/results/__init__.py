@@ -1,0 +1,21 @@
+"""One result type per analysis; derived figures are computed here once, and renderers
+only show them.  Every analysis result carries a :class:`RunInfo` (what ran, how it
+ended, provenance) and, without an optimum, a diagnosis."""
+
+from .common import Outcome, RunInfo, clean
+from .compare import CompareResult, Dynamics
+from .design import DesignResult, Verification
+from .summary import ModelSummary
+from .system import SystemResult
+
+__all__ = [
+    "CompareResult",
+    "DesignResult",
+    "Dynamics",
+    "ModelSummary",
+    "Outcome",
+    "RunInfo",
+    "SystemResult",
+    "Verification",
+    "clean",
+]

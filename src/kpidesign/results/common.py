@@ -1,0 +1,112 @@
+"""What every result shares: clean numbers and the :class:`RunInfo` of the run."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Self
+
+from ..errors import SolveError
+from ..options import Options
+from ..types import Diagnosis, Sense, Status
+
+__all__ = ["Outcome", "RunInfo", "clean"]
+
+
+def clean(x: float, tol: float = 1e-9) -> float:
+    """A plain float for output: no -0.0, no solver dust below ``tol`` (relative to 1)."""
+    x = float(x)
+    if math.isnan(x):
+        return x
+    if abs(x) < tol:
+        return 0.0
+    return x
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What ran, on what, and how it ended.
+
+    ``status`` is ``optimal`` when the analysis has its answer; otherwise the result's
+    ``diagnosis`` says why not.  ``solves``/``iterations`` count every HiGHS solve of the
+    run and their simplex and interior-point iterations; ``seconds`` is their wall time,
+    kept out of JSON so that the same input gives the same file byte for byte.
+    Provenance: the kpidesign and HiGHS versions, a digest of every input file, the
+    options, and the seed of a run that draws random numbers (None here).
+    """
+
+    model: str
+    scenario: str
+    variant: str | None
+    sense: Sense
+    status: Status
+    options: Options
+    solves: int = 0
+    iterations: int = 0
+    seconds: float = 0.0
+    kpidesign_version: str = ""
+    highs_version: str = ""
+    inputs: tuple[tuple[str, str], ...] = ()
+    seed: int | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON ``run`` block (everything but the wall time)."""
+        return {
+            "model": self.model,
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "sense": str(self.sense),
+            "status": str(self.status),
+            "solves": self.solves,
+            "iterations": self.iterations,
+            "options": dataclasses.asdict(self.options),
+            "kpidesign": self.kpidesign_version,
+            "highs": self.highs_version,
+            "inputs": dict(self.inputs),
+            "seed": self.seed,
+        }
+
+
+class Outcome:
+    """What every analysis result has: a :class:`RunInfo` and, when it has no optimum, a
+    :class:`~kpidesign.types.Diagnosis`."""
+
+    run: RunInfo
+    diagnosis: Diagnosis | None
+
+    @property
+    def status(self) -> Status:
+        return self.run.status
+
+    @property
+    def model(self) -> str:
+        return self.run.model
+
+    @property
+    def scenario(self) -> str:
+        return self.run.scenario
+
+    @property
+    def variant(self) -> str | None:
+        return self.run.variant
+
+    @property
+    def sense(self) -> Sense:
+        return self.run.sense
+
+    @property
+    def label(self) -> str:
+        """``scenario`` or ``scenario [variant]``, as tables title the result."""
+        return self.scenario + (f" [{self.variant}]" if self.variant else "")
+
+    @property
+    def ok(self) -> bool:
+        """True when the analysis has its answer (status optimal)."""
+        return self.run.status is Status.OPTIMAL
+
+    def raise_if_failed(self) -> Self:
+        """The result itself, or the :class:`SolveError` of its diagnosis."""
+        if self.diagnosis is not None:
+            raise SolveError.of(self.diagnosis)
+        return self

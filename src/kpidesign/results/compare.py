@@ -1,0 +1,246 @@
+"""The result of ``compare`` and ``evaluate``: plans A, B and C side by side."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..spec.model import split_kpi
+from ..types import Diagnosis, Plan, Sense
+from .common import Outcome, RunInfo, clean
+
+__all__ = ["CompareResult", "Dynamics"]
+
+_COLUMNS = (
+    ["department", "kpi", "sense", "plan", "value"],
+    ["department", "loss", "loss_pessimistic", "score"],
+    ["variable", "plan", "total"],
+    ["department", "resource", "plan", "allocation"],
+)
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """Where best-response dynamics ended: rounds, whether they converged or cycled, the
+    system objective after each round (optimistic run) and at the end."""
+
+    rounds: int
+    converged: bool
+    cycle: bool
+    history: tuple[float, ...] = ()
+    objective: float = float("nan")
+
+    @property
+    def ending(self) -> str:
+        """``converged``, ``cycled`` or ``did not converge``."""
+        return "converged" if self.converged else ("cycled" if self.cycle else "did not converge")
+
+    def to_dict(self, *, history: bool = True) -> dict:
+        out: dict = {"rounds": self.rounds, "converged": self.converged, "cycle": self.cycle}
+        if history:
+            out["history"] = [clean(v) for v in self.history]
+        else:
+            out["objective"] = clean(self.objective)
+        return out
+
+
+@dataclass(frozen=True)
+class CompareResult(Outcome):
+    """Status quo (A), aligned (B) and system optimum (C), side by side.
+
+    ``kpis``: department, kpi, sense, plan, value (long format, plan in status_quo/aligned/
+    system); ``unilateral``: department, loss, loss_pessimistic, score; ``state``:
+    variable, plan, total; ``allocations``: department, resource, plan, allocation.
+    """
+
+    run: RunInfo
+    objectives: dict[Plan, float]
+    status_quo_pessimistic: float
+    misalignment_cost: float
+    misalignment_cost_pessimistic: float
+    reallocation_gain: float
+    kpis: pd.DataFrame
+    incentives: dict[str, dict[str, float]]
+    unilateral: pd.DataFrame
+    state: pd.DataFrame
+    allocations: pd.DataFrame
+    decentralized: Dynamics
+    pessimistic: Dynamics
+    notes: list[str] = field(default_factory=list)
+    diagnosis: Diagnosis | None = None
+
+    @classmethod
+    def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> CompareResult:
+        """The result of a comparison without an optimum: its diagnosis, no numbers."""
+        nan = float("nan")
+        frames = (pd.DataFrame(columns=c) for c in _COLUMNS)
+        kpis, unilateral, state, allocations = frames
+        never = Dynamics(0, False, False)
+        return cls(
+            run, dict.fromkeys(Plan, nan), nan, nan, nan, nan, kpis, {}, unilateral, state,
+            allocations, never, never, [], diagnosis,
+        )  # fmt: skip
+
+    @property
+    def solves(self) -> int:
+        """HiGHS solves of the run."""
+        return self.run.solves
+
+    def vs_aligned(self, plan: Plan) -> float:
+        """``(objective - aligned) / |aligned|``: positive is a higher objective."""
+        ref = self.objectives[Plan.ALIGNED]
+        return (self.objectives[plan] - ref) / abs(ref) if abs(ref) > 1e-12 else float("nan")
+
+    @property
+    def pessimistic_vs_aligned(self) -> float:
+        """:meth:`vs_aligned` of the status quo under the pessimistic tie-break."""
+        cost = self.misalignment_cost_pessimistic
+        return -cost if self.sense is Sense.MAX else cost
+
+    def unilateral_losses(self) -> dict[str, tuple[float, float | None]]:
+        """Per department, its unilateral loss, optimistic and (where it differs by more
+        than 1e-4 relative) pessimistic."""
+        out: dict[str, tuple[float, float | None]] = {}
+        for u in self.unilateral.itertuples(index=False):
+            same = abs(u.loss_pessimistic - u.loss) <= 1e-4 * (1 + abs(u.loss))
+            out[u.department] = (u.loss, None if same else u.loss_pessimistic)
+        return out
+
+    def kpi(self, department: str, kpi: str, plan: str) -> float:
+        t = self.kpis
+        hit = t[(t.department == department) & (t.kpi == kpi) & (t.plan == plan)]
+        return float(hit.value.iloc[0])
+
+    def state_total(self, variable: str, plan: str) -> float:
+        t = self.state
+        return float(t[(t.variable == variable) & (t.plan == plan)].total.iloc[0])
+
+    def own_kpis_hold(self) -> dict[str, bool]:
+        """Per department: is every KPI it is paid on at least as good under the status quo
+        as under the aligned plan?"""
+        out = {}
+        for dept, weights in self.incentives.items():
+            ok = True
+            for qualified in weights:
+                owner, name = split_kpi(qualified)
+                owner = owner or ""
+                row = self.kpis[(self.kpis.department == owner) & (self.kpis.kpi == name)]
+                sense = row.sense.iloc[0]
+                a = float(row[row.plan == "status_quo"].value.iloc[0])
+                b = float(row[row.plan == "aligned"].value.iloc[0])
+                tol = 1e-6 * (1 + abs(b))
+                ok &= a >= b - tol if sense == "max" else a <= b + tol
+            out[dept] = ok
+        return out
+
+    def headline(self) -> str:
+        """One sentence a manager reads in five seconds."""
+        cost = self.misalignment_cost
+        if not math.isfinite(cost) or abs(cost) < 1e-4:
+            return (
+                "Incentives are aligned: the departments' own optima add up to the aligned optimum."
+            )
+        holds = self.own_kpis_hold()
+        paid = [d for d in holds if self.incentives.get(d)]
+        if paid and all(holds[d] for d in paid):
+            lead = "Each department meets its own KPI at least as well as under the aligned plan"
+        else:
+            n_ok = sum(holds[d] for d in paid)
+            lead = f"{n_ok} of {len(paid)} departments do at least as well on their own KPI"
+        pct = f"{abs(cost) * 100:.0f}%"
+        if cost > 0:
+            verdict = (
+                f"the company earns {pct} less than it could"
+                if self.sense == "max"
+                else f"the company's costs are {pct} higher than they need be"
+            )
+        else:
+            verdict = f"the company does {pct} better than the aligned plan (check the model)"
+        changes = []
+        for var in dict.fromkeys(self.state.variable):
+            a, b = self.state_total(var, "status_quo"), self.state_total(var, "aligned")
+            if abs(b) > 1e-9:
+                rel = (a - b) / abs(b)
+                if abs(rel) >= 0.01:
+                    changes.append((abs(rel), f"{var} {rel * 100:+.0f}%"))
+            elif abs(a) > 1e-6:
+                changes.append((math.inf, f"{var} {b:,.0f} -> {a:,.0f}"))
+        changes.sort(key=lambda c: -c[0])
+        tail = (": " + ", ".join(c[1] for c in changes[:4])) if changes else ""
+        return f"{lead}; {verdict}{tail}."
+
+    def to_dict(self) -> dict:
+        departments: dict[str, dict] = {}
+        for row in self.kpis.itertuples(index=False):
+            if not row.department:
+                continue
+            dept = departments.setdefault(row.department, {"kpis": {}, "incentive": {}})
+            dept["kpis"].setdefault(row.kpi, {})[row.plan] = clean(row.value)
+        for row in self.unilateral.itertuples(index=False):
+            dept = departments.setdefault(row.department, {"kpis": {}, "incentive": {}})
+            dept["unilateral_loss"] = clean(row.loss)
+            dept["unilateral_loss_pessimistic"] = clean(row.loss_pessimistic)
+            dept["incentive"] = dict(self.incentives.get(row.department, {}))
+        company: dict[str, dict] = {}
+        for row in self.kpis.itertuples(index=False):
+            if not row.department:
+                company.setdefault(row.kpi, {})[row.plan] = clean(row.value)
+        state: dict[str, dict] = {}
+        for row in self.state.itertuples(index=False):
+            state.setdefault(row.variable, {})[row.plan] = clean(row.total)
+        allocation: dict[str, dict] = {}
+        for row in self.allocations.itertuples(index=False):
+            allocation.setdefault(row.department, {}).setdefault(row.resource, {})[row.plan] = (
+                clean(row.allocation)
+            )
+        return {
+            "model": self.model,
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "sense": str(self.sense),
+            "headline": self.headline(),
+            "plans": {p: {"objective": clean(v)} for p, v in self.objectives.items()},
+            "status_quo_pessimistic": {"objective": clean(self.status_quo_pessimistic)},
+            "misalignment_cost": clean(self.misalignment_cost),
+            "misalignment_cost_pessimistic": clean(self.misalignment_cost_pessimistic),
+            "reallocation_gain": clean(self.reallocation_gain),
+            "departments": departments,
+            "company_kpis": company,
+            "state": state,
+            "allocation": allocation,
+            "decentralized": {
+                **self.decentralized.to_dict(),
+                "pessimistic": self.pessimistic.to_dict(history=False),
+            },
+            "solves": self.solves,
+            "notes": list(self.notes),
+            "run": self.run.to_dict(),
+        }
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        plans = pd.DataFrame(
+            [{"plan": p, "objective": clean(v)} for p, v in self.objectives.items()]
+            + [{"plan": "status_quo_pessimistic", "objective": clean(self.status_quo_pessimistic)}]
+        )
+        measures = pd.DataFrame(
+            [
+                {"measure": "misalignment_cost", "value": clean(self.misalignment_cost)},
+                {
+                    "measure": "misalignment_cost_pessimistic",
+                    "value": clean(self.misalignment_cost_pessimistic),
+                },
+                {"measure": "reallocation_gain", "value": clean(self.reallocation_gain)},
+                {"measure": "rounds", "value": float(self.decentralized.rounds)},
+                {"measure": "converged", "value": float(self.decentralized.converged)},
+            ]
+        )
+        return {
+            "plans": plans,
+            "measures": measures,
+            "kpis": self.kpis,
+            "unilateral": self.unilateral,
+            "state": self.state,
+            "allocations": self.allocations,
+        }

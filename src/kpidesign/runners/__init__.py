@@ -1,0 +1,1 @@
+"""Running many analyses: sweeps on a process pool or a Dask cluster (next issues)."""

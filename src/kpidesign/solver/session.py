@@ -1,0 +1,431 @@
+"""One live HiGHS instance: the only module that imports highspy.
+
+A :class:`HighsSession` holds a :class:`LinearProgram` (or bare arrays, for LPs that
+analyses build themselves, such as the inverse LP of KPI design), passed to HiGHS once.
+Analyses then change costs, column bounds and row bounds, add temporary rows, and
+re-solve; the model is never rebuilt.  Every HiGHS model status maps to one
+:class:`Status`; the session counts its solves, iterations and time (:class:`Statistics`).
+Duals are reported as the change of the objective per unit increase of a row's bound
+(HiGHS's own convention, checked in the tests for max and min problems).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import SolveError
+from ..model.program import LinearProgram, SparseRow
+from ..types import Diagnosis, Status
+from .diagnose import diagnose
+from .quiet import silenced_fds
+from .status import Solution, Statistics
+
+if TYPE_CHECKING:
+    from ..options import Options
+
+__all__ = ["HighsSession", "Ranging", "highs_version", "quiet_highs"]
+
+_MS = highspy.HighsModelStatus
+_STATUS = {
+    _MS.kOptimal: Status.OPTIMAL,
+    _MS.kModelEmpty: Status.OPTIMAL,
+    _MS.kInfeasible: Status.INFEASIBLE,
+    _MS.kUnbounded: Status.UNBOUNDED,
+    _MS.kUnboundedOrInfeasible: Status.INFEASIBLE_OR_UNBOUNDED,
+    _MS.kTimeLimit: Status.TIME_LIMIT,
+    _MS.kIterationLimit: Status.ITERATION_LIMIT,
+    _MS.kSolutionLimit: Status.ITERATION_LIMIT,
+    _MS.kObjectiveBound: Status.ITERATION_LIMIT,
+    _MS.kObjectiveTarget: Status.ITERATION_LIMIT,
+    _MS.kInterrupt: Status.INTERRUPTED,
+    _MS.kHighsInterrupt: Status.INTERRUPTED,
+    _MS.kMemoryLimit: Status.ERROR,
+    _MS.kNotset: Status.ERROR,
+    _MS.kLoadError: Status.ERROR,
+    _MS.kModelError: Status.ERROR,
+    _MS.kPresolveError: Status.NUMERICAL,
+    _MS.kSolveError: Status.NUMERICAL,
+    _MS.kPostsolveError: Status.NUMERICAL,
+    _MS.kUnknown: Status.NUMERICAL,
+}
+
+
+def quiet_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` with its output off, constructed so that nothing it prints while
+    starting up (the banner) reaches this process's stdout or stderr."""
+    with silenced_fds():
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+    return h
+
+
+def highs_version() -> str:
+    """The version of the HiGHS library highspy drives, e.g. ``1.12.0``."""
+    h = quiet_highs()
+    return f"{h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+def _new_highs(options: Options | None) -> highspy.Highs:
+    """A quiet HiGHS instance with ``options`` (algorithm, threads, time limit) applied."""
+    h = quiet_highs()
+    if options is not None:
+        h.setOptionValue("solver", options.solver)
+        if options.threads:
+            h.setOptionValue("threads", int(options.threads))
+        if options.time_limit is not None:
+            h.setOptionValue("time_limit", float(options.time_limit))
+    return h
+
+
+def _objective_sense(sense: str) -> highspy.ObjSense:
+    return highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
+
+
+def _pass_arrays(
+    h: highspy.Highs,
+    *,
+    cost: np.ndarray,
+    offset: float,
+    sense: str,
+    A: sp.csc_array,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+) -> None:
+    """Pass ``max/min cost x + offset, row_lower <= A x <= row_upper, bounds`` to HiGHS."""
+    A = sp.csc_array(A)
+    m, n = A.shape
+    model = highspy.HighsLp()
+    model.num_col_ = n
+    model.num_row_ = m
+    model.col_cost_ = np.asarray(cost, dtype=float)
+    model.col_lower_ = np.asarray(col_lower, dtype=float)
+    model.col_upper_ = np.asarray(col_upper, dtype=float)
+    model.row_lower_ = np.asarray(row_lower, dtype=float)
+    model.row_upper_ = np.asarray(row_upper, dtype=float)
+    model.offset_ = float(offset)
+    model.sense_ = highspy.ObjSense.kMaximize if sense == "max" else highspy.ObjSense.kMinimize
+    model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    model.a_matrix_.start_ = A.indptr.astype(np.int32)
+    model.a_matrix_.index_ = A.indices.astype(np.int32)
+    model.a_matrix_.value_ = A.data.astype(float)
+    model.a_matrix_.num_col_ = n
+    model.a_matrix_.num_row_ = m
+    if h.passModel(model) == highspy.HighsStatus.kError:
+        msg = "HiGHS rejected the model"
+        raise SolveError(msg)
+
+
+def _index_and_bounds(
+    index: np.ndarray, lower: np.ndarray | float, upper: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """HiGHS's types: int32 indices, float bounds broadcast to the indices' shape."""
+    index = np.asarray(index, dtype=np.int32)
+    lower = np.broadcast_to(np.asarray(lower, dtype=float), index.shape).copy()
+    upper = np.broadcast_to(np.asarray(upper, dtype=float), index.shape).copy()
+    return index, lower, upper
+
+
+def _ray(out: tuple) -> tuple[bool, list[float]]:
+    """``getPrimalRay``'s answer across highspy releases (with or without a status)."""
+    return (out[1], out[2]) if len(out) == 3 else (out[0], out[1])
+
+
+@dataclass(frozen=True)
+class Ranging:
+    """HiGHS's sensitivity ranging after an optimal solve.
+
+    ``cost_down``/``cost_up``: the interval over which a column's cost may move with the
+    basis (the solution) unchanged; ``row_bound_down``/``row_bound_up``: the interval over
+    which a row's active bound may move with the basis unchanged (the dual stays valid).
+    """
+
+    cost_down: np.ndarray
+    cost_up: np.ndarray
+    row_bound_down: np.ndarray
+    row_bound_up: np.ndarray
+
+
+_FREE = int(highspy.IisBoundStatus.kIisBoundStatusFree)
+_BOUND_SIDE = {
+    int(highspy.IisBoundStatus.kIisBoundStatusLower): " (lower bound)",
+    int(highspy.IisBoundStatus.kIisBoundStatusUpper): " (upper bound)",
+}
+
+
+class HighsSession:
+    """A HiGHS instance holding ``lp``; change vectors and re-solve.
+
+    ``col_lower``/``col_upper`` and ``row_lower``/``row_upper`` mirror the bounds HiGHS
+    holds for the program's own columns and rows; ``stats`` counts every solve (pass one
+    :class:`Statistics` to several sessions to count a whole run).
+    """
+
+    def __init__(
+        self,
+        lp: LinearProgram,
+        options: Options | None = None,
+        *,
+        stats: Statistics | None = None,
+    ):
+        self.lp: LinearProgram | None = lp
+        self._load(
+            options,
+            stats,
+            cost=lp.objective.dense(lp.num_cols),
+            offset=lp.objective.constant,
+            sense=lp.sense,
+            A=lp.A,
+            col_lower=lp.col_lower,
+            col_upper=lp.col_upper,
+            row_lower=lp.row_lower,
+            row_upper=lp.row_upper,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        cost: np.ndarray,
+        offset: float = 0.0,
+        sense: str,
+        A: sp.sparray,
+        col_lower: np.ndarray,
+        col_upper: np.ndarray,
+        row_lower: np.ndarray,
+        row_upper: np.ndarray,
+        options: Options | None = None,
+        stats: Statistics | None = None,
+    ) -> HighsSession:
+        """A session over ``max/min cost x + offset, row_lower <= A x <= row_upper,
+        col_lower <= x <= col_upper`` (columns and rows named by number)."""
+        session = cls.__new__(cls)
+        session.lp = None
+        session._load(
+            options,
+            stats,
+            cost=cost,
+            offset=offset,
+            sense=sense,
+            A=A,
+            col_lower=col_lower,
+            col_upper=col_upper,
+            row_lower=row_lower,
+            row_upper=row_upper,
+        )
+        return session
+
+    def _load(self, options: Options | None, stats: Statistics | None, **arrays: object) -> None:
+        h = _new_highs(options)
+        _pass_arrays(h, **arrays)  # type: ignore[arg-type]
+        self.highs = h
+        self.sense = str(arrays["sense"])
+        self.col_lower = np.asarray(arrays["col_lower"], dtype=float).copy()
+        self.col_upper = np.asarray(arrays["col_upper"], dtype=float).copy()
+        self.row_lower = np.asarray(arrays["row_lower"], dtype=float).copy()
+        self.row_upper = np.asarray(arrays["row_upper"], dtype=float).copy()
+        #: every solve of this session is counted here (shared by the sessions of a run)
+        self.stats = stats if stats is not None else Statistics()
+
+    # -- sizes and names ----------------------------------------------------------------
+
+    @property
+    def num_cols(self) -> int:
+        return self.col_lower.size
+
+    @property
+    def num_rows(self) -> int:
+        """Rows HiGHS holds now: the program's and any temporary ones."""
+        return int(self.highs.getNumRow())
+
+    def row_name(self, i: int) -> str:
+        return self.lp.row_name(i) if self.lp is not None and i < self.lp.num_rows else f"row {i}"
+
+    def col_name(self, j: int) -> str:
+        return self.lp.col_name(j) if self.lp is not None else f"column {j}"
+
+    # -- changes ------------------------------------------------------------------------
+
+    def set_objective(
+        self, row: SparseRow | np.ndarray, sense: str, constant: float | None = None
+    ) -> None:
+        """Replace the objective (a sparse row or a dense cost vector) and its sense."""
+        n = self.num_cols
+        cost = row.dense(n) if isinstance(row, SparseRow) else np.asarray(row, dtype=float)
+        offset = (
+            row.constant if isinstance(row, SparseRow) and constant is None else (constant or 0.0)
+        )
+        h = self.highs
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        h.changeObjectiveOffset(float(offset))
+        h.changeObjectiveSense(_objective_sense(sense))
+        self.sense = sense
+
+    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        cols, lower, upper = _index_and_bounds(cols, lower, upper)
+        if cols.size == 0:
+            return
+        self.highs.changeColsBounds(cols.size, cols, lower, upper)
+        self.col_lower[cols] = lower
+        self.col_upper[cols] = upper
+
+    def fix_cols(self, cols: np.ndarray, values: np.ndarray) -> None:
+        self.set_col_bounds(cols, values, values)
+
+    def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """New bounds of rows, the program's or temporary ones."""
+        rows, lower, upper = _index_and_bounds(rows, lower, upper)
+        if rows.size == 0:
+            return
+        self.highs.changeRowsBounds(rows.size, rows, lower, upper)
+        own = rows < self.row_lower.size
+        self.row_lower[rows[own]] = lower[own]
+        self.row_upper[rows[own]] = upper[own]
+
+    def add_row(
+        self, cols: np.ndarray, coefs: np.ndarray, lower: float, upper: float = np.inf
+    ) -> int:
+        """Add ``lower <= coefs · x[cols] <= upper``; its row index.  Use it inside
+        :meth:`temporary_rows`, which removes it again."""
+        cols = np.asarray(cols, dtype=np.int32)
+        coefs = np.asarray(coefs, dtype=float)
+        self.highs.addRow(float(lower), float(upper), cols.size, cols, coefs)
+        return self.num_rows - 1
+
+    @contextlib.contextmanager
+    def temporary_rows(self) -> Iterator[None]:
+        """Rows added inside the block are deleted when it ends, however it ends."""
+        before = self.num_rows
+        try:
+            yield
+        finally:
+            added = self.num_rows - before
+            if added:
+                self.highs.deleteRows(added, np.arange(before, before + added, dtype=np.int32))
+
+    # -- solving ------------------------------------------------------------------------
+
+    def solve(self, *, warm: bool = True, presolve: bool = True) -> Solution:
+        """Solve; ``warm=False`` clears the basis first (a cold start with presolve)."""
+        h = self.highs
+        if not warm:
+            h.clearSolver()
+        if not presolve:
+            h.setOptionValue("presolve", "off")
+        start = time.perf_counter()
+        try:
+            h.run()
+        finally:
+            if not presolve:
+                h.setOptionValue("presolve", "choose")
+        seconds = time.perf_counter() - start
+        info = h.getInfo()
+        self.stats.add(
+            Statistics(
+                1,
+                max(0, int(info.simplex_iteration_count)) + max(0, int(info.ipm_iteration_count)),
+                seconds,
+            )
+        )
+        status = _STATUS.get(h.getModelStatus(), Status.ERROR)
+        n, m = self.num_cols, self.num_rows
+        if status is Status.OPTIMAL:
+            sol = h.getSolution()
+            return Solution(
+                status,
+                float(info.objective_function_value),
+                np.asarray(sol.col_value, dtype=float),
+                np.asarray(sol.row_value, dtype=float),
+                np.asarray(sol.row_dual, dtype=float),
+                np.asarray(sol.col_dual, dtype=float),
+                seconds,
+            )
+        nan = np.full(n, np.nan)
+        return Solution(
+            status,
+            float("nan"),
+            nan,
+            np.full(m, np.nan),
+            np.full(m, np.nan),
+            nan,
+            seconds,
+            h.modelStatusToString(h.getModelStatus()),
+        )
+
+    def ranging(self) -> Ranging:
+        """HiGHS's sensitivity ranging after an optimal solve (an error otherwise)."""
+        status, r = self.highs.getRanging()
+        if status == highspy.HighsStatus.kError or not r.valid:
+            msg = "ranging is not available for this solve"
+            raise SolveError(msg)
+        n = self.num_cols
+        return Ranging(
+            cost_down=np.asarray(r.col_cost_dn.value_, dtype=float)[:n],
+            cost_up=np.asarray(r.col_cost_up.value_, dtype=float)[:n],
+            row_bound_down=np.asarray(r.row_bound_dn.value_, dtype=float),
+            row_bound_up=np.asarray(r.row_bound_up.value_, dtype=float),
+        )
+
+    # -- evidence for a diagnosis ---------------------------------------------------------
+
+    def conflict(self) -> tuple[list[str], list[str]]:
+        """Names of the rows and columns in an irreducible infeasible subset (IIS)."""
+        h = self.highs
+        h.setOptionValue("iis_strategy", highspy.IisStrategy.kIisStrategyIrreducible)
+        out = h.getIis()
+        iis = out[1] if isinstance(out, tuple) else out
+        rows = [
+            self.row_name(int(i)) + _BOUND_SIDE.get(int(b), "")
+            for i, b in zip(iis.row_index_, iis.row_bound_, strict=True)
+            if int(b) != _FREE
+        ]
+        # a column listed with a free bound status is in the subset without its bounds
+        cols = [
+            self.col_name(int(j)) + _BOUND_SIDE.get(int(b), "")
+            for j, b in zip(iis.col_index_, iis.col_bound_, strict=True)
+            if int(b) != _FREE
+        ]
+        return rows, cols
+
+    def ray_values(self) -> np.ndarray | None:
+        """A primal ray of an unbounded problem (column values), or None if HiGHS has none
+        (it is then asked once more, without presolve, which hides rays)."""
+        h = self.highs
+        has_ray, values = _ray(h.getPrimalRay())
+        if not has_ray:
+            h.setOptionValue("presolve", "off")
+            h.clearSolver()
+            h.run()
+            h.setOptionValue("presolve", "choose")
+            has_ray, values = _ray(h.getPrimalRay())
+            if not has_ray:
+                return None
+        return np.asarray(values, dtype=float)[: self.num_cols]
+
+    def ray(self, limit: int = 10) -> list[str]:
+        """Names of the variables along an unbounded ray (largest components first)."""
+        values = self.ray_values()
+        return [] if values is None else self.names_along(values, limit)
+
+    def names_along(self, values: np.ndarray, limit: int = 10) -> list[str]:
+        """Names of the columns of a ray ``values``, largest components first."""
+        order = np.argsort(-np.abs(values), kind="stable")
+        return [self.col_name(int(j)) for j in order[:limit] if abs(values[j]) > 1e-9]
+
+    def diagnose(self, solution: Solution, what: str, *, conflict: bool = True) -> Diagnosis:
+        """Why ``what`` has no optimal solution, by the model's names (see
+        :func:`~kpidesign.solver.diagnose.diagnose`)."""
+        return diagnose(self, solution, what, conflict=conflict)
+
+    def explain(self, solution: Solution, what: str, *, conflict: bool = True) -> SolveError:
+        """:meth:`diagnose` as the error an analysis raises to stop."""
+        return SolveError.of(self.diagnose(solution, what, conflict=conflict))

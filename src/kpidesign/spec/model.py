@@ -1,0 +1,168 @@
+"""The validated, immutable :class:`ModelSpec` and its parts, as :func:`~kpidesign.spec.load`
+returns them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import Location
+from ..types import Sense
+from .sources import SourceMap
+
+#: the largest set, variable, constraint family, sum (index combinations) and total number
+#: of variables a model may have unless ``--max-size`` says otherwise: five times the
+#: benchmark's million-variable organization, refused before anything is allocated
+DEFAULT_MAX_SIZE = 5_000_000
+
+
+@dataclass(frozen=True)
+class SetSpec:
+    name: str
+    members: tuple
+    integer: bool
+    where: Location
+    member_set: frozenset = field(repr=False, default=frozenset())
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A param; a scalar has ``over == ()`` and its value at key ``()``."""
+
+    name: str
+    over: tuple[str, ...]
+    values: dict[tuple, float]
+    default: float | None
+    initial: float | None
+    where: Location
+    file: Path | None = None  # the CSV file its values were read from
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    name: str
+    over: tuple[str, ...]
+    lb: float | None
+    ub: float | None
+    initial: float | None
+    owner: str | None  # department name, or None for shared state
+    where: Location
+    unit: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    name: str
+    owner: str | None  # department, or None for a company-wide KPI
+    sense: Sense
+    text: str
+    where: Location
+    unit: str | None = None
+    description: str | None = None
+
+    @property
+    def qualified(self) -> str:
+        """``dept.kpi`` for a department's KPI, the plain name for a company-wide one."""
+        return f"{self.owner}.{self.name}" if self.owner else self.name
+
+
+def split_kpi(qualified: str) -> tuple[str | None, str]:
+    """``dept.kpi`` -> ``("dept", "kpi")``; a company-wide KPI ``kpi`` -> ``(None, "kpi")``.
+    The inverse of :attr:`KpiSpec.qualified`."""
+    owner, _, name = qualified.rpartition(".")
+    return owner or None, name
+
+
+def own_name(qualified: str, department: str) -> str:
+    """A department's own KPI by its own name (``volume``); any other KPI as it is."""
+    owner, name = split_kpi(qualified)
+    return name if owner == department else qualified
+
+
+@dataclass(frozen=True)
+class DepartmentSpec:
+    name: str
+    description: str | None
+    variables: tuple[str, ...]
+    uses: dict[str, tuple[str, Location]]  # resource -> (expression, where)
+    allocation: dict[str, float]  # resource -> baseline
+    kpis: dict[str, KpiSpec]  # own KPIs
+    incentive: dict[str, KpiSpec]  # qualified KPI name -> KPI (weights in `weights`)
+    weights: dict[str, float]  # qualified KPI name -> status-quo weight
+    design_menu: tuple[str, ...]  # qualified KPI names KPI design may use
+    max_weight: dict[str, float]  # qualified KPI name -> cap
+    where: Location
+
+
+@dataclass(frozen=True)
+class ConstraintSpec:
+    name: str
+    bindings: str | None
+    bindings_where: Location
+    expr: str
+    where: Location
+    slack: float | None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    sense: Sense
+    text: str
+    where: Location
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ResourceSpec:
+    name: str
+    total: float
+    reserve: float
+    max_shift: float | None
+    where: Location
+    unit: str | None = None
+
+    @property
+    def available(self) -> float:
+        """What may be allocated: ``total * (1 - reserve)``."""
+        return self.total * (1.0 - self.reserve)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A validated model with its scenario applied.  Everything a later stage needs."""
+
+    name: str
+    description: str | None
+    model_file: Path
+    scenario_file: Path | None
+    scenario: str
+    variant: str | None
+    sets: dict[str, SetSpec]
+    params: dict[str, ParamSpec]
+    variables: dict[str, VariableSpec]  # shared first, then each department's, in file order
+    departments: dict[str, DepartmentSpec]
+    constraints: dict[str, ConstraintSpec]
+    kpis: dict[str, KpiSpec]  # company-wide KPIs
+    objective: ObjectiveSpec
+    resources: dict[str, ResourceSpec]
+    source: SourceMap = field(repr=False)
+    #: the size limit this spec was loaded with (see :data:`DEFAULT_MAX_SIZE`)
+    max_size: int = field(default=DEFAULT_MAX_SIZE, repr=False)
+
+    @property
+    def label(self) -> str:
+        return self.scenario + (f"[{self.variant}]" if self.variant else "")
+
+    @property
+    def input_files(self) -> tuple[Path, ...]:
+        """Every file this spec was read from: scenario, model, CSV params."""
+        files = [self.scenario_file, self.model_file, *(p.file for p in self.params.values())]
+        return tuple(dict.fromkeys(f for f in files if f is not None))
+
+    def all_kpis(self) -> dict[str, KpiSpec]:
+        """Every KPI by qualified name: departments' (in order), then company-wide."""
+        out = {k.qualified: k for d in self.departments.values() for k in d.kpis.values()}
+        out.update(self.kpis)
+        return out

@@ -1,0 +1,374 @@
+"""From a validated file to the :class:`ModelSpec`: sets, params, variables, departments,
+KPIs, constraints and resources, with their cross-references and sizes checked."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from ..errors import ErrorCollector, Location
+from ..types import Sense
+from .model import (
+    DEFAULT_MAX_SIZE,
+    ConstraintSpec,
+    DepartmentSpec,
+    KpiSpec,
+    ModelSpec,
+    ObjectiveSpec,
+    ParamSpec,
+    ResourceSpec,
+    SetSpec,
+    VariableSpec,
+)
+from .params import resolve_param
+from .schema import (
+    DepartmentDecl,
+    ModelFile,
+    VariableDecl,
+)
+from .shape import validate_shape
+from .sources import KeyPath, SourceMap, closest, format_path
+
+# --------------------------------------------------------------------------------------
+# resolution: from the validated file to the spec
+
+
+_RESERVED = {"sum", "for", "in", "if", "and", "or", "not"}
+
+
+def resolve_spec(
+    model_path: Path,
+    scenario_path: Path | None,
+    data: dict,
+    source: SourceMap,
+    scenario_name: str | None,
+    variant: str | None,
+    scales: list[tuple[str, float, Location]] | None = None,
+    *,
+    max_size: int = DEFAULT_MAX_SIZE,
+) -> ModelSpec:
+    model = validate_shape(ModelFile, data, source)
+    errors = ErrorCollector()
+    loc = source.locate
+
+    sets: dict[str, SetSpec] = {}
+    for name, raw in model.sets.items():
+        s = _resolve_set(name, raw, loc(("sets", name)), errors, max_size)
+        if s is not None:
+            sets[name] = s
+
+    params: dict[str, ParamSpec] = {}
+    for name, raw in model.params.items():
+        p = resolve_param(name, raw, model_path, sets, loc, errors, max_size)
+        if p is not None:
+            params[name] = p
+    for name, factor, where_scale in scales or []:
+        p = params.get(name)
+        if p is not None:
+            numbers = [*p.values.values(), p.default or 0.0, p.initial or 0.0]
+            if not all(math.isfinite(v * factor) for v in numbers):
+                errors.add(where_scale, f"scaling param '{name}' by {factor:g} overflows")
+                continue
+            params[name] = ParamSpec(
+                p.name,
+                p.over,
+                {k: v * factor for k, v in p.values.items()},
+                None if p.default is None else p.default * factor,
+                None if p.initial is None else p.initial * factor,
+                p.where,
+                p.file,
+            )
+
+    # one flat namespace: sets, params, shared and department variables
+    seen: dict[str, str] = {}
+
+    def claim(name: str, where_path: KeyPath) -> None:
+        label = format_path(where_path)
+        if name in _RESERVED:
+            errors.add(loc(where_path), f"'{name}' is a reserved word")
+        elif name in seen:
+            errors.add(loc(where_path), f"name '{name}' is already used by {seen[name]}")
+        else:
+            seen[name] = label
+
+    for name in model.sets:
+        claim(name, ("sets", name))
+    for name in model.params:
+        claim(name, ("params", name))
+
+    variables: dict[str, VariableSpec] = {}
+
+    def add_variable(name: str, decl: VariableDecl, owner: str | None, path: KeyPath) -> None:
+        claim(name, path)
+        for i, s in enumerate(decl.over):
+            if s not in sets and s not in model.sets:
+                hint = closest(s, model.sets)
+                suffix = f" (did you mean '{hint}'?)" if hint else ""
+                errors.add(loc((*path, "over", i)), f"unknown set '{s}'{suffix}")
+        variables[name] = VariableSpec(
+            name,
+            tuple(decl.over),
+            decl.lb,
+            decl.ub,
+            decl.initial,
+            owner,
+            loc(path),
+            decl.unit,
+            decl.description,
+        )
+
+    for name, decl in model.variables.items():
+        add_variable(name, decl, None, ("variables", name))
+    for dname, dept in model.departments.items():
+        for name, decl in dept.variables.items():
+            add_variable(name, decl, dname, ("departments", dname, "variables", name))
+    _check_sizes(variables, sets, max_size, loc(("variables",)), errors)
+
+    company_kpis = {
+        name: KpiSpec(
+            name, None, Sense(k.sense), k.expr, loc(("kpis", name, k.sense)), k.unit, k.description
+        )
+        for name, k in model.kpis.items()
+    }
+    resources = {
+        name: ResourceSpec(name, r.total, r.reserve, r.max_shift, loc(("resources", name)), r.unit)
+        for name, r in model.resources.items()
+    }
+    departments = {
+        dname: _resolve_department(dname, dept, company_kpis, resources, loc, errors)
+        for dname, dept in model.departments.items()
+    }
+    _check_resources(resources, departments, loc, errors)
+
+    constraints = {
+        name: ConstraintSpec(
+            name,
+            c.for_,
+            loc(("constraints", name, "for")),
+            c.expr,
+            loc(("constraints", name, "expr")),
+            c.slack,
+            c.description,
+        )
+        for name, c in model.constraints.items()
+    }
+    objective = model.objective
+    errors.raise_if_any()
+    return ModelSpec(
+        name=model.name,
+        description=model.description,
+        model_file=model_path,
+        scenario_file=scenario_path,
+        scenario=scenario_name or model.name,
+        variant=variant,
+        sets=sets,
+        params=params,
+        variables=variables,
+        departments=departments,
+        constraints=constraints,
+        kpis=company_kpis,
+        objective=ObjectiveSpec(
+            Sense(objective.sense),
+            objective.expr,
+            loc(("objective", objective.sense)),
+            objective.unit,
+        ),
+        resources=resources,
+        source=source,
+        max_size=max_size,
+    )
+
+
+def _too_big(what: str, size: int, max_size: int) -> str:
+    return (
+        f"{what} has {size:,} entries; the limit is {max_size:,} "
+        "(raise it with --max-size N if the machine can hold it)"
+    )
+
+
+def _check_sizes(
+    variables: dict[str, VariableSpec],
+    sets: dict[str, SetSpec],
+    max_size: int,
+    where_total: Location,
+    errors: ErrorCollector,
+) -> None:
+    """Each variable, and all of them together, within ``max_size`` (counted, not built)."""
+    total = 0
+    for v in variables.values():
+        if any(s not in sets for s in v.over):
+            continue  # an unknown set is reported already
+        size = math.prod(len(sets[s].members) for s in v.over)
+        total += size
+        if size > max_size:
+            errors.add(
+                v.where, _too_big(f"variable '{v.name}' over {list(v.over)}", size, max_size)
+            )
+    if total > max_size and not errors:
+        errors.add(where_total, _too_big("the model's variables together", total, max_size))
+
+
+def _resolve_set(
+    name: str, raw: Any, where: Location, errors: ErrorCollector, max_size: int
+) -> SetSpec | None:
+    if isinstance(raw, str):
+        parts = raw.split("..")
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            lo, hi = int(parts[0].strip()), int(parts[1].strip())
+        except ValueError:
+            errors.add(where, f"a set is an integer range 'a..b' or a list, not {raw!r}")
+            return None
+        if hi < lo:
+            errors.add(where, f"empty range {raw!r}: the end is below the start")
+            return None
+        if hi - lo + 1 > max_size:
+            errors.add(where, _too_big(f"set '{name}' ({raw})", hi - lo + 1, max_size))
+            return None
+        members: tuple = tuple(range(lo, hi + 1))
+    elif isinstance(raw, list):
+        if not raw:
+            errors.add(where, "a set needs at least one member")
+            return None
+        bad = [m for m in raw if isinstance(m, bool) or not isinstance(m, int | str)]
+        if bad:
+            errors.add(where, f"set members must be strings or integers, got {bad[0]!r}")
+            return None
+        dup = sorted({str(m) for m in raw if sum(str(x) == str(m) for x in raw) > 1})
+        if dup:
+            errors.add(where, f"duplicate set member(s): {', '.join(dup)}")
+            return None
+        members = tuple(raw)
+    else:
+        errors.add(where, f"a set is an integer range 'a..b' or a list, not {raw!r}")
+        return None
+    integer = all(isinstance(m, int) for m in members)
+    return SetSpec(name, members, integer, where, frozenset(members))
+
+
+def _kpi_ref(
+    key: str,
+    own: dict[str, KpiSpec],
+    company: dict[str, KpiSpec],
+    where: Location,
+    errors: ErrorCollector,
+) -> KpiSpec | None:
+    if key in own and key in company:
+        errors.add(where, f"'{key}' is both a department KPI and a company-wide KPI")
+        return None
+    hit = own.get(key) or company.get(key)
+    if hit is None:
+        hint = closest(key, [*own, *company])
+        suffix = f" (did you mean '{hint}'?)" if hint else ""
+        errors.add(where, f"unknown KPI '{key}'{suffix}")
+    return hit
+
+
+def _resolve_department(
+    dname: str,
+    dept: DepartmentDecl,
+    company: dict[str, KpiSpec],
+    resources: dict[str, ResourceSpec],
+    loc,
+    errors: ErrorCollector,
+) -> DepartmentSpec:
+    base: KeyPath = ("departments", dname)
+    own = {
+        k: KpiSpec(
+            k,
+            dname,
+            Sense(decl.sense),
+            decl.expr,
+            loc((*base, "kpis", k, decl.sense)),
+            decl.unit,
+            decl.description,
+        )
+        for k, decl in dept.kpis.items()
+    }
+    incentive: dict[str, KpiSpec] = {}
+    weights: dict[str, float] = {}
+    for key, w in dept.incentive.items():
+        kpi = _kpi_ref(key, own, company, loc((*base, "incentive", key)), errors)
+        if kpi is not None:
+            incentive[kpi.qualified] = kpi
+            weights[kpi.qualified] = w
+    menu_keys = dept.design.kpis if dept.design and dept.design.kpis is not None else list(own)
+    menu = []
+    for i, key in enumerate(menu_keys):
+        kpi = _kpi_ref(key, own, company, loc((*base, "design", "kpis", i)), errors)
+        if kpi is not None:
+            menu.append(kpi.qualified)
+    caps = {}
+    for key, cap in (dept.design.max_weight if dept.design else {}).items():
+        kpi = _kpi_ref(key, own, company, loc((*base, "design", "max_weight", key)), errors)
+        if kpi is not None:
+            caps[kpi.qualified] = cap
+    _check_menu(menu, caps, loc((*base, "design")), errors)
+    uses = {}
+    for r, text in dept.uses.items():
+        if r not in resources:
+            hint = closest(r, resources)
+            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            errors.add(loc((*base, "uses", r)), f"unknown resource '{r}'{suffix}")
+        uses[r] = (text, loc((*base, "uses", r)))
+    for r in dept.allocation:
+        if r not in resources:
+            hint = closest(r, resources)
+            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            errors.add(loc((*base, "allocation", r)), f"unknown resource '{r}'{suffix}")
+        elif r not in dept.uses:
+            errors.add(
+                loc((*base, "allocation", r)), f"an allocation of '{r}' but no `uses: {{{r}: ...}}`"
+            )
+    for r in dept.uses:
+        if r in resources and r not in dept.allocation:
+            errors.add(loc((*base, "uses", r)), f"uses '{r}' but has no `allocation: {{{r}: ...}}`")
+    return DepartmentSpec(
+        dname,
+        dept.description,
+        tuple(dept.variables),
+        uses,
+        dict(dept.allocation),
+        own,
+        incentive,
+        weights,
+        tuple(menu),
+        caps,
+        loc(base),
+    )
+
+
+def _check_resources(
+    resources: dict[str, ResourceSpec],
+    departments: dict[str, DepartmentSpec],
+    loc,
+    errors: ErrorCollector,
+) -> None:
+    for r in resources.values():
+        users = [d for d in departments.values() if r.name in d.allocation]
+        if not users:
+            errors.add(loc(("resources", r.name)), f"resource '{r.name}' is used by no department")
+            continue
+        baseline = sum(d.allocation[r.name] for d in users)
+        if baseline > r.available * (1 + 1e-9):
+            errors.add(
+                loc(("resources", r.name, "total")),
+                f"baseline allocations sum to {baseline:g}, "
+                f"above total*(1-reserve) = {r.available:g}",
+            )
+
+
+def _check_menu(
+    menu: list[str], caps: dict[str, float], where: Location, errors: ErrorCollector
+) -> None:
+    """KPI design needs weights on the menu, each within its cap, that sum to 1."""
+    total = sum(caps.get(k, 1.0) for k in menu)
+    if total < 1.0 - 1e-12:
+        what = (
+            "its KPI menu is empty"
+            if not menu
+            else f"the caps of its KPI menu sum to {total:g} < 1"
+        )
+        errors.add(where, f"{what}: no scorecard with weights summing to 1 exists")

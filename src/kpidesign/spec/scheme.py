@@ -1,0 +1,91 @@
+"""Incentive schemes given by the user: a YAML file or ``dept.kpi=w`` options."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..errors import ErrorCollector, Location, SpecError
+from .model import ModelSpec, own_name
+from .sources import closest, read_yaml
+
+__all__ = ["parse_incentives", "read_scheme", "resolve_scheme"]
+
+
+def resolve_scheme(
+    spec: ModelSpec,
+    scheme: dict[str, dict[str, float]],
+    where: dict[tuple[str, ...], Location] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Every department's weights by qualified KPI name: ``scheme`` over the current one.
+
+    A KPI may be written as ``volume``, ``sales.volume`` or a company-wide KPI's name.
+    """
+    where = where or {}
+    errors = ErrorCollector()
+    full = {d.name: dict(d.weights) for d in spec.departments.values()}
+    for dept, weights in scheme.items():
+        loc = where.get((dept,))
+        if dept not in spec.departments:
+            hint = closest(dept, spec.departments)
+            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            errors.add(loc, f"unknown department '{dept}'{suffix}")
+            continue
+        d = spec.departments[dept]
+        if not isinstance(weights, dict):
+            errors.add(loc, f"{dept}: expected a mapping of KPI to weight")
+            continue
+        new: dict[str, float] = {}
+        for key, w in weights.items():
+            kloc = where.get((dept, key), loc)
+            name = own_name(key, dept)
+            if name in d.kpis:
+                qualified = f"{dept}.{name}"
+            elif name in spec.kpis:
+                qualified = name
+            else:
+                hint = closest(name, [*d.kpis, *spec.kpis])
+                suffix = f" (did you mean '{hint}'?)" if hint else ""
+                errors.add(kloc, f"{dept}: unknown KPI '{key}'{suffix}")
+                continue
+            if (
+                isinstance(w, bool)
+                or not isinstance(w, int | float)
+                or not math.isfinite(w)
+                or w < 0
+            ):
+                errors.add(kloc, f"{dept}.{name}: a weight must be a number >= 0, got {w!r}")
+                continue
+            new[qualified] = float(w)
+        full[dept] = new
+    errors.raise_if_any()
+    return full
+
+
+def read_scheme(path: Path) -> tuple[dict, dict[tuple[str, ...], Location]]:
+    """A scheme file ``{dept: {kpi: weight}}`` and the location of each entry."""
+    data, source = read_yaml(path)
+    where = {}
+    for dept, weights in data.items():
+        where[(dept,)] = source.locate((dept,))
+        if isinstance(weights, dict):
+            for key in weights:
+                where[(dept, key)] = source.locate((dept, key))
+    return data, where
+
+
+def parse_incentives(options: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """``("sales.revenue=0.7", "sales.volume=0.3")`` -> ``{"sales": {...}}``."""
+    out: dict[str, dict[str, float]] = {}
+    for text in options:
+        key, sep, value = text.partition("=")
+        dept, dot, kpi = key.strip().partition(".")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = math.nan
+        if not sep or not dot or not kpi or math.isnan(weight):
+            msg = f"--incentive {text}: expected DEPT.KPI=WEIGHT, e.g. sales.revenue=0.7"
+            raise SpecError(msg)
+        out.setdefault(dept, {})[kpi.strip()] = weight
+    return out

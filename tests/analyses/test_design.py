@@ -1,0 +1,356 @@
+"""KPI design: the inverse LP, its Pyomo lp_dual cross-check, verification, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyomo.environ as pyo
+import pytest
+from click.testing import CliRunner
+from conftest import TESTS
+from hypothesis import HealthCheck, example, given, settings
+from random_models import model_params, random_model
+
+import kpidesign
+from kpidesign.analyses.common import allocation_columns, system_optimum
+from kpidesign.analyses.inverse import InverseLP, local_dual_data
+from kpidesign.analyses.local import free_columns, normalized_kpi_row, respond, scorecard
+from kpidesign.api import prepare
+from kpidesign.cli import main
+from kpidesign.solver import HighsSession
+
+MODELS = TESTS / "models"
+CASES = MODELS / "compare"
+MANUFACTURER = TESTS.parent / "models" / "manufacturer.yaml"
+
+
+def test_exact_alignment_is_possible_with_profit_on_the_menu() -> None:
+    # Normalized at the aligned plan (s = p = 6, profit 18): output/6 and profit/18.  One
+    # more unit made (s fixed, inventory +1) changes output by +1/6 and profit by -3/18, so
+    # production's score moves by w_out/6 - w_profit/6: z* is its optimum iff w_profit >= 1/2.
+    # Closest (L1) to its current weights (output 1): w = (1/2, 1/2), gap 0 -- and production
+    # is then indifferent (every p in [6, 10] scores the same), which the design flags.
+    r = kpidesign.design(CASES / "design_menu.yaml")
+    prod = r.to_dict()["departments"]["production"]
+    assert prod["incentive_gap"] == pytest.approx(0.0, abs=1e-9)
+    assert prod["exact"] is True
+    assert prod["weights"] == {"output": pytest.approx(0.5), "profit": pytest.approx(0.5)}
+    assert prod["current_incentive_gap"] == pytest.approx(2 / 3)
+    assert prod["indifferent"] is True
+    assert r.flagged() == {"positive_gap": [], "indifferent": ["production"]}
+    # the status-quo outcome (s = 6, p = 10) is feasible, so verification starts there
+    assert r.verification.start == "the status-quo outcome"
+    assert r.verification.share_of_optimum == pytest.approx(1.0)
+
+
+def test_alignment_is_impossible_with_output_alone() -> None:
+    # Menu = production's own KPIs = [output].  At z* (p = 6) production could raise
+    # output/6 from 1 to 10/6 (p = 10, inventory 4): incentive gap 2/3 of a scorecard, which
+    # is 2/3 of its score (1).  Verification: production makes 10 again, profit 6 = 1/3 of 18.
+    r = kpidesign.design(CASES / "two_departments.yaml")
+    prod = r.to_dict()["departments"]["production"]
+    assert prod["incentive_gap"] == pytest.approx(2 / 3)
+    assert prod["incentive_gap_share"] == pytest.approx(2 / 3)
+    assert r.flagged()["positive_gap"] == ["production"]
+    assert r.verification.share_of_optimum == pytest.approx(1 / 3)
+
+
+def test_caps_are_respected() -> None:
+    spec, lp = prepare(CASES / "design_menu.yaml")
+    session = HighsSession(lp)
+    z = system_optimum(session).x
+    free = free_columns(lp, "production")
+    data = local_dual_data(lp, free, z)
+    rows = np.array(
+        [
+            normalized_kpi_row(lp.kpis[k], lp.num_cols, z, z)[0][free]
+            for k in ("production.output", "profit")
+        ]
+    )
+    # profit capped at 0.4 < 1/2: no exact alignment; gap = (1 - 2*0.4)... by hand:
+    # best p = 10 gains 4 * (w_out - w_profit)/6 = 4 * 0.2/6 = 0.1333
+    eps, w = InverseLP(data, rows, np.array([1.0, 0.4])).min_gap("test")
+    assert w == pytest.approx([0.6, 0.4])
+    assert eps == pytest.approx(4 * 0.2 / 6)
+
+
+def _pyomo_inverse_gap(data, costs: np.ndarray, caps: np.ndarray) -> float:
+    """The same inverse LP, its dual built by Pyomo's core.lp_dual with parameterize_wrt."""
+    m = pyo.ConcreteModel()
+    nf = data.z.size
+    K = costs.shape[0]
+    m.z = pyo.Var(range(nf), domain=pyo.Reals)  # lp_dual reads domains, not bounds:
+    m.w = pyo.Var(range(K), domain=pyo.NonNegativeReals)  # so bounds become constraints
+    m.rows = pyo.ConstraintList()
+    A = data.A.tocsr()
+    for i in range(A.shape[0]):
+        cols = A.indices[A.indptr[i] : A.indptr[i + 1]]
+        vals = A.data[A.indptr[i] : A.indptr[i + 1]]
+        body = sum(float(v) * m.z[int(j)] for j, v in zip(cols, vals, strict=True))
+        if np.isfinite(data.row_upper[i]):
+            m.rows.add(body <= float(data.row_upper[i]))
+        if np.isfinite(data.row_lower[i]):
+            m.rows.add(body >= float(data.row_lower[i]))
+    for j in range(nf):
+        if np.isfinite(data.col_upper[j]):
+            m.rows.add(m.z[j] <= float(data.col_upper[j]))
+        if np.isfinite(data.col_lower[j]):
+            m.rows.add(m.z[j] >= float(data.col_lower[j]))
+    m.obj = pyo.Objective(
+        expr=sum(
+            m.w[k] * float(costs[k, j]) * m.z[j] for k in range(K) for j in range(nf) if costs[k, j]
+        ),
+        sense=pyo.maximize,
+    )
+    dual = pyo.TransformationFactory("core.lp_dual").create_using(m, parameterize_wrt=[m.w])
+    dual_objective = next(dual.component_data_objects(pyo.Objective, active=True))
+    dual.eps = pyo.Var(domain=pyo.NonNegativeReals)
+    dual.simplex = pyo.Constraint(expr=sum(m.w[k] for k in range(K)) == 1)
+    dual.caps = pyo.Constraint(range(K), rule=lambda b, k: m.w[k] <= float(caps[k]))
+    value_at_target = sum(m.w[k] * float(costs[k] @ data.z) for k in range(K))
+    dual.gap = pyo.Constraint(expr=dual_objective.expr - value_at_target <= dual.eps)
+    dual_objective.deactivate()
+    dual.min_eps = pyo.Objective(expr=dual.eps)
+    pyo.SolverFactory("appsi_highs").solve(dual)
+    return float(pyo.value(dual.eps))
+
+
+def _check_against_lp_dual(path: Path, department: str, menu: list[str]) -> None:
+    spec, lp = prepare(path)
+    session = HighsSession(lp)
+    z = system_optimum(session).x
+    free = free_columns(lp, department)
+    data = local_dual_data(lp, free, z)
+    costs = np.array([normalized_kpi_row(lp.kpis[k], lp.num_cols, z, z)[0][free] for k in menu])
+    caps = np.ones(len(menu))
+    ours, _ = InverseLP(data, costs, caps).min_gap("test")
+    theirs = _pyomo_inverse_gap(data, costs, caps)
+    assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-8)
+    # and with fixed weights, the matrix-built dual's optimum is the primal optimum
+    w = np.full(len(menu), 1.0 / len(menu))
+    gap = InverseLP(data, costs, caps).gap_of(w, "test")
+    card_cost = np.zeros(lp.num_cols)
+    card_cost[free] = w @ costs
+    lower, upper = z.copy(), z.copy()
+    lower[free], upper[free] = lp.col_lower[free], lp.col_upper[free]
+    session.set_col_bounds(np.arange(lp.num_cols), lower, upper)
+    session.set_objective(card_cost, "max", 0.0)
+    primal = session.solve().objective
+    assert primal - float(card_cost @ z) == pytest.approx(gap, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize(
+    "path,department,menu",
+    [
+        (CASES / "two_departments.yaml", "production", ["production.output", "profit"]),
+        (CASES / "budget.yaml", "sales", ["sales.volume"]),
+        (
+            MODELS / "tiny.yaml",
+            "production",
+            ["production.unit_cost", "production.output", "profit"],
+        ),
+        (MODELS / "tiny.yaml", "sales", ["sales.volume", "sales.revenue"]),
+    ],
+)
+def test_matrix_dual_matches_pyomo_lp_dual(path: Path, department: str, menu: list[str]) -> None:
+    _check_against_lp_dual(path, department, menu)
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(params=model_params)
+def test_matrix_dual_matches_pyomo_lp_dual_on_random_models(tmp_path: Path, params: tuple) -> None:
+    path = tmp_path / "random.yaml"
+    path.write_text(random_model(*params))
+    _check_against_lp_dual(path, "production", ["production.output", "production.cost", "profit"])
+    _check_against_lp_dual(path, "sales", ["sales.volume", "sales.revenue", "profit"])
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(params=model_params)
+# found by hypothesis: KPIs of ~1e-9 at the reference plan were normalized by that dust
+@example(params=(3, 1.0, 1.0, 1.0, [0.0, 0.0, 1e-9], 1.0, "volume", "output"))
+def test_weights_with_gap_zero_make_the_target_optimal(tmp_path: Path, params: tuple) -> None:
+    path = tmp_path / "random.yaml"
+    path.write_text(random_model(*params, profit_in_menu=True))
+    spec, lp = prepare(path)
+    r = kpidesign.design(spec)
+    session = HighsSession(lp)
+    z = system_optimum(session).x
+    x_ref = system_optimum(session, allocations=allocation_columns(lp)[1]).x
+    designed = r.to_dict()["departments"]
+    for d in lp.departments:
+        assert designed[d]["exact"]  # profit is on every menu: exact alignment exists
+        weights = {
+            (k if k in spec.kpis else f"{d}.{k}"): w for k, w in designed[d]["weights"].items()
+        }
+        card = scorecard(lp, d, weights, x_ref, linearize_at=z)
+        best = respond(session, card, z, pessimistic=False).score
+        assert card.value(z) >= best - 1e-6 * (1 + abs(best))
+
+
+def test_design_cli_json_contract() -> None:
+    res = CliRunner().invoke(main, ["design", str(MANUFACTURER), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert set(out["departments"]) == {"sales", "production", "quality", "logistics", "finance"}
+    for dept in out["departments"].values():
+        assert sum(dept["weights"].values()) == pytest.approx(1.0)
+        assert isinstance(dept["incentive_gap"], float)
+    assert out["verification"]["share_of_optimum"] >= 0.99
+    assert isinstance(out["verification"]["objective"], float)
+
+
+def test_manufacturer_design_reaches_99_percent_and_names_gaps() -> None:
+    r = kpidesign.design(MANUFACTURER)
+    assert r.verification.share_of_optimum >= 0.99
+    res = CliRunner().invoke(main, ["design", str(MANUFACTURER)])
+    assert res.exit_code == 0
+    for d in r.flagged()["positive_gap"]:
+        assert d in res.stdout.split("Positive incentive gap", 1)[1]
+    assert "of the optimum" in res.stdout
+
+
+def test_evaluate_with_a_scheme_file_and_incentive_options(tmp_path: Path) -> None:
+    scheme = tmp_path / "scheme.yaml"
+    scheme.write_text("production: {output: 0.5, profit: 0.5}\n")
+    res = CliRunner().invoke(
+        main,
+        ["evaluate", str(CASES / "two_departments.yaml"), "--scheme", str(scheme), "-f", "json"],
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    # under the aligned-by-design scheme production keeps p = 6 (optimistic): no loss
+    assert out["misalignment_cost"] == pytest.approx(0.0, abs=1e-9)
+    assert out["departments"]["production"]["incentive"] == {
+        "production.output": 0.5,
+        "profit": 0.5,
+    }
+    res = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(CASES / "two_departments.yaml"),
+            "--incentive",
+            "production.output=1",
+            "-f",
+            "json",
+        ],
+    )
+    assert json.loads(res.stdout)["misalignment_cost"] == pytest.approx(2 / 3)
+    assert kpidesign.evaluate(
+        CASES / "two_departments.yaml", {"production": {"profit": 1}}
+    ).misalignment_cost == (pytest.approx(0.0, abs=1e-9))
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("prodution: {output: 1}\n", "unknown department 'prodution' (did you mean 'production'?)"),
+        ("production: {outptu: 1}\n", "production: unknown KPI 'outptu' (did you mean 'output'?)"),
+        ("production: {output: -1}\n", "production.output: a weight must be a number >= 0, got -1"),
+    ],
+)
+def test_evaluate_scheme_errors_name_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+    scheme = tmp_path / "scheme.yaml"
+    scheme.write_text("# a scheme\n" + text)
+    res = CliRunner().invoke(
+        main, ["evaluate", str(CASES / "two_departments.yaml"), "--scheme", str(scheme)]
+    )
+    assert res.exit_code == 2
+    assert f"{scheme}:2" in res.stderr and message in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_evaluate_needs_a_scheme_and_well_formed_incentives() -> None:
+    runner = CliRunner()
+    res = runner.invoke(main, ["evaluate", str(CASES / "two_departments.yaml")])
+    assert res.exit_code == 2 and "--scheme" in res.stderr
+    res = runner.invoke(
+        main, ["evaluate", str(CASES / "two_departments.yaml"), "--incentive", "output=1"]
+    )
+    assert res.exit_code == 2 and "DEPT.KPI=WEIGHT" in res.stderr
+
+
+def test_design_output_is_byte_for_byte_deterministic() -> None:
+    args = ["design", str(CASES / "design_menu.yaml"), "--format", "json"]
+    first, second = CliRunner().invoke(main, args), CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == second.stdout
+
+
+def test_alignment_scores_by_hand() -> None:
+    from kpidesign.analyses.design import alignment_score
+
+    spec, lp = prepare(CASES / "two_departments.yaml")
+    z = system_optimum(HighsSession(lp)).x
+    # production moves (made, inventory).  Company profit values them (-2, -1); paid on
+    # profit, production values them the same way: cosine 1.
+    assert alignment_score(lp, scorecard(lp, "production", {"profit": 1.0}, z), z) == pytest.approx(
+        1.0
+    )
+    # paid on output/6 it values them (1/6, 0): cosine (-2/6) / (1/6 * sqrt(5)) = -2/sqrt(5)
+    output = scorecard(lp, "production", {"production.output": 1.0}, z)
+    assert alignment_score(lp, output, z) == pytest.approx(-2 / 5**0.5)
+    # sales moves (sold, inventory): profit (5, -1), volume (1, 0): 5/sqrt(26)
+    volume = scorecard(lp, "sales", {"sales.volume": 1.0}, z)
+    assert alignment_score(lp, volume, z) == pytest.approx(5 / 26**0.5)
+    # no incentive: undefined
+    assert np.isnan(alignment_score(lp, scorecard(lp, "sales", {}, z), z))
+
+
+@pytest.mark.parametrize(
+    ("sense", "value", "optimum", "share"),
+    [
+        ("max", 6.0, 18.0, 1 / 3),  # a third of the profit
+        ("max", -400.0, -300.0, 2 / 3),  # loses a third more: below 100%, not 133%
+        ("min", 400.0, 300.0, 2 / 3),  # costs a third more
+        ("min", -200.0, -300.0, 2 / 3),  # a minimized -300 reached only -200
+        ("max", 18.0, 18.0, 1.0),
+        ("min", 0.0, 0.0, 1.0),
+    ],
+)
+def test_share_of_optimum_is_below_100_percent_for_anything_worse(
+    sense: str, value: float, optimum: float, share: float
+) -> None:
+    from kpidesign.analyses.common import share_of_optimum
+
+    assert share_of_optimum(sense, value, optimum) == pytest.approx(share)
+
+
+def test_share_of_optimum_is_undefined_against_an_optimum_of_zero() -> None:
+    from kpidesign.analyses.common import share_of_optimum
+
+    assert np.isnan(share_of_optimum("max", -1.0, 0.0))
+
+
+@pytest.mark.parametrize(
+    ("objective", "optimum", "verified", "share"),
+    [
+        # the two-department case (optimum 18, verification 6) written three ways: as a
+        # minimized loss (optimum -18, verification -6), and with a fixed charge of 30 that
+        # makes the maximized optimum negative (-12, verification -24: worse by 100%)
+        ('max: "5 * sold - 2 * made - inventory"', 18.0, 6.0, 1 / 3),
+        ('min: "-(5 * sold - 2 * made - inventory)"', -18.0, -6.0, 1 / 3),
+        ('max: "5 * sold - 2 * made - inventory - 30"', -12.0, -24.0, 0.0),
+    ],
+)
+def test_verification_share_for_minimized_and_negative_objectives(
+    tmp_path: Path, objective: str, optimum: float, verified: float, share: float
+) -> None:
+    text = (CASES / "two_departments.yaml").read_text()
+    text = text.replace(
+        'objective:\n  max: "5 * sold - 2 * made - inventory"', f"objective:\n  {objective}"
+    )
+    assert objective in text
+    path = tmp_path / "signs.yaml"
+    path.write_text(text)
+    r = kpidesign.design(path)
+    assert r.verification.objective == pytest.approx(verified)
+    assert r.verification.share_of_optimum == pytest.approx(share, abs=1e-7)
+    assert r.to_dict()["verification"]["share_of_optimum"] == pytest.approx(share, abs=1e-7)
