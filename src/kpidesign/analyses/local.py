@@ -10,7 +10,8 @@ Everything runs on one live :class:`~kpidesign.solver.HighsSession`: a local pro
 change of column bounds and costs; the tie-break adds a temporary row (``score >= score*``)
 for two solves, removed again when the response is done.  A scorecard holding a single
 ratio KPI is solved exactly by Dinkelbach's method (each iteration a cost change); a ratio
-mixed with other KPIs enters through its Dinkelbach linearization at the reference plan, ``(A - r_ref B) / |B(z_ref)|``.
+mixed with other KPIs enters through its Dinkelbach linearization at the reference plan,
+``(A - r_ref B) / |B(z_ref)|``.
 """
 
 from __future__ import annotations

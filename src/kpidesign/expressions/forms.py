@@ -32,7 +32,7 @@ from typing import Any
 
 from ..errors import BuildError, Location
 from ..spec import ModelSpec
-from ..spec.sources import closest
+from ..spec.sources import did_you_mean
 from .parse import parse, shorten
 from .tree import (
     Context,
@@ -173,8 +173,7 @@ def compile_bindings(spec: ModelSpec, text: str | None, where: Location) -> Bind
             raise BuildError.at(where, f"expected `name in set`, got `{part.strip()}`")
         name, set_name = bm.groups()
         if set_name not in spec.sets:
-            hint = closest(set_name, spec.sets)
-            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            suffix = did_you_mean(set_name, spec.sets)
             raise BuildError.at(where, f"unknown set '{set_name}'{suffix}")
         if name in names or name in spec.params or name in spec.variables or name in spec.sets:
             raise BuildError.at(where, f"index name '{name}' is already in use")

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import BuildError, Location
 from ..spec import ModelSpec
-from ..spec.sources import closest
+from ..spec.sources import did_you_mean
 from .parse import shorten, source_lines
 
 _ALLOWED = (
@@ -185,8 +185,7 @@ def _compile_name(node: ast.Name, ctx: Context) -> Node:
     if name == "sum":
         msg = "sum must be called as sum(... for i in set)"
         raise ctx.error(msg, node)
-    hint = closest(name, ctx.names())
-    suffix = f" (did you mean '{hint}'?)" if hint else ""
+    suffix = did_you_mean(name, ctx.names())
     msg = f"unknown name '{name}'{suffix}"
     raise ctx.error(msg, node)
 
@@ -199,8 +198,7 @@ def _compile_index(node: ast.expr, set_name: str, ctx: Context) -> tuple[Callabl
         if node.id in s.member_set:
             member = node.id
             return (lambda env: member), False
-        hint = closest(node.id, [*ctx.bound, *map(str, s.members)])
-        suffix = f" (did you mean '{hint}'?)" if hint else ""
+        suffix = did_you_mean(node.id, [*ctx.bound, *map(str, s.members)])
         msg = f"unknown index name '{node.id}' for set '{set_name}'{suffix}"
         raise ctx.error(msg, node)
     if (
@@ -410,12 +408,8 @@ def _compile_generators(
             msg = "a sum must bind one plain index name per `for`"
             raise ctx.error(msg, gen.target)
         if not isinstance(gen.iter, ast.Name) or gen.iter.id not in ctx.spec.sets:
-            hint = (
-                closest(getattr(gen.iter, "id", ""), ctx.spec.sets)
-                if isinstance(gen.iter, ast.Name)
-                else None
-            )
-            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            named = gen.iter.id if isinstance(gen.iter, ast.Name) else None
+            suffix = did_you_mean(named, ctx.spec.sets) if named else ""
             msg = f"`for ... in` must name a set{suffix}"
             raise ctx.error(msg, gen.iter)
         if gen.is_async:

@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import ErrorCollector, Location, SpecError
 from .model import DEFAULT_MAX_SIZE, ParamSpec, SetSpec
 from .shape import is_number
-from .sources import KeyPath, check_regular_file, closest
+from .sources import KeyPath, check_regular_file, did_you_mean
 
 
 def _member_lookup(s: SetSpec) -> dict[str, Any]:
@@ -106,8 +106,7 @@ def _resolve_table_param(
         return None
     for i, s in enumerate(over or []):
         if s not in sets:
-            hint = closest(s, sets)
-            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            suffix = did_you_mean(s, sets)
             errors.add(loc((*path, "over", i)), f"unknown set '{s}'{suffix}")
             return None
     default = initial = None

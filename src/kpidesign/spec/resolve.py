@@ -28,7 +28,7 @@ from .schema import (
     VariableDecl,
 )
 from .shape import validate_shape
-from .sources import KeyPath, SourceMap, closest, format_path
+from .sources import KeyPath, SourceMap, did_you_mean, format_path
 
 # --------------------------------------------------------------------------------------
 # resolution: from the validated file to the spec
@@ -103,8 +103,7 @@ def resolve_spec(
         claim(name, path)
         for i, s in enumerate(decl.over):
             if s not in sets and s not in model.sets:
-                hint = closest(s, model.sets)
-                suffix = f" (did you mean '{hint}'?)" if hint else ""
+                suffix = did_you_mean(s, model.sets)
                 errors.add(loc((*path, "over", i)), f"unknown set '{s}'{suffix}")
         variables[name] = VariableSpec(
             name,
@@ -260,8 +259,7 @@ def _kpi_ref(
         return None
     hit = own.get(key) or company.get(key)
     if hit is None:
-        hint = closest(key, [*own, *company])
-        suffix = f" (did you mean '{hint}'?)" if hint else ""
+        suffix = did_you_mean(key, [*own, *company])
         errors.add(where, f"unknown KPI '{key}'{suffix}")
     return hit
 
@@ -309,14 +307,12 @@ def _resolve_department(
     uses = {}
     for r, text in dept.uses.items():
         if r not in resources:
-            hint = closest(r, resources)
-            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            suffix = did_you_mean(r, resources)
             errors.add(loc((*base, "uses", r)), f"unknown resource '{r}'{suffix}")
         uses[r] = (text, loc((*base, "uses", r)))
     for r in dept.allocation:
         if r not in resources:
-            hint = closest(r, resources)
-            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            suffix = did_you_mean(r, resources)
             errors.add(loc((*base, "allocation", r)), f"unknown resource '{r}'{suffix}")
         elif r not in dept.uses:
             errors.add(

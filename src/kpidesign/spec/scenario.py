@@ -16,7 +16,7 @@ from .schema import (
     ScenarioFile,
 )
 from .shape import FIELDS, FREE_KEYS, is_number, matches, validate_shape
-from .sources import KeyPath, SourceMap, check_regular_file, closest, read_yaml
+from .sources import KeyPath, SourceMap, check_regular_file, closest, did_you_mean, read_yaml
 
 
 def load_scenario(
@@ -38,9 +38,8 @@ def load_scenario(
     overlays = [(scenario.set, scenario.scale, ("set",), ("scale",))]
     if variant is not None:
         if variant not in scenario.variants:
-            hint = closest(variant, scenario.variants)
             known = ", ".join(scenario.variants) or "none"
-            suffix = f" (did you mean '{hint}'?)" if hint else f" (variants: {known})"
+            suffix = did_you_mean(variant, scenario.variants, otherwise=f" (variants: {known})")
             msg = f"{path}: unknown variant '{variant}'{suffix}"
             raise SpecError(msg)
         v = scenario.variants[variant]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import ErrorCollector, Location, SpecError
 from .model import ModelSpec, own_name
-from .sources import closest, read_yaml
+from .sources import did_you_mean, read_yaml
 
 __all__ = ["parse_incentives", "read_scheme", "resolve_scheme"]
 
@@ -27,8 +27,7 @@ def resolve_scheme(
     for dept, weights in scheme.items():
         loc = where.get((dept,))
         if dept not in spec.departments:
-            hint = closest(dept, spec.departments)
-            suffix = f" (did you mean '{hint}'?)" if hint else ""
+            suffix = did_you_mean(dept, spec.departments)
             errors.add(loc, f"unknown department '{dept}'{suffix}")
             continue
         d = spec.departments[dept]
@@ -44,8 +43,7 @@ def resolve_scheme(
             elif name in spec.kpis:
                 qualified = name
             else:
-                hint = closest(name, [*d.kpis, *spec.kpis])
-                suffix = f" (did you mean '{hint}'?)" if hint else ""
+                suffix = did_you_mean(name, [*d.kpis, *spec.kpis])
                 errors.add(kloc, f"{dept}: unknown KPI '{key}'{suffix}")
                 continue
             if (

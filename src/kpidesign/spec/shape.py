@@ -16,7 +16,7 @@ from .schema import (
     ScenarioFile,
     VariableDecl,
 )
-from .sources import KeyPath, SourceMap, closest
+from .sources import KeyPath, SourceMap, did_you_mean
 
 # a missing last key of a `set` path is allowed where the file format has such a field
 FIELDS: list[tuple[tuple[str | None, ...], set[str]]] = [
@@ -90,12 +90,8 @@ def _message(err: dict, data: Any, loc: KeyPath, cls: type) -> str:
     if kind == "extra_forbidden":
         key = str(loc[-1]) if loc else "?"
         allowed = _allowed_keys(data, loc[:-1], cls)
-        hint = closest(key, allowed) if allowed else None
-        suffix = (
-            f" (did you mean '{hint}'?)"
-            if hint
-            else (f" (allowed: {', '.join(sorted(allowed))})" if allowed else "")
-        )
+        listed = f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+        suffix = did_you_mean(key, allowed, otherwise=listed)
         return f"unknown key '{key}'{suffix}"
     if kind == "missing":
         return "missing required key"

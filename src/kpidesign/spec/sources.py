@@ -286,3 +286,10 @@ def closest(name: str, candidates: Iterable[str]) -> str | None:
     """The candidate closest to ``name`` (for "did you mean …"), if any is close."""
     hits = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return hits[0] if hits else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str], otherwise: str = "") -> str:
+    """`` (did you mean 'x'?)`` for the candidate closest to ``name``, or ``otherwise``
+    where none is close: the suffix of an "unknown name" message."""
+    hint = closest(name, candidates)
+    return f" (did you mean '{hint}'?)" if hint else otherwise
