@@ -4,7 +4,7 @@ plus one compile (issue 4's target: within 1.2x on a ~200k-variable model).
 Every solve of a comparison (two system solves, each department's unilateral deviation,
 the optimistic and pessimistic best-response rounds, each a score solve and one or two
 tie-break solves, plus Dinkelbach iterations) is timed by kpidesign itself
-(``CompareResult.solve_seconds`` adds the wall time of each ``Highs.run``).  Everything else
+(``CompareResult.run.seconds`` adds the wall time of each ``Highs.run``).  Everything else
 the analysis does (bound and cost vectors, scorecards, tie-break rows, bookkeeping) is the
 overhead this benchmark measures.
 
@@ -36,8 +36,8 @@ SIZES = {
 
 def measure(model: Path) -> dict:
     from kpidesign.analyses.compare import compare_plans
-    from kpidesign.build import build
-    from kpidesign.compile import compile_model
+    from kpidesign.model import build, compile_model
+    from kpidesign.model.problem import Problem
     from kpidesign.spec import load
 
     t0 = time.perf_counter()
@@ -47,10 +47,10 @@ def measure(model: Path) -> dict:
     t2 = time.perf_counter()
     lp = compile_model(built)
     t3 = time.perf_counter()
-    result = compare_plans(lp, spec)
+    result = compare_plans(lp, Problem.from_spec(spec)).raise_if_failed()
     t4 = time.perf_counter()
     compile_s, compare_s = t3 - t2, t4 - t3
-    allowance = result.solve_seconds + compile_s
+    allowance = result.run.seconds + compile_s
     return {
         "variables": lp.num_cols,
         "rows": lp.num_rows,
@@ -58,10 +58,10 @@ def measure(model: Path) -> dict:
         "build_seconds": t2 - t1,
         "compile_seconds": compile_s,
         "compare_seconds": compare_s,
-        "highs_seconds": result.solve_seconds,
+        "highs_seconds": result.run.seconds,
         "solves": result.solves,
-        "rounds": result.decentralized["rounds"],
-        "rounds_pessimistic": result.decentralized["pessimistic"]["rounds"],
+        "rounds": result.decentralized.rounds,
+        "rounds_pessimistic": result.pessimistic.rounds,
         "misalignment_cost": result.misalignment_cost,
         # the target: compare (plus the one compile it needs) against HiGHS plus that compile
         "ratio": (compare_s + compile_s) / allowance,

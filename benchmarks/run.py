@@ -7,7 +7,7 @@ For each size: generate the model (``generate.py``, into ``benchmarks/generated/
 * check that ``direct_highspy.py`` builds the same LP (small sizes: same columns by name,
   same costs, bounds and rows up to row order);
 * **stages** (a child process, Python API): ``kpidesign.spec.load``,
-  ``kpidesign.build.build``, ``kpidesign.compile.compile_model``, ``HighsSession(lp)``
+  ``kpidesign.model.build``, ``kpidesign.model.compile_model``, ``HighsSession(lp)``
   (passing the model to HiGHS) and ``HighsSession.solve()`` (HiGHS ``run()``); then one
   cost is changed and the same LP is re-solved warm (from the optimal basis) and cold
   (``solve(warm=False)``: basis cleared, presolve on);
@@ -51,13 +51,8 @@ def stages(model: Path, resolve: bool, solve: bool = True) -> dict:
     t = time.perf_counter()
     import numpy as np
 
-    from kpidesign.build import build
-    from kpidesign.compile import compile_model
-
-    try:
-        from kpidesign.highs import HighsSession
-    except ImportError:  # the module was kpidesign.solve before
-        from kpidesign.solve import HighsSession
+    from kpidesign.model import build, compile_model
+    from kpidesign.solver import HighsSession
     from kpidesign.spec import load
 
     out: dict = {"import_seconds": time.perf_counter() - t}
@@ -112,8 +107,7 @@ def same_lp(model: Path) -> dict:
     import direct_highspy
     import numpy as np
 
-    from kpidesign.build import build
-    from kpidesign.compile import compile_model
+    from kpidesign.model import build, compile_model
     from kpidesign.spec import load
 
     lp = compile_model(build(load(model)))

@@ -80,7 +80,6 @@ class BuiltModel:
     constraint_names: list[str]  # model constraints, in file order
     columns: list[Any] = field(default_factory=list)  # variables in build's numbering
     terms: dict[int, LinearTerms] = field(default_factory=dict)  # id(expr) -> its terms
-    notes: list[str] = field(default_factory=list)
 
 
 class _Columns:

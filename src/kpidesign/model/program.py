@@ -3,7 +3,7 @@ names, owners of columns, KPIs as sparse rows, allocations."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -107,7 +107,6 @@ class LinearProgram:
     allocations: list[Allocation]
     resource_rows: dict[str, int]
     constraint_components: tuple[str, ...]  # the model's own constraints (not resources)
-    _row_index: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def num_rows(self) -> int:
@@ -136,9 +135,6 @@ class LinearProgram:
 
     def columns_of(self, component: str) -> np.ndarray:
         return np.flatnonzero(self.col_component == self.col_components.index(component))
-
-    def rows_of(self, component: str) -> np.ndarray:
-        return np.flatnonzero(self.row_component == self.row_components.index(component))
 
     def owned_by(self, department: str) -> np.ndarray:
         return np.flatnonzero(self.col_owner == self.departments.index(department))
