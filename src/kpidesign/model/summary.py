@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from ..results.summary import ModelSummary
+from ..results.summary import DepartmentSummary, ModelSummary, ResourceSummary
 from .build import BuiltModel
 
 
@@ -16,15 +16,15 @@ def summarize(built: BuiltModel) -> ModelSummary:
     spec, m = built.spec, built.model
     departments = {}
     for d in spec.departments.values():
-        departments[d.name] = {
-            "variables": {v: _count(getattr(m, v)) for v in d.variables},
-            "kpis": {
-                k: ("ratio " if built.kpis[f"{d.name}.{k}"].is_ratio else "") + kpi.sense
+        departments[d.name] = DepartmentSummary(
+            variables={v: _count(getattr(m, v)) for v in d.variables},
+            kpis={
+                k: ("ratio " if built.kpis[kpi.qualified].is_ratio else "") + kpi.sense
                 for k, kpi in d.kpis.items()
             },
-            "incentive": dict(d.weights),
-            "allocation": dict(d.allocation),
-        }
+            incentive=dict(d.weights),
+            allocation=dict(d.allocation),
+        )
     return ModelSummary(
         model=spec.name,
         scenario=spec.scenario,
@@ -37,7 +37,7 @@ def summarize(built: BuiltModel) -> ModelSummary:
         },
         constraints={c: _count(getattr(m, c)) for c in built.constraint_names},
         resources={
-            r.name: {"total": r.total, "reserve": r.reserve, "max_shift": r.max_shift}
+            r.name: ResourceSummary(r.total, r.reserve, r.max_shift)
             for r in spec.resources.values()
         },
         objective=f"{spec.objective.sense} {spec.objective.text.strip()}",

@@ -8,16 +8,39 @@ import pandas as pd
 
 
 @dataclass(frozen=True)
+class DepartmentSummary:
+    """A department: its variables (with sizes), KPIs (``max``, ``ratio min``, …), current
+    incentive weights and baseline allocations."""
+
+    variables: dict[str, int]
+    kpis: dict[str, str]
+    incentive: dict[str, float]
+    allocation: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ResourceSummary:
+    """A resource: its total, the reserve share held back, the largest shift allowed."""
+
+    total: float
+    reserve: float
+    max_shift: float | None
+
+
+@dataclass(frozen=True)
 class ModelSummary:
+    """What a built model contains: sets, departments, shared state, constraints,
+    resources, the objective, and its size."""
+
     model: str
     scenario: str
     variant: str | None
     file: str
     sets: dict[str, int]
-    departments: dict[str, dict]
+    departments: dict[str, DepartmentSummary]
     shared_state: dict[str, int]
     constraints: dict[str, int]
-    resources: dict[str, dict]
+    resources: dict[str, ResourceSummary]
     objective: str
     n_variables: int
     n_constraints: int
@@ -32,12 +55,12 @@ class ModelSummary:
         variables = [
             {"variable": v, "owner": d, "size": n}
             for d, info in self.departments.items()
-            for v, n in info["variables"].items()
+            for v, n in info.variables.items()
         ] + [{"variable": v, "owner": "", "size": n} for v, n in self.shared_state.items()]
         kpis = [
-            {"department": d, "kpi": k, "sense": sense, "weight": info["incentive"].get(k, 0.0)}
+            {"department": d, "kpi": k, "sense": sense, "weight": info.incentive.get(k, 0.0)}
             for d, info in self.departments.items()
-            for k, sense in info["kpis"].items()
+            for k, sense in info.kpis.items()
         ]
         return {
             "sets": pd.DataFrame(
