@@ -63,19 +63,22 @@ def compare(
     *,
     scheme: dict[str, dict[str, float]] | None = None,
     locations: dict[tuple[str, ...], Location] | None = None,
+    scheme_file: str | Path | None = None,
     options: Options | None = None,
     **settings: Any,
 ) -> CompareResult:
     """Status quo vs aligned vs system optimum, per department and for the company.
 
     ``scheme`` (department -> {kpi: weight}, see :func:`evaluate`) replaces the named
-    departments' status-quo incentives; ``locations`` lets its errors name a file's lines.
+    departments' status-quo incentives; ``locations`` lets its errors name a file's lines;
+    ``scheme_file``, the file it was read from, joins the run's provenance.
     """
     spec, lp = prepare(model, variant)
     resolved = None if scheme is None else resolve_scheme(spec, scheme, locations)
-    return compare_plans(
-        lp, Problem.from_spec(spec), Options.of(options, **settings), scheme=resolved
-    )
+    problem = Problem.from_spec(spec)
+    if scheme_file is not None:
+        problem = problem.reading(Path(scheme_file))
+    return compare_plans(lp, problem, Options.of(options, **settings), scheme=resolved)
 
 
 def design(
@@ -96,6 +99,7 @@ def evaluate(
     variant: str | None = None,
     *,
     locations: dict[tuple[str, ...], Location] | None = None,
+    scheme_file: str | Path | None = None,
     options: Options | None = None,
     **settings: Any,
 ) -> CompareResult:
@@ -106,4 +110,12 @@ def evaluate(
     named keep their current scheme.  ``locations`` (from
     :func:`~kpidesign.spec.scheme.read_scheme`) lets errors name the scheme file's lines.
     """
-    return compare(model, variant, scheme=scheme, locations=locations, options=options, **settings)
+    return compare(
+        model,
+        variant,
+        scheme=scheme,
+        locations=locations,
+        scheme_file=scheme_file,
+        options=options,
+        **settings,
+    )

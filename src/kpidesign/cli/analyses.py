@@ -124,5 +124,5 @@ def evaluate(
     for dept, weights in parse_incentives(incentives).items():
         scheme[dept] = weights  # the command line replaces that department's file entry
     spec = load(file, variant, max_size=max_size)
-    result = api.evaluate(spec, scheme, options=options, locations=where)
+    result = api.evaluate(spec, scheme, options=options, locations=where, scheme_file=scheme_file)
     emit(result.raise_if_failed(), fmt, out, "evaluate", print_compare)

@@ -7,6 +7,7 @@ gets ``(program, problem, options)`` and never the YAML source map.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,11 @@ class Problem:
     def cap(self, department: str, kpi: str) -> float:
         """The largest weight KPI design may give ``kpi`` (1 when not capped)."""
         return self.caps.get(department, {}).get(kpi, 1.0)
+
+    def reading(self, *files: Path) -> Problem:
+        """This problem with more input files (a scheme file) in its provenance."""
+        more = tuple((str(f), file_digest(Path(f))) for f in files)
+        return dataclasses.replace(self, inputs=self.inputs + more)
 
     @classmethod
     def from_spec(cls, spec: ModelSpec) -> Problem:
