@@ -66,6 +66,43 @@ def local_dual_data(lp: LinearProgram, free: np.ndarray, x: np.ndarray) -> Local
     )
 
 
+def _dual_feasibility(
+    data: LocalDualData, costs: np.ndarray
+) -> tuple[sp.csr_array, np.ndarray, int]:
+    """The rows ``A_RFᵀ (yU - yL) + (vU - vL) - c(w) = 0`` over the columns
+    ``w (K) | yU | yL | vU | vL | ε | t (K)`` (a multiplier for every finite bound only),
+    the duality-gap row's coefficients (``dual objective - c(w)·z* - ε``), and the number
+    of multipliers."""
+    K, nf = costs.shape
+    ru = np.flatnonzero(np.isfinite(data.row_upper))
+    rl = np.flatnonzero(np.isfinite(data.row_lower))
+    cu = np.flatnonzero(np.isfinite(data.col_upper))
+    cl = np.flatnonzero(np.isfinite(data.col_lower))
+    AT = sp.csr_array(data.A.T)
+    eye = sp.identity(nf, format="csr")
+    blocks = [
+        -sp.csr_array(costs.T),
+        AT[:, ru],
+        -AT[:, rl],
+        eye[:, cu],
+        -eye[:, cl],
+        sp.csr_array((nf, 1)),
+        sp.csr_array((nf, K)),
+    ]
+    gap = np.concatenate(
+        [
+            -(costs @ data.z),
+            data.row_upper[ru],
+            -data.row_lower[rl],
+            data.col_upper[cu],
+            -data.col_lower[cl],
+            [-1.0],
+            np.zeros(K),
+        ]
+    )
+    return sp.hstack(blocks, format="csr"), gap, ru.size + rl.size + cu.size + cl.size
+
+
 class InverseLP:
     """``min ε`` over weights ``w`` (on a simplex, with caps) and dual multipliers.
 
@@ -82,51 +119,17 @@ class InverseLP:
         stats: Statistics | None = None,
     ):
         K, nf = costs.shape
-        A = data.A
-        ru = np.flatnonzero(np.isfinite(data.row_upper))
-        rl = np.flatnonzero(np.isfinite(data.row_lower))
-        cu = np.flatnonzero(np.isfinite(data.col_upper))
-        cl = np.flatnonzero(np.isfinite(data.col_lower))
-        AT = sp.csr_array(A.T)
-        eye = sp.identity(nf, format="csr")
-        # columns: w (K) | yU | yL | vU | vL | eps | t (K)
-        blocks = [
-            -sp.csr_array(costs.T),
-            AT[:, ru],
-            -AT[:, rl],
-            eye[:, cu],
-            -eye[:, cl],
-            sp.csr_array((nf, 1)),
-            sp.csr_array((nf, K)),
-        ]
-        feasibility = sp.hstack(blocks, format="csr")
-        gap = np.concatenate(
-            [
-                -(costs @ data.z),
-                data.row_upper[ru],
-                -data.row_lower[rl],
-                data.col_upper[cu],
-                -data.col_lower[cl],
-                [-1.0],
-                np.zeros(K),
-            ]
-        )
+        dual, gap, finite = _dual_feasibility(data, costs)
         n = gap.size
         self.K = K
-        self.eps = K + ru.size + rl.size + cu.size + cl.size
+        self.eps = K + finite  # the column of ε, after w and the finite bounds' multipliers
         self.t0 = self.eps + 1
         simplex = np.zeros(n)
         simplex[:K] = 1.0
         l1_plus = sp.hstack([-sp.identity(K), sp.csr_array((K, n - 2 * K)), sp.identity(K)])
         l1_minus = sp.hstack([sp.identity(K), sp.csr_array((K, n - 2 * K)), sp.identity(K)])
         M = sp.vstack(
-            [
-                feasibility,
-                sp.csr_array(gap[None, :]),
-                sp.csr_array(simplex[None, :]),
-                l1_plus,
-                l1_minus,
-            ],
+            [dual, sp.csr_array(gap[None, :]), sp.csr_array(simplex[None, :]), l1_plus, l1_minus],
             format="csc",
         )
         self.n_feas = nf

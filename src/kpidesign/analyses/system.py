@@ -9,7 +9,7 @@ from ..model.problem import Problem
 from ..model.program import LinearProgram
 from ..options import Options
 from ..results import SystemResult, clean
-from ..solver import HighsSession, Statistics
+from ..solver import HighsSession, Solution, Statistics
 from ..spec.model import split_kpi
 from .common import binding_rows, returning_failures, run_info, state_totals
 from .local import undefined_ratio_notes
@@ -33,29 +33,26 @@ def kpi_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["department", "kpi", "sense", "unit", "ratio", "value"])
 
 
-def _solve_system(
-    lp: LinearProgram, problem: Problem, options: Options, stats: Statistics
-) -> SystemResult:
-    """Solve the system problem once and report it."""
-    session = HighsSession(lp, options, stats=stats)
-    sol = session.solve()
-    if not sol.optimal:
-        raise session.explain(sol, f"the system problem of {problem.label}")
-    x = sol.x
-    allocations = pd.DataFrame(
+def _allocations_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
+    """Each allocation beside its baseline, with the value of one more unit of it."""
+    return pd.DataFrame(
         [
             {
                 "department": a.department,
                 "resource": a.resource,
                 "baseline": a.baseline,
-                "allocation": clean(x[a.column]),
+                "allocation": clean(sol.x[a.column]),
                 "shadow_price": clean(sol.row_dual[a.use_row]),
             }
             for a in lp.allocations
         ],
         columns=["department", "resource", "baseline", "allocation", "shadow_price"],
     )
-    resources = pd.DataFrame(
+
+
+def _resources_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
+    """Each resource: available, allocated, the value of one more unit of its total."""
+    return pd.DataFrame(
         [
             {
                 "resource": r,
@@ -67,38 +64,49 @@ def _solve_system(
         ],
         columns=["resource", "available", "allocated", "shadow_price"],
     )
+
+
+def _constraints_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
+    """Every row of the model's own constraints: activity, bounds, dual, binding."""
     binding = binding_rows(lp, sol)
     own = {lp.row_components.index(c) for c in lp.constraint_components}
-    cons = []
-    for i in range(lp.num_rows):
-        comp = int(lp.row_component[i])
-        if comp not in own:
-            continue
-        cons.append(
-            {
-                "constraint": lp.row_components[comp],
-                "index": lp.row_key(i) or "",
-                "activity": clean(sol.row_activity[i]),
-                "lower": float(lp.row_lower[i]),
-                "upper": float(lp.row_upper[i]),
-                "shadow_price": clean(sol.row_dual[i]),
-                "binding": bool(binding[i]),
-            }
-        )
-    constraints = pd.DataFrame(
-        cons,
+    rows = [
+        {
+            "constraint": lp.row_components[int(lp.row_component[i])],
+            "index": lp.row_key(i) or "",
+            "activity": clean(sol.row_activity[i]),
+            "lower": float(lp.row_lower[i]),
+            "upper": float(lp.row_upper[i]),
+            "shadow_price": clean(sol.row_dual[i]),
+            "binding": bool(binding[i]),
+        }
+        for i in range(lp.num_rows)
+        if int(lp.row_component[i]) in own
+    ]
+    return pd.DataFrame(
+        rows,
         columns=["constraint", "index", "activity", "lower", "upper", "shadow_price", "binding"],
     )
-    state = pd.DataFrame(list(state_totals(lp, problem, x).items()), columns=["variable", "total"])
+
+
+def _solve_system(
+    lp: LinearProgram, problem: Problem, options: Options, stats: Statistics
+) -> SystemResult:
+    """Solve the system problem once and report it."""
+    session = HighsSession(lp, options, stats=stats)
+    sol = session.solve()
+    if not sol.optimal:
+        raise session.explain(sol, f"the system problem of {problem.label}")
+    state = state_totals(lp, problem, sol.x)
     return SystemResult(
         run=run_info(problem, lp, options, stats),
         objective=sol.objective,
-        allocations=allocations,
-        kpis=kpi_table(lp, x),
-        state=state,
-        constraints=constraints,
-        resources=resources,
-        notes=undefined_ratio_notes(lp, {"the system optimum": x}),
+        allocations=_allocations_table(lp, sol),
+        kpis=kpi_table(lp, sol.x),
+        state=pd.DataFrame(list(state.items()), columns=["variable", "total"]),
+        constraints=_constraints_table(lp, sol),
+        resources=_resources_table(lp, sol),
+        notes=undefined_ratio_notes(lp, {"the system optimum": sol.x}),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -21,35 +22,63 @@ def _money(x: float) -> str:
     return f"{x:,.2f}" if abs(x) < 1e5 else f"{x:,.0f}"
 
 
+_PER_UNIT = "objective change per +1"
+
+
 def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
     """The system optimum for a manager: objective, allocations, KPIs, state, prices."""
     console.print(
         f"[bold]{r.label}[/bold]: system optimum ({r.status}), "
         f"objective ({r.sense}) = [bold]{_money(r.objective)}[/bold]"
     )
-    per_unit = "objective change per +1"
     if len(r.allocations):
-        t = Table(title="Allocations (optimized vs baseline)", title_justify="left")
-        for col in ("department", "resource", "baseline", "optimal", "change", per_unit):
-            t.add_column(col, justify="left" if col in ("department", "resource") else "right")
-        for a in r.allocations.itertuples(index=False):
-            change = a.allocation - a.baseline
-            t.add_row(
-                a.department,
-                a.resource,
-                _money(a.baseline),
-                _money(a.allocation),
-                f"{change:+,.0f}",
-                _num(a.shadow_price),
-            )
-        console.print(t)
+        console.print(_allocations(r))
     if len(r.resources):
         t = Table(title="Resources", title_justify="left")
-        for col in ("resource", "available", "allocated", per_unit):
+        for col in ("resource", "available", "allocated", _PER_UNIT):
             t.add_column(col, justify="left" if col == "resource" else "right")
         for x in r.resources.itertuples(index=False):
             t.add_row(x.resource, _money(x.available), _money(x.allocated), _num(x.shadow_price))
         console.print(t)
+    console.print(_kpis_at_optimum(r))
+    if len(r.state):
+        t = Table(title="Shared state (totals)", title_justify="left")
+        t.add_column("variable")
+        t.add_column("total", justify="right")
+        for s in r.state.itertuples(index=False):
+            t.add_row(s.variable, _num(s.total))
+        console.print(t)
+    priced = r.priced_constraints()
+    if len(priced):
+        console.print(_priced_constraints(priced, top))
+    if len(priced) or len(r.allocations) or len(r.resources):
+        good = "positive" if r.sense == "max" else "negative"
+        console.print(
+            "A shadow price is the change of the objective per unit increase of the "
+            f"right-hand side (a resource, an allocation, a constraint); the objective is "
+            f"{'maximized' if r.sense == 'max' else 'minimized'}, so {good} is good."
+        )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+def _allocations(r: SystemResult) -> Table:
+    t = Table(title="Allocations (optimized vs baseline)", title_justify="left")
+    for col in ("department", "resource", "baseline", "optimal", "change", _PER_UNIT):
+        t.add_column(col, justify="left" if col in ("department", "resource") else "right")
+    for a in r.allocations.itertuples(index=False):
+        t.add_row(
+            a.department,
+            a.resource,
+            _money(a.baseline),
+            _money(a.allocation),
+            f"{a.allocation - a.baseline:+,.0f}",
+            _num(a.shadow_price),
+        )
+    return t
+
+
+def _kpis_at_optimum(r: SystemResult) -> Table:
     t = Table(title="KPIs at the optimum", title_justify="left")
     for col in ("department", "kpi", "goal", "value", "unit"):
         t.add_column(col, justify="right" if col == "value" else "left")
@@ -61,39 +90,20 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
             _num(k.value),
             k.unit,
         )
-    console.print(t)
-    if len(r.state):
-        t = Table(title="Shared state (totals)", title_justify="left")
-        t.add_column("variable")
-        t.add_column("total", justify="right")
-        for s in r.state.itertuples(index=False):
-            t.add_row(s.variable, _num(s.total))
-        console.print(t)
-    binding = r.constraints[r.constraints.binding & (r.constraints.shadow_price != 0)]
-    if len(binding):
-        order = binding.shadow_price.abs().sort_values(ascending=False, kind="stable").index
-        shown = binding.loc[order[:top]]
-        t = Table(
-            title=f"Binding constraints: {len(binding)} with a shadow price"
-            + (f" (largest {top} shown)" if len(binding) > top else ""),
-            title_justify="left",
-        )
-        t.add_column("constraint")
-        t.add_column("shadow price", justify="right")
-        for c in shown.itertuples(index=False):
-            t.add_row(
-                escape(c.constraint + (f"[{c.index}]" if c.index else "")), _num(c.shadow_price)
-            )
-        console.print(t)
-    if len(binding) or len(r.allocations) or len(r.resources):
-        good = "positive" if r.sense == "max" else "negative"
-        console.print(
-            "A shadow price is the change of the objective per unit increase of the "
-            f"right-hand side (a resource, an allocation, a constraint); the objective is "
-            f"{'maximized' if r.sense == 'max' else 'minimized'}, so {good} is good."
-        )
-    for note in r.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    return t
+
+
+def _priced_constraints(priced: pd.DataFrame, top: int) -> Table:
+    t = Table(
+        title=f"Binding constraints: {len(priced)} with a shadow price"
+        + (f" (largest {top} shown)" if len(priced) > top else ""),
+        title_justify="left",
+    )
+    t.add_column("constraint")
+    t.add_column("shadow price", justify="right")
+    for c in priced.head(top).itertuples(index=False):
+        t.add_row(escape(c.constraint + (f"[{c.index}]" if c.index else "")), _num(c.shadow_price))
+    return t
 
 
 _PLAN_HEADERS = (
@@ -132,6 +142,26 @@ def print_compare(r: CompareResult, console: Console) -> None:
     console.print(
         f"Status quo = best-response dynamics from B: {d.ending} after {d.rounds} round(s)."
     )
+    console.print(_departments(r))
+    state_vars = list(dict.fromkeys(r.state.variable))
+    if state_vars:
+        t = Table(title="Shared state (totals)", title_justify="left")
+        t.add_column("variable")
+        for _, head in _PLAN_HEADERS:
+            t.add_column(head, justify="right")
+        for var in state_vars:
+            t.add_row(var, *[_num(r.state_total(var, p)) for p, _ in _PLAN_HEADERS])
+        console.print(t)
+    console.print(
+        "Unilateral loss: the drop in the company objective when only that department "
+        "plays its own optimum (optimistic .. pessimistic tie-break)."
+    )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+def _departments(r: CompareResult) -> Table:
+    """Every KPI of every department under each plan, with its unilateral loss."""
     holds = r.own_kpis_hold()
     t = Table(title="Departments: KPIs under each plan (* = paid on it)", title_justify="left")
     t.add_column("department")
@@ -154,22 +184,7 @@ def print_compare(r: CompareResult, console: Console) -> None:
             t.add_row(name, kpi + (" *" if paid else ""), *vals, lcell)
             first = False
         t.add_section()
-    console.print(t)
-    state_vars = list(dict.fromkeys(r.state.variable))
-    if state_vars:
-        t = Table(title="Shared state (totals)", title_justify="left")
-        t.add_column("variable")
-        for _, head in _PLAN_HEADERS:
-            t.add_column(head, justify="right")
-        for var in state_vars:
-            t.add_row(var, *[_num(r.state_total(var, p)) for p, _ in _PLAN_HEADERS])
-        console.print(t)
-    console.print(
-        "Unilateral loss: the drop in the company objective when only that department "
-        "plays its own optimum (optimistic .. pessimistic tie-break)."
-    )
-    for note in r.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    return t
 
 
 def print_design(r: DesignResult, console: Console) -> None:
@@ -179,6 +194,34 @@ def print_design(r: DesignResult, console: Console) -> None:
         f"[bold]{escape(r.label)}[/bold]: KPI design for the system optimum "
         f"({_money(r.optimum)}; status quo {_money(r.status_quo)})"
     )
+    console.print(_scorecards(r))
+    if r.positive_gap:
+        console.print(
+            "[yellow]Positive incentive gap[/yellow] (no menu weights make the optimum "
+            f"their own best): {', '.join(r.positive_gap)}"
+        )
+    if r.indifferent:
+        console.print(
+            "[yellow]Indifferent[/yellow] (the optimum is one of several best choices; the "
+            f"pessimistic tie-break loses value): {', '.join(r.indifferent)}"
+        )
+    console.print(
+        f"Verification: decentralized outcome under the designed scheme and optimal allocations, "
+        f"from {escape(v.start)}: {_money(v.objective)} = "
+        f"[bold]{v.share_of_optimum * 100:.2f}% of the optimum[/bold] "
+        f"({'converged' if v.converged else 'not converged'} after {v.rounds} round(s))."
+    )
+    console.print(
+        "Incentive gap: how much the department could still gain, in scorecard units, by "
+        "deviating from the optimum. Alignment: cosine of the reduced costs of its score "
+        "and of the company objective over its decisions (1 = aligned)."
+    )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+def _scorecards(r: DesignResult) -> Table:
+    """Designed beside current weights, with each department's gap and alignment."""
     t = Table(title="Scorecards: designed vs current weights", title_justify="left")
     for col in (
         "department",
@@ -214,27 +257,4 @@ def print_design(r: DesignResult, console: Console) -> None:
             )
             first = False
         t.add_section()
-    console.print(t)
-    if r.positive_gap:
-        console.print(
-            "[yellow]Positive incentive gap[/yellow] (no menu weights make the optimum "
-            f"their own best): {', '.join(r.positive_gap)}"
-        )
-    if r.indifferent:
-        console.print(
-            "[yellow]Indifferent[/yellow] (the optimum is one of several best choices; the "
-            f"pessimistic tie-break loses value): {', '.join(r.indifferent)}"
-        )
-    console.print(
-        f"Verification: decentralized outcome under the designed scheme and optimal allocations, "
-        f"from {escape(v.start)}: {_money(v.objective)} = "
-        f"[bold]{v.share_of_optimum * 100:.2f}% of the optimum[/bold] "
-        f"({'converged' if v.converged else 'not converged'} after {v.rounds} round(s))."
-    )
-    console.print(
-        "Incentive gap: how much the department could still gain, in scorecard units, by "
-        "deviating from the optimum. Alignment: cosine of the reduced costs of its score "
-        "and of the company objective over its decisions (1 = aligned)."
-    )
-    for note in r.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    return t

@@ -48,6 +48,14 @@ class SystemResult(Outcome):
         """The result of a system problem without an optimum: its diagnosis, no numbers."""
         return cls(run, float("nan"), *(pd.DataFrame(columns=c) for c in _COLUMNS), [], diagnosis)
 
+    def priced_constraints(self) -> pd.DataFrame:
+        """The binding constraints with a nonzero shadow price, the largest (in absolute
+        value) first; ties keep the model's order."""
+        c = self.constraints
+        priced = c[c.binding & (c.shadow_price != 0)]
+        order = priced.shadow_price.abs().sort_values(ascending=False, kind="stable").index
+        return priced.loc[order]
+
     def to_dict(self) -> dict:
         """The JSON contract: status, objective, allocation, kpis, state, duals."""
         allocation: dict[str, dict[str, float]] = {}
