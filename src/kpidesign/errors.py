@@ -32,6 +32,7 @@ class Location:
     path: str = ""
 
     def prefix(self) -> str:
+        """``FILE:LINE: key.path`` (the parts that are known)."""
         parts = []
         if self.file is not None:
             parts.append(str(self.file) if self.line is None else f"{self.file}:{self.line}")
@@ -40,6 +41,7 @@ class Location:
         return ": ".join(parts)
 
     def child(self, key: str | int, line: int | None = None) -> Location:
+        """The location of ``key`` below this one (at ``line`` if given)."""
         path = f"{self.path}.{key}" if self.path else str(key)
         return Location(self.file, line if line is not None else self.line, path)
 
@@ -58,6 +60,7 @@ class KpiDesignError(Exception):
 
     @classmethod
     def at(cls, location: Location | None, message: str) -> KpiDesignError:
+        """The error ``message`` at ``location``."""
         return cls(_format(location, message))
 
 
@@ -102,11 +105,13 @@ class ErrorCollector:
         self.messages: list[str] = []
 
     def add(self, location: Location | None, message: str) -> None:
+        """Record ``message`` at ``location`` (once)."""
         line = _format(location, message)
         if line not in self.messages:
             self.messages.append(line)
 
     def extend(self, error: KpiDesignError) -> None:
+        """Record every line of ``error`` (once each)."""
         for line in error.messages:
             if line not in self.messages:
                 self.messages.append(line)
@@ -115,5 +120,6 @@ class ErrorCollector:
         return bool(self.messages)
 
     def raise_if_any(self, cls: type[KpiDesignError] = SpecError) -> None:
+        """Raise ``cls`` with every recorded message, if there is any."""
         if self.messages:
             raise cls(self.messages)

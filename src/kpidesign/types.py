@@ -26,6 +26,7 @@ class Sense(enum.StrEnum):
 
     @property
     def opposite(self) -> Sense:
+        """The other direction."""
         return Sense.MIN if self is Sense.MAX else Sense.MAX
 
 

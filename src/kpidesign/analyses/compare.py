@@ -28,6 +28,7 @@ __all__ = ["compare_plans", "kpi_long_table"]
 
 
 def kpi_long_table(lp: LinearProgram, plans: dict[Plan, np.ndarray | None]) -> pd.DataFrame:
+    """Every KPI under each plan (long format; NaN under a plan that does not exist)."""
     rows = []
     for k in lp.kpis.values():
         for plan, x in plans.items():

@@ -47,6 +47,7 @@ class LocalDualData:
 
 
 def local_dual_data(lp: LinearProgram, free: np.ndarray, x: np.ndarray) -> LocalDualData:
+    """Department d's local problem at plan ``x``, over the columns it may move (``free``)."""
     A = lp.A.tocsr()
     fixed_mask = np.ones(lp.num_cols, dtype=bool)
     fixed_mask[free] = False

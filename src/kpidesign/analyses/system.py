@@ -18,6 +18,7 @@ __all__ = ["kpi_table", "solve_system"]
 
 
 def kpi_table(lp: LinearProgram, x: np.ndarray) -> pd.DataFrame:
+    """Every KPI (departments', then company-wide) at plan ``x``."""
     rows = []
     for k in lp.kpis.values():
         rows.append(

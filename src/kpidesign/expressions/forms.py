@@ -59,6 +59,7 @@ class LinearTemplate:
     has_variables: bool
 
     def evaluate(self, env: dict, variables: VariableTable) -> Linear:
+        """The linear form at the index values ``env``."""
         acc = Linear()
         env["__vars__"] = variables
         try:
@@ -68,6 +69,7 @@ class LinearTemplate:
         return acc
 
     def accumulate(self, env: dict, variables: VariableTable, acc: Linear, factor: float) -> None:
+        """Add ``factor`` times the form at ``env`` to ``acc``."""
         env["__vars__"] = variables
         try:
             self.fn(env, acc, factor)
@@ -112,6 +114,7 @@ class CompiledKpi:
 
     @property
     def is_ratio(self) -> bool:
+        """Is the KPI a ratio of two linear forms?"""
         return self.denominator is not None
 
 
@@ -150,6 +153,7 @@ class Bindings:
 
     @property
     def bound(self) -> dict[str, str]:
+        """The index names the bindings bind, with their sets."""
         return dict(zip(self.names, self.sets, strict=True))
 
 
@@ -228,6 +232,7 @@ _SENSES = {ast.LtE: "<=", ast.GtE: ">=", ast.Eq: "=="}
 def compile_constraint(
     spec: ModelSpec, text: str, where: Location, bound: Mapping[str, str]
 ) -> CompiledConstraint:
+    """Compile a constraint's text (``lhs <= rhs``, ``>=`` or ``==``) under its bindings."""
     tree = parse(text, where)
     ctx = Context(spec, text, where, dict(bound))
     if not isinstance(tree, ast.Compare):

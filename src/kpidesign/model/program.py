@@ -26,11 +26,13 @@ class SparseRow:
     constant: float = 0.0
 
     def dense(self, n: int) -> np.ndarray:
+        """The row as a dense vector of ``n`` coefficients."""
         out = np.zeros(n)
         np.add.at(out, self.indices, self.values)
         return out
 
     def at(self, x: np.ndarray) -> float:
+        """The row's value (constant included) at plan ``x``."""
         return float(self.values @ x[self.indices] + self.constant)
 
 
@@ -55,6 +57,7 @@ class KpiRows:
 
     @property
     def is_ratio(self) -> bool:
+        """Is the KPI a ratio (a denominator row)?"""
         return self.denominator is not None
 
     def value(self, x: np.ndarray) -> float:
@@ -72,6 +75,9 @@ class KpiRows:
 
 @dataclass(frozen=True)
 class Allocation:
+    """One department's allocation of one resource: its column, its baseline, and the row
+    that bounds its use (whose dual prices one more unit)."""
+
     department: str
     resource: str
     column: int
@@ -110,10 +116,12 @@ class LinearProgram:
 
     @property
     def num_rows(self) -> int:
+        """Rows of the program (constraints, resources)."""
         return self.A.shape[0]
 
     @property
     def num_cols(self) -> int:
+        """Columns of the program (variables, allocations)."""
         return self.A.shape[1]
 
     def row_key(self, i: int) -> str | None:
@@ -121,22 +129,27 @@ class LinearProgram:
         return _key_label(self.row_indices[i])
 
     def col_key(self, j: int) -> str | None:
+        """Column ``j``'s index as comma-joined text; None if scalar."""
         return _key_label(self.col_indices[j])
 
     def row_name(self, i: int) -> str:
+        """Row ``i`` by the model's name, ``capacity[2]``."""
         key = self.row_key(i)
         comp = self.row_components[self.row_component[i]]
         return comp if key is None else f"{comp}[{key}]"
 
     def col_name(self, j: int) -> str:
+        """Column ``j`` by the model's name, ``produced[standard,3]``."""
         key = self.col_key(j)
         comp = self.col_components[self.col_component[j]]
         return comp if key is None else f"{comp}[{key}]"
 
     def columns_of(self, component: str) -> np.ndarray:
+        """The columns of the variable (component) ``component``."""
         return np.flatnonzero(self.col_component == self.col_components.index(component))
 
     def owned_by(self, department: str) -> np.ndarray:
+        """The columns owned by ``department``."""
         return np.flatnonzero(self.col_owner == self.departments.index(department))
 
 

@@ -13,6 +13,7 @@ def _count(component: pyo.Component) -> int:
 
 
 def summarize(built: BuiltModel) -> ModelSummary:
+    """What ``built`` contains: the summary ``kpidesign validate`` prints."""
     spec, m = built.spec, built.model
     departments = {}
     for d in spec.departments.values():

@@ -11,6 +11,7 @@ from .table import _num
 
 
 def print_summary(s: ModelSummary, console: Console) -> None:
+    """The summary of a valid model for a reader: sets, departments, constraints, resources."""
     title = f"{s.model}" + (f" / scenario {s.scenario}" if s.scenario != s.model else "")
     if s.variant:
         title += f" / variant {s.variant}"

@@ -77,22 +77,27 @@ class Outcome:
 
     @property
     def status(self) -> Status:
+        """How the analysis ended."""
         return self.run.status
 
     @property
     def model(self) -> str:
+        """The model's name."""
         return self.run.model
 
     @property
     def scenario(self) -> str:
+        """The scenario's name (the model's for a model file)."""
         return self.run.scenario
 
     @property
     def variant(self) -> str | None:
+        """The scenario variant applied, if any."""
         return self.run.variant
 
     @property
     def sense(self) -> Sense:
+        """The direction of the company objective."""
         return self.run.sense
 
     @property

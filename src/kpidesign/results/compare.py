@@ -38,6 +38,7 @@ class Dynamics:
         return "converged" if self.converged else ("cycled" if self.cycle else "did not converge")
 
     def to_dict(self, *, history: bool = True) -> dict:
+        """The JSON form: with the history (optimistic) or the final objective."""
         out: dict = {"rounds": self.rounds, "converged": self.converged, "cycle": self.cycle}
         if history:
             out["history"] = [clean(v) for v in self.history]
@@ -109,11 +110,13 @@ class CompareResult(Outcome):
         return out
 
     def kpi(self, department: str, kpi: str, plan: str) -> float:
+        """The value of a department's KPI under ``plan``."""
         t = self.kpis
         hit = t[(t.department == department) & (t.kpi == kpi) & (t.plan == plan)]
         return float(hit.value.iloc[0])
 
     def state_total(self, variable: str, plan: str) -> float:
+        """The total of a shared-state variable under ``plan``."""
         t = self.state
         return float(t[(t.variable == variable) & (t.plan == plan)].total.iloc[0])
 
@@ -172,6 +175,7 @@ class CompareResult(Outcome):
         return f"{lead}; {verdict}{tail}."
 
     def to_dict(self) -> dict:
+        """The JSON contract of ``compare``/``evaluate`` (DESIGN.md)."""
         departments: dict[str, dict] = {}
         for row in self.kpis.itertuples(index=False):
             if not row.department:
@@ -220,6 +224,7 @@ class CompareResult(Outcome):
         }
 
     def tables(self) -> dict[str, pd.DataFrame]:
+        """The long-format tables written as CSV files."""
         plans = pd.DataFrame(
             [{"plan": p, "objective": clean(v)} for p, v in self.objectives.items()]
             + [{"plan": "status_quo_pessimistic", "objective": clean(self.status_quo_pessimistic)}]

@@ -34,6 +34,7 @@ class Verification:
     start: str
 
     def to_dict(self) -> dict:
+        """The JSON form."""
         return dataclasses.asdict(self)
 
 
@@ -78,6 +79,7 @@ class DesignResult(Outcome):
         return {"positive_gap": self.positive_gap, "indifferent": self.indifferent}
 
     def to_dict(self) -> dict:
+        """The JSON contract of ``design`` (DESIGN.md)."""
         departments: dict[str, dict] = {}
         for r in self.departments.itertuples(index=False):
             w = self.weights[self.weights.department == r.department]
@@ -112,6 +114,7 @@ class DesignResult(Outcome):
         }
 
     def tables(self) -> dict[str, pd.DataFrame]:
+        """The long-format tables written as CSV files."""
         verification = pd.DataFrame([self.verification.to_dict()])
         return {
             "weights": self.weights,

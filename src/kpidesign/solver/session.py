@@ -240,6 +240,7 @@ class HighsSession:
 
     @property
     def num_cols(self) -> int:
+        """Columns of the program HiGHS holds."""
         return self.col_lower.size
 
     @property
@@ -248,9 +249,11 @@ class HighsSession:
         return int(self.highs.getNumRow())
 
     def row_name(self, i: int) -> str:
+        """Row ``i`` by the model's name (``row i`` for a temporary or bare-array row)."""
         return self.lp.row_name(i) if self.lp is not None and i < self.lp.num_rows else f"row {i}"
 
     def col_name(self, j: int) -> str:
+        """Column ``j`` by the model's name (``column j`` in a bare-array session)."""
         return self.lp.col_name(j) if self.lp is not None else f"column {j}"
 
     # -- changes ------------------------------------------------------------------------
@@ -271,6 +274,7 @@ class HighsSession:
         self.sense = sense
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
+        """New bounds of the columns ``cols``."""
         cols, lower, upper = _index_and_bounds(cols, lower, upper)
         if cols.size == 0:
             return
@@ -279,6 +283,7 @@ class HighsSession:
         self.col_upper[cols] = upper
 
     def fix_cols(self, cols: np.ndarray, values: np.ndarray) -> None:
+        """Fix the columns ``cols`` at ``values``."""
         self.set_col_bounds(cols, values, values)
 
     def set_row_bounds(self, rows: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:

@@ -31,6 +31,7 @@ class Solution:
 
     @property
     def optimal(self) -> bool:
+        """Did the solve end optimal?"""
         return self.status is Status.OPTIMAL
 
 
@@ -43,6 +44,7 @@ class Statistics:
     seconds: float = 0.0
 
     def add(self, other: Statistics) -> None:
+        """Count ``other``'s solves, iterations and time too."""
         self.solves += other.solves
         self.iterations += other.iterations
         self.seconds += other.seconds

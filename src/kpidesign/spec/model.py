@@ -18,6 +18,8 @@ DEFAULT_MAX_SIZE = 5_000_000
 
 @dataclass(frozen=True)
 class SetSpec:
+    """A set: its members in file order (integers for a range)."""
+
     name: str
     members: tuple
     integer: bool
@@ -40,6 +42,8 @@ class ParamSpec:
 
 @dataclass(frozen=True)
 class VariableSpec:
+    """A decision variable (indexed over sets), owned by a department or shared state."""
+
     name: str
     over: tuple[str, ...]
     lb: float | None
@@ -53,6 +57,8 @@ class VariableSpec:
 
 @dataclass(frozen=True)
 class KpiSpec:
+    """A KPI: a department's own or company-wide, maximized or minimized."""
+
     name: str
     owner: str | None  # department, or None for a company-wide KPI
     sense: Sense
@@ -82,6 +88,9 @@ def own_name(qualified: str, department: str) -> str:
 
 @dataclass(frozen=True)
 class DepartmentSpec:
+    """A department: its variables, resource uses and allocations, KPIs, incentive and
+    design menu."""
+
     name: str
     description: str | None
     variables: tuple[str, ...]
@@ -97,6 +106,8 @@ class DepartmentSpec:
 
 @dataclass(frozen=True)
 class ConstraintSpec:
+    """A constraint family: its bindings (``for:``), expression and optional slack."""
+
     name: str
     bindings: str | None
     bindings_where: Location
@@ -108,6 +119,8 @@ class ConstraintSpec:
 
 @dataclass(frozen=True)
 class ObjectiveSpec:
+    """The company objective."""
+
     sense: Sense
     text: str
     where: Location
@@ -116,6 +129,8 @@ class ObjectiveSpec:
 
 @dataclass(frozen=True)
 class ResourceSpec:
+    """A shared resource: its total, the reserve share held back, the largest shift."""
+
     name: str
     total: float
     reserve: float
@@ -153,6 +168,7 @@ class ModelSpec:
 
     @property
     def label(self) -> str:
+        """``scenario`` or ``scenario[variant]``, as messages name it."""
         return self.scenario + (f"[{self.variant}]" if self.variant else "")
 
     @property

@@ -22,6 +22,7 @@ from .sources import KeyPath, SourceMap, check_regular_file, closest, did_you_me
 def load_scenario(
     path: Path, data: dict, source: SourceMap, variant: str | None, max_size: int
 ) -> ModelSpec:
+    """A scenario file: its model, with the scenario's (and the variant's) overrides applied."""
     scenario = validate_shape(ScenarioFile, data, source)
     model_path = (path.parent / scenario.model).resolve()
     with contextlib.suppress(ValueError):  # show a short path where there is one

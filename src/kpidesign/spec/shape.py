@@ -36,12 +36,14 @@ FREE_KEYS = [("departments", None, "incentive"), ("departments", None, "design",
 
 
 def matches(pattern: tuple, path: tuple) -> bool:
+    """Does key path ``path`` match ``pattern`` (None matches any key)?"""
     return len(pattern) == len(path) and all(
         p is None or p == k for p, k in zip(pattern, path, strict=True)
     )
 
 
 def is_number(x: Any) -> bool:
+    """Is ``x`` a number (not a bool)?"""
     return isinstance(x, int | float) and not isinstance(x, bool)
 
 
@@ -50,6 +52,7 @@ def is_number(x: Any) -> bool:
 
 
 def validate_shape(cls: type, data: Any, source: SourceMap) -> Any:
+    """``data`` validated against the pydantic shape ``cls``; every problem a located error."""
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
