@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..spec import ModelSpec
+from ..spec.model import run_label
 
 __all__ = ["Problem", "file_digest"]
 
@@ -48,7 +49,7 @@ class Problem:
     @property
     def label(self) -> str:
         """``scenario`` or ``scenario[variant]``, as messages name the problem."""
-        return self.scenario + (f"[{self.variant}]" if self.variant else "")
+        return run_label(self.scenario, self.variant)
 
     def cap(self, department: str, kpi: str) -> float:
         """The largest weight KPI design may give ``kpi`` (1 when not capped)."""

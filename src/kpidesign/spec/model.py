@@ -73,6 +73,11 @@ class KpiSpec:
         return f"{self.owner}.{self.name}" if self.owner else self.name
 
 
+def run_label(scenario: str, variant: str | None) -> str:
+    """``scenario`` or ``scenario[variant]``: how messages name a run."""
+    return scenario + (f"[{variant}]" if variant else "")
+
+
 def split_kpi(qualified: str) -> tuple[str | None, str]:
     """``dept.kpi`` -> ``("dept", "kpi")``; a company-wide KPI ``kpi`` -> ``(None, "kpi")``.
     The inverse of :attr:`KpiSpec.qualified`."""
@@ -169,7 +174,7 @@ class ModelSpec:
     @property
     def label(self) -> str:
         """``scenario`` or ``scenario[variant]``, as messages name it."""
-        return self.scenario + (f"[{self.variant}]" if self.variant else "")
+        return run_label(self.scenario, self.variant)
 
     @property
     def input_files(self) -> tuple[Path, ...]:
