@@ -47,7 +47,7 @@ def best_response_dynamics(
     assert lp is not None
     options = options or Options()
     tol = options.tol
-    optimistic = mode is Mode.OPTIMISTIC
+    optimistic = Mode(mode) is Mode.OPTIMISTIC
     x = start.copy()
     outcome = DynamicsOutcome(mode, x, lp.objective.at(x), 0, False, False)
     earlier: list[np.ndarray] = []  # round-end plans, to recognize a cycle

@@ -19,8 +19,8 @@ __all__ = ["validate"]
 @handle_errors
 def validate(file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None) -> None:
     """Load and build FILE (a model or scenario), then summarize it."""
+    from ..analyses.summary import summarize
     from ..model.build import build
-    from ..model.summary import summarize
     from ..render.files import emit
     from ..render.validate import print_summary
     from ..spec import load

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from ..model.build import BuiltModel
 from ..results.summary import DepartmentSummary, ModelSummary, ResourceSummary
-from .build import BuiltModel
 
 
 def _count(component: pyo.Component) -> int:
