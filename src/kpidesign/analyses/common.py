@@ -115,18 +115,19 @@ def _versions() -> tuple[str, str]:
 
 def run_info(
     problem: Problem,
-    lp: LinearProgram,
-    options: Options,
+    sense: Sense,
+    options: Options | None,
     stats: Statistics,
-    status: Status = Status.OPTIMAL,
+    status: Status | None = Status.OPTIMAL,
 ) -> RunInfo:
-    """The :class:`RunInfo` of an analysis of ``problem`` that ended with ``status``."""
+    """The :class:`RunInfo` of an analysis of ``problem`` that ended with ``status`` (None
+    for one that solves nothing, such as ``validate``)."""
     kpidesign_version, highs = _versions()
     return RunInfo(
         model=problem.model,
         scenario=problem.scenario,
         variant=problem.variant,
-        sense=Sense(lp.sense),
+        sense=Sense(sense),
         status=status,
         options=options,
         solves=stats.solves,
@@ -160,7 +161,7 @@ def returning_failures(
         try:
             return analysis(lp, problem, options, stats, **kwargs)
         except SolveError as exc:
-            run = run_info(problem, lp, options, stats, exc.diagnosis.status)
+            run = run_info(problem, lp.sense, options, stats, exc.diagnosis.status)
             return failed(run, exc.diagnosis)
 
     return wrapper

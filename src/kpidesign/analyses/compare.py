@@ -125,7 +125,7 @@ def _compare(
         Plan.SYSTEM: c_sol.objective,
     }
     return CompareResult(
-        run=run_info(problem, lp, options, stats),
+        run=run_info(problem, lp.sense, options, stats),
         objectives=objectives,
         status_quo_pessimistic=pessimistic.objective,
         misalignment_cost=worse_by(lp, optimistic.objective, b_sol.objective),

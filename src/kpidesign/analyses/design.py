@@ -264,7 +264,7 @@ def _design(
         if note not in notes:
             notes.append(note)
     return DesignResult(
-        run=run_info(problem, lp, options, stats),
+        run=run_info(problem, lp.sense, options, stats),
         optimum=c_sol.objective,
         status_quo=status_quo.objective,
         weights=_weights_table(rows),

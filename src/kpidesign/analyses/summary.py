@@ -5,7 +5,10 @@ from __future__ import annotations
 import pyomo.environ as pyo
 
 from ..model.build import BuiltModel
+from ..model.problem import Problem
 from ..results.summary import DepartmentSummary, ModelSummary, ResourceSummary
+from ..solver import Statistics
+from .common import run_info
 
 
 def _count(component: pyo.Component) -> int:
@@ -45,4 +48,5 @@ def summarize(built: BuiltModel) -> ModelSummary:
         n_variables=sum(1 for _ in m.component_data_objects(pyo.Var)),
         n_constraints=sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True)),
         notes=[],
+        run=run_info(Problem.from_spec(spec), spec.objective.sense, None, Statistics(), None),
     )

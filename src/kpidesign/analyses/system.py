@@ -100,7 +100,7 @@ def _solve_system(
         raise session.explain(sol, f"the system problem of {problem.label}")
     state = state_totals(lp, problem, sol.x)
     return SystemResult(
-        run=run_info(problem, lp, options, stats),
+        run=run_info(problem, lp.sense, options, stats),
         objective=sol.objective,
         allocations=_allocations_table(lp, sol),
         kpis=kpi_table(lp, sol.x),

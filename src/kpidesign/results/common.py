@@ -29,7 +29,8 @@ class RunInfo:
     """What ran, on what, and how it ended.
 
     ``status`` is ``optimal`` when the analysis has its answer; otherwise the result's
-    ``diagnosis`` says why not.  ``solves``/``iterations`` count every HiGHS solve of the
+    ``diagnosis`` says why not.  ``validate`` solves nothing: its status and options are
+    None.  ``solves``/``iterations`` count every HiGHS solve of the
     run and their simplex and interior-point iterations; ``seconds`` is their wall time,
     kept out of JSON so that the same input gives the same file byte for byte.
     Provenance: the kpidesign and HiGHS versions, a digest of every input file, the
@@ -40,8 +41,8 @@ class RunInfo:
     scenario: str
     variant: str | None
     sense: Sense
-    status: Status
-    options: Options
+    status: Status | None
+    options: Options | None
     solves: int = 0
     iterations: int = 0
     seconds: float = 0.0
@@ -57,10 +58,10 @@ class RunInfo:
             "scenario": self.scenario,
             "variant": self.variant,
             "sense": str(self.sense),
-            "status": str(self.status),
+            "status": None if self.status is None else str(self.status),
             "solves": self.solves,
             "iterations": self.iterations,
-            "options": dataclasses.asdict(self.options),
+            "options": None if self.options is None else dataclasses.asdict(self.options),
             "kpidesign": self.kpidesign_version,
             "highs": self.highs_version,
             "inputs": dict(self.inputs),
@@ -78,6 +79,7 @@ class Outcome:
     @property
     def status(self) -> Status:
         """How the analysis ended."""
+        assert self.run.status is not None
         return self.run.status
 
     @property

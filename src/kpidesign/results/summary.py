@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
+from .common import RunInfo
+
 
 @dataclass(frozen=True)
 class DepartmentSummary:
@@ -45,10 +47,13 @@ class ModelSummary:
     n_variables: int
     n_constraints: int
     notes: list[str]
+    run: RunInfo | None = None
 
     def to_dict(self) -> dict:
         """The summary as the JSON of ``validate --format json``."""
-        return {"status": "valid", **asdict(self)}
+        out = {"status": "valid", **asdict(self)}
+        out["run"] = None if self.run is None else self.run.to_dict()
+        return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Long-format tables for ``--format csv``: sets, variables, KPIs, constraints."""
