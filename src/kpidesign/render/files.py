@@ -22,7 +22,7 @@ from rich.console import Console
 
 from ..errors import KpiDesignError
 
-__all__ = ["FORMATS", "emit", "to_json"]
+__all__ = ["FORMATS", "emit", "to_json", "write_atomic"]
 
 FORMATS = ("table", "json", "csv")
 
@@ -51,7 +51,9 @@ def _csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n", float_format="%.10g")
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8, line endings as given) to a temporary file beside ``path``,
+    then rename it into place."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
@@ -97,7 +99,7 @@ def emit(
             msg = f"--out {out}: cannot create the directory: {exc.strerror}"
             raise KpiDesignError(msg) from None
         for filename, text in files.items():
-            _write_atomic(out / filename, text)
+            write_atomic(out / filename, text)
         if fmt != "table":
             Console(stderr=True, highlight=False).print(
                 f"wrote {', '.join(sorted(files))} to {out}", highlight=False

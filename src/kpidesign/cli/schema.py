@@ -1,0 +1,44 @@
+"""``kpidesign schema``: the JSON Schema of model and scenario files, for editors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from ..errors import KpiDesignError
+from .failures import handle_errors
+
+__all__ = ["schema"]
+
+
+@click.command()
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the schema to this file instead of standard output.",
+)
+@handle_errors
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema (draft 2020-12) of model and scenario files.
+
+    Point an editor at it (yaml-language-server, VS Code's YAML extension) to complete and
+    check keys as you type: see the README, "Editor support".
+    """
+    from ..render.files import write_atomic
+    from ..spec.schema import json_schema_text
+
+    text = json_schema_text()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        write_atomic(out, text)
+    except OSError as exc:
+        msg = f"--out {out}: cannot write the file: {exc.strerror or exc}"
+        raise KpiDesignError(msg) from None
+    Console(stderr=True, highlight=False).print(f"wrote {out}", highlight=False, markup=False)
