@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
 from ..errors import KpiDesignError
 from .failures import handle_errors
@@ -41,4 +40,4 @@ def schema(out: Path | None) -> None:
     except OSError as exc:
         msg = f"--out {out}: cannot write the file: {exc.strerror or exc}"
         raise KpiDesignError(msg) from None
-    Console(stderr=True, highlight=False).print(f"wrote {out}", highlight=False, markup=False)
+    click.echo(f"wrote {out}", err=True)
