@@ -129,7 +129,7 @@ class VariableDecl(_Strict):
     initial: Number | None = None
     """Value of a lag before the first index (x[t-1] at the first period)."""
     unit: str | None = None
-    """Unit, shown in reports."""
+    """Unit, for the reader."""
     description: str | None = None
     """Free text."""
 
@@ -179,9 +179,9 @@ class KpiDecl(_Strict):
     min: Text | None = None
     """Expression to minimize (linear, or a ratio A / B at the top)."""
     unit: str | None = None
-    """Unit, shown in reports."""
+    """Unit of its value (EUR, units, %), shown in the KPI tables."""
     description: str | None = None
-    """Free text, shown in reports."""
+    """Free text."""
 
     @model_validator(mode="after")
     def _one_sense(self) -> KpiDecl:
@@ -207,6 +207,8 @@ class ObjectiveDecl(KpiDecl):
     """Linear expression to maximize."""
     min: Text | None = None
     """Linear expression to minimize."""
+    unit: str | None = None
+    """Unit of its value, for the reader."""
 
 
 Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -231,7 +233,7 @@ class DepartmentDecl(_Strict):
     variables: dict[Identifier, VariableDecl] = Field(default_factory=dict)
     """Decisions this department controls (names unique across the file)."""
     uses: dict[Identifier, Text] = Field(default_factory=dict)
-    """Resource: linear expression of how much of it the department consumes."""
+    """Resource: linear expression of the amount of it the department consumes."""
     allocation: dict[Identifier, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
         default_factory=dict
     )
@@ -248,13 +250,13 @@ class ConstraintDecl(_Strict):
     """A constraint, or a family of them with `for:`."""
 
     for_: Text | None = Field(None, alias="for")
-    """Indices it is repeated over: 'p in product, t in period' [if CONDITION]; none for
-    one constraint."""
+    """Indices that repeat it: 'p in product, t in period' [if CONDITION]; without it, one
+    constraint."""
     expr: Text
-    """One comparison (<=, >=, ==) between linear expressions."""
+    """One comparison (<=, >= or ==) of linear expressions, in the syntax of KPIs."""
     slack: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = None
-    """Margin f (0 <= f < 1): must hold by f*|rhs| (tightened); needs one side without
-    variables; not on an equality."""
+    """Margin f (0 <= f < 1): it must hold with f*|rhs| to spare (lhs <= rhs - f*|rhs|,
+    lhs >= rhs + f*|rhs|); needs one side without variables; an error on an equality."""
     description: str | None = None
     """Free text."""
 
@@ -270,7 +272,7 @@ class ResourceDecl(_Strict):
     """Largest move of an allocation from its baseline, as a share of the baseline
     (0.25 = +-25%); default unlimited."""
     unit: str | None = None
-    """Unit, shown in reports."""
+    """Unit, for the reader."""
     description: str | None = None
     """Free text."""
 
