@@ -12,12 +12,20 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from kpidesign.model import ALLOCATION, SHARED, compile_model
 from kpidesign.model.build import build
+from kpidesign.solver import HighsSession
 from kpidesign.spec import load
 
 MODELS = TESTS / "models"
 
 
-@pytest.mark.parametrize("path", [MODELS / "tiny.yaml", MODELS / "textbook" / "giapetto.yaml"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        MODELS / "tiny.yaml",
+        MODELS / "textbook" / "giapetto.yaml",
+        MODELS / "textbook" / "dorian.yaml",  # a minimized objective
+    ],
+)
 def test_matrix_matches_pyomo_standard_form(path: Path) -> None:
     built = build(load(path))
     lp = compile_model(built)
@@ -41,14 +49,40 @@ def test_matrix_matches_pyomo_standard_form(path: Path) -> None:
     for i in range(lp.num_rows):
         bounds = {float(x) for x in (lp.row_lower[i], lp.row_upper[i]) if np.isfinite(x)}
         assert bounds == {b for _, b in rhs[lp.row_name(i)]}
-    # the objective
+    # the objective: Pyomo's standard form minimizes (a maximized c is written as -c);
+    # ours keeps the objective as written, with its sense
+    assert lp.sense == built.spec.objective.sense
     c = repn.c.toarray().ravel() if hasattr(repn.c, "toarray") else np.asarray(repn.c).ravel()
-    sign = -1.0 if lp.sense == "max" else 1.0  # Pyomo's standard form minimizes
+    sign = -1.0 if lp.sense == "max" else 1.0
     ours_c = {lp.col_name(j): v for j, v in enumerate(lp.objective.dense(lp.num_cols))}
+    assert set(ours_c) == {var.name for var in repn.columns}
+    assert any(c), "an objective of zeros cannot tell the signs apart"
     for j, var in enumerate(repn.columns):
-        assert ours_c[var.name] == pytest.approx(sign * c[j] if c[j] else 0.0, abs=1e-12) or ours_c[
-            var.name
-        ] == pytest.approx(c[j])
+        assert ours_c[var.name] == pytest.approx(sign * c[j], abs=1e-12), var.name
+
+
+@pytest.mark.parametrize(
+    ("name", "sense", "cost", "optimum"),
+    [
+        # Wyndor Glass: max 3 x1 + 5 x2 -> (2, 6), 3*2 + 5*6 = 36
+        ("wyndor.yaml", "max", {"x1": 3.0, "x2": 5.0}, 36.0),
+        # Dorian Auto: min 50 c + 100 f -> (3.6, 1.4), 50*3.6 + 100*1.4 = 320
+        ("dorian.yaml", "min", {"comedy": 50.0, "football": 100.0}, 320.0),
+    ],
+)
+def test_objective_keeps_its_sense_and_the_signs_as_written(
+    name: str, sense: str, cost: dict[str, float], optimum: float
+) -> None:
+    """The compiled objective is the model's, not a minimization of its negative: the
+    sense is the file's, the coefficients carry the file's signs, and HiGHS, given both,
+    reports the textbook optimum with its sign (a flipped cost under "max" would give 0)."""
+    lp = compile_model(build(load(MODELS / "textbook" / name)))
+    assert lp.sense == sense
+    assert {lp.col_name(j): v for j, v in enumerate(lp.objective.dense(lp.num_cols))} == cost
+    assert lp.objective.constant == 0.0
+    sol = HighsSession(lp).solve()
+    assert sol.optimal
+    assert sol.objective == pytest.approx(optimum)
 
 
 def test_columns_carry_ownership_and_names() -> None:
