@@ -8,15 +8,18 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from click.testing import CliRunner
 from conftest import TESTS
 
 import kpidesign
 from kpidesign.api import prepare
 from kpidesign.cli import main
+from kpidesign.errors import SolveError
 from kpidesign.options import Options
 from kpidesign.solver import HighsSession, Status
 from kpidesign.solver.session import _STATUS
+from kpidesign.types import Diagnosis
 
 MODELS = TESTS / "models"
 TEXTBOOK = MODELS / "textbook"
@@ -190,14 +193,47 @@ def test_every_highs_model_status_maps_to_one_status() -> None:
         assert isinstance(_STATUS[status], Status)
 
 
-def test_time_limit_is_its_own_outcome() -> None:
-    spec, lp = prepare(MODELS / "tiny.yaml")
-    session = HighsSession(lp, Options(time_limit=1e-9))
-    sol = session.solve(warm=False)
-    # HiGHS may finish a tiny LP before checking the clock; either way never a crash
-    assert sol.status in (Status.TIME_LIMIT, Status.OPTIMAL)
-    if sol.status is Status.TIME_LIMIT:
-        assert "time limit" in str(session.explain(sol, "x"))
+def _random_packing_lp(seed: int = 0, m: int = 300, n: int = 400) -> dict:
+    """max c x, A x <= b, 0 <= x <= 10 with positive A: feasible (x = 0), bounded, and not
+    reduced away by presolve; dual simplex needs hundreds of iterations for it."""
+    rng = np.random.default_rng(seed)
+    # 5% of the entries, uniform on [0.1, 1] (built densely: scipy 1.11 has no random_array)
+    A = sp.csc_array(rng.uniform(0.1, 1.0, (m, n)) * (rng.random((m, n)) < 0.05))
+    return {
+        "cost": rng.uniform(1.0, 2.0, n),
+        "sense": "max",
+        "A": A,
+        "col_lower": np.zeros(n),
+        "col_upper": np.full(n, 10.0),
+        "row_lower": np.full(m, -np.inf),
+        "row_upper": rng.uniform(5.0, 10.0, m),
+    }
+
+
+@pytest.mark.parametrize("presolve", [True, False])
+def test_time_limit_is_its_own_outcome(presolve: bool) -> None:
+    """HiGHS compares its clock with ``time_limit`` before presolve
+    (``Highs::runPresolve``) and at the start of the simplex loops (``HEkk::bailout``), so a
+    limit of 1e-9 s has passed at the first check, with presolve or without: it stops at
+    once, however fast the machine.  The LP needs hundreds of iterations, so it could not
+    be finished before a check either."""
+    unlimited = HighsSession.from_arrays(**_random_packing_lp())
+    assert unlimited.solve(warm=False).optimal
+    assert unlimited.stats.iterations > 100  # the limit below stops real work
+
+    session = HighsSession.from_arrays(**_random_packing_lp(), options=Options(time_limit=1e-9))
+    sol = session.solve(warm=False, presolve=presolve)
+    assert sol.status is Status.TIME_LIMIT
+    assert not sol.optimal
+    assert np.isnan(sol.objective) and np.isnan(sol.x).all()
+    message = "x: the time limit was reached before an optimal solution was found"
+    assert session.diagnose(sol, "x") == Diagnosis(Status.TIME_LIMIT, message)
+    # a time limit is never taken for numerical trouble, even where no conflict is sought
+    assert session.diagnose(sol, "x", conflict=False) == Diagnosis(Status.TIME_LIMIT, message)
+    error = session.explain(sol, "x")
+    assert isinstance(error, SolveError)
+    assert error.diagnosis.status is Status.TIME_LIMIT
+    assert str(error) == message
 
 
 def test_resolve_never_goes_back_through_pyomo(monkeypatch: pytest.MonkeyPatch) -> None:
