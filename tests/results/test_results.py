@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -124,3 +125,14 @@ def test_a_failed_result_has_no_numbers() -> None:
     out = json.loads(to_json(kpidesign.design(INFEASIBLE)))
     assert out["departments"] == {}
     assert out["verification"]["share_of_optimum"] is None
+
+
+def test_a_failed_comparison_does_not_claim_its_incentives_are_aligned() -> None:
+    """Its misalignment cost is undefined (NaN), not zero: the headline says why there is
+    no comparison instead of reading NaN as aligned."""
+    result = kpidesign.compare(INFEASIBLE)
+    assert all(math.isnan(v) for v in result.objectives.values())
+    out = json.loads(to_json(result))
+    assert out["misalignment_cost"] is None
+    assert "aligned" not in result.headline()
+    assert out["headline"] == result.headline() == MESSAGE

@@ -140,6 +140,8 @@ class CompareResult(Outcome):
 
     def headline(self) -> str:
         """One sentence a manager reads in five seconds."""
+        if self.diagnosis is not None:  # no plans, so no misalignment to speak of
+            return self.diagnosis.message
         cost = self.misalignment_cost
         if not math.isfinite(cost) or abs(cost) < 1e-4:
             return (
