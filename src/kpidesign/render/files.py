@@ -101,6 +101,8 @@ def emit(
         for filename, text in files.items():
             write_atomic(out / filename, text)
         if fmt != "table":
-            Console(stderr=True, highlight=False).print(
-                f"wrote {', '.join(sorted(files))} to {out}", highlight=False
+            # the path as given, on one line: no markup read from it, no wrapping at 80
+            # columns (rich's width in a pipe)
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                f"wrote {', '.join(sorted(files))} to {out}", highlight=False, markup=False
             )
