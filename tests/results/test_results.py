@@ -47,6 +47,7 @@ def _digest(path: Path) -> str:
     ],
 )
 def test_every_result_carries_a_run_block(command: str, path: Path, files: list[Path]) -> None:
+    # (options given by keyword or on the command line: tests/test_options.py)
     analysis, kind = ANALYSES[command]
     result = analysis(path)
     assert isinstance(result, kind)
@@ -78,13 +79,6 @@ def test_every_result_carries_a_run_block(command: str, path: Path, files: list[
         assert run["solves"] > 3  # plans B and C, then every department's responses
     if command == "compare":
         assert out["solves"] == run["solves"]
-
-
-def test_a_run_block_names_the_options_it_ran_with() -> None:
-    result = kpidesign.solve(TINY, time_limit=30.0, solver="simplex")
-    assert result.to_dict()["run"]["options"] == dataclasses.asdict(
-        Options(time_limit=30.0, solver="simplex")
-    )
 
 
 CONFLICT = ("capacity[2] (upper bound)", "commitment (lower bound)")
