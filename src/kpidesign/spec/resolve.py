@@ -4,7 +4,6 @@ KPIs, constraints and resources, with their cross-references and sizes checked."
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +28,13 @@ from .schema import (
     VariableDecl,
 )
 from .shape import validate_shape
-from .sources import KeyPath, SourceMap, did_you_mean, format_path
+from .sources import KeyPath, Locate, SourceMap, did_you_mean, format_path
 
 # --------------------------------------------------------------------------------------
 # resolution: from the validated file to the spec
 
 
 _RESERVED = {"sum", "for", "in", "if", "and", "or", "not"}
-
-#: a key path -> its location in the file (:meth:`SourceMap.locate`)
-Locate = Callable[[KeyPath], Location]
 
 
 def resolve_spec(
