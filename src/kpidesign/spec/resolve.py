@@ -55,7 +55,12 @@ def resolve_spec(
     sets = _resolve_sets(model, loc, errors, max_size)
     params = _resolve_params(model, model_path, sets, loc, errors, max_size)
     _apply_scales(params, scales or [], errors)
-    variables = _resolve_variables(model, sets, loc, errors)
+    names = _Namespace(loc, errors)
+    for name in model.sets:
+        names.claim(name, ("sets", name))
+    for name in model.params:
+        names.claim(name, ("params", name))
+    variables = _resolve_variables(model, sets, names, loc, errors)
     _check_sizes(variables, sets, max_size, loc(("variables",)), errors)
     company_kpis = _company_kpis(model, loc)
     resources = _resources(model, loc)
@@ -160,14 +165,13 @@ class _Namespace:
 
 
 def _resolve_variables(
-    model: ModelFile, sets: dict[str, SetSpec], loc: Locate, errors: ErrorCollector
+    model: ModelFile,
+    sets: dict[str, SetSpec],
+    names: _Namespace,
+    loc: Locate,
+    errors: ErrorCollector,
 ) -> dict[str, VariableSpec]:
-    """Shared, then department variables; every name of the file claimed once."""
-    names = _Namespace(loc, errors)
-    for name in model.sets:
-        names.claim(name, ("sets", name))
-    for name in model.params:
-        names.claim(name, ("params", name))
+    """Shared, then department variables, each claiming its name in ``names``."""
     variables: dict[str, VariableSpec] = {}
     declared = [(name, decl, None, ("variables", name)) for name, decl in model.variables.items()]
     for dname, dept in model.departments.items():
