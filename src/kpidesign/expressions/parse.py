@@ -170,6 +170,8 @@ def _is_operand_end(tok: _Token) -> bool:
     return tok.type == tokenize.OP and tok.string in _OPERAND_END
 
 
+# the recursion stays in this one function (helpers return before it recurses), so a
+# nesting costs the stack frames it did and "nested too deeply" is refused where it was
 def _parse_long(text: str, tokens: list[_Token], lo: int, hi: int) -> ast.expr:
     """Parse ``tokens[lo:hi]`` without handing Python's parser a long chain.
 
@@ -182,6 +184,45 @@ def _parse_long(text: str, tokens: list[_Token], lo: int, hi: int) -> ast.expr:
     """
     if hi - lo <= _LONG:
         return _parse_piece(text, tokens[lo], tokens[hi - 1])
+    compares, adds, mults = _outer_operators(tokens, lo, hi)
+    if compares:
+        bounds = [lo, *compares, hi]
+        sides = [_parse_long(text, tokens, a + (a != lo), b) for a, b in itertools.pairwise(bounds)]
+        ops = [_COMPARE_OPS[tokens[i].string]() for i in compares]
+        return _span(ast.Compare(sides[0], ops, sides[1:]), text, tokens[lo], tokens[hi - 1])
+    if adds:
+        groups: list[ast.expr] = []
+        for is_long, a, b in _sum_groups(lo, hi, adds):
+            if not is_long:
+                groups.append(_parse_piece(text, tokens[a], tokens[b - 1]))
+            elif a == lo:  # a long term of its own (a long bracket): recurse
+                groups.append(_parse_long(text, tokens, a, b))
+            else:
+                term = _parse_long(text, tokens, a + 1, b)
+                op = ast.USub() if tokens[a].string == "-" else ast.UAdd()
+                groups.append(_span(ast.UnaryOp(op, term), text, tokens[a], tokens[b - 1]))
+        return _span(_balanced_sum(groups), text, tokens[lo], tokens[hi - 1])
+    if mults:
+        bounds = [lo, *mults, hi]
+        factors = [
+            _parse_long(text, tokens, a + (a != lo), b) for a, b in itertools.pairwise(bounds)
+        ]
+        return _fold_product(text, tokens, lo, hi, mults, factors)
+    first, last = tokens[lo], tokens[hi - 1]
+    if first.string == "(" and last.string == ")" and _matching(tokens, lo) == hi - 1:
+        return _parse_long(text, tokens, lo + 1, hi - 1)
+    if first.type == tokenize.OP and first.string in "+-":
+        inner = _parse_long(text, tokens, lo + 1, hi)
+        op = ast.USub() if first.string == "-" else ast.UAdd()
+        return _span(ast.UnaryOp(op, inner), text, first, last)
+    return _parse_piece(text, first, last)
+
+
+def _outer_operators(
+    tokens: list[_Token], lo: int, hi: int
+) -> tuple[list[int], list[int], list[int]]:
+    """The positions of the operators outside brackets in ``tokens[lo:hi]``: comparisons,
+    binary ``+``/``-`` (after an operand; a sign is not one) and ``*``/``/``-like ones."""
     depth = 0
     compares: list[int] = []
     adds: list[int] = []
@@ -201,60 +242,48 @@ def _parse_long(text: str, tokens: list[_Token], lo: int, hi: int) -> ast.expr:
                 adds.append(i)
             elif tok.string in _MULT_OPS:
                 mults.append(i)
-    if compares:
-        bounds = [lo, *compares, hi]
-        sides = [_parse_long(text, tokens, a + (a != lo), b) for a, b in itertools.pairwise(bounds)]
-        ops = [_COMPARE_OPS[tokens[i].string]() for i in compares]
-        return _span(ast.Compare(sides[0], ops, sides[1:]), text, tokens[lo], tokens[hi - 1])
-    if adds:
-        # terms as (first token, end); a term after a binary operator starts at the operator,
-        # so that "- b" parses as the unary -b and consecutive terms can share one parse
-        spans = list(itertools.pairwise([lo, *adds, hi]))
-        groups: list[ast.expr] = []
-        start = None
-        for a, b in spans:
-            if b - a > _LONG:  # a long term of its own (a long bracket): recurse
-                if start is not None:
-                    groups.append(_parse_piece(text, tokens[start], tokens[a - 1]))
-                    start = None
-                if a == lo:
-                    groups.append(_parse_long(text, tokens, a, b))
-                else:
-                    term = _parse_long(text, tokens, a + 1, b)
-                    op = ast.USub() if tokens[a].string == "-" else ast.UAdd()
-                    groups.append(_span(ast.UnaryOp(op, term), text, tokens[a], tokens[b - 1]))
-                continue
-            if start is not None and b - start > _LONG:
-                groups.append(_parse_piece(text, tokens[start], tokens[a - 1]))
+    return compares, adds, mults
+
+
+def _sum_groups(lo: int, hi: int, adds: list[int]) -> list[tuple[bool, int, int]]:
+    """The terms of the sum ``tokens[lo:hi]`` (split at ``adds``) in groups to parse:
+    ``(False, a, b)`` is a run of short terms ``tokens[a:b]`` for one :func:`ast.parse`
+    (at most ``_LONG`` tokens, unless its only term is longer); ``(True, a, b)`` a long term
+    of its own, to parse piece by piece.  A term after a binary operator starts at the
+    operator, so that "- b" parses as the unary -b and consecutive terms can share a parse."""
+    groups: list[tuple[bool, int, int]] = []
+    start = None
+    for a, b in itertools.pairwise([lo, *adds, hi]):
+        if b - a > _LONG:
+            if start is not None:
+                groups.append((False, start, a))
                 start = None
-            if start is None:
-                start = a
-        if start is not None:
-            groups.append(_parse_piece(text, tokens[start], tokens[hi - 1]))
-        return _span(_balanced_sum(groups), text, tokens[lo], tokens[hi - 1])
-    if mults:
-        bounds = [lo, *mults, hi]
-        factors = [
-            _parse_long(text, tokens, a + (a != lo), b) for a, b in itertools.pairwise(bounds)
-        ]
-        node = factors[0]
-        ends = [*[m - 1 for m in mults[1:]], hi - 1]
-        for i, factor, end in zip(mults, factors[1:], ends, strict=True):
-            node = _span(
-                ast.BinOp(node, _MULT_OPS[tokens[i].string](), factor),
-                text,
-                tokens[lo],
-                tokens[end],
-            )
-        return node
-    first, last = tokens[lo], tokens[hi - 1]
-    if first.string == "(" and last.string == ")" and _matching(tokens, lo) == hi - 1:
-        return _parse_long(text, tokens, lo + 1, hi - 1)
-    if first.type == tokenize.OP and first.string in "+-":
-        inner = _parse_long(text, tokens, lo + 1, hi)
-        op = ast.USub() if first.string == "-" else ast.UAdd()
-        return _span(ast.UnaryOp(op, inner), text, first, last)
-    return _parse_piece(text, first, last)
+            groups.append((True, a, b))
+            continue
+        if start is not None and b - start > _LONG:
+            groups.append((False, start, a))
+            start = None
+        if start is None:
+            start = a
+    if start is not None:
+        groups.append((False, start, hi))
+    return groups
+
+
+def _fold_product(
+    text: str, tokens: list[_Token], lo: int, hi: int, mults: list[int], factors: list[ast.expr]
+) -> ast.expr:
+    """``factors`` joined left to right by the operators at ``mults``."""
+    node = factors[0]
+    ends = [*[m - 1 for m in mults[1:]], hi - 1]
+    for i, factor, end in zip(mults, factors[1:], ends, strict=True):
+        node = _span(
+            ast.BinOp(node, _MULT_OPS[tokens[i].string](), factor),
+            text,
+            tokens[lo],
+            tokens[end],
+        )
+    return node
 
 
 _MULT_OPS: dict[str, type[ast.operator]] = {

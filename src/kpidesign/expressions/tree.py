@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BuildError, Location
-from ..spec import ModelSpec
+from ..spec import ModelSpec, ParamSpec
 from ..spec.sources import did_you_mean
 from .parse import shorten, source_lines
 
@@ -226,6 +226,24 @@ def _compile_index(node: ast.expr, set_name: str, ctx: Context) -> tuple[Callabl
 
 
 def _compile_subscript(node: ast.Subscript, ctx: Context) -> Node:
+    """``x[i, t-1]``: a param's value, or a variable's term, at the index it names."""
+    name, kind, decl_over, items = _subscripted(node, ctx)
+    compiled = [
+        _compile_index(item, set_name, ctx) for item, set_name in zip(items, decl_over, strict=True)
+    ]
+    index_of = _index_function([fn for fn, _ in compiled])
+    sets = [ctx.spec.sets[s].member_set for s in decl_over]
+    outside, missing = _off_table(name, kind, sets, ctx.segment(node), ctx.where)
+    if kind == "param":
+        return _param_node(name, ctx.spec.params[name], index_of, outside, missing)
+    return _variable_node(name, ctx.spec.variables[name].initial, index_of, missing)
+
+
+def _subscripted(
+    node: ast.Subscript, ctx: Context
+) -> tuple[str, str, tuple[str, ...], list[ast.expr]]:
+    """(name, "param" or "variable", the sets it is over, the index expressions) of a
+    subscript, checked: an indexed param or variable given one index per set."""
     if not isinstance(node.value, ast.Name):
         msg = "only a param or variable name can be subscripted"
         raise ctx.error(msg, node)
@@ -254,14 +272,11 @@ def _compile_subscript(node: ast.Subscript, ctx: Context) -> Node:
             msg,
             node,
         )
-    compiled = [
-        _compile_index(item, set_name, ctx) for item, set_name in zip(items, decl_over, strict=True)
-    ]
-    fns = [fn for fn, _ in compiled]
-    sets = [spec.sets[s].member_set for s in decl_over]
-    text = ctx.segment(node)
-    where = ctx.where
+    return name, kind, decl_over, items
 
+
+def _index_function(fns: list[Callable]) -> Callable[[dict], tuple]:
+    """env -> the index tuple, from one function per position."""
     # one variable reference is evaluated per term of every row: avoid a generator there
     if len(fns) == 1:
         (f0,) = fns
@@ -280,6 +295,16 @@ def _compile_subscript(node: ast.Subscript, ctx: Context) -> Node:
         def index_of(env: dict) -> tuple:
             return tuple(fn(env) for fn in fns)
 
+    return index_of
+
+
+def _off_table(
+    name: str, kind: str, sets: list[frozenset], text: str, where: Location
+) -> tuple[Callable[[tuple], bool], Callable[[tuple, float | None, str], float]]:
+    """``outside(idx)``: is an index outside the sets of ``name``; ``missing(idx, initial,
+    what)``: the value of an index with no entry (``initial`` outside the sets), or the
+    error that there is none (``what`` says why, inside the sets)."""
+
     def outside(idx: tuple) -> bool:
         return any(m not in members for m, members in zip(idx, sets, strict=True))
 
@@ -295,22 +320,38 @@ def _compile_subscript(node: ast.Subscript, ctx: Context) -> Node:
             return initial
         raise BuildError.at(where, f"{label} (in `{text}`): {what}")
 
-    if kind == "param":
-        p = spec.params[name]
-        values, default, initial = p.values, p.default, p.initial
+    return outside, missing
 
-        def param_fn(env: dict) -> float:
-            idx = index_of(env)
-            v = values.get(idx)
-            if v is not None:
-                return v
-            if default is not None and not outside(idx):
-                return default
-            return missing(idx, initial, f"param '{name}' has no value for this index")
 
-        return Node("num", param_fn)
+def _param_node(
+    name: str,
+    p: ParamSpec,
+    index_of: Callable[[dict], tuple],
+    outside: Callable[[tuple], bool],
+    missing: Callable[[tuple, float | None, str], float],
+) -> Node:
+    """A param's value at the index: its entry, else its default inside its sets."""
+    values, default, initial = p.values, p.default, p.initial
 
-    initial = spec.variables[name].initial
+    def param_fn(env: dict) -> float:
+        idx = index_of(env)
+        v = values.get(idx)
+        if v is not None:
+            return v
+        if default is not None and not outside(idx):
+            return default
+        return missing(idx, initial, f"param '{name}' has no value for this index")
+
+    return Node("num", param_fn)
+
+
+def _variable_node(
+    name: str,
+    initial: float | None,
+    index_of: Callable[[dict], tuple],
+    missing: Callable[[tuple, float | None, str], float],
+) -> Node:
+    """A variable's term at the index (a constant, its ``initial``, outside its sets)."""
 
     def var_fn(env: dict, acc: Linear, f: float) -> None:
         idx = index_of(env)

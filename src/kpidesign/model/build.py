@@ -32,6 +32,9 @@ __all__ = ["BuiltKpi", "BuiltModel", "build"]
 #: components kpidesign adds itself; a user's name may not take them
 _OWN_COMPONENTS = ("resources", "kpi", "objective")
 
+#: variable name -> index tuple -> column number (in build's numbering)
+_Table = dict[str, dict[tuple, int]]
+
 
 @dataclass(frozen=True)
 class BuiltKpi:
@@ -117,8 +120,38 @@ def _add(block: Any, name: str, component: Any, where: Any) -> None:
 
 def build(spec: ModelSpec) -> BuiltModel:
     """Turn a validated spec into a Pyomo model (all expressions compiled and checked)."""
+    _check_names(spec)
     errors = ErrorCollector()
     m = pyo.ConcreteModel(name=spec.name)
+    for s in spec.sets.values():
+        _add(m, s.name, pyo.Set(initialize=list(s.members), ordered=True), s.where)
+    cols = _Columns()
+    table = _add_variables(m, spec, cols)
+    owners = {v.name: v.owner for v in spec.variables.values()}
+    constraint_names = _add_constraints(m, spec, table, cols, errors)
+    kpis = _add_kpis(m, spec, table, cols, errors)
+    objective_expr = _add_objective(m, spec, table, cols, errors)
+    allocations, resource_rows = _add_resources(m, spec, table, cols, errors)
+    errors.raise_if_any(BuildError)
+    assert objective_expr is not None
+    return BuiltModel(
+        spec,
+        m,
+        owners,
+        kpis,
+        objective_expr,
+        allocations,
+        resource_rows,
+        constraint_names,
+        columns=cols.vars,
+        terms=cols.terms,
+    )
+
+
+def _check_names(spec: ModelSpec) -> None:
+    """No set, variable or constraint takes a name kpidesign's own components use, and no
+    constraint a set's or variable's name (all such errors raised together)."""
+    errors = ErrorCollector()
     for own in _OWN_COMPONENTS:
         for kind, names in (
             ("set", spec.sets),
@@ -134,12 +167,11 @@ def build(spec: ModelSpec) -> BuiltModel:
             errors.add(c.where, f"constraint '{c.name}' has the name of a set or variable")
     errors.raise_if_any(BuildError)
 
-    for s in spec.sets.values():
-        _add(m, s.name, pyo.Set(initialize=list(s.members), ordered=True), s.where)
 
-    table: dict[str, dict[tuple, int]] = {}
-    cols = _Columns()
-    owners: dict[str, str | None] = {}
+def _add_variables(m: pyo.ConcreteModel, spec: ModelSpec, cols: _Columns) -> _Table:
+    """Add every variable to ``m``, numbering its entries in ``cols``; returns the table
+    variable name -> index tuple -> column number that expressions are evaluated against."""
+    table: _Table = {}
     for v in spec.variables.values():
         index = [getattr(m, s) for s in v.over]
         var = (
@@ -153,8 +185,17 @@ def build(spec: ModelSpec) -> BuiltModel:
             table[v.name] = {((k,) if single else k): cols.add(data) for k, data in var.items()}
         else:
             table[v.name] = {(): cols.add(var)}
-        owners[v.name] = v.owner
+    return table
 
+
+def _add_constraints(
+    m: pyo.ConcreteModel,
+    spec: ModelSpec,
+    table: _Table,
+    cols: _Columns,
+    errors: ErrorCollector,
+) -> list[str]:
+    """Add the model's constraints; returns the names of those built (errors collected)."""
     constraint_names = []
     for c in spec.constraints.values():
         try:
@@ -162,7 +203,17 @@ def build(spec: ModelSpec) -> BuiltModel:
             constraint_names.append(c.name)
         except KpiDesignError as exc:
             errors.extend(exc)
+    return constraint_names
 
+
+def _add_kpis(
+    m: pyo.ConcreteModel,
+    spec: ModelSpec,
+    table: _Table,
+    cols: _Columns,
+    errors: ErrorCollector,
+) -> dict[str, BuiltKpi]:
+    """Add every KPI as ``m.kpi[qualified name]`` (errors collected)."""
     kpis: dict[str, BuiltKpi] = {}
     m.kpi = pyo.Expression(pyo.Any)
     for kpi in spec.all_kpis().values():
@@ -170,8 +221,17 @@ def build(spec: ModelSpec) -> BuiltModel:
             kpis[kpi.qualified] = _build_kpi(m, spec, kpi, table, cols)
         except KpiDesignError as exc:
             errors.extend(exc)
+    return kpis
 
-    objective_expr = None
+
+def _add_objective(
+    m: pyo.ConcreteModel,
+    spec: ModelSpec,
+    table: _Table,
+    cols: _Columns,
+    errors: ErrorCollector,
+) -> LinearExpression | None:
+    """Add ``m.objective``; returns its expression (None after an error, collected)."""
     try:
         obj = compile_linear(spec, spec.objective.text, spec.objective.where)
         if not obj.has_variables:
@@ -181,26 +241,24 @@ def build(spec: ModelSpec) -> BuiltModel:
         m.objective = pyo.Objective(expr=objective_expr, sense=sense)
     except KpiDesignError as exc:
         errors.extend(exc)
+        return None
+    return objective_expr
 
-    allocations, resource_rows = [], {}
+
+def _add_resources(
+    m: pyo.ConcreteModel,
+    spec: ModelSpec,
+    table: _Table,
+    cols: _Columns,
+    errors: ErrorCollector,
+) -> tuple[list[AllocationVar], dict[str, Any]]:
+    """Add the resource blocks; returns the allocations and each resource's total row
+    (none after an error, collected)."""
     try:
-        allocations, resource_rows = _build_resources(m, spec, table, cols)
+        return _build_resources(m, spec, table, cols)
     except KpiDesignError as exc:
         errors.extend(exc)
-    errors.raise_if_any(BuildError)
-    assert objective_expr is not None
-    return BuiltModel(
-        spec,
-        m,
-        owners,
-        kpis,
-        objective_expr,
-        allocations,
-        resource_rows,
-        constraint_names,
-        columns=cols.vars,
-        terms=cols.terms,
-    )
+        return [], {}
 
 
 def _build_constraint(

@@ -8,6 +8,7 @@ constraint) goes through Pyomo's ``generate_standard_repn`` and must be linear.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -58,12 +59,59 @@ class _Reader:
 
 def compile_model(built: BuiltModel) -> LinearProgram:
     """The one compile of a built model into sparse arrays with names and ownership."""
-    m = built.model
-    spec = built.spec
-    departments = tuple(spec.departments)
+    departments = tuple(built.spec.departments)
+    cols = _compile_columns(built, departments)
+    read = _Reader(built, cols.of)
+    rows = _compile_rows(built.model, read)
+    A = _matrix(rows, len(cols.indices))
+    kpis = _kpi_rows(built, read)
+    objective = read.row(built.objective_expr, "the objective")
+    allocations = [
+        Allocation(a.department, a.resource, cols.of[id(a.var)], rows.of[id(a.use_row)], a.baseline)
+        for a in built.allocations
+    ]
+    lp = LinearProgram(
+        A=A.tocsc(),
+        row_lower=np.asarray(rows.lower, dtype=float),
+        row_upper=np.asarray(rows.upper, dtype=float),
+        col_lower=np.asarray(cols.lower, dtype=float),
+        col_upper=np.asarray(cols.upper, dtype=float),
+        objective=objective,
+        sense=built.spec.objective.sense,
+        row_components=rows.components,
+        row_component=np.asarray(rows.component, dtype=np.int64),
+        row_indices=rows.indices,
+        col_components=cols.components,
+        col_component=np.asarray(cols.component, dtype=np.int64),
+        col_indices=cols.indices,
+        col_owner=np.asarray(cols.owner, dtype=np.int64),
+        departments=departments,
+        kpis=kpis,
+        allocations=allocations,
+        resource_rows={r: rows.of[id(con)] for r, con in built.resource_rows.items()},
+        constraint_components=tuple(built.constraint_names),
+    )
+    _check_finite(lp, built)
+    return lp
+
+
+@dataclass
+class _CompiledColumns:
+    """The model's variables as columns: per column its component, index, bounds, owner."""
+
+    components: list[str]  # variable component names
+    component: list[int]  # per column: its component's number
+    indices: list[Any]  # per column: its index (None for a scalar variable)
+    lower: list[float]
+    upper: list[float]
+    owner: list[int]  # per column: a department's number, SHARED or ALLOCATION
+    of: dict[int, int]  # id(VarData) -> column
+
+
+def _compile_columns(built: BuiltModel, departments: tuple[str, ...]) -> _CompiledColumns:
+    """Every variable of the model in component order, fixed ones as equal bounds."""
     dept_code = {d: i for i, d in enumerate(departments)}
     alloc_ids = {id(a.var) for a in built.allocations}
-
     col_components: list[str] = []
     col_component: list[int] = []
     col_indices: list[Any] = []
@@ -71,7 +119,7 @@ def compile_model(built: BuiltModel) -> LinearProgram:
     col_upper: list[float] = []
     col_owner: list[int] = []
     col_of: dict[int, int] = {}
-    for comp in m.component_objects(pyo.Var, descend_into=True):
+    for comp in built.model.component_objects(pyo.Var, descend_into=True):
         ci = len(col_components)
         col_components.append(comp.name)
         owner = built.owners.get(comp.name)
@@ -92,8 +140,28 @@ def compile_model(built: BuiltModel) -> LinearProgram:
                 col_owner.append(ALLOCATION)
             else:
                 col_owner.append(SHARED if owner is None else dept_code[owner])
+    return _CompiledColumns(
+        col_components, col_component, col_indices, col_lower, col_upper, col_owner, col_of
+    )
 
-    read = _Reader(built, col_of)
+
+@dataclass
+class _CompiledRows:
+    """The model's active constraints as rows of a CSR matrix, with their names and bounds."""
+
+    components: list[str]  # constraint component names
+    component: list[int]  # per row: its component's number
+    indices: list[Any]  # per row: its index (None for a scalar constraint)
+    lower: list[float]
+    upper: list[float]
+    indptr: list[int]  # CSR: the row starts in indices/data
+    columns: list[int]  # CSR: the column of each entry
+    data: list[float]  # CSR: the coefficient of each entry
+    of: dict[int, int]  # id(ConstraintData) -> row
+
+
+def _compile_rows(m: pyo.ConcreteModel, read: _Reader) -> _CompiledRows:
+    """Every active constraint of ``m`` as a row, its body's constant moved to the bounds."""
     row_components: list[str] = []
     row_component: list[int] = []
     row_indices: list[Any] = []
@@ -122,16 +190,27 @@ def compile_model(built: BuiltModel) -> LinearProgram:
             indices.extend(cols)
             data.extend(coefs)
             indptr.append(len(indices))
-    n = len(col_indices)
+    return _CompiledRows(
+        row_components, row_component, row_indices, lower, upper, indptr, indices, data, row_of
+    )
+
+
+def _matrix(rows: _CompiledRows, n: int) -> sp.csr_array:
+    """The constraint matrix (``n`` columns), duplicate entries summed."""
     A = sp.csr_array(
         (
-            np.asarray(data, dtype=float),
-            np.asarray(indices, dtype=np.int64),
-            np.asarray(indptr, dtype=np.int64),
+            np.asarray(rows.data, dtype=float),
+            np.asarray(rows.columns, dtype=np.int64),
+            np.asarray(rows.indptr, dtype=np.int64),
         ),
-        shape=(len(row_indices), n),
+        shape=(len(rows.indices), n),
     )
     A.sum_duplicates()
+    return A
+
+
+def _kpi_rows(built: BuiltModel, read: _Reader) -> dict[str, KpiRows]:
+    """Each KPI's numerator (and denominator) as a sparse row."""
     kpis = {}
     for name, kpi in built.kpis.items():
         kpis[name] = KpiRows(
@@ -142,34 +221,7 @@ def compile_model(built: BuiltModel) -> LinearProgram:
             None if kpi.denominator is None else read.row(kpi.denominator, f"KPI {name}"),
             kpi.spec.unit,
         )
-    objective = read.row(built.objective_expr, "the objective")
-    allocations = [
-        Allocation(a.department, a.resource, col_of[id(a.var)], row_of[id(a.use_row)], a.baseline)
-        for a in built.allocations
-    ]
-    lp = LinearProgram(
-        A=A.tocsc(),
-        row_lower=np.asarray(lower, dtype=float),
-        row_upper=np.asarray(upper, dtype=float),
-        col_lower=np.asarray(col_lower, dtype=float),
-        col_upper=np.asarray(col_upper, dtype=float),
-        objective=objective,
-        sense=spec.objective.sense,
-        row_components=row_components,
-        row_component=np.asarray(row_component, dtype=np.int64),
-        row_indices=row_indices,
-        col_components=col_components,
-        col_component=np.asarray(col_component, dtype=np.int64),
-        col_indices=col_indices,
-        col_owner=np.asarray(col_owner, dtype=np.int64),
-        departments=departments,
-        kpis=kpis,
-        allocations=allocations,
-        resource_rows={r: row_of[id(con)] for r, con in built.resource_rows.items()},
-        constraint_components=tuple(built.constraint_names),
-    )
-    _check_finite(lp, built)
-    return lp
+    return kpis
 
 
 def _check_finite(lp: LinearProgram, built: BuiltModel) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import ErrorCollector, Location, SpecError
 from .model import DEFAULT_MAX_SIZE, ParamSpec, SetSpec
 from .shape import is_number
-from .sources import KeyPath, check_regular_file, did_you_mean
+from .sources import KeyPath, Locate, check_regular_file, did_you_mean
 
 
 def _member_lookup(s: SetSpec) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def resolve_param(
     raw: Any,
     model_path: Path,
     sets: dict[str, SetSpec],
-    loc,
+    loc: Locate,
     errors: ErrorCollector,
     max_size: int,
 ) -> ParamSpec | None:
@@ -92,23 +92,16 @@ def _resolve_table_param(
     raw: dict,
     model_path: Path,
     sets: dict[str, SetSpec],
-    loc,
+    loc: Locate,
     errors: ErrorCollector,
     max_size: int,
 ) -> ParamSpec | None:
+    """A param given as ``{over, default, values, initial}`` and/or ``{file}`` (a CSV)."""
     path: KeyPath = ("params", name)
     where = loc(path)
     over = raw.get("over")
-    if over is not None and (
-        not isinstance(over, list) or not all(isinstance(s, str) for s in over)
-    ):
-        errors.add(loc((*path, "over")), "over must be a list of set names")
+    if not _valid_over(over, path, sets, loc, errors):
         return None
-    for i, s in enumerate(over or []):
-        if s not in sets:
-            suffix = did_you_mean(s, sets)
-            errors.add(loc((*path, "over", i)), f"unknown set '{s}'{suffix}")
-            return None
     default = initial = None
     if "default" in raw:
         default = _number(raw["default"], loc((*path, "default")), errors, "default")
@@ -123,8 +116,43 @@ def _resolve_table_param(
             return None
         over, values = table
     assert over is not None
+    _add_table_values(raw.get("values") or {}, over, sets, path, loc, errors, values)
+    if "file" not in raw and default is None and not values:
+        errors.add(where, "an indexed param needs `default`, `values` or `file`")
+        return None
+    csv_file = model_path.parent / raw["file"] if "file" in raw else None
+    return ParamSpec(name, tuple(over), values, default, initial, where, csv_file)
+
+
+def _valid_over(
+    over: Any, path: KeyPath, sets: dict[str, SetSpec], loc: Locate, errors: ErrorCollector
+) -> bool:
+    """``over`` is absent or a list of known set names (the first problem reported)."""
+    if over is not None and (
+        not isinstance(over, list) or not all(isinstance(s, str) for s in over)
+    ):
+        errors.add(loc((*path, "over")), "over must be a list of set names")
+        return False
+    for i, s in enumerate(over or []):
+        if s not in sets:
+            suffix = did_you_mean(s, sets)
+            errors.add(loc((*path, "over", i)), f"unknown set '{s}'{suffix}")
+            return False
+    return True
+
+
+def _add_table_values(
+    raw_values: dict,
+    over: list[str],
+    sets: dict[str, SetSpec],
+    path: KeyPath,
+    loc: Locate,
+    errors: ErrorCollector,
+    values: dict[tuple, float],
+) -> None:
+    """Add the ``values: {"a,1": 2.0}`` entries to ``values`` (over a CSV's, if any)."""
     lookups = [_member_lookup(sets[s]) for s in over]
-    for key, v in (raw.get("values") or {}).items():
+    for key, v in raw_values.items():
         kwhere = loc((*path, "values", str(key)))
         parts = [p.strip() for p in str(key).split(",")]
         if len(parts) != len(over):
@@ -143,11 +171,6 @@ def _resolve_table_param(
             value = _number(v, kwhere, errors)
             if value is not None:
                 values[tuple(idx)] = value
-    if "file" not in raw and default is None and not values:
-        errors.add(where, "an indexed param needs `default`, `values` or `file`")
-        return None
-    csv_file = model_path.parent / raw["file"] if "file" in raw else None
-    return ParamSpec(name, tuple(over), values, default, initial, where, csv_file)
 
 
 #: error lines reported per CSV file; the rest are counted in one closing line
@@ -197,7 +220,24 @@ def _read_csv_rows(
     errors: ErrorCollector,
     max_rows: int,
 ) -> tuple[list[str], dict[tuple, float]] | None:
-    header = next(reader, None)
+    """The header checked against ``over``, then the rows read."""
+    layout = _csv_layout(next(reader, None), csv_path, over, sets, where, errors)
+    if layout is None:
+        return None
+    over, columns = layout
+    return _read_csv_values(name, reader, csv_path, over, columns, sets, errors, max_rows)
+
+
+def _csv_layout(
+    header: list[str] | None,
+    csv_path: Path,
+    over: list[str] | None,
+    sets: dict[str, SetSpec],
+    where: Location,
+    errors: ErrorCollector,
+) -> tuple[list[str], list[str]] | None:
+    """(index sets, column names) of a CSV header: a ``value`` column, plus one column per
+    set of ``over`` in its order (``over`` defaults to the header's own index columns)."""
     if header is None:
         errors.add(where, f"{csv_path}: the CSV file is empty (it needs a header row)")
         return None
@@ -215,18 +255,26 @@ def _read_csv_rows(
     if unknown:
         errors.add(where, f"{csv_path}: column '{unknown[0]}' is not a set")
         return None
+    return over, columns
+
+
+def _read_csv_values(
+    name: str,
+    reader: Any,
+    csv_path: Path,
+    over: list[str],
+    columns: list[str],
+    sets: dict[str, SetSpec],
+    errors: ErrorCollector,
+    max_rows: int,
+) -> tuple[list[str], dict[tuple, float]] | None:
+    """The rows after the header, each error located at its line (at most
+    ``_MAX_CSV_ERRORS`` of them reported, then a count); blank lines are skipped."""
     lookups = [_member_lookup(sets[s]) for s in over]
     positions = [columns.index(s) for s in over]
     value_at = columns.index("value")
     values: dict[tuple, float] = {}
-    bad = 0
-
-    def report(message: str) -> None:
-        nonlocal bad
-        bad += 1
-        if bad <= _MAX_CSV_ERRORS:
-            errors.add(None, f"{csv_path}:{reader.line_num}: {message} (param '{name}')")
-
+    report = _RowErrors(name, csv_path, reader, errors)
     rows = 0
     for row in reader:
         if not row or all(not cell.strip() for cell in row):
@@ -263,10 +311,32 @@ def _read_csv_rows(
                 report(f"duplicate row for {','.join(map(str, key))}")
                 continue
             values[key] = value
-    if bad > _MAX_CSV_ERRORS:
-        errors.add(
-            None,
-            f"{csv_path}:{reader.line_num}: {bad - _MAX_CSV_ERRORS:,} more errors like these "
-            f"(param '{name}')",
-        )
-    return None if bad else (list(over), values)
+    report.close()
+    return None if report.count else (list(over), values)
+
+
+class _RowErrors:
+    """Reports the errors of one CSV's rows at their lines: the first ``_MAX_CSV_ERRORS``
+    of them, then one closing line that counts the rest."""
+
+    def __init__(self, name: str, csv_path: Path, reader: Any, errors: ErrorCollector) -> None:
+        self.name = name
+        self.csv_path = csv_path
+        self.reader = reader  # its line_num is the line of the row being read
+        self.errors = errors
+        self.count = 0
+
+    def __call__(self, message: str) -> None:
+        self.count += 1
+        if self.count <= _MAX_CSV_ERRORS:
+            line = f"{self.csv_path}:{self.reader.line_num}"
+            self.errors.add(None, f"{line}: {message} (param '{self.name}')")
+
+    def close(self) -> None:
+        """The closing line, if some errors were not reported."""
+        if self.count > _MAX_CSV_ERRORS:
+            self.errors.add(
+                None,
+                f"{self.csv_path}:{self.reader.line_num}: "
+                f"{self.count - _MAX_CSV_ERRORS:,} more errors like these (param '{self.name}')",
+            )

@@ -28,7 +28,7 @@ from .schema import (
     VariableDecl,
 )
 from .shape import validate_shape
-from .sources import KeyPath, SourceMap, did_you_mean, format_path
+from .sources import KeyPath, Locate, SourceMap, did_you_mean, format_path
 
 # --------------------------------------------------------------------------------------
 # resolution: from the validated file to the spec
@@ -48,22 +48,85 @@ def resolve_spec(
     *,
     max_size: int = DEFAULT_MAX_SIZE,
 ) -> ModelSpec:
+    """The spec of a validated file; every error of the file is collected before raising."""
     model = validate_shape(ModelFile, data, source)
     errors = ErrorCollector()
     loc = source.locate
+    sets = _resolve_sets(model, loc, errors, max_size)
+    params = _resolve_params(model, model_path, sets, loc, errors, max_size)
+    _apply_scales(params, scales or [], errors)
+    names = _Namespace(loc, errors)
+    for name in model.sets:
+        names.claim(name, ("sets", name))
+    for name in model.params:
+        names.claim(name, ("params", name))
+    variables = _resolve_variables(model, sets, names, loc, errors)
+    _check_sizes(variables, sets, max_size, loc(("variables",)), errors)
+    company_kpis = _company_kpis(model, loc)
+    resources = _resources(model, loc)
+    departments = {
+        dname: _resolve_department(dname, dept, company_kpis, resources, loc, errors)
+        for dname, dept in model.departments.items()
+    }
+    _check_resources(resources, departments, loc, errors)
+    constraints = _constraints(model, loc)
+    errors.raise_if_any()
+    return ModelSpec(
+        name=model.name,
+        description=model.description,
+        model_file=model_path,
+        scenario_file=scenario_path,
+        scenario=scenario_name or model.name,
+        variant=variant,
+        sets=sets,
+        params=params,
+        variables=variables,
+        departments=departments,
+        constraints=constraints,
+        kpis=company_kpis,
+        objective=_objective(model, loc),
+        resources=resources,
+        source=source,
+        max_size=max_size,
+    )
 
+
+def _resolve_sets(
+    model: ModelFile, loc: Locate, errors: ErrorCollector, max_size: int
+) -> dict[str, SetSpec]:
+    """The file's sets that are valid, in file order."""
     sets: dict[str, SetSpec] = {}
     for name, raw in model.sets.items():
         s = _resolve_set(name, raw, loc(("sets", name)), errors, max_size)
         if s is not None:
             sets[name] = s
+    return sets
 
+
+def _resolve_params(
+    model: ModelFile,
+    model_path: Path,
+    sets: dict[str, SetSpec],
+    loc: Locate,
+    errors: ErrorCollector,
+    max_size: int,
+) -> dict[str, ParamSpec]:
+    """The file's params that are valid (CSV files read), in file order."""
     params: dict[str, ParamSpec] = {}
     for name, raw in model.params.items():
         p = resolve_param(name, raw, model_path, sets, loc, errors, max_size)
         if p is not None:
             params[name] = p
-    for name, factor, where_scale in scales or []:
+    return params
+
+
+def _apply_scales(
+    params: dict[str, ParamSpec],
+    scales: list[tuple[str, float, Location]],
+    errors: ErrorCollector,
+) -> None:
+    """Multiply the params a scenario scales, in place; a product that overflows is an error."""
+    for name, factor, where_scale in scales:
         p = params.get(name)
         if p is not None:
             numbers = [*p.values.values(), p.default or 0.0, p.initial or 0.0]
@@ -80,31 +143,43 @@ def resolve_spec(
                 p.file,
             )
 
-    # one flat namespace: sets, params, shared and department variables
-    seen: dict[str, str] = {}
 
-    def claim(name: str, where_path: KeyPath) -> None:
+class _Namespace:
+    """One flat namespace: sets, params, shared and department variables."""
+
+    def __init__(self, loc: Locate, errors: ErrorCollector) -> None:
+        self.loc = loc
+        self.errors = errors
+        self.seen: dict[str, str] = {}  # name -> the key path that took it
+
+    def claim(self, name: str, where_path: KeyPath) -> None:
+        """Take ``name`` for ``where_path``: an error if it is reserved or taken."""
         label = format_path(where_path)
         if name in _RESERVED:
-            errors.add(loc(where_path), f"'{name}' is a reserved word")
-        elif name in seen:
-            errors.add(loc(where_path), f"name '{name}' is already used by {seen[name]}")
+            self.errors.add(self.loc(where_path), f"'{name}' is a reserved word")
+        elif name in self.seen:
+            message = f"name '{name}' is already used by {self.seen[name]}"
+            self.errors.add(self.loc(where_path), message)
         else:
-            seen[name] = label
+            self.seen[name] = label
 
-    for name in model.sets:
-        claim(name, ("sets", name))
-    for name in model.params:
-        claim(name, ("params", name))
 
+def _resolve_variables(
+    model: ModelFile,
+    sets: dict[str, SetSpec],
+    names: _Namespace,
+    loc: Locate,
+    errors: ErrorCollector,
+) -> dict[str, VariableSpec]:
+    """Shared, then department variables, each claiming its name in ``names``."""
     variables: dict[str, VariableSpec] = {}
-
-    def add_variable(name: str, decl: VariableDecl, owner: str | None, path: KeyPath) -> None:
-        claim(name, path)
-        for i, s in enumerate(decl.over):
-            if s not in sets and s not in model.sets:
-                suffix = did_you_mean(s, model.sets)
-                errors.add(loc((*path, "over", i)), f"unknown set '{s}'{suffix}")
+    declared = [(name, decl, None, ("variables", name)) for name, decl in model.variables.items()]
+    for dname, dept in model.departments.items():
+        for name, decl in dept.variables.items():
+            declared.append((name, decl, dname, ("departments", dname, "variables", name)))
+    for name, decl, owner, path in declared:
+        names.claim(name, path)
+        _check_over(decl, path, sets, model.sets, loc, errors)
         variables[name] = VariableSpec(
             name,
             tuple(decl.over),
@@ -116,31 +191,42 @@ def resolve_spec(
             decl.unit,
             decl.description,
         )
+    return variables
 
-    for name, decl in model.variables.items():
-        add_variable(name, decl, None, ("variables", name))
-    for dname, dept in model.departments.items():
-        for name, decl in dept.variables.items():
-            add_variable(name, decl, dname, ("departments", dname, "variables", name))
-    _check_sizes(variables, sets, max_size, loc(("variables",)), errors)
 
-    company_kpis = {
+def _check_over(
+    decl: VariableDecl,
+    path: KeyPath,
+    sets: dict[str, SetSpec],
+    declared_sets: dict[str, Any],
+    loc: Locate,
+    errors: ErrorCollector,
+) -> None:
+    """Each set a variable is over is declared (a declared but invalid set is reported)."""
+    for i, s in enumerate(decl.over):
+        if s not in sets and s not in declared_sets:
+            suffix = did_you_mean(s, declared_sets)
+            errors.add(loc((*path, "over", i)), f"unknown set '{s}'{suffix}")
+
+
+def _company_kpis(model: ModelFile, loc: Locate) -> dict[str, KpiSpec]:
+    return {
         name: KpiSpec(
             name, None, Sense(k.sense), k.expr, loc(("kpis", name, k.sense)), k.unit, k.description
         )
         for name, k in model.kpis.items()
     }
-    resources = {
+
+
+def _resources(model: ModelFile, loc: Locate) -> dict[str, ResourceSpec]:
+    return {
         name: ResourceSpec(name, r.total, r.reserve, r.max_shift, loc(("resources", name)), r.unit)
         for name, r in model.resources.items()
     }
-    departments = {
-        dname: _resolve_department(dname, dept, company_kpis, resources, loc, errors)
-        for dname, dept in model.departments.items()
-    }
-    _check_resources(resources, departments, loc, errors)
 
-    constraints = {
+
+def _constraints(model: ModelFile, loc: Locate) -> dict[str, ConstraintSpec]:
+    return {
         name: ConstraintSpec(
             name,
             c.for_,
@@ -152,30 +238,15 @@ def resolve_spec(
         )
         for name, c in model.constraints.items()
     }
+
+
+def _objective(model: ModelFile, loc: Locate) -> ObjectiveSpec:
     objective = model.objective
-    errors.raise_if_any()
-    return ModelSpec(
-        name=model.name,
-        description=model.description,
-        model_file=model_path,
-        scenario_file=scenario_path,
-        scenario=scenario_name or model.name,
-        variant=variant,
-        sets=sets,
-        params=params,
-        variables=variables,
-        departments=departments,
-        constraints=constraints,
-        kpis=company_kpis,
-        objective=ObjectiveSpec(
-            Sense(objective.sense),
-            objective.expr,
-            loc(("objective", objective.sense)),
-            objective.unit,
-        ),
-        resources=resources,
-        source=source,
-        max_size=max_size,
+    return ObjectiveSpec(
+        Sense(objective.sense),
+        objective.expr,
+        loc(("objective", objective.sense)),
+        objective.unit,
     )
 
 
@@ -269,41 +340,99 @@ def _resolve_department(
     dept: DepartmentDecl,
     company: dict[str, KpiSpec],
     resources: dict[str, ResourceSpec],
-    loc,
+    loc: Locate,
     errors: ErrorCollector,
 ) -> DepartmentSpec:
+    """A department with its KPI references and resource uses checked."""
     base: KeyPath = ("departments", dname)
-    own = {
+    own = _own_kpis(dname, dept, loc)
+    incentive, weights = _resolve_incentive(dname, dept, own, company, loc, errors)
+    menu, caps = _resolve_design(dname, dept, own, company, loc, errors)
+    uses = _resolve_uses(dname, dept, resources, loc, errors)
+    return DepartmentSpec(
+        dname,
+        dept.description,
+        tuple(dept.variables),
+        uses,
+        dict(dept.allocation),
+        own,
+        incentive,
+        weights,
+        tuple(menu),
+        caps,
+        loc(base),
+    )
+
+
+def _own_kpis(dname: str, dept: DepartmentDecl, loc: Locate) -> dict[str, KpiSpec]:
+    """The KPIs a department declares itself."""
+    return {
         k: KpiSpec(
             k,
             dname,
             Sense(decl.sense),
             decl.expr,
-            loc((*base, "kpis", k, decl.sense)),
+            loc(("departments", dname, "kpis", k, decl.sense)),
             decl.unit,
             decl.description,
         )
         for k, decl in dept.kpis.items()
     }
+
+
+def _resolve_incentive(
+    dname: str,
+    dept: DepartmentDecl,
+    own: dict[str, KpiSpec],
+    company: dict[str, KpiSpec],
+    loc: Locate,
+    errors: ErrorCollector,
+) -> tuple[dict[str, KpiSpec], dict[str, float]]:
+    """The KPIs of the department's current scorecard and their weights, by qualified name."""
     incentive: dict[str, KpiSpec] = {}
     weights: dict[str, float] = {}
     for key, w in dept.incentive.items():
-        kpi = _kpi_ref(key, own, company, loc((*base, "incentive", key)), errors)
+        kpi = _kpi_ref(key, own, company, loc(("departments", dname, "incentive", key)), errors)
         if kpi is not None:
             incentive[kpi.qualified] = kpi
             weights[kpi.qualified] = w
+    return incentive, weights
+
+
+def _resolve_design(
+    dname: str,
+    dept: DepartmentDecl,
+    own: dict[str, KpiSpec],
+    company: dict[str, KpiSpec],
+    loc: Locate,
+    errors: ErrorCollector,
+) -> tuple[list[str], dict[str, float]]:
+    """The KPI menu a design may weight (default: the department's own KPIs) and its caps."""
+    base: KeyPath = ("departments", dname, "design")
     menu_keys = dept.design.kpis if dept.design and dept.design.kpis is not None else list(own)
     menu = []
     for i, key in enumerate(menu_keys):
-        kpi = _kpi_ref(key, own, company, loc((*base, "design", "kpis", i)), errors)
+        kpi = _kpi_ref(key, own, company, loc((*base, "kpis", i)), errors)
         if kpi is not None:
             menu.append(kpi.qualified)
     caps = {}
     for key, cap in (dept.design.max_weight if dept.design else {}).items():
-        kpi = _kpi_ref(key, own, company, loc((*base, "design", "max_weight", key)), errors)
+        kpi = _kpi_ref(key, own, company, loc((*base, "max_weight", key)), errors)
         if kpi is not None:
             caps[kpi.qualified] = cap
-    _check_menu(menu, caps, loc((*base, "design")), errors)
+    _check_menu(menu, caps, loc(base), errors)
+    return menu, caps
+
+
+def _resolve_uses(
+    dname: str,
+    dept: DepartmentDecl,
+    resources: dict[str, ResourceSpec],
+    loc: Locate,
+    errors: ErrorCollector,
+) -> dict[str, tuple[str, Location]]:
+    """The department's resource uses (text, location); uses and allocations must pair up."""
+    base: KeyPath = ("departments", dname)
     uses = {}
     for r, text in dept.uses.items():
         if r not in resources:
@@ -321,25 +450,13 @@ def _resolve_department(
     for r in dept.uses:
         if r in resources and r not in dept.allocation:
             errors.add(loc((*base, "uses", r)), f"uses '{r}' but has no `allocation: {{{r}: ...}}`")
-    return DepartmentSpec(
-        dname,
-        dept.description,
-        tuple(dept.variables),
-        uses,
-        dict(dept.allocation),
-        own,
-        incentive,
-        weights,
-        tuple(menu),
-        caps,
-        loc(base),
-    )
+    return uses
 
 
 def _check_resources(
     resources: dict[str, ResourceSpec],
     departments: dict[str, DepartmentSpec],
-    loc,
+    loc: Locate,
     errors: ErrorCollector,
 ) -> None:
     for r in resources.values():

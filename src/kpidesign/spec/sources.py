@@ -12,7 +12,7 @@ import difflib
 import re
 import stat
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from ..errors import Location, SpecError
 __all__ = [
     "MAX_YAML_BYTES",
     "KeyPath",
+    "Locate",
     "SourceMap",
     "check_regular_file",
     "format_path",
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 KeyPath = tuple[str | int, ...]
+#: a key path -> where it is written (:meth:`SourceMap.locate`)
+Locate = Callable[[KeyPath], Location]
 
 
 def format_path(path: Iterable[str | int]) -> str:
