@@ -36,6 +36,7 @@ from ..spec.sources import did_you_mean
 from .parse import parse, shorten
 from .tree import (
     Context,
+    Kind,
     Linear,
     VariableTable,
     as_linear,
@@ -102,7 +103,7 @@ def compile_linear(
     tree = parse(text, where)
     node = compile_node(tree, ctx)
     require_number(node, tree, ctx)
-    return LinearTemplate(text, where, as_linear(node), node.kind == "lin")
+    return LinearTemplate(text, where, as_linear(node), node.kind == Kind.LINEAR)
 
 
 @dataclass(frozen=True)
@@ -125,15 +126,15 @@ def compile_kpi(spec: ModelSpec, text: str, where: Location) -> CompiledKpi:
     ctx = Context(spec, text, where, {})
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
         right = compile_node(tree.right, Context(spec, text, where, {}))
-        if right.kind == "lin":
+        if right.kind == Kind.LINEAR:
             left = compile_node(tree.left, ctx)
             require_number(left, tree.left, ctx)
-            num = LinearTemplate(text, where, as_linear(left), left.kind == "lin")
+            num = LinearTemplate(text, where, as_linear(left), left.kind == Kind.LINEAR)
             den = LinearTemplate(text, where, right.fn, True)
             return CompiledKpi(num, den)
     node = compile_node(tree, ctx)
     require_number(node, tree, ctx)
-    if node.kind != "lin":
+    if node.kind != Kind.LINEAR:
         raise BuildError.at(where, f"a KPI must depend on decision variables: `{text.strip()}`")
     return CompiledKpi(LinearTemplate(text, where, node.fn, True), None)
 
@@ -250,16 +251,16 @@ def compile_constraint(
     right = compile_node(tree.comparators[0], ctx)
     for side, ast_side in ((left, tree.left), (right, tree.comparators[0])):
         require_number(side, ast_side, ctx)
-    if left.kind != "lin" and right.kind != "lin":
+    if left.kind != Kind.LINEAR and right.kind != Kind.LINEAR:
         raise BuildError.at(
             where, f"a constraint must contain a decision variable: `{text.strip()}`"
         )
     sense = _SENSES[op]
-    if left.kind != "lin":  # keep the variables on the left: `cap >= x` is `x <= cap`
+    if left.kind != Kind.LINEAR:  # keep the variables on the left: `cap >= x` is `x <= cap`
         left, right = right, left
         sense = {"<=": ">=", ">=": "<=", "==": "=="}[sense]
     return CompiledConstraint(
-        LinearTemplate(text, where, as_linear(left), left.kind == "lin"),
-        LinearTemplate(text, where, as_linear(right), right.kind == "lin"),
+        LinearTemplate(text, where, as_linear(left), left.kind == Kind.LINEAR),
+        LinearTemplate(text, where, as_linear(right), right.kind == Kind.LINEAR),
         sense,
     )

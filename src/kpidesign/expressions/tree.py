@@ -4,6 +4,7 @@ known before any instance is evaluated; only the documented subset is accepted."
 from __future__ import annotations
 
 import ast
+import enum
 import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -82,9 +83,17 @@ class Context:
         return [*s.sets, *s.params, *s.variables, *self.bound]
 
 
+class Kind(enum.StrEnum):
+    """What a compiled node evaluates to, known before any instance is evaluated."""
+
+    INDEX = "idx"  # a set member, or integer arithmetic on one
+    NUMBER = "num"  # a number that depends on data and indices only
+    LINEAR = "lin"  # a linear form in the decision variables
+
+
 @dataclass(frozen=True)
 class Node:
-    kind: str  # "idx" | "num" | "lin"
+    kind: Kind
     fn: Callable
     integer: bool = False  # for idx: an integer-valued index (arithmetic allowed)
 
@@ -108,7 +117,7 @@ def compile_node(node: ast.expr, ctx: Context) -> Node:
             msg = "a number in an expression must be finite (and below 1.8e308)"
             raise ctx.error(msg, node)
         v = float(value) if isinstance(value, float) else value
-        return Node("num", lambda env: v, integer=isinstance(value, int))
+        return Node(Kind.NUMBER, lambda env: v, integer=isinstance(value, int))
     if isinstance(node, ast.Name):
         return _compile_name(node, ctx)
     if isinstance(node, ast.Subscript):
@@ -117,14 +126,14 @@ def compile_node(node: ast.expr, ctx: Context) -> Node:
         if isinstance(node.op, ast.USub | ast.UAdd):
             inner = compile_node(node.operand, ctx)
             sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
-            if inner.kind == "lin":
+            if inner.kind == Kind.LINEAR:
                 fn = inner.fn
-                return Node("lin", lambda env, acc, f: fn(env, acc, sign * f))
+                return Node(Kind.LINEAR, lambda env, acc, f: fn(env, acc, sign * f))
             ifn = inner.fn
             require_number(inner, node.operand, ctx)
             if sign > 0:
-                return Node("num", ifn, inner.integer)
-            return Node("num", lambda env: -ifn(env), inner.integer)
+                return Node(Kind.NUMBER, ifn, inner.integer)
+            return Node(Kind.NUMBER, lambda env: -ifn(env), inner.integer)
         msg = "this operator is not allowed (use + - * /)"
         raise ctx.error(msg, node)
     if isinstance(node, ast.BinOp):
@@ -151,7 +160,7 @@ def compile_node(node: ast.expr, ctx: Context) -> Node:
 
 
 def require_number(node: Node, ast_node: ast.AST, ctx: Context) -> None:
-    if node.kind == "idx" and not node.integer:
+    if node.kind is Kind.INDEX and not node.integer:
         msg = "a non-numeric index cannot be used as a number"
         raise ctx.error(msg, ast_node)
 
@@ -161,14 +170,14 @@ def _compile_name(node: ast.Name, ctx: Context) -> Node:
     spec = ctx.spec
     if name in ctx.bound:
         s = spec.sets[ctx.bound[name]]
-        return Node("idx", lambda env: env[name], integer=s.integer)
+        return Node(Kind.INDEX, lambda env: env[name], integer=s.integer)
     if name in spec.params:
         p = spec.params[name]
         if p.over:
             msg = f"param '{name}' is indexed over {list(p.over)}: subscript it"
             raise ctx.error(msg, node)
         value = p.values[()]
-        return Node("num", lambda env: value)
+        return Node(Kind.NUMBER, lambda env: value)
     if name in spec.variables:
         v = spec.variables[name]
         if v.over:
@@ -178,7 +187,7 @@ def _compile_name(node: ast.Name, ctx: Context) -> Node:
         def scalar_var(env, acc, f, _n=name):
             acc.add_term(env["__vars__"][_n][()], f)
 
-        return Node("lin", scalar_var)
+        return Node(Kind.LINEAR, scalar_var)
     if name in spec.sets:
         msg = f"set '{name}' can only be iterated (for i in {name})"
         raise ctx.error(msg, node)
@@ -216,10 +225,10 @@ def _compile_index(node: ast.expr, set_name: str, ctx: Context) -> tuple[Callabl
         msg = f"index arithmetic needs an integer set, and '{set_name}' is not one"
         raise ctx.error(msg, node)
     inner = compile_node(node, ctx)
-    if inner.kind == "lin":
+    if inner.kind == Kind.LINEAR:
         msg = "a variable cannot be used as an index"
         raise ctx.error(msg, node)
-    if inner.kind == "num" and not inner.integer:
+    if inner.kind == Kind.NUMBER and not inner.integer:
         msg = "an index must be a set member or integer index arithmetic"
         raise ctx.error(msg, node)
     return inner.fn, arithmetic
@@ -342,7 +351,7 @@ def _param_node(
             return default
         return missing(idx, initial, f"param '{name}' has no value for this index")
 
-    return Node("num", param_fn)
+    return Node(Kind.NUMBER, param_fn)
 
 
 def _variable_node(
@@ -361,11 +370,11 @@ def _variable_node(
         else:
             acc.add_term(key, f)
 
-    return Node("lin", var_fn)
+    return Node(Kind.LINEAR, var_fn)
 
 
 def as_linear(node: Node) -> Callable:
-    if node.kind == "lin":
+    if node.kind == Kind.LINEAR:
         return node.fn
     fn = node.fn
 
@@ -383,19 +392,23 @@ def _compile_binop(node: ast.BinOp, ctx: Context) -> Node:
         raise ctx.error(msg, node)
     left, right = compile_node(node.left, ctx), compile_node(node.right, ctx)
     for side, ast_side in ((left, node.left), (right, node.right)):
-        if side.kind != "lin":
+        if side.kind != Kind.LINEAR:
             require_number(side, ast_side, ctx)
-    if left.kind != "lin" and right.kind != "lin":
+    if left.kind != Kind.LINEAR and right.kind != Kind.LINEAR:
         lf, rf = left.fn, right.fn
         integer = left.integer and right.integer and not isinstance(op, ast.Div)
-        kind = "idx" if (left.kind == "idx" or right.kind == "idx") and integer else "num"
+        kind = (
+            Kind.INDEX
+            if (left.kind == Kind.INDEX or right.kind == Kind.INDEX) and integer
+            else Kind.NUMBER
+        )
         if isinstance(op, ast.Add):
             return Node(kind, lambda env: lf(env) + rf(env), integer)
         if isinstance(op, ast.Sub):
             return Node(kind, lambda env: lf(env) - rf(env), integer)
         if isinstance(op, ast.Mult):
             return Node(kind, lambda env: lf(env) * rf(env), integer)
-        return Node("num", _divider(lf, rf, node, ctx))
+        return Node(Kind.NUMBER, _divider(lf, rf, node, ctx))
     if isinstance(op, ast.Add | ast.Sub):
         lf, rf = as_linear(left), as_linear(right)
         sign = 1.0 if isinstance(op, ast.Add) else -1.0
@@ -404,16 +417,16 @@ def _compile_binop(node: ast.BinOp, ctx: Context) -> Node:
             lf(env, acc, f)
             rf(env, acc, sign * f)
 
-        return Node("lin", add)
+        return Node(Kind.LINEAR, add)
     if isinstance(op, ast.Mult):
-        if left.kind == "lin" and right.kind == "lin":
+        if left.kind == Kind.LINEAR and right.kind == Kind.LINEAR:
             msg = "non-linear: a product of two variable terms"
             raise ctx.error(msg, node)
-        lin, num = (left, right) if left.kind == "lin" else (right, left)
+        lin, num = (left, right) if left.kind == Kind.LINEAR else (right, left)
         lfn, nfn = lin.fn, num.fn
-        return Node("lin", lambda env, acc, f: lfn(env, acc, f * nfn(env)))
+        return Node(Kind.LINEAR, lambda env, acc, f: lfn(env, acc, f * nfn(env)))
     # division
-    if right.kind == "lin":
+    if right.kind == Kind.LINEAR:
         msg = (
             "division by an expression with variables is allowed only as a ratio at the top "
             "of a KPI"
@@ -424,7 +437,7 @@ def _compile_binop(node: ast.BinOp, ctx: Context) -> Node:
         )
     lfn = left.fn
     divisor = _divider(lambda env: 1.0, right.fn, node, ctx)
-    return Node("lin", lambda env, acc, f: lfn(env, acc, f * divisor(env)))
+    return Node(Kind.LINEAR, lambda env, acc, f: lfn(env, acc, f * divisor(env)))
 
 
 def _divider(lf: Callable, rf: Callable, node: ast.AST, ctx: Context) -> Callable:
@@ -506,7 +519,7 @@ def _compile_sum(node: ast.Call, ctx: Context) -> Node:
         body = compile_node(gen.elt, ctx)
     finally:
         ctx.bound, ctx.iterations = saved, saved_iterations
-    if body.kind == "lin":
+    if body.kind == Kind.LINEAR:
         bfn = body.fn
         if len(loops) == 1 and not loops[0][2]:
             name, members, _ = loops[0]
@@ -517,20 +530,20 @@ def _compile_sum(node: ast.Call, ctx: Context) -> Node:
                     bfn(env, acc, f)
                 env.pop(name, None)
 
-            return Node("lin", sum_lin_1)
+            return Node(Kind.LINEAR, sum_lin_1)
 
         def sum_lin(env, acc, f):
             for _ in iterate(loops, env):
                 bfn(env, acc, f)
 
-        return Node("lin", sum_lin)
+        return Node(Kind.LINEAR, sum_lin)
     require_number(body, gen.elt, ctx)
     bfn = body.fn
 
     def sum_num(env):
         return sum(bfn(env) for _ in iterate(loops, env))
 
-    return Node("num", sum_num)
+    return Node(Kind.NUMBER, sum_num)
 
 
 _COMPARE = {
@@ -579,7 +592,7 @@ def _compile_operand(node: ast.expr, ctx: Context) -> Callable:
                 member = node.id
                 return lambda env: member
     compiled = compile_node(node, ctx)
-    if compiled.kind == "lin":
+    if compiled.kind == Kind.LINEAR:
         msg = "a condition cannot depend on variables"
         raise ctx.error(msg, node)
     return compiled.fn
