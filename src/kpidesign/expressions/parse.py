@@ -22,6 +22,8 @@ _SHORT = 1000
 
 
 def parse(text: str, where: Location) -> ast.expr:
+    """``text`` as a Python expression tree: Python's parser for short texts, piece by piece
+    for long ones (a sum of tens of thousands of terms); errors located at ``where``."""
     if not isinstance(text, str) or not text.strip():
         raise BuildError.at(where, "expected a non-empty expression")
     text = text.strip()

@@ -33,9 +33,11 @@ class Linear:
         self.constant: float = 0.0
 
     def add_term(self, key: Any, coef: float) -> None:
+        """Add ``coef`` to the coefficient of ``key``."""
         self.terms[key] = self.terms.get(key, 0.0) + coef
 
     def nonzero_terms(self) -> dict[Any, float]:
+        """The terms whose coefficient is not 0."""
         return {k: v for k, v in self.terms.items() if v != 0.0}
 
 
@@ -52,6 +54,7 @@ class Context:
         self.iterations = math.prod(len(spec.sets[s].members) for s in bound.values())
 
     def error(self, message: str, node: ast.AST | None = None) -> BuildError:
+        """A BuildError at this expression, quoting ``node``'s text where given."""
         if node is not None:
             message = f"{message}: `{shorten(self.segment(node))}`"
         return BuildError.at(self.where, message)
@@ -79,6 +82,7 @@ class Context:
             return ast.unparse(node)
 
     def names(self) -> list[str]:
+        """The names an expression may use here: bound indices, sets, params, variables."""
         s = self.spec
         return [*s.sets, *s.params, *s.variables, *self.bound]
 
@@ -93,6 +97,9 @@ class Kind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Node:
+    """A compiled node: its kind, the closure that evaluates it, and whether it is an
+    integer (for index arithmetic)."""
+
     kind: Kind
     fn: Callable
     integer: bool = False  # for idx: an integer-valued index (arithmetic allowed)
@@ -103,6 +110,8 @@ class Node:
 
 
 def compile_node(node: ast.expr, ctx: Context) -> Node:
+    """Compile ``node`` into a checked :class:`Node` (an error for anything outside the
+    documented subset)."""
     if isinstance(node, ast.Constant):
         value = node.value
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -160,6 +169,7 @@ def compile_node(node: ast.expr, ctx: Context) -> Node:
 
 
 def require_number(node: Node, ast_node: ast.AST, ctx: Context) -> None:
+    """An error unless ``node`` is a number (not a linear form)."""
     if node.kind is Kind.INDEX and not node.integer:
         msg = "a non-numeric index cannot be used as a number"
         raise ctx.error(msg, ast_node)
@@ -374,6 +384,7 @@ def _variable_node(
 
 
 def as_linear(node: Node) -> Callable:
+    """A ``fn(env, acc, factor)`` accumulating ``node`` into a linear form, for any kind."""
     if node.kind == Kind.LINEAR:
         return node.fn
     fn = node.fn

@@ -46,6 +46,7 @@ class BuiltKpi:
 
     @property
     def is_ratio(self) -> bool:
+        """Is the KPI a ratio (a denominator form)?"""
         return self.denominator is not None
 
 

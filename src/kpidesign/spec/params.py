@@ -52,6 +52,8 @@ def resolve_param(
     errors: ErrorCollector,
     max_size: int,
 ) -> ParamSpec | None:
+    """One param: a scalar, a mapping by one set, or a table (``over``/``file``/``values``/
+    ``default``); located errors into ``errors``, None where it is unusable."""
     path: KeyPath = ("params", name)
     where = loc(path)
     if is_number(raw):
