@@ -21,6 +21,31 @@ if TYPE_CHECKING:
 __all__ = ["compare", "design", "evaluate", "solve"]
 
 
+def _run(
+    name: str,
+    file: Path,
+    variant: str | None,
+    max_size: int,
+    fmt: str,
+    out: Path | None,
+    options: Options,
+) -> None:
+    """Load FILE, run the API's analysis ``name`` and render it with its table printer; a
+    result without an optimum becomes its one-line error (exit status 2)."""
+    from .. import api
+    from ..render import table
+    from ..render.files import emit
+    from ..spec import load
+
+    analysis = getattr(api, name)
+    printer = getattr(table, _PRINTERS[name])
+    result = analysis(load(file, variant, max_size=max_size), options=options)
+    emit(result.raise_if_failed(), fmt, out, name, printer)
+
+
+_PRINTERS = {"solve": "print_system", "compare": "print_compare", "design": "print_design"}
+
+
 @click.command()
 @FILE
 @model_options
@@ -32,13 +57,7 @@ def solve(
 ) -> None:
     """The system optimum of FILE with allocations optimized: objective, allocations,
     KPIs, shared state and shadow prices."""
-    from .. import api
-    from ..render.files import emit
-    from ..render.table import print_system
-    from ..spec import load
-
-    result = api.solve(load(file, variant, max_size=max_size), options=options)
-    emit(result.raise_if_failed(), fmt, out, "solve", print_system)
+    _run("solve", file, variant, max_size, fmt, out, options)
 
 
 @click.command()
@@ -51,13 +70,7 @@ def compare(
     file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None, options: Options
 ) -> None:
     """Status quo (each department at its own optimum) vs aligned vs system optimum."""
-    from .. import api
-    from ..render.files import emit
-    from ..render.table import print_compare
-    from ..spec import load
-
-    result = api.compare(load(file, variant, max_size=max_size), options=options)
-    emit(result.raise_if_failed(), fmt, out, "compare", print_compare)
+    _run("compare", file, variant, max_size, fmt, out, options)
 
 
 @click.command()
@@ -70,13 +83,7 @@ def design(
     file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None, options: Options
 ) -> None:
     """Design KPI weights that make the system optimum each department's own best choice."""
-    from .. import api
-    from ..render.files import emit
-    from ..render.table import print_design
-    from ..spec import load
-
-    result = api.design(load(file, variant, max_size=max_size), options=options)
-    emit(result.raise_if_failed(), fmt, out, "design", print_design)
+    _run("design", file, variant, max_size, fmt, out, options)
 
 
 @click.command()
