@@ -79,6 +79,20 @@ def _unilateral_row(
     return row, resp.notes
 
 
+def _scorecards(
+    lp: LinearProgram, scheme: dict[str, dict[str, float]], x_b: np.ndarray
+) -> tuple[dict[str, Scorecard], list[str]]:
+    """Each department's scorecard under ``scheme`` (normalized at plan B), and notes on
+    linearized ratios and departments without an incentive."""
+    cards = {d: scorecard(lp, d, scheme.get(d, {}), x_b) for d in lp.departments}
+    notes: list[str] = []
+    for d, card in cards.items():
+        notes.extend(card.notes)
+        if not card.weights:
+            notes.append(f"{d} has no incentive: its responses are decided by the tie-break alone")
+    return cards, notes
+
+
 def _compare(
     lp: LinearProgram,
     problem: Problem,
@@ -98,12 +112,7 @@ def _compare(
         what=f"the system problem of {problem.label} at baseline allocations",
     )
     x_b = b_sol.x
-    cards = {d: scorecard(lp, d, scheme.get(d, {}), x_b) for d in lp.departments}
-    notes: list[str] = []
-    for d, card in cards.items():
-        notes.extend(card.notes)
-        if not card.weights:
-            notes.append(f"{d} has no incentive: its responses are decided by the tie-break alone")
+    cards, notes = _scorecards(lp, scheme, x_b)
     unilateral = []
     for d in lp.departments:
         row, row_notes = _unilateral_row(session, cards[d], x_b, b_sol.objective, options)
