@@ -140,6 +140,8 @@ def test_errors_of_a_scheme_file_name_the_line_of_each_entry(
             {"sales": {"volume": 0.7, "profit": 0.5}, "production": {"output": 0.3}},
         ),
         ((" sales.volume = 2e-1 ",), {"sales": {"volume": 0.2}}),
+        # spaces around the dot are not part of the names
+        (("sales .volume=1",), {"sales": {"volume": 1.0}}),
         # the last of two weights for one KPI wins
         (("sales.volume=1", "sales.volume=2"), {"sales": {"volume": 2.0}}),
         # a company KPI through its department's entry; numbers are checked later
@@ -157,6 +159,8 @@ def test_incentive_options(options: tuple[str, ...], scheme: dict) -> None:
         "sales.volume",
         "sales.volume=",
         "sales.=1",
+        ".volume=1",
+        " .volume=1",
         "sales.volume=a",
         "sales.volume=nan",
     ],

@@ -77,13 +77,13 @@ def parse_incentives(options: tuple[str, ...]) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for text in options:
         key, sep, value = text.partition("=")
-        dept, dot, kpi = key.strip().partition(".")
+        dept, dot, kpi = (part.strip() for part in key.partition("."))
         try:
             weight = float(value)
         except ValueError:
             weight = math.nan
-        if not sep or not dot or not kpi or math.isnan(weight):
+        if not sep or not dot or not dept or not kpi or math.isnan(weight):
             msg = f"--incentive {text}: expected DEPT.KPI=WEIGHT, e.g. sales.revenue=0.7"
             raise SpecError(msg)
-        out.setdefault(dept, {})[kpi.strip()] = weight
+        out.setdefault(dept, {})[kpi] = weight
     return out
