@@ -100,6 +100,14 @@ def test_an_infeasible_model_is_a_failed_result_naming_the_conflict(command: str
     out = json.loads(to_json(result))
     assert out["run"]["status"] == "infeasible"
     assert out["run"]["solves"] == 1
+    # the JSON carries the diagnosis too (a sweep writes its failed points as data)
+    assert out["diagnosis"] == {
+        "status": "infeasible",
+        "message": MESSAGE,
+        "conflict": list(CONFLICT),
+        "ray": [],
+    }
+    assert list(out)[-2:] == ["diagnosis", "run"]
     with pytest.raises(SolveError) as caught:
         result.raise_if_failed()
     assert caught.value.diagnosis == result.diagnosis

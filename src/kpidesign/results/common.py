@@ -112,6 +112,19 @@ class Outcome:
         """True when the analysis has its answer (status optimal)."""
         return self.run.status is Status.OPTIMAL
 
+    def finish(self, out: dict) -> dict:
+        """A result's JSON ``out`` with, at its end, the diagnosis of a result without an
+        optimum (``status``, ``message``, ``conflict``, ``ray``) and the ``run`` block."""
+        if self.diagnosis is not None:
+            out["diagnosis"] = {
+                "status": str(self.diagnosis.status),
+                "message": self.diagnosis.message,
+                "conflict": list(self.diagnosis.conflict),
+                "ray": list(self.diagnosis.ray),
+            }
+        out["run"] = self.run.to_dict()
+        return out
+
     def raise_if_failed(self) -> Self:
         """The result itself, or the :class:`SolveError` of its diagnosis."""
         if self.diagnosis is not None:

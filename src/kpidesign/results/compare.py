@@ -201,29 +201,30 @@ class CompareResult(Outcome):
             allocation.setdefault(row.department, {}).setdefault(row.resource, {})[row.plan] = (
                 clean(row.allocation)
             )
-        return {
-            "model": self.model,
-            "scenario": self.scenario,
-            "variant": self.variant,
-            "sense": str(self.sense),
-            "headline": self.headline(),
-            "plans": {p: {"objective": clean(v)} for p, v in self.objectives.items()},
-            "status_quo_pessimistic": {"objective": clean(self.status_quo_pessimistic)},
-            "misalignment_cost": clean(self.misalignment_cost),
-            "misalignment_cost_pessimistic": clean(self.misalignment_cost_pessimistic),
-            "reallocation_gain": clean(self.reallocation_gain),
-            "departments": departments,
-            "company_kpis": company,
-            "state": state,
-            "allocation": allocation,
-            "decentralized": {
-                **self.decentralized.to_dict(),
-                "pessimistic": self.pessimistic.to_dict(history=False),
-            },
-            "solves": self.solves,
-            "notes": list(self.notes),
-            "run": self.run.to_dict(),
-        }
+        return self.finish(
+            {
+                "model": self.model,
+                "scenario": self.scenario,
+                "variant": self.variant,
+                "sense": str(self.sense),
+                "headline": self.headline(),
+                "plans": {p: {"objective": clean(v)} for p, v in self.objectives.items()},
+                "status_quo_pessimistic": {"objective": clean(self.status_quo_pessimistic)},
+                "misalignment_cost": clean(self.misalignment_cost),
+                "misalignment_cost_pessimistic": clean(self.misalignment_cost_pessimistic),
+                "reallocation_gain": clean(self.reallocation_gain),
+                "departments": departments,
+                "company_kpis": company,
+                "state": state,
+                "allocation": allocation,
+                "decentralized": {
+                    **self.decentralized.to_dict(),
+                    "pessimistic": self.pessimistic.to_dict(history=False),
+                },
+                "solves": self.solves,
+                "notes": list(self.notes),
+            }
+        )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The long-format tables written as CSV files."""

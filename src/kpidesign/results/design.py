@@ -99,19 +99,20 @@ class DesignResult(Outcome):
                     "designed": clean(r.alignment_designed),
                 },
             }
-        return {
-            "model": self.model,
-            "scenario": self.scenario,
-            "variant": self.variant,
-            "sense": str(self.sense),
-            "optimum": clean(self.optimum),
-            "status_quo": clean(self.status_quo),
-            "departments": departments,
-            "flags": self.flagged(),
-            "verification": self.verification.to_dict(),
-            "notes": list(self.notes),
-            "run": self.run.to_dict(),
-        }
+        return self.finish(
+            {
+                "model": self.model,
+                "scenario": self.scenario,
+                "variant": self.variant,
+                "sense": str(self.sense),
+                "optimum": clean(self.optimum),
+                "status_quo": clean(self.status_quo),
+                "departments": departments,
+                "flags": self.flagged(),
+                "verification": self.verification.to_dict(),
+                "notes": list(self.notes),
+            }
+        )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The long-format tables written as CSV files."""

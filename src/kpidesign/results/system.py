@@ -78,28 +78,29 @@ class SystemResult(Outcome):
                 entry = cons.setdefault(row.constraint, {})
                 assert isinstance(entry, dict)
                 entry[row.index] = clean(row.shadow_price)
-        return {
-            "model": self.model,
-            "scenario": self.scenario,
-            "variant": self.variant,
-            "status": str(self.status),
-            "sense": self.sense,
-            "objective": clean(self.objective),
-            "allocation": allocation,
-            "kpis": kpis,
-            "company_kpis": company,
-            "state": {r.variable: clean(r.total) for r in self.state.itertuples(index=False)},
-            "duals": {
-                "constraints": cons,
-                "allocations": alloc_duals,
-                "resources": {
-                    r.resource: clean(r.shadow_price)
-                    for r in self.resources.itertuples(index=False)
+        return self.finish(
+            {
+                "model": self.model,
+                "scenario": self.scenario,
+                "variant": self.variant,
+                "status": str(self.status),
+                "sense": self.sense,
+                "objective": clean(self.objective),
+                "allocation": allocation,
+                "kpis": kpis,
+                "company_kpis": company,
+                "state": {r.variable: clean(r.total) for r in self.state.itertuples(index=False)},
+                "duals": {
+                    "constraints": cons,
+                    "allocations": alloc_duals,
+                    "resources": {
+                        r.resource: clean(r.shadow_price)
+                        for r in self.resources.itertuples(index=False)
+                    },
                 },
-            },
-            "notes": list(self.notes),
-            "run": self.run.to_dict(),
-        }
+                "notes": list(self.notes),
+            }
+        )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The long-format tables written as CSV files."""
