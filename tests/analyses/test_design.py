@@ -200,8 +200,20 @@ def test_design_cli_json_contract() -> None:
     out = json.loads(res.stdout)
     assert set(out["departments"]) == {"sales", "production", "quality", "logistics", "finance"}
     for dept in out["departments"].values():
-        assert sum(dept["weights"].values()) == pytest.approx(1.0)
+        # a department that can move no KPI of its menu at z* gets no weights (issue 10:
+        # KPIs it cannot move never carry weight); on the seed that is sales, whose orders
+        # the others' fixed shipments pin through the backlog
+        if dept["weights"]:
+            assert sum(dept["weights"].values()) == pytest.approx(1.0)
+        else:
+            assert "constant_kpi" in dept["flags"] and dept["exact"]
+            assert dept["incentive_gap"] == 0.0
         assert isinstance(dept["incentive_gap"], float)
+    assert out["departments"]["sales"]["weights"] == {}
+    table = CliRunner().invoke(main, ["design", str(MANUFACTURER)]).stdout
+    assert "0 (moves no KPI)" in next(line for line in table.splitlines() if "│ sales" in line)
+    table = CliRunner().invoke(main, ["design", str(MANUFACTURER)]).stdout
+    assert "0 (moves no KPI)" in next(line for line in table.splitlines() if "│ sales" in line)
     assert out["verification"]["share_of_optimum"] >= 0.99
     assert isinstance(out["verification"]["objective"], float)
 
@@ -378,3 +390,22 @@ def test_verification_share_for_minimized_and_negative_objectives(
     assert r.verification.objective == pytest.approx(verified)
     assert r.verification.share_of_optimum == pytest.approx(share, abs=1e-7)
     assert r.to_dict()["verification"]["share_of_optimum"] == pytest.approx(share, abs=1e-7)
+
+
+def test_a_kpi_the_department_cannot_move_carries_no_weight() -> None:
+    """tests/models/compare/constant_kpi.yaml (worked out in its description): production's
+    output is fixed at 6 by an equality, so paying on it buys nothing (today the worst tied
+    response scraps 10: objective 8 instead of 18).  Design leaves output off the menu,
+    weights waste alone, and flags the department; the design is exact and not
+    indifferent."""
+    path = MODELS / "compare" / "constant_kpi.yaml"
+    assert kpidesign.compare(path).status_quo_pessimistic == pytest.approx(8.0)
+    r = kpidesign.design(path)
+    out = r.to_dict()["departments"]
+    assert out["production"]["weights"] == {"waste": 1.0}
+    assert out["production"]["constant_kpis"] == ["output"]
+    assert out["production"]["flags"] == ["constant_kpi"]
+    assert out["production"]["exact"] and not out["production"]["indifferent"]
+    assert out["sales"]["weights"] == {"volume": 1.0} and out["sales"]["flags"] == []
+    assert any("production.output cannot be moved by production" in n for n in r.notes)
+    assert r.verification.share_of_optimum == pytest.approx(1.0)

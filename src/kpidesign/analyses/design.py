@@ -31,6 +31,7 @@ from .dynamics import DynamicsOutcome, best_response_dynamics
 from .inverse import InverseLP, local_dual_data
 from .local import (
     Scorecard,
+    can_move,
     free_columns,
     normalized_kpi_row,
     reference_scale,
@@ -78,17 +79,25 @@ def _tidy(weights: np.ndarray) -> np.ndarray:
     return weights / weights.sum()
 
 
-def _undesigned_row(department: str, names: list[str], current: dict[str, float]) -> dict:
-    """The design row of a department for which no scorecard could be designed."""
+def _undesigned_row(
+    department: str,
+    names: list[str],
+    current: dict[str, float],
+    constant: list[str],
+    gap: float = float("nan"),
+) -> dict:
+    """The design row of a department without designed weights: none could be designed
+    (gap NaN), or none is needed because it cannot move any KPI of its menu (gap 0)."""
     total = sum(current.values())
     return {
         "department": department,
-        "gap": float("nan"),
-        "gap_share": float("nan"),
-        "current_gap": float("nan"),
-        "exact": False,
+        "gap": gap,
+        "gap_share": gap,
+        "current_gap": gap,
+        "exact": gap == 0.0,
         "weights": dict.fromkeys(names, 0.0),
         "current": {k: clean(w / total) for k, w in current.items() if w > 0} if total else {},
+        "constant": constant,
     }
 
 
@@ -101,8 +110,38 @@ def _menu(problem: Problem, department: str) -> tuple[list[str], np.ndarray, lis
     return menu + extra, np.array(caps, dtype=float), menu
 
 
+def _usable(
+    session: HighsSession,
+    d: str,
+    names: list[str],
+    caps: np.ndarray,
+    z: np.ndarray,
+    notes: list[str],
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """The caps with the KPIs design must not weigh set to 0: ratios undefined at z*
+    (denominator 0 there: they cannot make z* a best choice) and KPIs the department cannot
+    move at z* (a weight on them buys nothing and hides the real choice); those lists."""
+    lp = session.lp
+    assert lp is not None
+    undefined = [k for k in names if not lp.kpis[k].defined_at(z)]
+    if undefined:
+        notes.append(
+            f"{d}: {', '.join(undefined)} undefined at the target plan (denominator 0 "
+            "there), so left out of its design menu"
+        )
+    offered = [k for k, cap in zip(names, caps, strict=True) if cap > 0 and k not in undefined]
+    constant = [k for k in offered if not can_move(session, d, lp.kpis[k], z)]
+    if constant:
+        notes.append(
+            f"{d}: {', '.join(constant)} cannot be moved by {d} at the target plan (the "
+            "same over all its feasible responses there), so left out of its design menu"
+        )
+    dropped = set(undefined) | set(constant)
+    return np.where([k in dropped for k in names], 0.0, caps), undefined, constant
+
+
 def _design_department(
-    lp: LinearProgram,
+    session: HighsSession,
     problem: Problem,
     d: str,
     z: np.ndarray,
@@ -115,21 +154,23 @@ def _design_department(
     be designed); notes are added to ``notes``."""
     current = problem.incentives[d]
     names, all_caps, menu = _menu(problem, d)
-    # a ratio undefined at z* (denominator 0 there) cannot make z* a best choice: it
-    # stays off the menu, and a department left with nothing defined gets no design
-    undefined = [k for k in names if not lp.kpis[k].defined_at(z)]
-    if undefined:
-        all_caps = np.where([k in undefined for k in names], 0.0, all_caps)
+    offered = [k for k, cap in zip(names, all_caps, strict=True) if cap > 0]
+    all_caps, undefined, constant = _usable(session, d, names, all_caps, z, notes)
+    if offered and set(offered) <= set(constant):
         notes.append(
-            f"{d}: {', '.join(undefined)} undefined at the target plan (denominator 0 "
-            "there), so left out of its design menu"
+            f"{d} cannot move any KPI of its menu at the target plan: every response is as "
+            "good for it, so no scorecard steers it (its incentive gap is 0 whatever it is "
+            "paid on); what it does is decided by the tie-break (see its pessimistic loss)"
         )
+        return _undesigned_row(d, names, current, constant, gap=0.0), {}
     if all_caps.sum() < 1.0 - 1e-12:
         notes.append(
-            f"{d}: no KPI of its menu is defined at the target plan and can carry the "
-            "remaining weight; give it one that stays defined there (e.g. a company KPI)"
+            f"{d}: no KPI of its menu is defined at the target plan, can be moved by {d} "
+            "and can carry the remaining weight; give it one that does (e.g. a company KPI)"
         )
-        return _undesigned_row(d, names, current), {}
+        return _undesigned_row(d, names, current, constant), {}
+    lp = session.lp
+    assert lp is not None
     n = lp.num_cols
     free = free_columns(lp, d)
     full_rows = [
@@ -161,6 +202,7 @@ def _design_department(
         "exact": eps <= _GAP_TOL * (1 + abs(score)),
         "weights": {k: clean(float(w)) for k, w in zip(names, weights, strict=True) if k in menu},
         "current": {k: clean(float(w)) for k, w in zip(names, w0, strict=True) if w > 0},
+        "constant": constant,
     }
     return row, {k: float(w) for k, w in zip(names, weights, strict=True) if w > 0}
 
@@ -252,7 +294,7 @@ def _design(
     rows, notes = [], []
     designed: dict[str, dict[str, float]] = {}
     for d in lp.departments:
-        row, designed[d] = _design_department(lp, problem, d, z, x_ref, options, stats, notes)
+        row, designed[d] = _design_department(session, problem, d, z, x_ref, options, stats, notes)
         rows.append(row)
     status_quo, outcome, start_from, cards_now, cards = _verify(
         session, problem, designed, z, x_ref, options
@@ -269,6 +311,11 @@ def _design(
         status_quo=status_quo.objective,
         weights=_weights_table(rows),
         departments=pd.DataFrame([{k: r[k] for k in _DEPARTMENT_COLUMNS} for r in rows]),
+        constant_kpis={
+            r["department"]: tuple(own_name(k, r["department"]) for k in r["constant"])
+            for r in rows
+            if r["constant"]
+        },
         verification=Verification(
             objective=clean(outcome.objective),
             share_of_optimum=clean(share_of_optimum(lp.sense, outcome.objective, c_sol.objective)),

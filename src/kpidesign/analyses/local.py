@@ -25,7 +25,7 @@ from ..model.program import DENOMINATOR_FLOOR, SHARED, KpiRows, LinearProgram
 from ..solver import HighsSession, Solution
 from ..types import Sense, Status
 
-__all__ = ["Response", "Scorecard", "respond", "scorecard", "undefined_ratio_notes"]
+__all__ = ["Response", "Scorecard", "can_move", "respond", "scorecard", "undefined_ratio_notes"]
 
 #: a KPI this close to 0 at the reference plan is normalized by 1, not by its value: dividing
 #: by solver dust would blow its coefficients up by orders of magnitude
@@ -146,6 +146,36 @@ def fix_others(session: HighsSession, lp: LinearProgram, free: np.ndarray, x: np
     lower[free] = lp.col_lower[free]
     upper[free] = lp.col_upper[free]
     session.set_col_bounds(np.arange(lp.num_cols), lower, upper)
+
+
+def can_move(session: HighsSession, department: str, kpi: KpiRows, x: np.ndarray) -> bool:
+    """Can ``department`` change ``kpi`` from plan ``x`` (everyone else fixed there)?
+
+    False only when proven: each linear part of the KPI (a ratio's numerator and
+    denominator) has the same largest and smallest value over the department's local
+    problem (within 1e-7, relative), e.g. because an equality ties it to what others do.
+    A ratio whose parts both move is taken as movable.  A part without a free column is
+    constant without a solve; one whose bound cannot be computed counts as movable.
+    """
+    lp = session.lp
+    assert lp is not None
+    free = free_columns(lp, department)
+    fix_others(session, lp, free, x)
+    parts = [kpi.numerator] if kpi.denominator is None else [kpi.numerator, kpi.denominator]
+    for part in parts:
+        coef = part.dense(lp.num_cols)
+        if not np.any(coef[free]):
+            continue
+        ends = []
+        for sense in (Sense.MAX, Sense.MIN):
+            session.set_objective(coef, sense, 0.0)
+            sol = session.solve(warm=False)
+            if not sol.optimal:
+                return True
+            ends.append(float(coef @ sol.x))
+        if ends[0] - ends[1] > 1e-7 * (1.0 + abs(ends[0]) + abs(ends[1])):
+            return True
+    return False
 
 
 _UNBOUNDED = (Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED)

@@ -243,6 +243,8 @@ def _scorecards(r: DesignResult) -> Table:
                     "" if d.gap_share != d.gap_share else f" ({d.gap_share * 100:.1f}% of score)"
                 )
                 gap = "0 (exact)" if d.exact else f"{_num(d.gap)}{share}"
+                if d.department in r.immovable:
+                    gap = "0 (moves no KPI)"
                 align = f"{_num(d.alignment_current)} -> {_num(d.alignment_designed)}"
             flag = ""
             if first and d.indifferent:

@@ -55,6 +55,8 @@ class DesignResult(Outcome):
     verification: Verification
     notes: list[str] = field(default_factory=list)
     diagnosis: Diagnosis | None = None
+    #: per department, the KPIs of its menu it cannot move at the target plan (unweighted)
+    constant_kpis: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> DesignResult:
@@ -66,13 +68,40 @@ class DesignResult(Outcome):
 
     @property
     def positive_gap(self) -> list[str]:
-        """Departments for which no menu weights make the optimum their own best."""
-        return [r.department for r in self.departments.itertuples() if not r.exact]
+        """Departments for which no menu weights make the optimum their own best (not those
+        left without a design, whose gap is undefined: their notes say why)."""
+        return [
+            r.department
+            for r in self.departments.itertuples()
+            if not r.exact and r.gap == r.gap  # NaN: no design
+        ]
 
     @property
     def indifferent(self) -> list[str]:
         """Departments for which the optimum is one of several best choices."""
         return [r.department for r in self.departments.itertuples() if r.indifferent]
+
+    @property
+    def immovable(self) -> list[str]:
+        """Departments that cannot move any KPI of their menu at the target plan: no
+        weights, and a gap of 0 whatever they are paid on."""
+        w = self.weights
+        return [d for d in self.constant_kpis if not (w[w.department == d].designed > 0).any()]
+
+    def flags(self, department: str) -> list[str]:
+        """What a consultant must know about a department's design: ``positive_gap`` (no
+        menu weights make the optimum its own best), ``indifferent`` (the optimum is one of
+        several best responses, and the worst of them loses value), ``constant_kpi`` (a KPI
+        of its menu it cannot move was left unweighted)."""
+        row = self.departments[self.departments.department == department].iloc[0]
+        out = []
+        if department in self.positive_gap:
+            out.append("positive_gap")
+        if row.indifferent:
+            out.append("indifferent")
+        if self.constant_kpis.get(department):
+            out.append("constant_kpi")
+        return out
 
     def flagged(self) -> dict[str, list[str]]:
         """Departments with a positive incentive gap, and those indifferent at the target."""
@@ -98,6 +127,8 @@ class DesignResult(Outcome):
                     "current": clean(r.alignment_current),
                     "designed": clean(r.alignment_designed),
                 },
+                "flags": self.flags(r.department),
+                "constant_kpis": list(self.constant_kpis.get(r.department, ())),
             }
         return self.finish(
             {
