@@ -409,3 +409,21 @@ def test_a_kpi_the_department_cannot_move_carries_no_weight() -> None:
     assert out["sales"]["weights"] == {"volume": 1.0} and out["sales"]["flags"] == []
     assert any("production.output cannot be moved by production" in n for n in r.notes)
     assert r.verification.share_of_optimum == pytest.approx(1.0)
+
+
+def test_can_move_tells_constant_from_movable_kpis() -> None:
+    """At z* of constant_kpi.yaml: production cannot move output (made == 6) but can move
+    waste (scrap in [0, 10]); sales can move volume (sold in [0, 6]); a KPI on no column of
+    the department (production's view of sales' volume) is constant without a solve."""
+    from kpidesign.analyses.local import can_move
+    from kpidesign.solver import HighsSession
+
+    _, lp = kpidesign.prepare(MODELS / "compare" / "constant_kpi.yaml")
+    session = HighsSession(lp)
+    z = system_optimum(session).x
+    assert not can_move(session, "production", lp.kpis["production.output"], z)
+    assert can_move(session, "production", lp.kpis["production.waste"], z)
+    assert can_move(session, "sales", lp.kpis["sales.volume"], z)
+    solves = session.stats.solves
+    assert not can_move(session, "production", lp.kpis["sales.volume"], z)
+    assert session.stats.solves == solves
