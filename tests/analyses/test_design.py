@@ -427,3 +427,17 @@ def test_can_move_tells_constant_from_movable_kpis() -> None:
     solves = session.stats.solves
     assert not can_move(session, "production", lp.kpis["sales.volume"], z)
     assert session.stats.solves == solves
+
+
+def test_a_mixed_ratio_scorecard_is_flagged_approximate() -> None:
+    """A ratio mixed with other KPIs is designed on its linearization at z*, so its
+    exactness holds for the linearization only (issue 10: the true ratio can lose): the
+    seed's logistics (freight per unit with others) is flagged approximate_ratio; quality,
+    paid on the ratio escape_rate alone (solved exactly by Dinkelbach), is not."""
+    out = kpidesign.design(MANUFACTURER).to_dict()["departments"]
+    assert (
+        len(out["logistics"]["weights"]) > 1 and "freight_per_unit" in out["logistics"]["weights"]
+    )
+    assert "approximate_ratio" in out["logistics"]["flags"]
+    assert out["quality"]["weights"] == {"escape_rate": 1.0}
+    assert "approximate_ratio" not in out["quality"]["flags"]

@@ -311,6 +311,11 @@ def _design(
         status_quo=status_quo.objective,
         weights=_weights_table(rows),
         departments=pd.DataFrame([{k: r[k] for k in _DEPARTMENT_COLUMNS} for r in rows]),
+        approximate_ratio=tuple(
+            d
+            for d, weights in designed.items()
+            if len(weights) > 1 and any(lp.kpis[k].is_ratio for k in weights)
+        ),
         constant_kpis={
             r["department"]: tuple(own_name(k, r["department"]) for k in r["constant"])
             for r in rows

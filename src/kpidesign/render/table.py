@@ -213,8 +213,9 @@ def print_design(r: DesignResult, console: Console) -> None:
     )
     console.print(
         "Incentive gap: how much the department could still gain, in scorecard units, by "
-        "deviating from the optimum. Alignment: cosine of the reduced costs of its score "
-        "and of the company objective over its decisions (1 = aligned)."
+        "deviating from the optimum. Alignment: cosine of the marginal values its score and "
+        "the company objective put on what it can move (its decisions and the shared state; "
+        "1 = aligned)."
     )
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")

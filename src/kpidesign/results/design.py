@@ -57,6 +57,9 @@ class DesignResult(Outcome):
     diagnosis: Diagnosis | None = None
     #: per department, the KPIs of its menu it cannot move at the target plan (unweighted)
     constant_kpis: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: departments whose designed scorecard mixes a ratio with other KPIs: designed (and
+    #: called exact) on the ratio's linearization at z*, not on the ratio itself
+    approximate_ratio: tuple[str, ...] = ()
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> DesignResult:
@@ -92,7 +95,9 @@ class DesignResult(Outcome):
         """What a consultant must know about a department's design: ``positive_gap`` (no
         menu weights make the optimum its own best), ``indifferent`` (the optimum is one of
         several best responses, and the worst of them loses value), ``constant_kpi`` (a KPI
-        of its menu it cannot move was left unweighted)."""
+        of its menu it cannot move was left unweighted), ``approximate_ratio`` (its
+        scorecard mixes a ratio with other KPIs: exact only for the ratio's linearization at
+        the target plan)."""
         row = self.departments[self.departments.department == department].iloc[0]
         out = []
         if department in self.positive_gap:
@@ -101,6 +106,8 @@ class DesignResult(Outcome):
             out.append("indifferent")
         if self.constant_kpis.get(department):
             out.append("constant_kpi")
+        if department in self.approximate_ratio:
+            out.append("approximate_ratio")
         return out
 
     def flagged(self) -> dict[str, list[str]]:
