@@ -115,12 +115,14 @@ def _usable(
     d: str,
     names: list[str],
     caps: np.ndarray,
+    offered: list[str],
     z: np.ndarray,
     notes: list[str],
 ) -> tuple[np.ndarray, list[str], list[str]]:
     """The caps with the KPIs design must not weigh set to 0: ratios undefined at z*
-    (denominator 0 there: they cannot make z* a best choice) and KPIs the department cannot
-    move at z* (a weight on them buys nothing and hides the real choice); those lists."""
+    (denominator 0 there: they cannot make z* a best choice) and KPIs of ``offered`` (those
+    with a positive cap) the department cannot move at z* (a weight on them buys nothing and
+    hides the real choice); those lists."""
     lp = session.lp
     assert lp is not None
     undefined = [k for k in names if not lp.kpis[k].defined_at(z)]
@@ -129,8 +131,9 @@ def _usable(
             f"{d}: {', '.join(undefined)} undefined at the target plan (denominator 0 "
             "there), so left out of its design menu"
         )
-    offered = [k for k, cap in zip(names, caps, strict=True) if cap > 0 and k not in undefined]
-    constant = [k for k in offered if not can_move(session, d, lp.kpis[k], z)]
+    constant = [
+        k for k in offered if k not in undefined and not can_move(session, d, lp.kpis[k], z)
+    ]
     if constant:
         notes.append(
             f"{d}: {', '.join(constant)} cannot be moved by {d} at the target plan (the "
@@ -155,7 +158,7 @@ def _design_department(
     current = problem.incentives[d]
     names, all_caps, menu = _menu(problem, d)
     offered = [k for k, cap in zip(names, all_caps, strict=True) if cap > 0]
-    all_caps, undefined, constant = _usable(session, d, names, all_caps, z, notes)
+    all_caps, undefined, constant = _usable(session, d, names, all_caps, offered, z, notes)
     if offered and set(offered) <= set(constant):
         notes.append(
             f"{d} cannot move any KPI of its menu at the target plan: every response is as "
@@ -183,8 +186,9 @@ def _design_department(
     inverse = InverseLP(local_dual_data(lp, free, z), costs, all_caps, options, stats)
     w0 = np.array([current.get(k, 0.0) for k in names], dtype=float)
     w0 = w0 / w0.sum() if w0.sum() > 0 else w0
-    weights, eps = _closest_weights(inverse, w0, f"the KPI design LP of {d}", d, notes)
-    current_gap = inverse.gap_of(w0, f"the KPI design LP of {d}") if w0.sum() > 0 else float("nan")
+    what = f"the KPI design LP of {d}"
+    weights, eps = _closest_weights(inverse, w0, what, d, notes)
+    current_gap = inverse.gap_of(w0, what) if w0.sum() > 0 else float("nan")
     # the scorecard's value at z*, with ratios as ratios (their linearization is 0 there)
     score = sum(
         w * Sense(lp.kpis[k].sense).sign * lp.kpis[k].value(z) / reference_scale(lp.kpis[k], x_ref)

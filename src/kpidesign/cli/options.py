@@ -60,15 +60,12 @@ def output_options(fn: Callable) -> Callable:
 
 def _collect_options(fn: Callable) -> Callable:
     """Gather the parameters named like :class:`Options` fields into ``options=``."""
-    if getattr(fn, "_collects_options", False):
-        return fn
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         settings = {k: kwargs.pop(k) for k in Options.fields() if k in kwargs}
         return fn(*args, options=Options(**settings), **kwargs)
 
-    wrapper._collects_options = True  # type: ignore[attr-defined]
     return wrapper
 
 
