@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .analyses.compare import compare_plans
 from .analyses.design import design_schemes
 from .analyses.system import solve_system
@@ -23,7 +25,7 @@ from .model.program import LinearProgram
 from .options import Options
 from .results import CompareResult, DesignResult, SystemResult
 from .spec import ModelSpec, load
-from .spec.scheme import resolve_scheme
+from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
 
 __all__ = ["compare", "design", "evaluate", "prepare", "solve"]
 
@@ -70,27 +72,43 @@ def compare(
     """Status quo vs aligned vs system optimum, per department and for the company.
 
     ``scheme`` (department -> {kpi: weight}, see :func:`evaluate`) replaces the named
-    departments' status-quo incentives; ``locations`` lets its errors name a file's lines;
+    departments' status-quo incentives; its ``allocations`` section (department ->
+    {resource: amount}) adds the scheme's verification at those allocations;
+    ``locations`` lets its errors name a file's lines;
     ``scheme_file``, the file it was read from, joins the run's provenance.
     """
     spec, lp = prepare(model, variant)
-    resolved = None if scheme is None else resolve_scheme(spec, scheme, locations)
+    weights, allocations = split_scheme(scheme) if scheme is not None else (None, None)
+    resolved = None if weights is None else resolve_scheme(spec, weights, locations)
+    amounts = None
+    if allocations is not None:
+        named = resolve_allocations(spec, allocations, locations)
+        amounts = np.array(
+            [named.get((a.department, a.resource), a.baseline) for a in lp.allocations]
+        )
     problem = Problem.from_spec(spec)
     if scheme_file is not None:
         problem = problem.reading(Path(scheme_file))
-    return compare_plans(lp, problem, Options.of(options, **settings), scheme=resolved)
+    return compare_plans(
+        lp, problem, Options.of(options, **settings), scheme=resolved, allocations=amounts
+    )
 
 
 def design(
     model: Model,
     variant: str | None = None,
     *,
+    max_kpis: int | None = None,
+    step: float | None = None,
     options: Options | None = None,
     **settings: Any,
 ) -> DesignResult:
-    """Scorecards under which the system optimum is each department's own best choice."""
+    """Scorecards under which the system optimum is each department's own best choice:
+    at most ``max_kpis`` KPIs each, weights in multiples of ``step`` if given."""
     problem, lp = _problem(model, variant)
-    return design_schemes(lp, problem, Options.of(options, **settings))
+    return design_schemes(
+        lp, problem, Options.of(options, **settings), max_kpis=max_kpis, step=step
+    )
 
 
 def evaluate(
@@ -107,7 +125,9 @@ def evaluate(
 
     ``scheme`` maps a department to ``{kpi: weight}``; a KPI is the department's own
     (``volume`` or ``sales.volume``) or company-wide (``company_profit``).  Departments not
-    named keep their current scheme.  ``locations`` (from
+    named keep their current scheme.  A scheme with an ``allocations`` section (department
+    -> {resource: amount}, as ``design`` writes it) is also verified there exactly as
+    ``design`` verifies its own: ``result.verification``.  ``locations`` (from
     :func:`~kpidesign.spec.scheme.read_scheme`) lets errors name the scheme file's lines.
     """
     return compare(

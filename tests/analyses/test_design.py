@@ -29,20 +29,35 @@ MANUFACTURER = TESTS.parent / "models" / "manufacturer.yaml"
 def test_exact_alignment_is_possible_with_profit_on_the_menu() -> None:
     # Normalized at the aligned plan (s = p = 6, profit 18): output/6 and profit/18.  One
     # more unit made (s fixed, inventory +1) changes output by +1/6 and profit by -3/18, so
-    # production's score moves by w_out/6 - w_profit/6: z* is its optimum iff w_profit >= 1/2.
-    # Closest (L1) to its current weights (output 1): w = (1/2, 1/2), gap 0 -- and production
-    # is then indifferent (every p in [6, 10] scores the same), which the design flags.
+    # production's score moves by (w_out - w_profit)/6: z* is its optimum iff
+    # w_profit >= w_out, i.e. w_profit >= 1/2 (the exact set; cap 0.8).
+    # Tolerance of w: every w ± τ e_k must stay exact, i.e. w_profit - τ >= w_out and
+    # w_profit >= w_out + τ: τ <= w_profit - w_out = 2 w_profit - 1, widest at the cap:
+    # 0.6 -- capped at 0.5 (MAX_TOLERANCE).  Within half of that (τ >= 0.25), the closest to
+    # the current weights (output 1) is w_out = 0.375, w_profit = 0.625 (τ = 0.25 exactly).
+    # Margin: the score falls by (0.625 - 0.375)/6 = 1/24 per unit made above 6, and made's
+    # move off z* is off one binding constraint (inventory >= 0, i.e. made >= sold, norm 1
+    # over production's columns made and inventory... measured on its row): 1/24.
     r = kpidesign.design(CASES / "design_menu.yaml")
     prod = r.to_dict()["departments"]["production"]
     assert prod["incentive_gap"] == pytest.approx(0.0, abs=1e-9)
     assert prod["exact"] is True
-    assert prod["weights"] == {"output": pytest.approx(0.5), "profit": pytest.approx(0.5)}
+    assert prod["weights"] == {"output": pytest.approx(0.375), "profit": pytest.approx(0.625)}
+    assert prod["weight_tolerance"] == pytest.approx(0.25)
+    assert prod["margin"] == pytest.approx(1 / 24)
     assert prod["current_incentive_gap"] == pytest.approx(2 / 3)
-    assert prod["indifferent"] is True
-    assert r.flagged() == {"positive_gap": [], "indifferent": ["production"]}
-    # the status-quo outcome (s = 6, p = 10) is feasible, so verification starts there
-    assert r.verification.start == "the status-quo outcome"
-    assert r.verification.share_of_optimum == pytest.approx(1.0)
+    # inside the exact set, not on its edge: no longer indifferent (at w_profit = 1/2 every
+    # p in [6, 10] scored the same and the pessimistic tie made 10)
+    assert prod["indifferent"] is False and prod["flags"] == []
+    assert r.flagged()["indifferent"] == []
+    # verification starts where today's schemes take the organization (p = 10, profit 6):
+    # not z*; from there production, now paid on the designed scorecard, makes 6 again
+    v = r.verification
+    assert v.start.startswith("the plan the organization reaches")
+    assert "6 = 33.33% of the optimum" in v.start
+    assert v.optimistic.share_of_optimum == pytest.approx(1.0)
+    assert v.pessimistic.share_of_optimum == pytest.approx(1.0)
+    assert v.share_of_optimum == pytest.approx(1.0)
 
 
 def test_alignment_is_impossible_with_output_alone() -> None:
@@ -200,22 +215,30 @@ def test_design_cli_json_contract() -> None:
     out = json.loads(res.stdout)
     assert set(out["departments"]) == {"sales", "production", "quality", "logistics", "finance"}
     for dept in out["departments"].values():
-        # a department that can move no KPI of its menu at z* gets no weights (issue 10:
-        # KPIs it cannot move never carry weight); on the seed that is sales, whose orders
-        # the others' fixed shipments pin through the backlog
-        if dept["weights"]:
-            assert sum(dept["weights"].values()) == pytest.approx(1.0)
-        else:
-            assert "constant_kpi" in dept["flags"] and dept["exact"]
-            assert dept["incentive_gap"] == 0.0
+        assert sum(dept["weights"].values()) == pytest.approx(1.0)
         assert isinstance(dept["incentive_gap"], float)
-    assert out["departments"]["sales"]["weights"] == {}
+        assert {"margin", "weight_tolerance", "pessimistic_loss", "flags"} <= set(dept)
+    # a department that can move no KPI of its menu at z* gets no designed weights (issue
+    # 10: KPIs it cannot move never carry weight) and keeps its current scheme, verified
+    # and written as such; on the seed that is sales, whose orders the others' fixed
+    # shipments pin through the backlog
+    sales = out["departments"]["sales"]
+    assert sales["keeps_current_scheme"] is True
+    assert sales["weights"] == sales["current_weights"] == {"volume": 1.0}
+    assert "constant_kpi" in sales["flags"] and sales["exact"]
+    assert sales["incentive_gap"] == 0.0
     table = CliRunner().invoke(main, ["design", str(MANUFACTURER)]).stdout
-    assert "0 (moves no KPI)" in next(line for line in table.splitlines() if "│ sales" in line)
-    table = CliRunner().invoke(main, ["design", str(MANUFACTURER)]).stdout
-    assert "0 (moves no KPI)" in next(line for line in table.splitlines() if "│ sales" in line)
-    assert out["verification"]["share_of_optimum"] >= 0.99
-    assert isinstance(out["verification"]["objective"], float)
+    assert "0 (moves no" in next(line for line in table.splitlines() if "│ sales" in line)
+    # the allocations designed for, by department and resource, as solve and compare key them
+    assert set(out["allocation"]) == {"sales", "production", "quality", "logistics"}
+    assert all(set(v) == {"budget"} for v in out["allocation"].values())
+    v = out["verification"]
+    assert v["path"] == "worst computed"
+    assert v["share_of_optimum"] == min(
+        v["optimistic"]["share_of_optimum"], v["pessimistic"]["share_of_optimum"]
+    )
+    assert set(v["optimistic"]) == {"objective", "share_of_optimum", "rounds", "converged", "cycle"}
+    assert isinstance(v["objective"], float) and v["start"]
 
 
 def _flag_line(stdout: str, label: str) -> str | None:
@@ -225,19 +248,30 @@ def _flag_line(stdout: str, label: str) -> str | None:
     return lines[0] if lines else None
 
 
-def test_manufacturer_design_reaches_99_percent_and_names_flagged_departments() -> None:
-    # Seen on the shipped model: every department is exactly aligned (no positive gap),
-    # and production and logistics are indifferent at the target; the table names exactly
-    # those, on one line each, and prints no positive-gap line at all.
-    r = kpidesign.design(MANUFACTURER)
-    assert r.verification.share_of_optimum >= 0.99
-    assert r.flagged() == {"positive_gap": [], "indifferent": ["production", "logistics"]}
-    res = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["design", str(MANUFACTURER)])
+def test_manufacturer_design_rounded_holds_the_optimum_and_reports_a_stall_honestly() -> None:
+    # Seen on the shipped model with --round 0.05: every department exact, weights in
+    # multiples of 0.05.  Rolled out with the target plan, the scheme holds it (>= 99% on
+    # both tie-breaks).  From where today's schemes take the organization under the new
+    # allocations (67.8% of the optimum), the departments switching one by one get stuck
+    # at about 78%: paying every department on company profit gets stuck there too (a
+    # coordinated move of two departments is needed; see the issue-10 note), so the design
+    # reports the worst computed path as it is, not as 100%.
+    r = kpidesign.design(MANUFACTURER, step=0.05)
+    assert r.positive_gap == []
+    for weights in r.scheme.values():
+        assert all(abs(w * 20 - round(w * 20)) < 1e-9 for w in weights.values())
+    v = r.verification
+    assert v.from_target is not None
+    assert min(p.share_of_optimum for p in v.from_target) >= 0.99
+    assert "67.83% of the optimum" in v.start
+    assert 0.75 < v.share_of_optimum < 0.99
+    res = CliRunner(env={"COLUMNS": "200"}).invoke(
+        main, ["design", str(MANUFACTURER), "--round", "0.05"]
+    )
     assert res.exit_code == 0, res.output
     assert _flag_line(res.stdout, "Positive incentive gap") is None
-    line = _flag_line(res.stdout, "Indifferent")
-    assert line is not None and line.endswith("tie-break loses value): production, logistics")
-    assert "of the optimum" in res.stdout
+    assert "on the worst computed path" in res.stdout
+    assert "from the target plan itself" in res.stdout
 
 
 def test_design_table_names_the_departments_with_a_positive_gap() -> None:

@@ -22,7 +22,8 @@ from .common import (
     worse_by,
 )
 from .dynamics import DynamicsOutcome, best_response_dynamics
-from .local import Scorecard, respond, scorecard, undefined_ratio_notes
+from .local import Scorecard, respond, scorecards, undefined_ratio_notes
+from .verify import verify_scheme
 
 __all__ = ["compare_plans", "kpi_long_table"]
 
@@ -79,20 +80,6 @@ def _unilateral_row(
     return row, resp.notes
 
 
-def _scorecards(
-    lp: LinearProgram, scheme: dict[str, dict[str, float]], x_b: np.ndarray
-) -> tuple[dict[str, Scorecard], list[str]]:
-    """Each department's scorecard under ``scheme`` (normalized at plan B), and notes on
-    linearized ratios and departments without an incentive."""
-    cards = {d: scorecard(lp, d, scheme.get(d, {}), x_b) for d in lp.departments}
-    notes: list[str] = []
-    for d, card in cards.items():
-        notes.extend(card.notes)
-        if not card.weights:
-            notes.append(f"{d} has no incentive: its responses are decided by the tie-break alone")
-    return cards, notes
-
-
 def _compare(
     lp: LinearProgram,
     problem: Problem,
@@ -100,8 +87,11 @@ def _compare(
     stats: Statistics,
     *,
     scheme: dict[str, dict[str, float]] | None = None,
+    allocations: np.ndarray | None = None,
 ) -> CompareResult:
-    """Plans A (status quo), B (aligned) and C (system) with the measures of DESIGN.md."""
+    """Plans A (status quo), B (aligned) and C (system) with the measures of DESIGN.md;
+    with ``allocations`` (in the order of ``lp.allocations``), also the scheme's
+    verification there (:func:`~.verify.verify_scheme`, as ``design`` runs it)."""
     scheme = problem.incentives if scheme is None else scheme
     session = HighsSession(lp, options, stats=stats)
     _, baseline = allocation_columns(lp)
@@ -112,7 +102,7 @@ def _compare(
         what=f"the system problem of {problem.label} at baseline allocations",
     )
     x_b = b_sol.x
-    cards, notes = _scorecards(lp, scheme, x_b)
+    cards, notes = scorecards(lp, scheme, x_b)
     unilateral = []
     for d in lp.departments:
         row, row_notes = _unilateral_row(session, cards[d], x_b, b_sol.objective, options)
@@ -126,6 +116,15 @@ def _compare(
             if note not in notes:
                 notes.append(note)
     assert optimistic.x is not None
+    verification = None
+    if allocations is not None:
+        cards_now = (
+            cards if scheme is problem.incentives else scorecards(lp, problem.incentives, x_b)[0]
+        )
+        verification, verify_notes = verify_scheme(
+            session, problem, cards_now, cards, allocations, x_b, c_sol.objective, options, stats
+        )
+        notes.extend(n for n in verify_notes if n not in notes)
     plans = {Plan.STATUS_QUO: optimistic.x, Plan.ALIGNED: x_b, Plan.SYSTEM: c_sol.x}
     notes.extend(undefined_ratio_notes(lp, plans))
     objectives = {
@@ -150,6 +149,7 @@ def _compare(
         decentralized=_dynamics(optimistic),
         pessimistic=_dynamics(pessimistic),
         notes=notes,
+        verification=verification,
     )
 
 
@@ -179,7 +179,8 @@ def _allocations_long(lp: LinearProgram, plans: dict[Plan, np.ndarray]) -> pd.Da
     )
 
 
-#: Status quo vs aligned vs system optimum: ``compare_plans(lp, problem, options, scheme=)``
+#: Status quo vs aligned vs system optimum: ``compare_plans(lp, problem, options, scheme=,
+#: allocations=)``
 #: (``scheme``: department -> {qualified KPI: weight}, replacing the status-quo incentives
 #: of the departments it names); a problem without an optimum is returned with its status
 #: and diagnosis, not raised.

@@ -1,12 +1,20 @@
 """KPI design: the scorecards under which the system optimum is each department's own best.
 
-Target z* = C, the system optimum with allocations optimized.  For each department an
-inverse LP (:mod:`inverse`) finds the weights over its menu of KPIs with the smallest
-incentive gap, then the closest (L1) to its current weights.  The design is verified by
-running the decentralized outcome under the designed scheme and the optimal allocations.
+The target z* is the system optimum chosen on purpose (:mod:`.target`): the optimal plan
+closest to the reference plan B, with tight allocations.  For each department an inverse LP
+(:mod:`.inverse`) finds the smallest incentive gap over weights on its menu of KPIs.  Where
+the gap is 0, weights are taken inside the exact set with a margin (the weight tolerance
+LP: the widest tolerance, then, within half of it, the weights closest to the current
+ones), not on its boundary; elsewhere the minimum-gap weights closest to the current ones.
+Optionally sparse (``max_kpis``) and rounded (``step``): the practical scheme is the one
+measured, verified and written.  Verification (:mod:`.verify`) starts where today's schemes
+take the organization under the new allocations and reports the worst computed path.
 """
 
 from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,21 +22,19 @@ import pandas as pd
 from ..model.problem import Problem
 from ..model.program import LinearProgram
 from ..options import Options
-from ..results import DesignResult, Verification, clean
+from ..results import DesignResult, clean
 from ..solver import HighsSession, Statistics
 from ..spec.model import own_name
 from ..types import Sense
 from .common import (
     allocation_columns,
-    feasible,
     returning_failures,
     run_info,
-    share_of_optimum,
     system_optimum,
     worse_by,
 )
-from .dynamics import DynamicsOutcome, best_response_dynamics
-from .inverse import InverseLP, local_dual_data
+from .dynamics import best_response_dynamics
+from .inverse import InverseLP, ToleranceLP, local_dual_data, margin_of
 from .local import (
     Scorecard,
     can_move,
@@ -36,10 +42,12 @@ from .local import (
     normalized_kpi_row,
     reference_scale,
     respond,
-    scorecard,
+    scorecards,
 )
+from .target import canonical_optimum, tight_allocations
+from .verify import verify_scheme
 
-__all__ = ["alignment_score", "design_schemes"]
+__all__ = ["Practice", "alignment_score", "design_schemes", "round_weights"]
 
 _GAP_TOL = 1e-7
 
@@ -79,6 +87,35 @@ def _tidy(weights: np.ndarray) -> np.ndarray:
     return weights / weights.sum()
 
 
+@dataclass(frozen=True)
+class Practice:
+    """What makes a scorecard practical: at most ``max_kpis`` KPIs with a positive weight,
+    and weights in multiples of ``step`` (None: no limit, no rounding)."""
+
+    max_kpis: int | None = None
+    step: float | None = None
+
+
+def round_weights(weights: np.ndarray, step: float, caps: np.ndarray) -> np.ndarray:
+    """``weights`` (summing to 1) in multiples of ``step`` summing to 1, by largest
+    remainder: each weight rounded down, then the units left go to the largest remainders
+    (ties to the earlier KPI) where the cap allows.  A KPI without weight gets none."""
+    units = round(1.0 / step)
+    scaled = weights * units
+    out = np.floor(scaled + 1e-9)
+    cap_units = np.floor(caps * units + 1e-9)
+    out = np.minimum(out, cap_units)
+    left = units - int(out.sum())
+    order = sorted(range(weights.size), key=lambda k: (-(scaled[k] - out[k]), k))
+    for k in order * units:
+        if left <= 0:
+            break
+        if weights[k] > 0 and out[k] < cap_units[k]:
+            out[k] += 1
+            left -= 1
+    return out / units
+
+
 def _undesigned_row(
     department: str,
     names: list[str],
@@ -87,17 +124,23 @@ def _undesigned_row(
     gap: float = float("nan"),
 ) -> dict:
     """The design row of a department without designed weights: none could be designed
-    (gap NaN), or none is needed because it cannot move any KPI of its menu (gap 0)."""
+    (gap NaN), or none is needed because it cannot move any KPI of its menu (gap 0).  It
+    keeps its current scheme, in the verification and in the scheme file."""
     total = sum(current.values())
+    kept = {k: clean(w / total) for k, w in current.items() if w > 0} if total else {}
     return {
         "department": department,
         "gap": gap,
         "gap_share": gap,
         "current_gap": gap,
         "exact": gap == 0.0,
-        "weights": dict.fromkeys(names, 0.0),
-        "current": {k: clean(w / total) for k, w in current.items() if w > 0} if total else {},
+        "margin": float("nan"),
+        "weight_tolerance": float("nan"),
+        "widest_tolerance": float("nan"),
+        "weights": {k: kept.get(k, 0.0) for k in dict.fromkeys([*names, *kept])},
+        "current": kept,
         "constant": constant,
+        "kept": True,
     }
 
 
@@ -143,6 +186,93 @@ def _usable(
     return np.where([k in dropped for k in names], 0.0, caps), undefined, constant
 
 
+class _DepartmentDesign:
+    """The inverse LP, the weight tolerance LP and the margin of one department at z*."""
+
+    def __init__(
+        self,
+        session: HighsSession,
+        d: str,
+        names: list[str],
+        caps: np.ndarray,
+        undefined: list[str],
+        z: np.ndarray,
+        x_ref: np.ndarray,
+        options: Options,
+        stats: Statistics,
+    ):
+        lp = session.lp
+        assert lp is not None
+        n = lp.num_cols
+        self.what = f"the KPI design LP of {d}"
+        self.options, self.stats = options, stats
+        self.data = local_dual_data(lp, free_columns(lp, d), z)
+        full_rows = [
+            normalized_kpi_row(lp.kpis[k], n, x_ref, z)
+            if k not in undefined
+            else (np.zeros(n), 0.0, None)
+            for k in names
+        ]
+        self.linearized = [note for _, _, note in full_rows if note]
+        self.costs = np.array([row[self.data.free] for row, _, _ in full_rows])
+        self.caps = caps
+        self.inverse = InverseLP(self.data, self.costs, caps, options, stats)
+        # the scorecard's value at z* per unit weight, ratios as ratios
+        self.values = np.array(
+            [
+                Sense(lp.kpis[k].sense).sign
+                * lp.kpis[k].value(z)
+                / reference_scale(lp.kpis[k], x_ref)
+                if k not in undefined
+                else 0.0
+                for k in names
+            ]
+        )
+
+    def exact(self, weights: np.ndarray, eps: float) -> bool:
+        """Is a gap of ``eps`` for ``weights`` 0 within the design's tolerance?"""
+        return eps <= _GAP_TOL * (1.0 + abs(float(weights @ self.values)))
+
+    def tolerance_lp(self, caps: np.ndarray, eps: float) -> ToleranceLP:
+        """The weight tolerance LP over ``caps``, exact meaning a gap of at most ``eps``."""
+        allow = eps * (1.0 + 1e-6) + 1e-10
+        return ToleranceLP(self.data, self.costs, caps, allow, self.options, self.stats)
+
+    def weights(
+        self, w0: np.ndarray, caps: np.ndarray, d: str, notes: list[str]
+    ) -> tuple[np.ndarray, float, float]:
+        """The designed weights under ``caps``, their gap and the widest tolerance of the
+        exact set (0 where there is no exact weight or the exact set has no interior)."""
+        self.inverse.session.set_col_bounds(np.arange(caps.size), 0.0, caps)
+        self.inverse.caps = caps
+        weights, eps = _closest_weights(self.inverse, w0, self.what, d, notes)
+        if not self.exact(weights, eps):
+            return weights, eps, 0.0
+        tolerance = self.tolerance_lp(caps, eps)
+        widest, _ = tolerance.widest(self.what)
+        if widest <= 1e-9:
+            return weights, eps, 0.0
+        robust = _tidy(tolerance.closest(0.5 * widest, w0, self.what))
+        robust_eps = self.inverse.gap_of(robust, self.what)
+        if not self.exact(robust, robust_eps):  # numerically only: keep the exact weights
+            return weights, eps, 0.0
+        return robust, robust_eps, widest
+
+    def measure(self, weights: np.ndarray, *, margin: bool = True) -> tuple[float, float, float]:
+        """The gap of ``weights``, their tolerance and their margin (0, 0 where inexact; the
+        margin 0 also without ``margin``)."""
+        self.inverse.session.set_col_bounds(np.arange(self.caps.size), 0.0, self.caps)
+        self.inverse.caps = self.caps
+        eps = self.inverse.gap_of(weights, self.what)
+        if not self.exact(weights, eps):
+            return eps, 0.0, 0.0
+        tolerance = self.tolerance_lp(self.caps, eps).tolerance_of(weights, self.what)
+        if not margin:
+            return eps, tolerance, 0.0
+        allow = eps * (1.0 + 1e-6) + 1e-10
+        return eps, tolerance, margin_of(self.data, self.costs, weights, allow)
+
+
 def _design_department(
     session: HighsSession,
     problem: Problem,
@@ -152,9 +282,10 @@ def _design_department(
     options: Options,
     stats: Statistics,
     notes: list[str],
+    practice: Practice,
 ) -> tuple[dict, dict[str, float]]:
-    """The design row of department ``d`` and its designed weights (empty where none can
-    be designed); notes are added to ``notes``."""
+    """The design row of department ``d`` and the weights it is verified with (its current
+    ones where none are designed); notes are added to ``notes``."""
     current = problem.incentives[d]
     names, all_caps, menu = _menu(problem, d)
     offered = [k for k, cap in zip(names, all_caps, strict=True) if cap > 0]
@@ -163,52 +294,122 @@ def _design_department(
         notes.append(
             f"{d} cannot move any KPI of its menu at the target plan: every response is as "
             "good for it, so no scorecard steers it (its incentive gap is 0 whatever it is "
-            "paid on); what it does is decided by the tie-break (see its pessimistic loss)"
+            "paid on); it keeps its current scheme, and what it does is decided by the "
+            "tie-break (see its pessimistic loss)"
         )
-        return _undesigned_row(d, names, current, constant, gap=0.0), {}
+        return _undesigned_row(d, names, current, constant, gap=0.0), dict(current)
     if all_caps.sum() < 1.0 - 1e-12:
         notes.append(
             f"{d}: no KPI of its menu is defined at the target plan, can be moved by {d} "
-            "and can carry the remaining weight; give it one that does (e.g. a company KPI)"
+            "and can carry the remaining weight; give it one that does (e.g. a company KPI); "
+            "it keeps its current scheme"
         )
-        return _undesigned_row(d, names, current, constant), {}
-    lp = session.lp
-    assert lp is not None
-    n = lp.num_cols
-    free = free_columns(lp, d)
-    full_rows = [
-        normalized_kpi_row(lp.kpis[k], n, x_ref, z)
-        if k not in undefined
-        else (np.zeros(n), 0.0, None)
-        for k in names
-    ]
-    costs = np.array([row[free] for row, _, _ in full_rows])
-    inverse = InverseLP(local_dual_data(lp, free, z), costs, all_caps, options, stats)
+        return _undesigned_row(d, names, current, constant), dict(current)
+    design = _DepartmentDesign(session, d, names, all_caps, undefined, z, x_ref, options, stats)
+    for note in design.linearized:
+        line = f"KPI design uses {note} at the target plan"
+        if line not in notes:
+            notes.append(line)
     w0 = np.array([current.get(k, 0.0) for k in names], dtype=float)
     w0 = w0 / w0.sum() if w0.sum() > 0 else w0
-    what = f"the KPI design LP of {d}"
-    weights, eps = _closest_weights(inverse, w0, what, d, notes)
-    current_gap = inverse.gap_of(w0, what) if w0.sum() > 0 else float("nan")
-    # the scorecard's value at z*, with ratios as ratios (their linearization is 0 there)
-    score = sum(
-        w * Sense(lp.kpis[k].sense).sign * lp.kpis[k].value(z) / reference_scale(lp.kpis[k], x_ref)
-        for k, w in zip(names, weights, strict=True)
-    )
-    for _, _, note in full_rows:
-        line = f"KPI design uses {note} at the target plan"
-        if note and line not in notes:
-            notes.append(line)
+    weights, _, widest = design.weights(w0, all_caps, d, notes)
+    if practice.max_kpis is not None and np.count_nonzero(weights) > practice.max_kpis:
+        weights, widest = _sparse(design, weights, w0, all_caps, practice.max_kpis, d, notes)
+    if practice.step is not None:
+        weights = _rounded(design, weights, practice.step, all_caps)
+    current_gap = design.inverse.gap_of(w0, design.what) if w0.sum() > 0 else float("nan")
+    eps, tolerance, margin = design.measure(weights)
+    score = float(weights @ design.values)
     row = {
         "department": d,
         "gap": clean(eps),
         "gap_share": clean(eps / abs(score)) if abs(score) > 1e-9 else float("nan"),
         "current_gap": clean(current_gap),
-        "exact": eps <= _GAP_TOL * (1 + abs(score)),
+        "exact": design.exact(weights, eps),
+        "margin": clean(margin),
+        "weight_tolerance": clean(tolerance),
+        "widest_tolerance": clean(widest),
         "weights": {k: clean(float(w)) for k, w in zip(names, weights, strict=True) if k in menu},
         "current": {k: clean(float(w)) for k, w in zip(names, w0, strict=True) if w > 0},
         "constant": constant,
+        "kept": False,
     }
     return row, {k: float(w) for k, w in zip(names, weights, strict=True) if w > 0}
+
+
+#: at most this many rounded candidates are measured (2^6: six weights rounded up or down)
+_MAX_ROUNDINGS = 64
+
+
+def _rounded(
+    design: _DepartmentDesign, weights: np.ndarray, step: float, caps: np.ndarray
+) -> np.ndarray:
+    """``weights`` in multiples of ``step``: of the ways to round each positive weight down
+    or up that sum to 1 within the caps, the one with the smallest gap (an exact one where
+    any is), then the widest tolerance, then the closest to ``weights``; by largest
+    remainder (:func:`round_weights`) where there are too many ways to measure."""
+    units = round(1.0 / step)
+    lower = np.floor(weights * units + 1e-9)
+    positive = np.flatnonzero(weights * units - lower > 1e-9)
+    if 2**positive.size > _MAX_ROUNDINGS:
+        return round_weights(weights, step, caps)
+    cap_units = np.floor(caps * units + 1e-9)
+    candidates = []
+    for bits in itertools.product((0.0, 1.0), repeat=positive.size):
+        q = lower.copy()
+        q[positive] += bits
+        if q.sum() == units and np.all(q <= cap_units):
+            candidates.append(q / units)
+    if not candidates:
+        return round_weights(weights, step, caps)
+
+    def rank(w: np.ndarray) -> tuple[bool, float, float, float]:
+        eps, tolerance, _ = design.measure(w, margin=False)
+        exact = design.exact(w, eps)
+        return (not exact, 0.0 if exact else eps, -tolerance, float(np.abs(w - weights).sum()))
+
+    return min(candidates, key=rank)
+
+
+def _sparse(
+    design: _DepartmentDesign,
+    weights: np.ndarray,
+    w0: np.ndarray,
+    caps: np.ndarray,
+    max_kpis: int,
+    d: str,
+    notes: list[str],
+) -> tuple[np.ndarray, float]:
+    """At most ``max_kpis`` KPIs: of the sets of that many usable KPIs whose caps can carry
+    a total of 1, the design with the smallest gap (exact where any is), then the widest
+    tolerance, then the closest to the current weights ``w0``; greedily (the largest
+    weights) where there are too many sets to try."""
+    usable = [k for k in range(caps.size) if caps[k] > 0]
+    sets = [
+        list(c)
+        for size in range(1, max_kpis + 1)
+        for c in itertools.combinations(usable, size)
+        if caps[list(c)].sum() >= 1.0 - 1e-12
+    ]
+    if len(sets) > _MAX_ROUNDINGS:
+        order = sorted(usable, key=lambda k: (-weights[k], k))
+        sets = [order[:max_kpis]]
+    if not sets:
+        notes.append(
+            f"{d}: no {max_kpis} KPIs of its menu can carry a total weight of 1 within their "
+            f"caps; --max-kpis {max_kpis} is not applied to it"
+        )
+        return weights, 0.0
+    best: tuple | None = None
+    for keep in sets:
+        sparse_caps = np.where(np.isin(np.arange(caps.size), keep), caps, 0.0)
+        new, eps, widest = design.weights(w0, sparse_caps, d, [])
+        exact = design.exact(new, eps)
+        key = (not exact, 0.0 if exact else eps, -widest, float(np.abs(new - w0).sum()))
+        if best is None or key < best[0]:
+            best = (key, new, widest)
+    assert best is not None
+    return best[1], best[2]
 
 
 def _closest_weights(
@@ -230,84 +431,83 @@ def _closest_weights(
     return weights, eps
 
 
-def _verify(
-    session: HighsSession,
-    problem: Problem,
-    designed: dict[str, dict[str, float]],
-    z: np.ndarray,
-    x_ref: np.ndarray,
-    options: Options,
-) -> tuple[DynamicsOutcome, DynamicsOutcome, str, dict[str, Scorecard], dict[str, Scorecard]]:
-    """The status quo, and the decentralized outcome under the designed scheme and the
-    optimal allocations (from the status quo where that is feasible, else from z*);
-    where it started; the current and designed scorecards."""
-    lp = session.lp
-    assert lp is not None
-    alloc_cols, _ = allocation_columns(lp)
-    cards_now = {d: scorecard(lp, d, problem.incentives[d], x_ref) for d in lp.departments}
-    status_quo = best_response_dynamics(session, cards_now, x_ref, options=options)
-    cards = {d: scorecard(lp, d, designed[d], x_ref, linearize_at=z) for d in lp.departments}
-    start = status_quo.x.copy() if status_quo.x is not None else z.copy()
-    start[alloc_cols] = z[alloc_cols]
-    start_from = "the status-quo outcome"
-    if status_quo.x is None or not feasible(lp, start):
-        start, start_from = (
-            z.copy(),
-            "the target plan z* (the status-quo outcome is infeasible under the optimal "
-            "allocations)",
-        )
-    outcome = best_response_dynamics(session, cards, start, options=options)
-    return status_quo, outcome, start_from, cards_now, cards
-
-
 def _tie_checks(
     session: HighsSession,
     row: dict,
     card_now: Scorecard,
     card: Scorecard,
     z: np.ndarray,
+    optimum: float,
     options: Options,
 ) -> None:
-    """Add to a design row: is the department indifferent at z* under its designed
-    scorecard (its pessimistic tie-break loses value), and the alignment scores."""
+    """Add to a design row what the department does alone at z* under its scheme: the
+    company's loss from the optimum under its optimistic and its pessimistic tie-break
+    (objective units), whether it is indifferent (several best responses: a margin of 0,
+    or tie-breaks that differ for the company) and the alignment scores."""
     lp = session.lp
     assert lp is not None
     resp = respond(session, card, z, tie_slack=options.tie_slack)
-    opt = lp.objective.at(resp.optimistic)
-    pes = lp.objective.at(resp.pessimistic) if resp.pessimistic is not None else -np.inf
-    loss = worse_by(lp, pes, opt) * abs(opt) if np.isfinite(pes) else np.inf
-    row["indifferent"] = bool(loss > 1e-6 * (1 + abs(opt)))
-    row["pessimistic_loss"] = clean(loss)
+
+    def loss(x: np.ndarray | None) -> float:
+        if x is None:
+            return float("inf")
+        return max(0.0, worse_by(lp, lp.objective.at(x), optimum) * abs(optimum))
+
+    material = 1e-6 * (1.0 + abs(optimum))
+    optimistic, pessimistic = loss(resp.optimistic), loss(resp.pessimistic)
+    knife_edge = bool(row["exact"]) and not row["kept"] and row["margin"] <= 1e-12
+    row["indifferent"] = knife_edge or pessimistic - optimistic > material
+    row["optimistic_only"] = optimistic <= material < pessimistic
+    row["optimistic_loss"] = clean(optimistic)
+    row["pessimistic_loss"] = clean(pessimistic)
     row["alignment_current"] = alignment_score(lp, card_now, z)
     row["alignment_designed"] = alignment_score(lp, card, z)
 
 
 def _design(
-    lp: LinearProgram, problem: Problem, options: Options, stats: Statistics
+    lp: LinearProgram,
+    problem: Problem,
+    options: Options,
+    stats: Statistics,
+    *,
+    practice: Practice | None = None,
 ) -> DesignResult:
-    """Designed weights per department, their incentive gaps, and a verification."""
+    """Designed weights per department, their gaps, margins and tolerances, the target
+    with its allocations, and a verification that can fail."""
+    practice = practice or Practice()
     session = HighsSession(lp, options, stats=stats)
     _, baseline = allocation_columns(lp)
     c_sol = system_optimum(session, what=f"the system problem of {problem.label}")
-    z = c_sol.x
     x_ref = system_optimum(
         session,
         allocations=baseline,
         what=f"the system problem of {problem.label} at baseline allocations",
     ).x
+    what = f"the system problem of {problem.label}"
+    first = canonical_optimum(lp, c_sol.objective, x_ref, options=options, stats=stats, what=what)
+    allocations = tight_allocations(lp, first.x)
+    target = canonical_optimum(
+        lp, c_sol.objective, x_ref, allocations=allocations, options=options, stats=stats, what=what
+    )
+    z = target.x
     rows, notes = [], []
     designed: dict[str, dict[str, float]] = {}
     for d in lp.departments:
-        row, designed[d] = _design_department(session, problem, d, z, x_ref, options, stats, notes)
+        row, designed[d] = _design_department(
+            session, problem, d, z, x_ref, options, stats, notes, practice
+        )
         rows.append(row)
-    status_quo, outcome, start_from, cards_now, cards = _verify(
-        session, problem, designed, z, x_ref, options
+    cards_now, _ = scorecards(lp, problem.incentives, x_ref)
+    cards, card_notes = scorecards(lp, designed, x_ref)
+    status_quo = best_response_dynamics(session, cards_now, x_ref, options=options)
+    verification, verify_notes = verify_scheme(
+        session, problem, cards_now, cards, allocations, x_ref, c_sol.objective, options, stats
     )
     for row in rows:
         d = row["department"]
-        _tie_checks(session, row, cards_now[d], cards[d], z, options)
-    for note in outcome.notes:
-        if note not in notes:
+        _tie_checks(session, row, cards_now[d], cards[d], z, c_sol.objective, options)
+    for note in [*card_notes, *verify_notes]:
+        if note not in notes and "has no incentive" not in note:
             notes.append(note)
     return DesignResult(
         run=run_info(problem, lp.sense, options, stats),
@@ -315,6 +515,8 @@ def _design(
         status_quo=status_quo.objective,
         weights=_weights_table(rows),
         departments=pd.DataFrame([{k: r[k] for k in _DEPARTMENT_COLUMNS} for r in rows]),
+        allocations=_allocations_table(lp, baseline, allocations),
+        target_objective=target.objective,
         approximate_ratio=tuple(
             d
             for d, weights in designed.items()
@@ -325,14 +527,11 @@ def _design(
             for r in rows
             if r["constant"]
         },
-        verification=Verification(
-            objective=clean(outcome.objective),
-            share_of_optimum=clean(share_of_optimum(lp.sense, outcome.objective, c_sol.objective)),
-            rounds=outcome.rounds,
-            converged=outcome.converged,
-            cycle=outcome.cycle,
-            start=start_from,
-        ),
+        scheme={
+            d: {own_name(k, d): w for k, w in weights.items()} for d, weights in designed.items()
+        },
+        verification=verification,
+        practice={"max_kpis": practice.max_kpis, "round": practice.step},
         notes=notes,
     )
 
@@ -343,11 +542,35 @@ _DEPARTMENT_COLUMNS = (
     "gap_share",
     "current_gap",
     "exact",
+    "margin",
+    "weight_tolerance",
+    "widest_tolerance",
     "indifferent",
+    "optimistic_only",
+    "optimistic_loss",
     "pessimistic_loss",
+    "kept",
     "alignment_current",
     "alignment_designed",
 )
+
+
+def _allocations_table(
+    lp: LinearProgram, baseline: np.ndarray, allocations: np.ndarray
+) -> pd.DataFrame:
+    """department, resource, baseline (today's), designed (tight at the target)."""
+    return pd.DataFrame(
+        [
+            {
+                "department": a.department,
+                "resource": a.resource,
+                "baseline": clean(float(b)),
+                "designed": clean(float(v)),
+            }
+            for a, b, v in zip(lp.allocations, baseline, allocations, strict=True)
+        ],
+        columns=["department", "resource", "baseline", "designed"],
+    )
 
 
 def _weights_table(rows: list[dict]) -> pd.DataFrame:
@@ -367,6 +590,18 @@ def _weights_table(rows: list[dict]) -> pd.DataFrame:
     )
 
 
-#: KPI design: ``design_schemes(lp, problem, options)``; a problem without an optimum is
-#: returned with its status and diagnosis, not raised.
-design_schemes = returning_failures(_design, DesignResult.failed)
+def _design_with(
+    lp: LinearProgram,
+    problem: Problem,
+    options: Options,
+    stats: Statistics,
+    *,
+    max_kpis: int | None = None,
+    step: float | None = None,
+) -> DesignResult:
+    return _design(lp, problem, options, stats, practice=Practice(max_kpis, step))
+
+
+#: KPI design: ``design_schemes(lp, problem, options, max_kpis=None, step=None)``; a
+#: problem without an optimum is returned with its status and diagnosis, not raised.
+design_schemes = returning_failures(_design_with, DesignResult.failed)

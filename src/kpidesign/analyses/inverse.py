@@ -29,7 +29,14 @@ from ..model.program import LinearProgram
 from ..options import Options
 from ..solver import HighsSession, Statistics
 
-__all__ = ["InverseLP", "LocalDualData", "local_dual_data"]
+__all__ = [
+    "MAX_TOLERANCE",
+    "InverseLP",
+    "LocalDualData",
+    "ToleranceLP",
+    "local_dual_data",
+    "margin_of",
+]
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,51 @@ def local_dual_data(lp: LinearProgram, free: np.ndarray, x: np.ndarray) -> Local
     )
 
 
+def _multipliers(data: LocalDualData) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+    """The dual's multiplier block ``D`` (free columns x multipliers, one per finite bound:
+    ``yU | yL | vU | vL``) so that dual feasibility reads ``D m = c(w)``, the dual
+    objective's coefficients ``b`` (``b·m`` is the dual objective), and for each multiplier
+    the norm of its constraint over the free columns (1 for a bound)."""
+    nf = data.z.size
+    ru = np.flatnonzero(np.isfinite(data.row_upper))
+    rl = np.flatnonzero(np.isfinite(data.row_lower))
+    cu = np.flatnonzero(np.isfinite(data.col_upper))
+    cl = np.flatnonzero(np.isfinite(data.col_lower))
+    AT = sp.csr_array(data.A.T)
+    eye = sp.identity(nf, format="csr")
+    D = sp.hstack([AT[:, ru], -AT[:, rl], eye[:, cu], -eye[:, cl]], format="csr")
+    b = np.concatenate(
+        [data.row_upper[ru], -data.row_lower[rl], data.col_upper[cu], -data.col_lower[cl]]
+    )
+    row_norm = np.sqrt(np.asarray(data.A.multiply(data.A).sum(axis=1))).ravel()
+    norms = np.concatenate([row_norm[ru], row_norm[rl], np.ones(cu.size + cl.size)])
+    return D, b, norms
+
+
+def _active(data: LocalDualData, tol: float = 1e-9) -> np.ndarray:
+    """For each multiplier of :func:`_multipliers`: is its inequality binding at the plan
+    (equality rows and fixed columns excluded: their multipliers' signs are free)?"""
+    act = data.A @ data.z
+    ru = np.flatnonzero(np.isfinite(data.row_upper))
+    rl = np.flatnonzero(np.isfinite(data.row_lower))
+    cu = np.flatnonzero(np.isfinite(data.col_upper))
+    cl = np.flatnonzero(np.isfinite(data.col_lower))
+    row_eq = data.row_lower == data.row_upper
+    col_eq = data.col_lower == data.col_upper
+
+    def at(value: np.ndarray, bound: np.ndarray) -> np.ndarray:
+        return np.abs(value - bound) <= tol * (1.0 + np.abs(bound))
+
+    return np.concatenate(
+        [
+            at(act[ru], data.row_upper[ru]) & ~row_eq[ru],
+            at(act[rl], data.row_lower[rl]) & ~row_eq[rl],
+            at(data.z[cu], data.col_upper[cu]) & ~col_eq[cu],
+            at(data.z[cl], data.col_lower[cl]) & ~col_eq[cl],
+        ]
+    )
+
+
 def _dual_feasibility(
     data: LocalDualData, costs: np.ndarray
 ) -> tuple[sp.csr_array, np.ndarray, int]:
@@ -75,33 +127,15 @@ def _dual_feasibility(
     the duality-gap row's coefficients (``dual objective - c(w)·z* - ε``), and the number
     of multipliers."""
     K, nf = costs.shape
-    ru = np.flatnonzero(np.isfinite(data.row_upper))
-    rl = np.flatnonzero(np.isfinite(data.row_lower))
-    cu = np.flatnonzero(np.isfinite(data.col_upper))
-    cl = np.flatnonzero(np.isfinite(data.col_lower))
-    AT = sp.csr_array(data.A.T)
-    eye = sp.identity(nf, format="csr")
+    D, b, _ = _multipliers(data)
     blocks = [
         -sp.csr_array(costs.T),
-        AT[:, ru],
-        -AT[:, rl],
-        eye[:, cu],
-        -eye[:, cl],
+        D,
         sp.csr_array((nf, 1)),
         sp.csr_array((nf, K)),
     ]
-    gap = np.concatenate(
-        [
-            -(costs @ data.z),
-            data.row_upper[ru],
-            -data.row_lower[rl],
-            data.col_upper[cu],
-            -data.col_lower[cl],
-            [-1.0],
-            np.zeros(K),
-        ]
-    )
-    return sp.hstack(blocks, format="csr"), gap, ru.size + rl.size + cu.size + cl.size
+    gap = np.concatenate([-(costs @ data.z), b, [-1.0], np.zeros(K)])
+    return sp.hstack(blocks, format="csr"), gap, b.size
 
 
 class InverseLP:
@@ -195,3 +229,192 @@ class InverseLP:
         x = self._run(what)
         s.set_col_bounds(weights_cols, 0.0, self.caps)
         return max(0.0, float(x[self.eps]))
+
+
+#: the largest weight tolerance computed: one weight changed by half the scorecard is as
+#: robust as a scheme needs to be (and by 1, a sole weight would reach the zero scorecard,
+#: under which everything is trivially optimal)
+MAX_TOLERANCE = 0.5
+
+
+class ToleranceLP:
+    """Weights inside the exact set, with a margin: the weight tolerance LP.
+
+    The incentive gap ``ε(w) = max over d's responses z of c(w)·(z - z*)`` is convex and
+    positively homogeneous in w, so the weights that make z* optimal form a convex cone.
+    ``w`` has **tolerance** τ when z* stays optimal at every ``w ± τ e_k`` (one weight
+    changed by τ, up or down, the others as they are: scaled back to a sum of 1 this is the
+    same scorecard, since scaling does not change the optimum); by convexity it then stays
+    optimal at every weight vector within L1 distance τ of w.  Each of the 2K perturbed
+    weight vectors gets its own copy of the dual multipliers, so "optimal at all of them" is
+    linear in (w, τ, multipliers).
+
+    Columns: ``w (K) | τ | one multiplier block per perturbation | t (K)``; rows: per
+    perturbation its dual feasibility and its duality gap (at most ``eps``), the simplex,
+    and the L1 distance rows.  A weight with cap 0 is not perturbed (it stays 0).
+    """
+
+    def __init__(
+        self,
+        data: LocalDualData,
+        costs: np.ndarray,
+        caps: np.ndarray,
+        eps: float,
+        options: Options | None = None,
+        stats: Statistics | None = None,
+    ):
+        K, nf = costs.shape
+        D, b, _ = _multipliers(data)
+        F = b.size
+        usable = np.flatnonzero(caps > 0)
+        perturbations = [(k, s) for k in usable for s in (1.0, -1.0)]
+        P = len(perturbations)
+        self.K, self.tau = K, K
+        self.t0 = K + 1 + P * F
+        n = self.t0 + K
+        cz = costs @ data.z
+        blocks, lower, upper = [], [], []
+        for p, (k, s) in enumerate(perturbations):
+            # D m_p - C^T w - s C_k τ = 0;  b·m_p - (Cz)·w - s (Cz)_k τ <= eps
+            left = sp.hstack(
+                [-sp.csr_array(costs.T), sp.csr_array(-s * costs[k][:, None])], format="csr"
+            )
+            gap_left = np.concatenate([-cz, [-s * cz[k]]])
+            block = sp.vstack(
+                [
+                    sp.hstack(
+                        [
+                            left,
+                            sp.csr_array((nf, p * F)),
+                            D,
+                            sp.csr_array((nf, n - K - 1 - (p + 1) * F)),
+                        ]
+                    ),
+                    sp.hstack(
+                        [
+                            sp.csr_array(gap_left[None, :]),
+                            sp.csr_array((1, p * F)),
+                            sp.csr_array(b[None, :]),
+                            sp.csr_array((1, n - K - 1 - (p + 1) * F)),
+                        ]
+                    ),
+                ]
+            )
+            blocks.append(block)
+            lower.append(np.concatenate([np.zeros(nf), [-np.inf]]))
+            upper.append(np.concatenate([np.zeros(nf), [eps]]))
+        simplex = np.zeros(n)
+        simplex[:K] = 1.0
+        # t_k >= w_k - current_k  and  t_k >= current_k - w_k (bounds set by `closest`)
+        pad = sp.csr_array((K, n - 2 * K))
+        l1_plus = sp.hstack([-sp.identity(K), pad, sp.identity(K)])
+        l1_minus = sp.hstack([sp.identity(K), pad, sp.identity(K)])
+        M = sp.vstack([*blocks, sp.csr_array(simplex[None, :]), l1_plus, l1_minus], format="csc")
+        self.l1_rows = np.arange(M.shape[0] - 2 * K, M.shape[0])
+        row_lower = np.concatenate([*lower, [1.0], np.full(2 * K, -np.inf)])
+        row_upper = np.concatenate([*upper, [1.0], np.full(2 * K, np.inf)])
+        col_lower = np.full(n, -np.inf)
+        col_upper = np.full(n, np.inf)
+        col_lower[:K], col_upper[:K] = 0.0, caps
+        col_lower[self.tau], col_upper[self.tau] = 0.0, MAX_TOLERANCE
+        col_lower[K + 1 : self.t0] = 0.0
+        col_lower[self.t0 :] = 0.0
+        cost = np.zeros(n)
+        cost[self.tau] = 1.0
+        self.session = HighsSession.from_arrays(
+            cost=cost,
+            sense="max",
+            A=M,
+            col_lower=col_lower,
+            col_upper=col_upper,
+            row_lower=row_lower,
+            row_upper=row_upper,
+            options=options,
+            stats=stats,
+        )
+        self.caps, self.n = caps, n
+
+    def _run(self, what: str) -> np.ndarray:
+        sol = self.session.solve()
+        if not sol.optimal:
+            msg = f"{what} (weight tolerance): {sol.status.value}"
+            raise SolveError(msg, sol.status)
+        return sol.x
+
+    def widest(self, what: str) -> tuple[float, np.ndarray]:
+        """The largest tolerance of any exact weights, and weights that have it."""
+        x = self._run(what)
+        return max(0.0, float(x[self.tau])), x[: self.K]
+
+    def closest(self, tau: float, current: np.ndarray, what: str) -> np.ndarray:
+        """Weights with tolerance at least ``tau`` closest (L1) to ``current``."""
+        s = self.session
+        K = self.K
+        s.set_col_bounds(np.array([self.tau]), float(tau), MAX_TOLERANCE)
+        s.set_row_bounds(self.l1_rows, np.concatenate([-current, current]), np.inf)
+        cost = np.zeros(self.n)
+        cost[self.t0 : self.t0 + K] = 1.0
+        s.set_objective(cost, "min", 0.0)
+        x = self._run(what)
+        s.set_col_bounds(np.array([self.tau]), 0.0, MAX_TOLERANCE)
+        return x[:K]
+
+    def tolerance_of(self, weights: np.ndarray, what: str) -> float:
+        """The tolerance of fixed weights (0 where they are not exact)."""
+        s = self.session
+        cols = np.arange(self.K)
+        s.fix_cols(cols, weights)
+        cost = np.zeros(self.n)
+        cost[self.tau] = 1.0
+        s.set_objective(cost, "max", 0.0)
+        sol = s.solve()
+        s.set_col_bounds(cols, 0.0, self.caps)
+        return max(0.0, float(sol.x[self.tau])) if sol.optimal else 0.0
+
+
+def margin_of(
+    data: LocalDualData,
+    costs: np.ndarray,
+    weights: np.ndarray,
+    eps: float,
+    options: Options | None = None,
+    stats: Statistics | None = None,
+) -> float:
+    """The strictness of z* under fixed exact ``weights``: the largest δ such that some
+    optimal dual puts at least δ·‖a_i‖ on every inequality binding at z* (a bound counts
+    with norm 1).  Then ``U(z*) - U(z) >= δ · Σ_i dist_i(z)`` for every response z, the sum
+    over the binding constraints of z's distance from each (complementary slackness); δ > 0
+    exactly when z* is the department's unique best response (Goldman–Tucker).  In
+    scorecard units per unit of distance; 0 = knife edge."""
+    D, b, norms = _multipliers(data)
+    active = np.flatnonzero(_active(data))
+    F = b.size
+    c = weights @ costs
+    nf = c.size
+    # columns: m (F) | δ
+    pick = sp.csr_array(
+        (np.ones(active.size), (np.arange(active.size), active)), shape=(active.size, F)
+    )
+    A = sp.vstack(
+        [
+            sp.hstack([D, sp.csr_array((nf, 1))]),
+            sp.hstack([sp.csr_array(b[None, :]), sp.csr_array((1, 1))]),
+            sp.hstack([pick, sp.csr_array(-norms[active][:, None])]),
+        ],
+        format="csc",
+    )
+    cost = np.zeros(F + 1)
+    cost[F] = 1.0
+    session = HighsSession.from_arrays(
+        cost=cost,
+        sense="max",
+        A=A,
+        col_lower=np.zeros(F + 1),
+        col_upper=np.concatenate([np.full(F, np.inf), [1e9]]),
+        row_lower=np.concatenate([c, [-np.inf], np.zeros(active.size)]),
+        row_upper=np.concatenate([c, [float(c @ data.z) + eps], np.full(active.size, np.inf)]),
+        options=options,
+        stats=stats,
+    )
+    sol = session.solve(warm=False)
+    return max(0.0, float(sol.x[F])) if sol.optimal else 0.0

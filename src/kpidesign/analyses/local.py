@@ -25,7 +25,15 @@ from ..model.program import DENOMINATOR_FLOOR, SHARED, KpiRows, LinearProgram
 from ..solver import HighsSession, Solution
 from ..types import Sense, Status
 
-__all__ = ["Response", "Scorecard", "can_move", "respond", "scorecard", "undefined_ratio_notes"]
+__all__ = [
+    "Response",
+    "Scorecard",
+    "can_move",
+    "respond",
+    "scorecard",
+    "scorecards",
+    "undefined_ratio_notes",
+]
 
 #: a KPI this close to 0 at the reference plan is normalized by 1, not by its value: dividing
 #: by solver dust would blow its coefficients up by orders of magnitude
@@ -119,6 +127,20 @@ def scorecard(
         if note:
             notes.append(f"{department}: a ratio mixed with other KPIs enters as {note} at {where}")
     return Scorecard(department, active, cost, None, notes=tuple(notes))
+
+
+def scorecards(
+    lp: LinearProgram, scheme: dict[str, dict[str, float]], x_b: np.ndarray
+) -> tuple[dict[str, Scorecard], list[str]]:
+    """Each department's scorecard under ``scheme`` (normalized at plan B), and notes on
+    linearized ratios and departments without an incentive."""
+    cards = {d: scorecard(lp, d, scheme.get(d, {}), x_b) for d in lp.departments}
+    notes: list[str] = []
+    for d, card in cards.items():
+        notes.extend(card.notes)
+        if not card.weights:
+            notes.append(f"{d} has no incentive: its responses are decided by the tie-break alone")
+    return cards, notes
 
 
 @dataclass

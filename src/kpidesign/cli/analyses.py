@@ -29,9 +29,11 @@ def _run(
     fmt: str,
     out: Path | None,
     options: Options,
+    **settings: object,
 ) -> None:
-    """Load FILE, run the API's analysis ``name`` and render it with its table printer; a
-    result without an optimum becomes its one-line error (exit status 2)."""
+    """Load FILE, run the API's analysis ``name`` (with its own ``settings``) and render it
+    with its table printer; a result without an optimum becomes its one-line error (exit
+    status 2)."""
     from .. import api
     from ..render import table
     from ..render.files import emit
@@ -39,7 +41,7 @@ def _run(
 
     analysis = getattr(api, name)
     printer = getattr(table, _PRINTERS[name])
-    result = analysis(load(file, variant, max_size=max_size), options=options)
+    result = analysis(load(file, variant, max_size=max_size), options=options, **settings)
     emit(result.raise_if_failed(), fmt, out, name, printer)
 
 
@@ -73,17 +75,53 @@ def compare(
     _run("compare", file, variant, max_size, fmt, out, options)
 
 
+def _step(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    """``--round STEP``: a share that divides 1 into whole steps (0.05, 0.1, 0.25, ...)."""
+    if value is None:
+        return None
+    units = round(1.0 / value) if 0 < value <= 1 else 0
+    if units < 1 or abs(units * value - 1.0) > 1e-9:
+        msg = f"{value:g} is not 1/N for a whole N (e.g. 0.05, 0.1, 0.25)"
+        raise click.BadParameter(msg)
+    return 1.0 / units
+
+
 @click.command()
 @FILE
 @model_options
+@click.option(
+    "--max-kpis",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most N KPIs with a positive weight per department.",
+)
+@click.option(
+    "--round",
+    "step",
+    type=float,
+    default=None,
+    callback=_step,
+    metavar="STEP",
+    help="Weights in multiples of STEP (e.g. 0.05); the rounded scheme is the one verified "
+    "and written.",
+)
 @output_options
 @dynamics_options
 @handle_errors
 def design(
-    file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None, options: Options
+    file: Path,
+    variant: str | None,
+    max_size: int,
+    max_kpis: int | None,
+    step: float | None,
+    fmt: str,
+    out: Path | None,
+    options: Options,
 ) -> None:
-    """Design KPI weights that make the system optimum each department's own best choice."""
-    _run("design", file, variant, max_size, fmt, out, options)
+    """Design KPI weights that make the system optimum each department's own best choice,
+    at allocations chosen for it; with --out DIR, also DIR/scheme.yaml, which `evaluate
+    --scheme` reproduces."""
+    _run("design", file, variant, max_size, fmt, out, options, max_kpis=max_kpis, step=step)
 
 
 @click.command()
@@ -94,7 +132,8 @@ def design(
     "scheme_file",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="YAML file mapping department -> {kpi: weight}.",
+    help="YAML file mapping department -> {kpi: weight}, with optional allocations: "
+    "(a scheme design --out wrote).",
 )
 @click.option(
     "--incentive",

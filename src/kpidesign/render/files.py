@@ -93,6 +93,9 @@ def emit(
             render_table(result, record)
             files[f"{name}.txt"] = record.export_text()
     if out is not None:
+        documents = getattr(result, "documents", None)
+        if documents is not None:
+            files.update(documents())
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..results import CompareResult, DesignResult, SystemResult
+from ..results import CompareResult, DesignResult, SystemResult, Verification
 from ..types import Plan
 
 
@@ -143,6 +143,13 @@ def print_compare(r: CompareResult, console: Console) -> None:
         f"Status quo = best-response dynamics from B: {d.ending} after {d.rounds} round(s)."
     )
     console.print(_departments(r))
+    if r.verification is not None:
+        console.print(
+            "The scheme at its allocations reaches "
+            f"[bold]{r.verification.share_of_optimum * 100:.2f}% of the optimum[/bold] on the "
+            "worst computed path."
+        )
+        _verification(r.verification, console)
     state_vars = list(dict.fromkeys(r.state.variable))
     if state_vars:
         t = Table(title="Shared state (totals)", title_justify="left")
@@ -188,12 +195,23 @@ def _departments(r: CompareResult) -> Table:
 
 
 def print_design(r: DesignResult, console: Console) -> None:
-    """Designed scorecards beside the current ones, gaps, alignment and verification."""
+    """Designed scorecards beside the current ones, margins and money at stake, the
+    allocations designed for, and the verification on both tie-breaks."""
     v = r.verification
     console.print(
         f"[bold]{escape(r.label)}[/bold]: KPI design for the system optimum "
         f"({_money(r.optimum)}; status quo {_money(r.status_quo)})"
     )
+    headline = (
+        f"The designed scheme reaches [bold]{v.share_of_optimum * 100:.2f}% of the optimum[/bold]"
+        f" ({_money(v.objective)}) on the worst computed path"
+    )
+    if v.optimistic_only:
+        headline += (
+            f"; [yellow]only the optimistic tie-break reaches "
+            f"{v.optimistic.share_of_optimum * 100:.2f}%[/yellow]"
+        )
+    console.print(headline + ".")
     console.print(_scorecards(r))
     if r.positive_gap:
         console.print(
@@ -202,27 +220,48 @@ def print_design(r: DesignResult, console: Console) -> None:
         )
     if r.indifferent:
         console.print(
-            "[yellow]Indifferent[/yellow] (the optimum is one of several best choices; the "
-            f"pessimistic tie-break loses value): {', '.join(r.indifferent)}"
+            "[yellow]Indifferent[/yellow] (the optimum is one of several best choices: a "
+            f"margin of 0, or a tie-break that loses): {', '.join(r.indifferent)}"
         )
+    if not r.allocations.empty:
+        console.print(_design_allocations(r))
+        for line in r.allocation_changes() or ["no allocation changes"]:
+            console.print(f"  {escape(line)}")
+    _verification(v, console)
     console.print(
-        f"Verification: decentralized outcome under the designed scheme and optimal allocations, "
-        f"from {escape(v.start)}: {_money(v.objective)} = "
-        f"[bold]{v.share_of_optimum * 100:.2f}% of the optimum[/bold] "
-        f"({'converged' if v.converged else 'not converged'} after {v.rounds} round(s))."
-    )
-    console.print(
-        "Incentive gap: how much the department could still gain, in scorecard units, by "
-        "deviating from the optimum. Alignment: cosine of the marginal values its score and "
-        "the company objective put on what it can move (its decisions and the shared state; "
-        "1 = aligned)."
+        "The worst computed path is not a guarantee: breaking each tie against the company "
+        "is not the worst case over all paths. Incentive gap: how much the department could "
+        "still gain, in scorecard units, by deviating from the optimum. Margin: score lost "
+        "per unit of distance moved off any constraint binding at the optimum (0 = knife "
+        "edge). Tolerance: how much any one weight may change with the optimum still its "
+        "best. Loss if tied: the company's loss when the department alone breaks its ties "
+        "against it. Alignment: cosine of the marginal values its score and the company "
+        "objective put on what it can move (1 = aligned)."
     )
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
 
 
+def _design_allocations(r: DesignResult) -> Table:
+    """Today's allocations beside the designed (tight) ones."""
+    t = Table(title="Allocations: today vs designed (tight at the target)", title_justify="left")
+    for col in ("department", "resource", "today", "designed", "change"):
+        t.add_column(col, justify="left" if col in ("department", "resource") else "right")
+    for a in r.allocations.itertuples(index=False):
+        change = a.designed - a.baseline
+        t.add_row(
+            escape(a.department),
+            escape(a.resource),
+            _num(a.baseline),
+            _num(a.designed),
+            "-" if abs(change) <= 1e-9 * (1 + abs(a.baseline)) else f"{change:+,.6g}",
+        )
+    return t
+
+
 def _scorecards(r: DesignResult) -> Table:
-    """Designed beside current weights, with each department's gap and alignment."""
+    """Designed beside current weights, with each department's gap, margin, tolerance,
+    the money at stake in a tie, and alignment."""
     t = Table(title="Scorecards: designed vs current weights", title_justify="left")
     for col in (
         "department",
@@ -230,6 +269,9 @@ def _scorecards(r: DesignResult) -> Table:
         "current",
         "designed",
         "incentive gap",
+        "margin",
+        "tolerance",
+        "loss if tied",
         "alignment now -> designed",
     ):
         t.add_column(col, justify="left" if col in ("department", "kpi") else "right")
@@ -237,8 +279,7 @@ def _scorecards(r: DesignResult) -> Table:
         w = r.weights[r.weights.department == d.department]
         first = True
         for row in w.itertuples(index=False):
-            gap = ""
-            align = ""
+            cells = [""] * 5
             if first:
                 share = (
                     "" if d.gap_share != d.gap_share else f" ({d.gap_share * 100:.1f}% of score)"
@@ -246,18 +287,51 @@ def _scorecards(r: DesignResult) -> Table:
                 gap = "0 (exact)" if d.exact else f"{_num(d.gap)}{share}"
                 if d.department in r.immovable:
                     gap = "0 (moves no KPI)"
-                align = f"{_num(d.alignment_current)} -> {_num(d.alignment_designed)}"
-            flag = ""
-            if first and d.indifferent:
-                flag = " (indifferent)"
+                cells = [
+                    gap,
+                    "-" if d.kept else _num(d.margin),
+                    "-" if d.kept else _num(d.weight_tolerance),
+                    _money(d.pessimistic_loss),
+                    f"{_num(d.alignment_current)} -> {_num(d.alignment_designed)}",
+                ]
+            flags = [f for f in r.flags(d.department) if f in ("indifferent", "optimistic_only")]
+            name = d.department + (f" ({', '.join(flags)})" if flags else "")
+            if d.kept:
+                name += " (keeps current)"
             t.add_row(
-                escape(d.department + flag) if first else "",
+                escape(name) if first else "",
                 escape(row.kpi),
                 f"{row.current:.3f}" if row.current else "-",
                 f"{row.designed:.3f}" if row.designed else "-",
-                gap,
-                align,
+                *cells,
             )
             first = False
         t.add_section()
     return t
+
+
+def _verification(v: Verification, console: Console) -> None:
+    """The verification of a scheme: its start, both tie-breaks, from the target, stall."""
+    console.print(
+        f"Verification: each department at its own optimum under the scheme and its "
+        f"allocations, from {escape(v.start)}:"
+    )
+    for name, path in (("optimistic", v.optimistic), ("pessimistic", v.pessimistic)):
+        ending = "converged" if path.converged else ("cycled" if path.cycle else "not converged")
+        console.print(
+            f"  {name} tie-break: {_money(path.objective)} = "
+            f"{path.share_of_optimum * 100:.2f}% of the optimum ({ending} after "
+            f"{path.rounds} round(s))"
+        )
+    if v.from_target is not None:
+        o, p = v.from_target
+        console.print(
+            f"  from the target plan itself (rolled out with the scheme): optimistic "
+            f"{o.share_of_optimum * 100:.2f}%, pessimistic {p.share_of_optimum * 100:.2f}%"
+        )
+    if v.stalled:
+        console.print(
+            "[yellow]Coordination stall[/yellow]: where the worst path ends, no department "
+            "alone can improve the company objective; only a coordinated move of several "
+            "(rolling out the target plan with the scheme) reaches the optimum."
+        )

@@ -4,9 +4,10 @@ ended, provenance) and, without an optimum, a diagnosis."""
 
 from .common import Outcome, RunInfo, clean
 from .compare import CompareResult, Dynamics
-from .design import DesignResult, Verification
+from .design import DesignResult
 from .summary import ModelSummary
 from .system import SystemResult
+from .verification import Path, Verification
 
 __all__ = [
     "CompareResult",
@@ -14,6 +15,7 @@ __all__ = [
     "Dynamics",
     "ModelSummary",
     "Outcome",
+    "Path",
     "RunInfo",
     "SystemResult",
     "Verification",

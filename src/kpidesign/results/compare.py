@@ -10,6 +10,7 @@ import pandas as pd
 from ..spec.model import split_kpi
 from ..types import Diagnosis, Plan, Sense
 from .common import Outcome, RunInfo, clean
+from .verification import Verification
 
 __all__ = ["CompareResult", "Dynamics"]
 
@@ -71,6 +72,8 @@ class CompareResult(Outcome):
     pessimistic: Dynamics
     notes: list[str] = field(default_factory=list)
     diagnosis: Diagnosis | None = None
+    #: the scheme's verification at the allocations a scheme file gave (``evaluate``)
+    verification: Verification | None = None
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> CompareResult:
@@ -222,6 +225,11 @@ class CompareResult(Outcome):
                     "pessimistic": self.pessimistic.to_dict(history=False),
                 },
                 "solves": self.solves,
+                **(
+                    {"verification": self.verification.to_dict()}
+                    if self.verification is not None
+                    else {}
+                ),
                 "notes": list(self.notes),
             }
         )

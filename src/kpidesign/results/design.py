@@ -2,49 +2,38 @@
 
 from __future__ import annotations
 
-import dataclasses
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from ..types import Diagnosis
 from .common import Outcome, RunInfo, clean
+from .verification import Verification
 
-__all__ = ["DesignResult", "Verification"]
+__all__ = ["DesignResult"]
 
 _COLUMNS = (
     ["department", "kpi", "designed", "current"],
     [
-        "department", "gap", "gap_share", "current_gap", "exact", "indifferent",
-        "pessimistic_loss", "alignment_current", "alignment_designed",
+        "department", "gap", "gap_share", "current_gap", "exact", "margin", "weight_tolerance",
+        "widest_tolerance", "indifferent", "optimistic_only", "optimistic_loss",
+        "pessimistic_loss", "kept", "alignment_current", "alignment_designed",
     ],
+    ["department", "resource", "baseline", "designed"],
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
-class Verification:
-    """The decentralized outcome under the designed scheme and the optimal allocations:
-    its objective, as a share of the optimum, how the dynamics ended, where they started."""
-
-    objective: float
-    share_of_optimum: float
-    rounds: int
-    converged: bool
-    cycle: bool
-    start: str
-
-    def to_dict(self) -> dict:
-        """The JSON form."""
-        return dataclasses.asdict(self)
-
-
-@dataclass(frozen=True)
 class DesignResult(Outcome):
-    """Designed scorecards, their incentive gaps, and the verification by simulation.
+    """Designed scorecards, their incentive gaps, margins and tolerances, the target's
+    allocations, and the verification by simulation.
 
     ``weights``: department, kpi, designed, current (long format; current weights are
-    normalized to sum 1).  ``departments``: department, gap, gap_share, current_gap, exact,
-    indifferent, pessimistic_loss, alignment_current, alignment_designed.
+    normalized to sum 1).  ``departments``: one row per department (columns in
+    ``_COLUMNS``; losses in objective units, from the optimum).  ``allocations``:
+    department, resource, baseline, designed.  ``scheme``: the scheme verified and written
+    (department -> {kpi: weight}; a department without a design keeps its current one).
     """
 
     run: RunInfo
@@ -60,14 +49,19 @@ class DesignResult(Outcome):
     #: departments whose designed scorecard mixes a ratio with other KPIs: designed (and
     #: called exact) on the ratio's linearization at z*, not on the ratio itself
     approximate_ratio: tuple[str, ...] = ()
+    allocations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_COLUMNS[2]))
+    #: the objective at the target plan z* (the optimum, within the tie slack)
+    target_objective: float = float("nan")
+    scheme: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: the practical limits the design was made under: ``max_kpis`` and ``round``
+    practice: dict[str, float | int | None] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> DesignResult:
         """The result of a design without an optimum: its diagnosis, no numbers."""
         nan = float("nan")
-        weights, departments = (pd.DataFrame(columns=c) for c in _COLUMNS)
-        never = Verification(nan, nan, 0, False, False, "")
-        return cls(run, nan, nan, weights, departments, never, [], diagnosis)
+        weights, departments = (pd.DataFrame(columns=c) for c in _COLUMNS[:2])
+        return cls(run, nan, nan, weights, departments, Verification.never(), [], diagnosis)
 
     @property
     def positive_gap(self) -> list[str]:
@@ -86,10 +80,9 @@ class DesignResult(Outcome):
 
     @property
     def immovable(self) -> list[str]:
-        """Departments that cannot move any KPI of their menu at the target plan: no
-        weights, and a gap of 0 whatever they are paid on."""
-        w = self.weights
-        return [d for d in self.constant_kpis if not (w[w.department == d].designed > 0).any()]
+        """Departments that cannot move any KPI of their menu at the target plan: a gap of
+        0 whatever they are paid on, so they keep their current scheme."""
+        return [r.department for r in self.departments.itertuples() if r.kept and r.gap == 0.0]
 
     def flags(self, department: str) -> list[str]:
         """What a consultant must know about a department's design: ``positive_gap`` (no
@@ -97,7 +90,8 @@ class DesignResult(Outcome):
         several best responses, and the worst of them loses value), ``constant_kpi`` (a KPI
         of its menu it cannot move was left unweighted), ``approximate_ratio`` (its
         scorecard mixes a ratio with other KPIs: exact only for the ratio's linearization at
-        the target plan)."""
+        the target plan), ``optimistic_only`` (alone at the target, it keeps the optimum only
+        if its tie is broken in the company's favour: its worst best response loses)."""
         row = self.departments[self.departments.department == department].iloc[0]
         out = []
         if department in self.positive_gap:
@@ -108,11 +102,81 @@ class DesignResult(Outcome):
             out.append("constant_kpi")
         if department in self.approximate_ratio:
             out.append("approximate_ratio")
+        if row.optimistic_only:
+            out.append("optimistic_only")
         return out
 
     def flagged(self) -> dict[str, list[str]]:
-        """Departments with a positive incentive gap, and those indifferent at the target."""
-        return {"positive_gap": self.positive_gap, "indifferent": self.indifferent}
+        """Departments with a positive incentive gap, those indifferent at the target, and
+        those for which the design holds only under the optimistic tie-break."""
+        return {
+            "positive_gap": self.positive_gap,
+            "indifferent": self.indifferent,
+            "optimistic_only": [
+                r.department for r in self.departments.itertuples() if r.optimistic_only
+            ],
+        }
+
+    def allocation(self) -> dict[str, dict[str, float]]:
+        """The designed allocations: department -> {resource: amount}."""
+        out: dict[str, dict[str, float]] = {}
+        for r in self.allocations.itertuples():
+            out.setdefault(r.department, {})[r.resource] = clean(r.designed)
+        return out
+
+    def allocation_changes(self) -> list[str]:
+        """The change from today's allocations, one sentence per resource that moves, e.g.
+        "budget: sales gives up 9,200 (to 30,800); quality gets 4,000 more (to 24,000);
+        5,200 is left unallocated"."""
+        lines = []
+        for resource, group in self.allocations.groupby("resource", sort=False):
+            change = group.designed - group.baseline
+            scale = 1e-9 * (1.0 + float(group.baseline.abs().max()))
+            parts = []
+            for r, delta in zip(group.itertuples(), change, strict=True):
+                if delta < -scale:
+                    parts.append(
+                        f"{r.department} gives up {_amount(-delta)} (to {_amount(r.designed)})"
+                    )
+            for r, delta in zip(group.itertuples(), change, strict=True):
+                if delta > scale:
+                    parts.append(
+                        f"{r.department} gets {_amount(delta)} more (to {_amount(r.designed)})"
+                    )
+            if not parts:
+                continue
+            net = float(change.sum())
+            if net < -scale:
+                parts.append(f"{_amount(-net)} is left unallocated")
+            elif net > scale:
+                parts.append(f"{_amount(net)} comes from what was unallocated")
+            lines.append(f"{resource}: " + "; ".join(parts))
+        return lines
+
+    def scheme_yaml(self) -> str:
+        """The designed scheme as a scheme file (MODEL_FORMAT.md): weights per department
+        and the allocations, numbers written so that they read back exactly."""
+        lines = [
+            f"# KPI design of {self.label} by kpidesign {self.run.kpidesign_version}: the",
+            "# weights and allocations it verified. `kpidesign evaluate MODEL --scheme` with",
+            "# this file reproduces the design's verification.",
+        ]
+        for d, weights in self.scheme.items():
+            lines.append(f"{_key(d)}:")
+            lines.extend(f"  {_key(k)}: {w!r}" for k, w in weights.items())
+            if not weights:
+                lines[-1] = f"{_key(d)}: {{}}"
+        allocation = self.allocation()
+        if allocation:
+            lines.append("allocations:")
+            for d, amounts in allocation.items():
+                lines.append(f"  {_key(d)}:")
+                lines.extend(f"    {_key(r)}: {float(v)!r}" for r, v in amounts.items())
+        return "\n".join(lines) + "\n"
+
+    def documents(self) -> dict[str, str]:
+        """Files written beside the result under ``--out``: the designed scheme."""
+        return {"scheme.yaml": self.scheme_yaml()} if self.ok else {}
 
     def to_dict(self) -> dict:
         """The JSON contract of ``design`` (DESIGN.md)."""
@@ -129,7 +193,11 @@ class DesignResult(Outcome):
                 "current_incentive_gap": clean(r.current_gap),
                 "exact": bool(r.exact),
                 "indifferent": bool(r.indifferent),
+                "margin": clean(r.margin),
+                "weight_tolerance": clean(r.weight_tolerance),
+                "optimistic_loss": clean(r.optimistic_loss),
                 "pessimistic_loss": clean(r.pessimistic_loss),
+                "keeps_current_scheme": bool(r.kept),
                 "alignment": {
                     "current": clean(r.alignment_current),
                     "designed": clean(r.alignment_designed),
@@ -145,6 +213,10 @@ class DesignResult(Outcome):
                 "sense": str(self.sense),
                 "optimum": clean(self.optimum),
                 "status_quo": clean(self.status_quo),
+                "target_objective": clean(self.target_objective),
+                "allocation": self.allocation(),
+                "allocation_changes": self.allocation_changes(),
+                "practice": dict(self.practice),
                 "departments": departments,
                 "flags": self.flagged(),
                 "verification": self.verification.to_dict(),
@@ -154,9 +226,30 @@ class DesignResult(Outcome):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The long-format tables written as CSV files."""
-        verification = pd.DataFrame([self.verification.to_dict()])
+        v = self.verification
+        verification = pd.DataFrame(
+            [
+                {"path": name, **path.to_dict(), "start": v.start}
+                for name, path in (("optimistic", v.optimistic), ("pessimistic", v.pessimistic))
+            ]
+        )
         return {
             "weights": self.weights,
             "departments": self.departments,
+            "allocations": self.allocations,
             "verification": verification,
         }
+
+
+def _amount(v: float) -> str:
+    return f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}"
+
+
+def _key(name: str) -> str:
+    """A YAML mapping key: the name itself where it is a plain identifier that YAML reads
+    as a string, else quoted."""
+    plain = name.replace("_", "a").isalnum() and not name[0].isdigit()
+    return name if plain and name.lower() not in _YAML_WORDS else json.dumps(name)
+
+
+_YAML_WORDS = {"true", "false", "null", "yes", "no", "on", "off", "y", "n"}

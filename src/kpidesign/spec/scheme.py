@@ -9,7 +9,86 @@ from ..errors import ErrorCollector, Location, SpecError
 from .model import ModelSpec, own_name
 from .sources import did_you_mean, read_yaml
 
-__all__ = ["parse_incentives", "read_scheme", "resolve_scheme"]
+__all__ = [
+    "ALLOCATIONS",
+    "parse_incentives",
+    "read_scheme",
+    "resolve_allocations",
+    "resolve_scheme",
+    "split_scheme",
+]
+
+#: the scheme file's section of allocations (every other top-level key is a department)
+ALLOCATIONS = "allocations"
+
+
+def split_scheme(data: dict) -> tuple[dict, dict | None]:
+    """A scheme file's weights (department -> {kpi: weight}) and its ``allocations:``
+    section (None where it has none)."""
+    weights = {k: v for k, v in data.items() if k != ALLOCATIONS}
+    return weights, data.get(ALLOCATIONS)
+
+
+def resolve_allocations(
+    spec: ModelSpec,
+    allocations: object,
+    where: dict[tuple[str, ...], Location] | None = None,
+) -> dict[tuple[str, str], float]:
+    """The allocations a scheme names, ``(department, resource) -> amount``, each checked
+    against the model: a department that holds that resource, a finite number within the
+    allocation's bounds (``max_shift`` around its baseline, else >= 0).  Allocations not
+    named stay at their baselines."""
+    where = where or {}
+    errors = ErrorCollector()
+    out: dict[tuple[str, str], float] = {}
+    top = where.get((ALLOCATIONS,))
+    if not isinstance(allocations, dict):
+        errors.add(top, f"{ALLOCATIONS}: expected a mapping of department -> {{resource: amount}}")
+        errors.raise_if_any()
+    assert isinstance(allocations, dict)
+    for dept, amounts in allocations.items():
+        loc = where.get((ALLOCATIONS, dept), top)
+        if dept not in spec.departments:
+            suffix = did_you_mean(dept, spec.departments)
+            errors.add(loc, f"{ALLOCATIONS}: unknown department '{dept}'{suffix}")
+            continue
+        held = spec.departments[dept].allocation
+        if not isinstance(amounts, dict):
+            errors.add(loc, f"{ALLOCATIONS}.{dept}: expected a mapping of resource -> amount")
+            continue
+        for resource, amount in amounts.items():
+            rloc = where.get((ALLOCATIONS, dept, resource), loc)
+            path = f"{ALLOCATIONS}.{dept}.{resource}"
+            if resource not in held:
+                suffix = did_you_mean(resource, held)
+                errors.add(rloc, f"{path}: {dept} holds no allocation of '{resource}'{suffix}")
+                continue
+            if (
+                isinstance(amount, bool)
+                or not isinstance(amount, int | float)
+                or not math.isfinite(amount)
+            ):
+                errors.add(rloc, f"{path}: an allocation must be a finite number, got {amount!r}")
+                continue
+            lower, upper = _allocation_bounds(spec, dept, resource)
+            if not lower - 1e-9 * (1 + abs(lower)) <= amount <= upper + 1e-9 * (1 + abs(upper)):
+                errors.add(
+                    rloc,
+                    f"{path}: {amount!r} is outside the allocation's bounds [{lower:g}, {upper:g}]",
+                )
+                continue
+            out[(dept, resource)] = float(amount)
+    errors.raise_if_any()
+    return out
+
+
+def _allocation_bounds(spec: ModelSpec, dept: str, resource: str) -> tuple[float, float]:
+    """The bounds of a department's allocation, as the model builds them."""
+    base = spec.departments[dept].allocation[resource]
+    shift = spec.resources[resource].max_shift
+    if shift is None:
+        return 0.0, math.inf
+    return max(0.0, base * (1 - shift)), base * (1 + shift)
 
 
 def resolve_scheme(
@@ -67,8 +146,11 @@ def read_scheme(path: Path) -> tuple[dict, dict[tuple[str, ...], Location]]:
     for dept, weights in data.items():
         where[(dept,)] = source.locate((dept,))
         if isinstance(weights, dict):
-            for key in weights:
+            for key, inner in weights.items():
                 where[(dept, key)] = source.locate((dept, key))
+                if dept == ALLOCATIONS and isinstance(inner, dict):
+                    for resource in inner:
+                        where[(dept, key, resource)] = source.locate((dept, key, resource))
     return data, where
 
 

@@ -1,0 +1,133 @@
+"""The design's target, chosen on purpose: a canonical optimal plan and tight allocations.
+
+The system optimum is often not unique, in the plan and in the allocations (a budget whose
+dual is 0 can be split many ways).  Whatever vertex HiGHS happens to return would then
+decide the design.  Two stated rules remove that freedom:
+
+- **plan**: among the optimal plans (objective within ``tie_slack`` of the optimum), the one
+  closest in L1 to the reference plan B, over every column but the allocations: the target
+  asks the organization to change as little as an optimal plan allows.  One LP, built from
+  the compiled arrays with a distance column per plan column.
+- **allocations** (:func:`tight_allocations`): each department's allocation as close to its
+  use at the target plan as its bounds allow, ``a = max(use(z*), lower bound)``.  A
+  department then has no room it does not use at z*, which can only shrink its incentive
+  gap; the rule is unique component by component and feasible whenever z* is (it lowers
+  allocations only, and resource totals are upper bounds).
+
+Ties can remain in L1 in models with exact symmetries (two identical departments); the
+plan is then the one HiGHS returns among the closest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import SolveError
+from ..model.program import LinearProgram
+from ..options import Options
+from ..solver import HighsSession, Statistics
+from ..types import Sense, Status
+from .common import allocation_columns, feasible
+
+__all__ = ["Target", "canonical_optimum", "tight_allocations"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A plan chosen by a stated rule: the plan, its objective and its allocations."""
+
+    x: np.ndarray
+    objective: float
+    allocations: np.ndarray  # in the order of ``lp.allocations``
+
+
+def canonical_optimum(
+    lp: LinearProgram,
+    optimum: float,
+    reference: np.ndarray,
+    *,
+    allocations: np.ndarray | None = None,
+    options: Options | None = None,
+    stats: Statistics | None = None,
+    what: str = "the system problem",
+) -> Target:
+    """Among the plans within ``options.tie_slack`` (relative) of ``optimum``, the one
+    closest in L1 to ``reference`` over the non-allocation columns; allocations fixed to
+    ``allocations`` if given, else free (and returned as the LP left them)."""
+    options = options or Options()
+    n = lp.num_cols
+    alloc_cols, _ = allocation_columns(lp)
+    plan_cols = np.setdiff1d(np.arange(n), alloc_cols)
+    m = plan_cols.size
+    sign = Sense(lp.sense).sign
+    slack = options.tie_slack * (1.0 + abs(optimum))
+    # columns: x (n) | t (m) with t_j >= |x_j - ref_j| for the plan columns
+    pick = sp.csr_array((np.ones(m), (np.arange(m), plan_cols)), shape=(m, n))
+    eye = sp.identity(m, format="csr")
+    objective_row = sp.csr_array(sign * lp.objective.dense(n)[None, :])
+    A = sp.vstack(
+        [
+            sp.hstack([lp.A, sp.csr_array((lp.num_rows, m))]),
+            sp.hstack([objective_row, sp.csr_array((1, m))]),
+            sp.hstack([-pick, eye]),
+            sp.hstack([pick, eye]),
+        ],
+        format="csc",
+    )
+    ref = reference[plan_cols]
+    target_lower = sign * (optimum - lp.objective.constant) - slack
+    row_lower = np.concatenate([lp.row_lower, [target_lower], -ref, ref])
+    row_upper = np.concatenate([lp.row_upper, [np.inf], np.full(2 * m, np.inf)])
+    col_lower = np.concatenate([lp.col_lower, np.zeros(m)])
+    col_upper = np.concatenate([lp.col_upper, np.full(m, np.inf)])
+    if allocations is not None:
+        col_lower[alloc_cols] = allocations
+        col_upper[alloc_cols] = allocations
+    cost = np.concatenate([np.zeros(n), np.ones(m)])
+    session = HighsSession.from_arrays(
+        cost=cost,
+        sense="min",
+        A=A,
+        col_lower=col_lower,
+        col_upper=col_upper,
+        row_lower=row_lower,
+        row_upper=row_upper,
+        options=options,
+        stats=stats,
+    )
+    sol = session.solve(warm=False)
+    if not sol.optimal:
+        msg = f"{what}: the optimal plan closest to the reference plan: {sol.status.value}"
+        raise SolveError(msg, sol.status)
+    x = sol.x[:n]
+    return Target(x, lp.objective.at(x), x[alloc_cols].copy())
+
+
+def tight_allocations(lp: LinearProgram, x: np.ndarray) -> np.ndarray:
+    """Each allocation at its department's use at plan ``x``, or at its lower bound where
+    the use is below it (in the order of ``lp.allocations``)."""
+    cols, _ = allocation_columns(lp)
+    out = np.empty(cols.size)
+    for i, a in enumerate(lp.allocations):
+        row = lp.A[[a.use_row], :].toarray().ravel()
+        # the use row reads  rest(x) + coef * allocation <= upper,  coef < 0
+        coef = row[a.column]
+        rest = float(row @ x - coef * x[a.column])
+        use = (rest - lp.row_upper[a.use_row]) / -coef
+        out[i] = max(use, lp.col_lower[a.column])
+    return out
+
+
+def with_allocations(lp: LinearProgram, x: np.ndarray, allocations: np.ndarray) -> np.ndarray:
+    """Plan ``x`` with its allocation columns replaced; an error where that is infeasible
+    (it cannot be for :func:`tight_allocations` of a feasible ``x``, except numerically)."""
+    cols, _ = allocation_columns(lp)
+    out = x.copy()
+    out[cols] = allocations
+    if not feasible(lp, out):
+        msg = "the target plan is infeasible with its tight allocations (numerically)"
+        raise SolveError(msg, Status.NUMERICAL)
+    return out
