@@ -213,9 +213,10 @@ def print_design(r: DesignResult, console: Console) -> None:
     )
     console.print(
         "Incentive gap: how much the department could still gain, in scorecard units, by "
-        "deviating from the optimum. Alignment: cosine of the marginal values its score and "
-        "the company objective put on what it can move (its decisions and the shared state; "
-        "1 = aligned)."
+        "deviating from the optimum. Alignment: cosine, at the target plan, of the total "
+        "effects of the department's decisions on its score and on the company objective, "
+        "over the moves its equality rows allow (shared state that a balance ties to its "
+        "decisions moves with them). 1 = aligned, -1 = opposed, - = nothing to align."
     )
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
