@@ -354,26 +354,6 @@ def test_design_output_is_byte_for_byte_deterministic() -> None:
     assert first.stdout == second.stdout
 
 
-def test_alignment_scores_by_hand() -> None:
-    from kpidesign.analyses.design import alignment_score
-
-    spec, lp = prepare(CASES / "two_departments.yaml")
-    z = system_optimum(HighsSession(lp)).x
-    # production moves (made, inventory).  Company profit values them (-2, -1); paid on
-    # profit, production values them the same way: cosine 1.
-    assert alignment_score(lp, scorecard(lp, "production", {"profit": 1.0}, z), z) == pytest.approx(
-        1.0
-    )
-    # paid on output/6 it values them (1/6, 0): cosine (-2/6) / (1/6 * sqrt(5)) = -2/sqrt(5)
-    output = scorecard(lp, "production", {"production.output": 1.0}, z)
-    assert alignment_score(lp, output, z) == pytest.approx(-2 / 5**0.5)
-    # sales moves (sold, inventory): profit (5, -1), volume (1, 0): 5/sqrt(26)
-    volume = scorecard(lp, "sales", {"sales.volume": 1.0}, z)
-    assert alignment_score(lp, volume, z) == pytest.approx(5 / 26**0.5)
-    # no incentive: undefined
-    assert np.isnan(alignment_score(lp, scorecard(lp, "sales", {}, z), z))
-
-
 @pytest.mark.parametrize(
     ("sense", "value", "optimum", "share"),
     [

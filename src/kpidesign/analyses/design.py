@@ -26,6 +26,7 @@ from ..results import DesignResult, clean
 from ..solver import HighsSession, Statistics
 from ..spec.model import own_name
 from ..types import Sense
+from .alignment import alignment_score
 from .common import (
     allocation_columns,
     returning_failures,
@@ -47,38 +48,9 @@ from .local import (
 from .target import canonical_optimum, tight_allocations
 from .verify import verify_scheme
 
-__all__ = ["Practice", "alignment_score", "design_schemes", "round_weights"]
+__all__ = ["Practice", "design_schemes", "round_weights"]
 
 _GAP_TOL = 1e-7
-
-
-def alignment_score(lp: LinearProgram, card: Scorecard, x_lin: np.ndarray) -> float:
-    """Baker's (2002) alignment of a scorecard: the cosine between the marginal values the
-    department's score and the company objective put on what it can move (its own decisions
-    and the shared state), i.e. their gradients over its local problem's columns.
-
-    1 = the scorecard values every move as the company does; 0 = unrelated; negative =
-    opposed.  A ratio scorecard enters through its gradient at ``x_lin`` (proportional to
-    its Dinkelbach linearization there).  NaN for a department with no incentive.
-    """
-    if not card.weights:
-        return float("nan")
-    n = lp.num_cols
-    free = free_columns(lp, card.department)
-    if card.ratio is not None:
-        kpi = card.ratio
-        assert kpi.denominator is not None
-        r = kpi.value(x_lin)
-        score = card.ratio_sign * (kpi.numerator.dense(n) - r * kpi.denominator.dense(n))
-    else:
-        assert card.cost is not None
-        score = card.cost
-    system = lp.objective.dense(n) * Sense(lp.sense).sign
-    a, b = score[free], system[free]
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if na <= 1e-12 or nb <= 1e-12:
-        return float("nan")
-    return float(np.clip(a @ b / (na * nb), -1.0, 1.0))
 
 
 def _tidy(weights: np.ndarray) -> np.ndarray:
@@ -437,6 +409,7 @@ def _tie_checks(
     card_now: Scorecard,
     card: Scorecard,
     z: np.ndarray,
+    x_ref: np.ndarray,
     optimum: float,
     options: Options,
 ) -> None:
@@ -460,8 +433,8 @@ def _tie_checks(
     row["optimistic_only"] = optimistic <= material < pessimistic
     row["optimistic_loss"] = clean(optimistic)
     row["pessimistic_loss"] = clean(pessimistic)
-    row["alignment_current"] = alignment_score(lp, card_now, z)
-    row["alignment_designed"] = alignment_score(lp, card, z)
+    row["alignment_current"] = alignment_score(lp, card_now.department, card_now.weights, x_ref, z)
+    row["alignment_designed"] = alignment_score(lp, card.department, card.weights, x_ref, z)
 
 
 def _design(
@@ -505,7 +478,7 @@ def _design(
     )
     for row in rows:
         d = row["department"]
-        _tie_checks(session, row, cards_now[d], cards[d], z, c_sol.objective, options)
+        _tie_checks(session, row, cards_now[d], cards[d], z, x_ref, c_sol.objective, options)
     for note in [*card_notes, *verify_notes]:
         if note not in notes and "has no incentive" not in note:
             notes.append(note)

@@ -235,8 +235,10 @@ def print_design(r: DesignResult, console: Console) -> None:
         "per unit of distance moved off any constraint binding at the optimum (0 = knife "
         "edge). Tolerance: how much any one weight may change with the optimum still its "
         "best. Loss if tied: the company's loss when the department alone breaks its ties "
-        "against it. Alignment: cosine of the marginal values its score and the company "
-        "objective put on what it can move (1 = aligned)."
+        "against it. Alignment: cosine, at the target plan, of the total effects of the "
+        "department's decisions on its score and on the company objective, over the moves "
+        "its equality rows allow (shared state that a balance ties to its decisions moves "
+        "with them). 1 = aligned, -1 = opposed, - = nothing to align."
     )
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
