@@ -5,6 +5,7 @@ ended, provenance) and, without an optimum, a diagnosis."""
 from .common import Outcome, RunInfo, clean
 from .compare import CompareResult, Dynamics
 from .design import DesignResult, Verification
+from .prices import PriceVerification, ProfitCentre, Quantity, RowChange, TransferPrices
 from .summary import ModelSummary
 from .system import SystemResult
 
@@ -14,8 +15,13 @@ __all__ = [
     "Dynamics",
     "ModelSummary",
     "Outcome",
+    "PriceVerification",
+    "ProfitCentre",
+    "Quantity",
+    "RowChange",
     "RunInfo",
     "SystemResult",
+    "TransferPrices",
     "Verification",
     "clean",
 ]
