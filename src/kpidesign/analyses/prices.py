@@ -72,7 +72,7 @@ from ..model.problem import Problem
 from ..model.program import ALLOCATION, SHARED, LinearProgram
 from ..options import Options
 from ..results import PriceVerification, ProfitCentre, Quantity, RowChange, TransferPrices
-from ..solver import HighsSession, Statistics
+from ..solver import HighsSession, Solution, Statistics
 from ..spec.sources import did_you_mean
 from ..types import Mode, Sense, Status
 from .common import share_of_optimum, worse_by
@@ -248,7 +248,8 @@ def _extreme(session: HighsSession, k: int, sense: str) -> float:
         return float(sol.x[k])
     if sol.status in (Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED):
         return math.inf if sense == "max" else -math.inf
-    raise SolveError(f"the dual optimal face: {sol.status.value}", sol.status)
+    msg = f"the dual optimal face: {sol.status.value}"
+    raise SolveError(msg, sol.status)
 
 
 def price_face(
@@ -437,15 +438,14 @@ def resolve_prices(
             for i in rows.values():
                 out[i] = float(value)
         else:
-            errors.add(loc, f"a price must be a finite number (or {{index: number}}), got {value!r}")
+            expected = "a finite number (or {index: number})"
+            errors.add(loc, f"a price must be {expected}, got {value!r}")
     errors.raise_if_any()
     return out
 
 
 def _price_ok(value: object) -> bool:
-    return (
-        not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-    )
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
 # -- the profit centres at the prices --------------------------------------------------------
@@ -501,7 +501,7 @@ class _Relaxed:
         return np.maximum(over, 0.0)
 
 
-def _solve(session: HighsSession, what: str):  # noqa: ANN202 - a Solution
+def _solve(session: HighsSession, what: str) -> Solution:
     sol = session.solve()
     if not sol.optimal:
         sol = session.solve(warm=False, presolve=False)
