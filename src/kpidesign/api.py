@@ -14,6 +14,7 @@ from typing import Any
 
 from .analyses.compare import compare_plans
 from .analyses.design import design_schemes
+from .analyses.prices import resolve_prices
 from .analyses.system import solve_system
 from .errors import Location
 from .model.build import build
@@ -75,10 +76,22 @@ def compare(
     """
     spec, lp = prepare(model, variant)
     resolved = None if scheme is None else resolve_scheme(spec, scheme, locations)
+    prices, centres = None, None
+    if scheme is not None and "prices" in scheme:
+        # a price scheme: the departments the scheme does not name are profit centres
+        prices = resolve_prices(lp, scheme["prices"], locations)
+        centres = [d for d in lp.departments if d not in scheme]
     problem = Problem.from_spec(spec)
     if scheme_file is not None:
         problem = problem.reading(Path(scheme_file))
-    return compare_plans(lp, problem, Options.of(options, **settings), scheme=resolved)
+    return compare_plans(
+        lp,
+        problem,
+        Options.of(options, **settings),
+        scheme=resolved,
+        prices=prices,
+        profit_centres=centres,
+    )
 
 
 def design(
@@ -107,7 +120,9 @@ def evaluate(
 
     ``scheme`` maps a department to ``{kpi: weight}``; a KPI is the department's own
     (``volume`` or ``sales.volume``) or company-wide (``company_profit``).  Departments not
-    named keep their current scheme.  ``locations`` (from
+    named keep their current scheme.  A ``prices`` entry (``{constraint: price}`` or
+    ``{constraint: {index: price}}``) is a price scheme: every department the scheme does
+    not name becomes a profit centre at those transfer prices.  ``locations`` (from
     :func:`~kpidesign.spec.scheme.read_scheme`) lets errors name the scheme file's lines.
     """
     return compare(

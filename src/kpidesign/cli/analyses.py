@@ -94,7 +94,10 @@ def design(
     "scheme_file",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="YAML file mapping department -> {kpi: weight}.",
+    help=(
+        "YAML file mapping department -> {kpi: weight}; a prices: section makes the "
+        "departments it does not name profit centres at those transfer prices."
+    ),
 )
 @click.option(
     "--incentive",

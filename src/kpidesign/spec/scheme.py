@@ -9,7 +9,11 @@ from ..errors import ErrorCollector, Location, SpecError
 from .model import ModelSpec, own_name
 from .sources import did_you_mean, read_yaml
 
-__all__ = ["parse_incentives", "read_scheme", "resolve_scheme"]
+__all__ = ["SECTIONS", "parse_incentives", "read_scheme", "resolve_scheme"]
+
+#: top-level keys of a scheme file that are sections, not departments (``prices``: a price
+#: scheme, read by :func:`kpidesign.analyses.prices.resolve_prices`)
+SECTIONS = ("prices",)
 
 
 def resolve_scheme(
@@ -20,11 +24,14 @@ def resolve_scheme(
     """Every department's weights by qualified KPI name: ``scheme`` over the current one.
 
     A KPI may be written as ``volume``, ``sales.volume`` or a company-wide KPI's name.
+    The sections of :data:`SECTIONS` are not departments and are skipped here.
     """
     where = where or {}
     errors = ErrorCollector()
     full = {d.name: dict(d.weights) for d in spec.departments.values()}
     for dept, weights in scheme.items():
+        if dept in SECTIONS:
+            continue
         loc = where.get((dept,))
         if dept not in spec.departments:
             suffix = did_you_mean(dept, spec.departments)
@@ -36,7 +43,7 @@ def resolve_scheme(
             continue
         new: dict[str, float] = {}
         for key, w in weights.items():
-            kloc = where.get((dept, key), loc)
+            kloc = where.get((dept, str(key)), loc)
             name = own_name(key, dept)
             if name in d.kpis:
                 qualified = f"{dept}.{name}"
@@ -61,14 +68,19 @@ def resolve_scheme(
 
 
 def read_scheme(path: Path) -> tuple[dict, dict[tuple[str, ...], Location]]:
-    """A scheme file ``{dept: {kpi: weight}}`` and the location of each entry."""
+    """A scheme file ``{dept: {kpi: weight}}`` (and its sections, such as ``prices:
+    {constraint: price | {index: price}}``) and the location of each entry, keyed by the
+    entry's key path (keys as text below the top level)."""
     data, source = read_yaml(path)
     where = {}
     for dept, weights in data.items():
         where[(dept,)] = source.locate((dept,))
         if isinstance(weights, dict):
-            for key in weights:
-                where[(dept, key)] = source.locate((dept, key))
+            for key, value in weights.items():
+                where[(dept, str(key))] = source.locate((dept, key))
+                if dept in SECTIONS and isinstance(value, dict):
+                    for index in value:
+                        where[(dept, str(key), str(index))] = source.locate((dept, key, index))
     return data, where
 
 
