@@ -16,6 +16,7 @@ import numpy as np
 
 from .analyses.compare import compare_plans
 from .analyses.design import design_schemes
+from .analyses.prices import resolve_prices
 from .analyses.system import solve_system
 from .errors import Location
 from .model.build import build
@@ -78,7 +79,9 @@ def compare(
     ``scheme_file``, the file it was read from, joins the run's provenance.
     """
     spec, lp = prepare(model, variant)
-    weights, allocations = split_scheme(scheme) if scheme is not None else (None, None)
+    weights, allocations, price_section = (
+        split_scheme(scheme) if scheme is not None else (None, None, None)
+    )
     resolved = None if weights is None else resolve_scheme(spec, weights, locations)
     amounts = None
     if allocations is not None:
@@ -86,11 +89,22 @@ def compare(
         amounts = np.array(
             [named.get((a.department, a.resource), a.baseline) for a in lp.allocations]
         )
+    prices, centres = None, None
+    if price_section is not None and weights is not None:
+        # a price scheme: the departments the scheme does not name are profit centres
+        prices = resolve_prices(lp, price_section, locations)
+        centres = [d for d in lp.departments if d not in weights]
     problem = Problem.from_spec(spec)
     if scheme_file is not None:
         problem = problem.reading(Path(scheme_file))
     return compare_plans(
-        lp, problem, Options.of(options, **settings), scheme=resolved, allocations=amounts
+        lp,
+        problem,
+        Options.of(options, **settings),
+        scheme=resolved,
+        allocations=amounts,
+        prices=prices,
+        profit_centres=centres,
     )
 
 
@@ -127,7 +141,10 @@ def evaluate(
     (``volume`` or ``sales.volume``) or company-wide (``company_profit``).  Departments not
     named keep their current scheme.  A scheme with an ``allocations`` section (department
     -> {resource: amount}, as ``design`` writes it) is also verified there exactly as
-    ``design`` verifies its own: ``result.verification``.  ``locations`` (from
+    ``design`` verifies its own: ``result.verification``.  A ``prices`` entry
+    (``{constraint: price}`` or ``{constraint: {index: price}}``) is a price scheme: every
+    department the scheme does not name becomes a profit centre at those transfer prices.
+    ``locations`` (from
     :func:`~kpidesign.spec.scheme.read_scheme`) lets errors name the scheme file's lines.
     """
     return compare(

@@ -3,6 +3,8 @@ allocations) and system optimum (allocations optimized), side by side."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,7 @@ from .common import (
 )
 from .dynamics import DynamicsOutcome, best_response_dynamics
 from .local import Scorecard, respond, scorecards, undefined_ratio_notes
+from .prices import price_scorecards
 from .verify import verify_scheme
 
 __all__ = ["compare_plans", "kpi_long_table"]
@@ -80,6 +83,27 @@ def _unilateral_row(
     return row, resp.notes
 
 
+def _profit_centres(
+    lp: LinearProgram,
+    cards: dict[str, Scorecard],
+    notes: list[str],
+    prices: Mapping[int, float],
+    profit_centres: Collection[str] | None,
+) -> None:
+    """Replace the scorecards of ``profit_centres`` (default: every department) by their
+    profit-centre scorecards at ``prices`` (:mod:`.prices`), with a note saying so."""
+    names = list(lp.departments if profit_centres is None else profit_centres)
+    priced = price_scorecards(lp, prices)
+    for d in names:
+        cards[d] = priced[d]
+        notes[:] = [n for n in notes if not n.startswith(f"{d} has no incentive")]
+    if names:
+        notes.append(
+            f"{', '.join(names)}: profit centres at the transfer prices of the scheme (their "
+            "own objective terms less the priced rows they use)"
+        )
+
+
 def _compare(
     lp: LinearProgram,
     problem: Problem,
@@ -88,10 +112,14 @@ def _compare(
     *,
     scheme: dict[str, dict[str, float]] | None = None,
     allocations: np.ndarray | None = None,
+    prices: Mapping[int, float] | None = None,
+    profit_centres: Collection[str] | None = None,
 ) -> CompareResult:
     """Plans A (status quo), B (aligned) and C (system) with the measures of DESIGN.md;
-    with ``allocations`` (in the order of ``lp.allocations``), also the scheme's
-    verification there (:func:`~.verify.verify_scheme`, as ``design`` runs it)."""
+    with ``prices`` (row -> price), ``profit_centres`` (default: every department) are
+    paid as profit centres at those prices instead of on KPIs; with ``allocations`` (in the
+    order of ``lp.allocations``), also the scheme's verification there
+    (:func:`~.verify.verify_scheme`, as ``design`` runs it)."""
     scheme = problem.incentives if scheme is None else scheme
     session = HighsSession(lp, options, stats=stats)
     _, baseline = allocation_columns(lp)
@@ -103,6 +131,8 @@ def _compare(
     )
     x_b = b_sol.x
     cards, notes = scorecards(lp, scheme, x_b)
+    if prices is not None:
+        _profit_centres(lp, cards, notes, prices, profit_centres)
     unilateral = []
     for d in lp.departments:
         row, row_notes = _unilateral_row(session, cards[d], x_b, b_sol.objective, options)
@@ -180,8 +210,10 @@ def _allocations_long(lp: LinearProgram, plans: dict[Plan, np.ndarray]) -> pd.Da
 
 
 #: Status quo vs aligned vs system optimum: ``compare_plans(lp, problem, options, scheme=,
-#: allocations=)``
-#: (``scheme``: department -> {qualified KPI: weight}, replacing the status-quo incentives
-#: of the departments it names); a problem without an optimum is returned with its status
-#: and diagnosis, not raised.
+#: allocations=, prices=, profit_centres=)`` (``scheme``: department -> {qualified KPI:
+#: weight}, replacing the status-quo incentives of the departments it names;
+#: ``allocations``: the scheme's allocations, adding its verification there; ``prices``:
+#: row -> transfer price, making ``profit_centres``, default every department, profit
+#: centres); a problem without an optimum is returned with its status and diagnosis, not
+#: raised.
 compare_plans = returning_failures(_compare, CompareResult.failed)

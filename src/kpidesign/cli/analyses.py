@@ -132,8 +132,9 @@ def design(
     "scheme_file",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="YAML file mapping department -> {kpi: weight}, with optional allocations: "
-    "(a scheme design --out wrote).",
+    help="YAML file mapping department -> {kpi: weight}, with optional sections "
+    "allocations: (what design --out writes) and prices: (the departments it does not name "
+    "become profit centres at those transfer prices).",
 )
 @click.option(
     "--incentive",

@@ -5,6 +5,7 @@ ended, provenance) and, without an optimum, a diagnosis."""
 from .common import Outcome, RunInfo, clean
 from .compare import CompareResult, Dynamics
 from .design import DesignResult
+from .prices import PriceVerification, ProfitCentre, Quantity, RowChange, TransferPrices
 from .summary import ModelSummary
 from .system import SystemResult
 from .verification import Path, Verification
@@ -16,8 +17,13 @@ __all__ = [
     "ModelSummary",
     "Outcome",
     "Path",
+    "PriceVerification",
+    "ProfitCentre",
+    "Quantity",
+    "RowChange",
     "RunInfo",
     "SystemResult",
+    "TransferPrices",
     "Verification",
     "clean",
 ]

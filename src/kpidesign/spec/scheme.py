@@ -11,6 +11,7 @@ from .sources import did_you_mean, read_yaml
 
 __all__ = [
     "ALLOCATIONS",
+    "SECTIONS",
     "parse_incentives",
     "read_scheme",
     "resolve_allocations",
@@ -18,15 +19,18 @@ __all__ = [
     "split_scheme",
 ]
 
-#: the scheme file's section of allocations (every other top-level key is a department)
+#: the scheme file's section of allocations
 ALLOCATIONS = "allocations"
+#: top-level keys of a scheme file that are sections, not departments (``prices``: a price
+#: scheme, read by :func:`kpidesign.analyses.prices.resolve_prices`)
+SECTIONS = (ALLOCATIONS, "prices")
 
 
-def split_scheme(data: dict) -> tuple[dict, dict | None]:
-    """A scheme file's weights (department -> {kpi: weight}) and its ``allocations:``
-    section (None where it has none)."""
-    weights = {k: v for k, v in data.items() if k != ALLOCATIONS}
-    return weights, data.get(ALLOCATIONS)
+def split_scheme(data: dict) -> tuple[dict, dict | None, object]:
+    """A scheme file's weights (department -> {kpi: weight}), its ``allocations:`` section
+    and its ``prices:`` section (None where it has none)."""
+    weights = {k: v for k, v in data.items() if k not in SECTIONS}
+    return weights, data.get(ALLOCATIONS), data.get("prices")
 
 
 def resolve_allocations(
@@ -99,11 +103,14 @@ def resolve_scheme(
     """Every department's weights by qualified KPI name: ``scheme`` over the current one.
 
     A KPI may be written as ``volume``, ``sales.volume`` or a company-wide KPI's name.
+    The sections of :data:`SECTIONS` are not departments and are skipped here.
     """
     where = where or {}
     errors = ErrorCollector()
     full = {d.name: dict(d.weights) for d in spec.departments.values()}
     for dept, weights in scheme.items():
+        if dept in SECTIONS:
+            continue
         loc = where.get((dept,))
         if dept not in spec.departments:
             suffix = did_you_mean(dept, spec.departments)
@@ -115,7 +122,7 @@ def resolve_scheme(
             continue
         new: dict[str, float] = {}
         for key, w in weights.items():
-            kloc = where.get((dept, key), loc)
+            kloc = where.get((dept, str(key)), loc)
             name = own_name(key, dept)
             if name in d.kpis:
                 qualified = f"{dept}.{name}"
@@ -140,17 +147,19 @@ def resolve_scheme(
 
 
 def read_scheme(path: Path) -> tuple[dict, dict[tuple[str, ...], Location]]:
-    """A scheme file ``{dept: {kpi: weight}}`` and the location of each entry."""
+    """A scheme file ``{dept: {kpi: weight}}`` (and its sections, such as ``prices:
+    {constraint: price | {index: price}}``) and the location of each entry, keyed by the
+    entry's key path (keys as text below the top level)."""
     data, source = read_yaml(path)
     where = {}
     for dept, weights in data.items():
         where[(dept,)] = source.locate((dept,))
         if isinstance(weights, dict):
-            for key, inner in weights.items():
-                where[(dept, key)] = source.locate((dept, key))
-                if dept == ALLOCATIONS and isinstance(inner, dict):
-                    for resource in inner:
-                        where[(dept, key, resource)] = source.locate((dept, key, resource))
+            for key, value in weights.items():
+                where[(dept, str(key))] = source.locate((dept, key))
+                if dept in SECTIONS and isinstance(value, dict):
+                    for index in value:
+                        where[(dept, str(key), str(index))] = source.locate((dept, key, index))
     return data, where
 
 
