@@ -224,11 +224,14 @@ class _Slices:
             self.session.set_row_bounds(np.array([self.row]), lo, hi)
 
     def solve(self, allow_unbounded: bool = False) -> Solution:
-        """Solve warm; once more cold without presolve where that fails (fixed columns at
-        values feasible only within tolerance can make presolve misjudge)."""
+        """Solve cold (each slice is a new objective, and warm starts from the previous
+        slice left plans a little less feasible, 2e-9 on an equality of the seed, which made
+        the next department's local problem look infeasible to HiGHS); once more without
+        presolve where that fails (fixed columns at values feasible only within tolerance
+        can make presolve misjudge)."""
         s = self.session
         self.slices += 1
-        sol = s.solve(warm=True)
+        sol = s.solve(warm=False)
         if not sol.optimal and sol.status is not Status.TIME_LIMIT:
             sol = s.solve(warm=False, presolve=False)
         if sol.optimal or (allow_unbounded and sol.status in _UNBOUNDED + _INFEASIBLE):
@@ -346,6 +349,33 @@ def _score_search(
         heapq.heappush(heap, _score_leaf(p, leaf.p2))
     leaves = heap + done
     return leaves, points, max(leaf.bound for leaf in leaves)
+
+
+def _leaves(points: list[_Point]) -> list[_Leaf]:
+    """The intervals between consecutive solved slices, with their bounds."""
+    by_t = sorted({p.t: p for p in points}.values(), key=lambda p: p.t)
+    if len(by_t) == 1:
+        p = by_t[0]
+        return [_Leaf(-p.value, p.t, p.t, p.value, p.t, p, p)]
+    return [_score_leaf(a, b) for a, b in itertools.pairwise(by_t)]
+
+
+def _tied_slices(
+    sl: _Slices, points: list[_Point], level: float, max_slices: int, rounds: int = 12
+) -> list[tuple[float, float]]:
+    """The ``t`` that may hold plans scoring at least ``level``, narrowed by solving the
+    score slice at each end of every candidate interval (``points`` grows): a bound exact
+    within one basis puts the next end at the true edge, so this converges in a few rounds,
+    and leaves intervals whose ends hold tied plans."""
+    candidates = _tied_intervals(_leaves(points), level)
+    for _ in range(rounds):
+        known = {p.t for p in points}
+        new = sorted({t for interval in candidates for t in interval} - known)
+        if not new or sl.slices + len(new) > max_slices:
+            break
+        points.extend(sl.score_point(t) for t in new)
+        candidates = _tied_intervals(_leaves(points), level)
+    return candidates
 
 
 def _score_leaf(p1: _Point, p2: _Point) -> _Leaf:
@@ -535,7 +565,7 @@ def best_mixed_response(
             f"to {t_max:.6g} only, so the response is not certified"
         )
     t_lo = max(t_min, floor)
-    leaves, points, bound = _score_search(sl, t_lo, t_max, t_x, tol, max_slices)
+    _, points, bound = _score_search(sl, t_lo, t_max, t_x, tol, max_slices)
     best_p = max(points, key=lambda p: term.value(p.z))
     score = term.value(best_p.z)
     certified = bound - score <= tol * (1.0 + abs(score)) and not capped
@@ -549,7 +579,7 @@ def best_mixed_response(
         score, max(bound, score), certified, best_p.z, best_p.t, best_p.z, None, notes=notes
     )
     level = score - tie_slack * (1.0 + abs(score))
-    candidates = _tied_intervals(leaves, level)
+    candidates = _tied_slices(sl, points, level, sl.slices + max_slices)
     sense = Sense(lp.sense).sign
     for wanted, direction, label in (
         (optimistic, sense, "optimistic"),
