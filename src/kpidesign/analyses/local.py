@@ -9,9 +9,10 @@ worst (pessimistic).
 Everything runs on one live :class:`~kpidesign.solver.HighsSession`: a local problem is a
 change of column bounds and costs; the tie-break adds a temporary row (``score >= score*``)
 for two solves, removed again when the response is done.  A scorecard holding a single
-ratio KPI is solved exactly by Dinkelbach's method (each iteration a cost change); a ratio
-mixed with other KPIs enters through its Dinkelbach linearization at the reference plan,
-``(A - r_ref B) / |B(z_ref)|``.
+ratio KPI is solved exactly by Dinkelbach's method (each iteration a cost change); one
+ratio mixed with linear KPIs exactly, with a certificate, by :mod:`.mixed_ratio`; two or
+more ratios mixed enter through their Dinkelbach linearizations at the reference plan,
+``(A - r_ref B) / |B(z_ref)|`` (approximate, and said so).
 """
 
 from __future__ import annotations
