@@ -192,17 +192,24 @@ def test_dinkelbach_matches_charnes_cooper_and_a_naive_dinkelbach(
     assert resp.score == pytest.approx(naive, rel=1e-7)
 
 
-def test_mixed_ratio_uses_the_linearization_and_says_so() -> None:
+def test_a_mixed_ratio_stays_exact_and_its_first_order_model_is_the_linearization() -> None:
+    """A ratio mixed with a linear KPI is kept as a ratio (solved exactly, no linearization
+    note; see test_mixed_ratio.py); ``cost``, the first-order model the alignment score
+    reads, holds the ratio's linearization at the reference plan, which vanishes there."""
     spec, lp = prepare(MODELS / "tiny.yaml")
     session = HighsSession(lp)
     x_b = system_optimum(session).x
     card = scorecard(lp, "production", {"production.unit_cost": 0.5, "production.output": 0.5}, x_b)
-    assert card.ratio is None and card.cost is not None
-    assert any("linearization" in n for n in card.notes)
-    # the linearized ratio term vanishes at the reference plan: (A - r B) = 0 there
+    assert card.ratio is None and card.mixed is not None and card.exact
+    assert not any("linearization" in n for n in card.notes)
     kpi = lp.kpis["production.unit_cost"]
     r_ref = kpi.value(x_b)
     assert kpi.numerator.at(x_b) - r_ref * kpi.denominator.at(x_b) == pytest.approx(0.0, abs=1e-9)
+    # the true score: -0.5 unit_cost/|unit_cost(B)| + 0.5 output/|output(B)|, = 0 at B
+    assert card.value(x_b) == pytest.approx(0.0, abs=1e-12)
+    resp = respond(session, card, x_b)
+    assert resp.certified and resp.bound - resp.score <= 1e-7 * (1 + abs(resp.score))
+    assert card.value(resp.optimistic) == pytest.approx(resp.score, abs=1e-9)
 
 
 def test_local_problem_moves_only_own_and_shared_columns() -> None:

@@ -205,7 +205,10 @@ class InverseLP:
         self.session.set_objective(cost, "min", 0.0)
 
     def min_gap(self, what: str) -> tuple[float, np.ndarray]:
-        """The smallest incentive gap and weights attaining it."""
+        """The smallest incentive gap and weights attaining it (over the cuts added so far;
+        ε's bounds and the objective are reset, so it may follow :meth:`closest`)."""
+        self.session.set_col_bounds(np.array([self.eps]), 0.0, np.inf)
+        self._set_cost(self.eps)
         x = self._run(what)
         return max(0.0, float(x[self.eps])), x[: self.K]
 
@@ -229,6 +232,25 @@ class InverseLP:
         x = self._run(what)
         s.set_col_bounds(weights_cols, 0.0, self.caps)
         return max(0.0, float(x[self.eps]))
+
+    def add_cut(self, coefficients: np.ndarray) -> int:
+        """Add the row ``sum_k coefficients_k·w_k - ε <= 0`` over the weight columns; its
+        index.
+
+        With ``coefficients = f(z') - f(z*)`` (:func:`~kpidesign.analyses.local.kpi_values`:
+        signed normalized KPIs, a ratio as the true ratio) it says that the response ``z'``
+        beats the target ``z*`` by at most ε under weights ``w``: constraint generation for
+        scorecards the dual rows describe only to first order (a ratio mixed with other
+        KPIs).  The row stays for every later :meth:`min_gap`, :meth:`closest` and
+        :meth:`gap_of` (they change bounds and the objective, never rows).
+        """
+        a = np.asarray(coefficients, dtype=float)
+        if a.shape != (self.K,) or not np.all(np.isfinite(a)):
+            msg = f"a cut needs {self.K} finite coefficients, one per candidate KPI, not {a}"
+            raise ValueError(msg)
+        cols = np.append(np.flatnonzero(a), self.eps)
+        coefs = np.append(a[a != 0], -1.0)
+        return self.session.add_row(cols, coefs, -np.inf, 0.0)
 
 
 #: the largest weight tolerance computed: one weight changed by half the scorecard is as

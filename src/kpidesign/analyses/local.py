@@ -9,9 +9,10 @@ worst (pessimistic).
 Everything runs on one live :class:`~kpidesign.solver.HighsSession`: a local problem is a
 change of column bounds and costs; the tie-break adds a temporary row (``score >= score*``)
 for two solves, removed again when the response is done.  A scorecard holding a single
-ratio KPI is solved exactly by Dinkelbach's method (each iteration a cost change); a ratio
-mixed with other KPIs enters through its Dinkelbach linearization at the reference plan,
-``(A - r_ref B) / |B(z_ref)|``.
+ratio KPI is solved exactly by Dinkelbach's method (each iteration a cost change); one
+ratio mixed with linear KPIs exactly, with a certificate, by :mod:`.mixed_ratio`; two or
+more ratios mixed enter through their Dinkelbach linearizations at the reference plan,
+``(A - r_ref B) / |B(z_ref)|`` (approximate, and said so).
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from ..errors import SolveError
 from ..model.program import DENOMINATOR_FLOOR, SHARED, KpiRows, LinearProgram
 from ..solver import HighsSession, Solution
 from ..types import Sense, Status
+from .mixed_ratio import RatioTerm, best_mixed_response
 
 __all__ = [
     "Response",
     "Scorecard",
     "can_move",
+    "kpi_values",
     "respond",
     "scorecard",
     "scorecards",
@@ -44,8 +47,14 @@ _NEAR_ZERO_KPI = 1e-6
 class Scorecard:
     """A department's score in LP terms.
 
-    ``ratio`` is set when the score is one ratio KPI (solved exactly); otherwise ``cost``
-    is the dense linear score (KPIs normalized by their reference values).
+    ``ratio`` is set when the score is one ratio KPI (solved exactly by Dinkelbach).
+    ``mixed`` is set when one ratio is mixed with linear KPIs: the true score, solved
+    exactly by :mod:`~kpidesign.analyses.mixed_ratio`.  ``cost`` is the dense linear score
+    (KPIs normalized by their reference values); for a scorecard with a ratio mixed in, its
+    first-order model at the linearization plan (each ratio by its Dinkelbach
+    linearization there, i.e. its gradient), which is what the LP of a scorecard mixing two
+    or more ratios solves (``exact`` False, said in ``notes``) and what the alignment
+    score reads.  ``terms`` are the (KPI, weight·sign/scale) pairs of the true score.
     """
 
     department: str
@@ -54,13 +63,17 @@ class Scorecard:
     ratio: KpiRows | None
     ratio_sign: float = 1.0
     notes: tuple[str, ...] = ()
+    terms: tuple[tuple[KpiRows, float], ...] = ()
+    mixed: RatioTerm | None = None
+    exact: bool = True
 
     def value(self, x: np.ndarray) -> float:
-        """The score at plan ``x`` (for a ratio: the signed ratio)."""
+        """The true score at plan ``x``: for a single ratio the signed ratio, else
+        ``sum_k w_k·sign_k·KPI_k(x)/scale_k`` with every ratio as a ratio (NaN where one
+        is undefined)."""
         if self.ratio is not None:
             return self.ratio_sign * self.ratio.value(x)
-        assert self.cost is not None
-        return float(self.cost @ x)
+        return float(sum(factor * kpi.value(x) for kpi, factor in self.terms))
 
 
 def reference_scale(kpi: KpiRows, x_ref: np.ndarray) -> float:
@@ -97,6 +110,21 @@ def normalized_kpi_row(
     return factor * row, factor * const, note
 
 
+def kpi_values(lp: LinearProgram, names: list[str], x: np.ndarray, x_ref: np.ndarray) -> np.ndarray:
+    """The signed normalized KPIs ``f_k(x) = sign_k·KPI_k(x)/scale_k`` (a ratio as the true
+    ratio, NaN where it is undefined), ``scale_k`` = :func:`reference_scale` at ``x_ref``.
+
+    A scorecard's true score is ``sum_k w_k f_k(x)``, so ``kpi_values(z') - kpi_values(z*)``
+    are the coefficients of the cut ``w·(f(z') - f(z*)) <= ε`` (see
+    :meth:`~kpidesign.analyses.inverse.InverseLP.add_cut`).
+    """
+    out = np.empty(len(names))
+    for i, name in enumerate(names):
+        kpi = lp.kpis[name]
+        out[i] = Sense(kpi.sense).sign * kpi.value(x) / reference_scale(kpi, x_ref)
+    return out
+
+
 def scorecard(
     lp: LinearProgram,
     department: str,
@@ -106,27 +134,66 @@ def scorecard(
 ) -> Scorecard:
     """The scorecard of ``department`` under ``weights`` (qualified KPI name -> weight).
 
-    KPIs are normalized by their value at ``x_ref``; a ratio mixed with other KPIs is
-    linearized at ``linearize_at`` (default ``x_ref``, the reference plan).
+    KPIs are normalized by their value at ``x_ref``.  One ratio alone, or one ratio mixed
+    with linear KPIs, is kept exact.  ``cost`` (see :class:`Scorecard`) takes each ratio's
+    linearization at ``linearize_at`` (default ``x_ref``, the reference plan); a scorecard
+    mixing two or more ratios is solved on it, approximately, and says so.
     """
     active = {k: w for k, w in weights.items() if w > 0}
     n = lp.num_cols
-    if len(active) == 1:
-        (name,) = active
-        kpi = lp.kpis[name]
-        if kpi.is_ratio:
-            sign = Sense(kpi.sense).sign
-            return Scorecard(department, active, None, kpi, sign)
+    ratios = [k for k in active if lp.kpis[k].is_ratio]
+    if len(active) == 1 and ratios:
+        kpi = lp.kpis[ratios[0]]
+        sign = Sense(kpi.sense).sign
+        return Scorecard(department, active, None, kpi, sign)
     x_lin = x_ref if linearize_at is None else linearize_at
     where = "the reference plan" if linearize_at is None else "the target plan"
     cost = np.zeros(n)
+    linear = np.zeros(n)
+    constant = 0.0
     notes = []
+    terms = []
     for name, w in active.items():
-        row, _, note = normalized_kpi_row(lp.kpis[name], n, x_ref, x_lin)
+        kpi = lp.kpis[name]
+        factor = w * Sense(kpi.sense).sign / reference_scale(kpi, x_ref)
+        terms.append((kpi, factor))
+        if not kpi.is_ratio:
+            row, const, _ = normalized_kpi_row(kpi, n, x_ref, x_lin)
+            cost += w * row
+            linear += w * row
+            constant += w * const
+            continue
+        try:
+            row, _, note = normalized_kpi_row(kpi, n, x_ref, x_lin)
+        except SolveError:
+            if len(ratios) > 1:
+                raise
+            notes.append(
+                f"{department}: {name} is undefined at {where}, so the first-order model of "
+                "its scorecard (read by the alignment score) leaves it out; the score itself "
+                "keeps the ratio exact"
+            )
+            continue
         cost += w * row
-        if note:
+        if len(ratios) > 1:
             notes.append(f"{department}: a ratio mixed with other KPIs enters as {note} at {where}")
-    return Scorecard(department, active, cost, None, notes=tuple(notes))
+    if len(ratios) > 1:
+        notes.append(
+            f"{department}: its scorecard mixes {len(ratios)} ratios; only one ratio mixed with "
+            "linear KPIs is solved exactly, so its responses are those of the linearization "
+            "(approximate)"
+        )
+        return Scorecard(
+            department, active, cost, None, notes=tuple(notes), terms=tuple(terms), exact=False
+        )
+    mixed = None
+    if ratios:
+        kpi = lp.kpis[ratios[0]]
+        factor = next(f for k, f in terms if k is kpi)
+        mixed = RatioTerm(kpi, factor, linear, constant)
+    return Scorecard(
+        department, active, cost, None, notes=tuple(notes), terms=tuple(terms), mixed=mixed
+    )
 
 
 def scorecards(
@@ -153,6 +220,14 @@ class Response:
     pessimistic: np.ndarray | None  # None where the worst response is unbounded
     dinkelbach_iterations: int = 0
     notes: list[str] = field(default_factory=list)
+    #: the proven upper bound on the score (a mixed ratio scorecard: the certificate of
+    #: :mod:`~kpidesign.analyses.mixed_ratio`; otherwise the LP optimum itself)
+    bound: float = float("nan")
+    #: False where the best score or a tie-break could not be certified within the node
+    #: limit, or the scorecard was solved on a linearization (two or more ratios mixed)
+    certified: bool = True
+    #: slice LPs the exact search of a mixed ratio scorecard solved
+    slices: int = 0
 
 
 def free_columns(lp: LinearProgram, department: str) -> np.ndarray:
@@ -242,18 +317,28 @@ def respond(
     fix_others(session, lp, free, x)
     response = Response(d, float("nan"), x, None)
     what = f"the local problem of {d}"
+    if card.mixed is not None:
+        _mixed_response(
+            session, card, x, free, response, what, optimistic, pessimistic, tol, tie_slack
+        )
+        return response
     with session.temporary_rows():
         if card.ratio is not None:
             row, lo = _best_ratio(
                 session, card, x, free, response, what, max_dinkelbach, tol, tie_slack
             )
+            response.bound = response.score
         else:
             assert card.cost is not None
             session.set_objective(card.cost, "max", 0.0)
             sol = _run(session, what, warm=False)
             best = float(card.cost @ sol.x)
-            response.score = best
+            response.score = card.value(sol.x)
+            response.bound = response.score
             response.optimistic = sol.x
+            if not card.exact:
+                response.certified = False
+                response.notes.extend(card.notes)
             # a slack of tie_slack only: a pessimistic tie-break exploits any slack every round
             row, lo = card.cost, best - tie_slack * (1.0 + abs(best))
         # lexicographic tie-break: hold the score at its optimum, then best/worst for the system
@@ -266,6 +351,70 @@ def respond(
         if pessimistic:
             _worst_response(session, card, response, tie, what)
     return response
+
+
+def _mixed_response(
+    session: HighsSession,
+    card: Scorecard,
+    x: np.ndarray,
+    free: np.ndarray,
+    response: Response,
+    what: str,
+    optimistic: bool,
+    pessimistic: bool,
+    tol: float,
+    tie_slack: float,
+) -> None:
+    """One ratio mixed with linear KPIs: the exact search of
+    :func:`~kpidesign.analyses.mixed_ratio.best_mixed_response` (into ``response``).  A best
+    response at the denominator floor whose score depends on the floor (ten times higher,
+    the department does strictly worse) drives the denominator to 0: an error."""
+    term = card.mixed
+    assert term is not None
+    with session.temporary_rows():
+        out = best_mixed_response(
+            session,
+            term,
+            free,
+            x,
+            what=what,
+            tol=tol,
+            tie_slack=tie_slack,
+            optimistic=optimistic,
+            pessimistic=pessimistic,
+        )
+    if _at_floor(term.kpi, out.best):
+        higher = 10.0 * DENOMINATOR_FLOOR
+        fix_others(session, session.lp, free, x)
+        try:
+            with session.temporary_rows():
+                probe = best_mixed_response(
+                    session,
+                    term,
+                    free,
+                    x,
+                    what=what,
+                    tol=tol,
+                    floor=higher,
+                    optimistic=False,
+                    pessimistic=False,
+                )
+            worse = probe.score < out.score - 1e-9 * (1.0 + abs(out.score))
+        except SolveError:
+            worse = True
+        if worse:
+            raise _zero_drive_error(session, card.department, term.kpi, x, out.best)
+    response.score = out.score
+    response.bound = out.bound
+    response.certified = out.certified and not out.notes
+    response.slices = out.slices
+    response.notes.extend(out.notes)
+    response.optimistic = out.optimistic if out.optimistic is not None else out.best
+    response.pessimistic = out.pessimistic
+    if pessimistic and out.pessimistic is None:
+        response.notes.append(
+            f"{card.department}: the worst optimal response for the system is unbounded"
+        )
 
 
 def _best_ratio(
@@ -465,6 +614,17 @@ def _refuse_zero_drive(
         floor_at(DENOMINATOR_FLOOR)
     if not worse:
         return
+    raise _zero_drive_error(session, card.department, kpi, x, z)
+
+
+def _zero_drive_error(
+    session: HighsSession, department: str, kpi: KpiRows, x: np.ndarray, z: np.ndarray
+) -> SolveError:
+    """The error of a department that would drive the denominator of ``kpi`` to 0: its
+    best response ``z`` sits at the floor, from plan ``x``."""
+    lp = session.lp
+    assert lp is not None and kpi.denominator is not None
+    den = kpi.denominator
     moves = []
     for comp in dict.fromkeys(lp.col_components[lp.col_component[j]] for j in den.indices):
         cols = lp.columns_of(comp)
@@ -475,13 +635,13 @@ def _refuse_zero_drive(
     now = kpi.value(x)
     at_now = f"{now:.6g} at the current plan" if np.isfinite(now) else "undefined now"
     msg = (
-        f"{card.department} would drive the denominator of KPI {kpi.name} to 0{doing}: the "
+        f"{department} would drive the denominator of KPI {kpi.name} to 0{doing}: the "
         f"ratio it is paid on only improves as the denominator falls ({kpi.value(z):.6g} at a "
         f"denominator of {DENOMINATOR_FLOOR:g}, {at_now}), and it is undefined at 0; pay "
-        f"{card.department} on a KPI that stays defined, or keep the denominator positive with "
+        f"{department} on a KPI that stays defined, or keep the denominator positive with "
         "a constraint"
     )
-    raise SolveError(msg, Status.UNDEFINED)
+    return SolveError(msg, Status.UNDEFINED)
 
 
 def _dinkelbach(
