@@ -23,6 +23,7 @@ from kpidesign.solver import HighsSession
 
 MODELS = TESTS / "models"
 CASES = MODELS / "compare"
+RATIO = MODELS / "ratio"
 MANUFACTURER = TESTS.parent / "models" / "manufacturer.yaml"
 
 
@@ -443,15 +444,26 @@ def test_can_move_tells_constant_from_movable_kpis() -> None:
     assert session.stats.solves == solves
 
 
-def test_a_mixed_ratio_scorecard_is_flagged_approximate() -> None:
-    """A ratio mixed with other KPIs is designed on its linearization at z*, so its
-    exactness holds for the linearization only (issue 10: the true ratio can lose): the
-    seed's logistics (freight per unit with others) is flagged approximate_ratio; quality,
-    paid on the ratio escape_rate alone (solved exactly by Dinkelbach), is not."""
-    out = kpidesign.design(MANUFACTURER).to_dict()["departments"]
-    assert (
-        len(out["logistics"]["weights"]) > 1 and "freight_per_unit" in out["logistics"]["weights"]
+def test_a_mixed_ratio_design_is_checked_against_the_true_ratio_by_cuts() -> None:
+    """express.yaml (hand-solved in its description): logistics' score with weight w on
+    same-month units is U(e) = (1-w)·(-(10+4e)/(10+e)/1.5) + w·e/2 over e in [2, 20], so
+    U(20) - U(2) = 10w - 1: z* (e = 2) is its best response iff w <= 0.1.  Linearized at
+    z* the ratio allows w up to 5/23 (the old design: 0.217, "exact", and the department
+    then ships 20: objective 20 instead of 38).  One cut (the response e = 20) brings the
+    exact set down to w <= 0.1.  The cut reads -w_f + 9 w_s <= 0 (unnormalized); at
+    w ± τ e_k it holds while τ <= (w_f - 9 w_s)/9 = (1 - 10 w_s)/9: the widest tolerance is
+    1/9 (at w_s = 0), and within half of it (τ >= 1/18) the closest to today's 0.2 is
+    w_s = 0.05, whose tolerance is exactly 1/18 = 0.05/0.9."""
+    r = kpidesign.design(RATIO / "express.yaml")
+    out = r.to_dict()["departments"]["logistics"]
+    assert out["ratio_cuts"] == 1
+    assert out["exact"] and out["flags"] == []
+    assert out["weights"]["same_month_units"] == pytest.approx(0.05, abs=1e-9)
+    assert out["weight_tolerance"] == pytest.approx(0.05 / 0.9, abs=1e-7)
+    assert r.verification.optimistic.share_of_optimum == pytest.approx(1.0)
+    assert r.verification.pessimistic.share_of_optimum == pytest.approx(1.0, abs=1e-7)
+    # the seed needs no cut: its designed scorecards are certified against the true ratios
+    seed = kpidesign.design(MANUFACTURER).to_dict()["departments"]
+    assert all(
+        d["ratio_cuts"] == 0 and "approximate_ratio" not in d["flags"] for d in seed.values()
     )
-    assert "approximate_ratio" in out["logistics"]["flags"]
-    assert out["quality"]["weights"] == {"escape_rate": 1.0}
-    assert "approximate_ratio" not in out["quality"]["flags"]

@@ -40,9 +40,11 @@ from .local import (
     Scorecard,
     can_move,
     free_columns,
+    kpi_values,
     normalized_kpi_row,
     reference_scale,
     respond,
+    scorecard,
     scorecards,
 )
 from .target import canonical_optimum, tight_allocations
@@ -109,6 +111,8 @@ def _undesigned_row(
         "margin": float("nan"),
         "weight_tolerance": float("nan"),
         "widest_tolerance": float("nan"),
+        "certified": True,
+        "cuts": 0,
         "weights": {k: kept.get(k, 0.0) for k in dict.fromkeys([*names, *kept])},
         "current": kept,
         "constant": constant,
@@ -189,6 +193,7 @@ class _DepartmentDesign:
         self.costs = np.array([row[self.data.free] for row, _, _ in full_rows])
         self.caps = caps
         self.inverse = InverseLP(self.data, self.costs, caps, options, stats)
+        self.cuts: list[np.ndarray] = []
         # the scorecard's value at z* per unit weight, ratios as ratios
         self.values = np.array(
             [
@@ -208,7 +213,16 @@ class _DepartmentDesign:
     def tolerance_lp(self, caps: np.ndarray, eps: float) -> ToleranceLP:
         """The weight tolerance LP over ``caps``, exact meaning a gap of at most ``eps``."""
         allow = eps * (1.0 + 1e-6) + 1e-10
-        return ToleranceLP(self.data, self.costs, caps, allow, self.options, self.stats)
+        lp = ToleranceLP(self.data, self.costs, caps, allow, self.options, self.stats)
+        for cut in self.cuts:
+            lp.add_cut(cut)
+        return lp
+
+    def add_cut(self, coefficients: np.ndarray) -> None:
+        """A response that beats z* under some weights: ``w·coefficients <= ε`` from now on,
+        in the inverse LP and in every weight tolerance LP built after."""
+        self.cuts.append(coefficients)
+        self.inverse.add_cut(coefficients)
 
     def weights(
         self, w0: np.ndarray, caps: np.ndarray, d: str, notes: list[str]
@@ -279,16 +293,27 @@ def _design_department(
         return _undesigned_row(d, names, current, constant), dict(current)
     design = _DepartmentDesign(session, d, names, all_caps, undefined, z, x_ref, options, stats)
     for note in design.linearized:
-        line = f"KPI design uses {note} at the target plan"
+        line = (
+            f"the KPI design LP uses {note} at the target plan; each designed scorecard is "
+            "then checked against the true ratio, and a better response becomes a cut"
+        )
         if line not in notes:
             notes.append(line)
     w0 = np.array([current.get(k, 0.0) for k in names], dtype=float)
     w0 = w0 / w0.sum() if w0.sum() > 0 else w0
-    weights, _, widest = design.weights(w0, all_caps, d, notes)
-    if practice.max_kpis is not None and np.count_nonzero(weights) > practice.max_kpis:
-        weights, widest = _sparse(design, weights, w0, all_caps, practice.max_kpis, d, notes)
-    if practice.step is not None:
-        weights = _rounded(design, weights, practice.step, all_caps)
+    certified = True
+    for _ in range(_MAX_CUTS):
+        weights, widest = _practical(design, w0, all_caps, practice, d, notes)
+        cut, certified = _improving_response(session, d, names, weights, z, x_ref, options)
+        if cut is None:
+            break
+        design.add_cut(cut)
+    else:
+        certified = False
+        notes.append(
+            f"{d}: after {_MAX_CUTS} cuts a response still beats the target plan under its "
+            "true scorecard (a ratio mixed with other KPIs); its design is approximate"
+        )
     current_gap = design.inverse.gap_of(w0, design.what) if w0.sum() > 0 else float("nan")
     eps, tolerance, margin = design.measure(weights)
     score = float(weights @ design.values)
@@ -297,7 +322,9 @@ def _design_department(
         "gap": clean(eps),
         "gap_share": clean(eps / abs(score)) if abs(score) > 1e-9 else float("nan"),
         "current_gap": clean(current_gap),
-        "exact": design.exact(weights, eps),
+        "exact": design.exact(weights, eps) and certified,
+        "certified": certified,
+        "cuts": len(design.cuts),
         "margin": clean(margin),
         "weight_tolerance": clean(tolerance),
         "widest_tolerance": clean(widest),
@@ -341,6 +368,57 @@ def _rounded(
         return (not exact, 0.0 if exact else eps, -tolerance, float(np.abs(w - weights).sum()))
 
     return min(candidates, key=rank)
+
+
+#: constraint generation stops after this many cuts per department
+_MAX_CUTS = 20
+
+
+def _practical(
+    design: _DepartmentDesign,
+    w0: np.ndarray,
+    caps: np.ndarray,
+    practice: Practice,
+    d: str,
+    notes: list[str],
+) -> tuple[np.ndarray, float]:
+    """The designed weights made practical (sparse, rounded), and the widest tolerance."""
+    weights, _, widest = design.weights(w0, caps, d, notes)
+    if practice.max_kpis is not None and np.count_nonzero(weights) > practice.max_kpis:
+        weights, widest = _sparse(design, weights, w0, caps, practice.max_kpis, d, notes)
+    if practice.step is not None:
+        weights = _rounded(design, weights, practice.step, caps)
+    return weights, widest
+
+
+def _improving_response(
+    session: HighsSession,
+    d: str,
+    names: list[str],
+    weights: np.ndarray,
+    z: np.ndarray,
+    x_ref: np.ndarray,
+    options: Options,
+) -> tuple[np.ndarray | None, bool]:
+    """For a scorecard that mixes a ratio with other KPIs (which the inverse LP sees only
+    through the ratio's linearization at z*): the cut of a response that beats z* under
+    the true scorecard, or None where none does; and whether that was certified."""
+    lp = session.lp
+    assert lp is not None
+    active = {k: float(w) for k, w in zip(names, weights, strict=True) if w > 0}
+    card = scorecard(lp, d, active, x_ref)
+    if card.mixed is None:
+        return None, card.exact
+    resp = respond(
+        session, card, z, optimistic=False, pessimistic=False, tie_slack=options.tie_slack
+    )
+    here = card.value(z)
+    if resp.score <= here + _GAP_TOL * (1.0 + abs(here)):
+        return None, resp.certified
+    after = kpi_values(lp, names, resp.optimistic, x_ref)
+    before = kpi_values(lp, names, z, x_ref)
+    cut = np.nan_to_num(after - before, nan=0.0, posinf=0.0, neginf=0.0)
+    return cut, resp.certified
 
 
 def _sparse(
@@ -490,11 +568,7 @@ def _design(
         departments=pd.DataFrame([{k: r[k] for k in _DEPARTMENT_COLUMNS} for r in rows]),
         allocations=_allocations_table(lp, baseline, allocations),
         target_objective=target.objective,
-        approximate_ratio=tuple(
-            d
-            for d, weights in designed.items()
-            if len(weights) > 1 and any(lp.kpis[k].is_ratio for k in weights)
-        ),
+        approximate_ratio=tuple(r["department"] for r in rows if not r.get("certified", True)),
         constant_kpis={
             r["department"]: tuple(own_name(k, r["department"]) for k in r["constant"])
             for r in rows
@@ -518,6 +592,8 @@ _DEPARTMENT_COLUMNS = (
     "margin",
     "weight_tolerance",
     "widest_tolerance",
+    "certified",
+    "cuts",
     "indifferent",
     "optimistic_only",
     "optimistic_loss",

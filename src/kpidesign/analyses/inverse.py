@@ -290,6 +290,8 @@ class ToleranceLP:
         F = b.size
         usable = np.flatnonzero(caps > 0)
         perturbations = [(k, s) for k in usable for s in (1.0, -1.0)]
+        self.perturbations = perturbations
+        self.eps_allowed = eps
         P = len(perturbations)
         self.K, self.tau = K, K
         self.t0 = K + 1 + P * F
@@ -362,6 +364,18 @@ class ToleranceLP:
             msg = f"{what} (weight tolerance): {sol.status.value}"
             raise SolveError(msg, sol.status)
         return sol.x
+
+    def add_cut(self, coefficients: np.ndarray) -> None:
+        """The cut of :meth:`InverseLP.add_cut` at every perturbed weight vector:
+        ``a·w + s·a_k·τ <= eps`` for each perturbation ``(k, s)`` (and at w itself)."""
+        a = np.asarray(coefficients, dtype=float)
+        cols = np.flatnonzero(a)
+        self.session.add_row(cols, a[cols], -np.inf, self.eps_allowed)
+        for k, s in self.perturbations:
+            tau_coef = s * a[k]
+            row_cols = np.append(cols, self.tau) if tau_coef else cols
+            row_coefs = np.append(a[cols], tau_coef) if tau_coef else a[cols]
+            self.session.add_row(row_cols, row_coefs, -np.inf, self.eps_allowed)
 
     def widest(self, what: str) -> tuple[float, np.ndarray]:
         """The largest tolerance of any exact weights, and weights that have it."""

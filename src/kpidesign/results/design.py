@@ -17,7 +17,7 @@ _COLUMNS = (
     ["department", "kpi", "designed", "current"],
     [
         "department", "gap", "gap_share", "current_gap", "exact", "margin", "weight_tolerance",
-        "widest_tolerance", "indifferent", "optimistic_only", "optimistic_loss",
+        "widest_tolerance", "certified", "cuts", "indifferent", "optimistic_only", "optimistic_loss",
         "pessimistic_loss", "kept", "alignment_current", "alignment_designed",
     ],
     ["department", "resource", "baseline", "designed"],
@@ -46,8 +46,8 @@ class DesignResult(Outcome):
     diagnosis: Diagnosis | None = None
     #: per department, the KPIs of its menu it cannot move at the target plan (unweighted)
     constant_kpis: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    #: departments whose designed scorecard mixes a ratio with other KPIs: designed (and
-    #: called exact) on the ratio's linearization at z*, not on the ratio itself
+    #: departments whose designed scorecard mixes a ratio with other KPIs and could not be
+    #: certified against the true ratio (node limit, cut limit, or two ratios mixed)
     approximate_ratio: tuple[str, ...] = ()
     allocations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_COLUMNS[2]))
     #: the objective at the target plan z* (the optimum, within the tie slack)
@@ -89,8 +89,8 @@ class DesignResult(Outcome):
         menu weights make the optimum its own best), ``indifferent`` (the optimum is one of
         several best responses, and the worst of them loses value), ``constant_kpi`` (a KPI
         of its menu it cannot move was left unweighted), ``approximate_ratio`` (its
-        scorecard mixes a ratio with other KPIs: exact only for the ratio's linearization at
-        the target plan), ``optimistic_only`` (alone at the target, it keeps the optimum only
+        scorecard mixes a ratio with other KPIs and its best response under it could not be
+        certified), ``optimistic_only`` (alone at the target, it keeps the optimum only
         if its tie is broken in the company's favour: its worst best response loses)."""
         row = self.departments[self.departments.department == department].iloc[0]
         out = []
@@ -195,6 +195,7 @@ class DesignResult(Outcome):
                 "indifferent": bool(r.indifferent),
                 "margin": clean(r.margin),
                 "weight_tolerance": clean(r.weight_tolerance),
+                "ratio_cuts": int(r.cuts),
                 "optimistic_loss": clean(r.optimistic_loss),
                 "pessimistic_loss": clean(r.pessimistic_loss),
                 "keeps_current_scheme": bool(r.kept),
