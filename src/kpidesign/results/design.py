@@ -17,8 +17,8 @@ _COLUMNS = (
     ["department", "kpi", "designed", "current"],
     [
         "department", "gap", "gap_share", "current_gap", "exact", "margin", "weight_tolerance",
-        "widest_tolerance", "certified", "cuts", "indifferent", "optimistic_only", "optimistic_loss",
-        "pessimistic_loss", "kept", "alignment_current", "alignment_designed",
+        "widest_tolerance", "certified", "cuts", "indifferent", "optimistic_only",
+        "optimistic_loss", "pessimistic_loss", "kept", "alignment_current", "alignment_designed",
     ],
     ["department", "resource", "baseline", "designed"],
 )  # fmt: skip
