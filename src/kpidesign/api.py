@@ -114,14 +114,17 @@ def design(
     *,
     max_kpis: int | None = None,
     step: float | None = None,
+    lever: str = "weights",
     options: Options | None = None,
     **settings: Any,
 ) -> DesignResult:
     """Scorecards under which the system optimum is each department's own best choice:
-    at most ``max_kpis`` KPIs each, weights in multiples of ``step`` if given."""
+    at most ``max_kpis`` KPIs each, weights in multiples of ``step`` if given; beside them
+    transfer prices (the prices lever).  ``lever`` (``weights`` or ``prices``) is the one
+    headlined, verified as ``result.verification`` and written as the scheme."""
     problem, lp = _problem(model, variant)
     return design_schemes(
-        lp, problem, Options.of(options, **settings), max_kpis=max_kpis, step=step
+        lp, problem, Options.of(options, **settings), max_kpis=max_kpis, step=step, lever=lever
     )
 
 

@@ -47,6 +47,7 @@ from .local import (
     scorecard,
     scorecards,
 )
+from .prices import price_scorecards, resolve_prices, transfer_prices
 from .target import canonical_optimum, tight_allocations
 from .verify import verify_scheme
 
@@ -68,6 +69,9 @@ class Practice:
 
     max_kpis: int | None = None
     step: float | None = None
+    #: the lever verified, headlined and written: ``weights`` (KPI scorecards) or
+    #: ``prices`` (profit centres at transfer prices)
+    lever: str = "weights"
 
 
 def round_weights(weights: np.ndarray, step: float, caps: np.ndarray) -> np.ndarray:
@@ -554,6 +558,20 @@ def _design(
     verification, verify_notes = verify_scheme(
         session, problem, cards_now, cards, allocations, x_ref, c_sol.objective, options, stats
     )
+    prices = transfer_prices(session, problem, z, options, stats=stats)
+    price_cards = price_scorecards(lp, resolve_prices(lp, prices.scheme()))
+    price_verification, price_notes = verify_scheme(
+        session,
+        problem,
+        cards_now,
+        price_cards,
+        allocations,
+        x_ref,
+        c_sol.objective,
+        options,
+        stats,
+    )
+    verify_notes += [n for n in price_notes if n not in verify_notes]
     for row in rows:
         d = row["department"]
         _tie_checks(session, row, cards_now[d], cards[d], z, x_ref, c_sol.objective, options)
@@ -578,6 +596,9 @@ def _design(
             d: {own_name(k, d): w for k, w in weights.items()} for d, weights in designed.items()
         },
         verification=verification,
+        transfer_prices=prices,
+        price_verification=price_verification,
+        lever=practice.lever,
         practice={"max_kpis": practice.max_kpis, "round": practice.step},
         notes=notes,
     )
@@ -647,10 +668,12 @@ def _design_with(
     *,
     max_kpis: int | None = None,
     step: float | None = None,
+    lever: str = "weights",
 ) -> DesignResult:
-    return _design(lp, problem, options, stats, practice=Practice(max_kpis, step))
+    return _design(lp, problem, options, stats, practice=Practice(max_kpis, step, lever))
 
 
-#: KPI design: ``design_schemes(lp, problem, options, max_kpis=None, step=None)``; a
+#: KPI design: ``design_schemes(lp, problem, options, max_kpis=None, step=None,
+#: lever="weights")``; a
 #: problem without an optimum is returned with its status and diagnosis, not raised.
 design_schemes = returning_failures(_design_with, DesignResult.failed)

@@ -105,6 +105,14 @@ def _step(_ctx: click.Context, _param: click.Parameter, value: float | None) -> 
     help="Weights in multiples of STEP (e.g. 0.05); the rounded scheme is the one verified "
     "and written.",
 )
+@click.option(
+    "--lever",
+    type=click.Choice(["weights", "prices"]),
+    default="weights",
+    show_default=True,
+    help="The lever headlined and written to scheme.yaml: KPI weights, or transfer prices "
+    "(every department a profit centre). Both are computed and shown.",
+)
 @output_options
 @dynamics_options
 @handle_errors
@@ -114,6 +122,7 @@ def design(
     max_size: int,
     max_kpis: int | None,
     step: float | None,
+    lever: str,
     fmt: str,
     out: Path | None,
     options: Options,
@@ -121,7 +130,18 @@ def design(
     """Design KPI weights that make the system optimum each department's own best choice,
     at allocations chosen for it; with --out DIR, also DIR/scheme.yaml, which `evaluate
     --scheme` reproduces."""
-    _run("design", file, variant, max_size, fmt, out, options, max_kpis=max_kpis, step=step)
+    _run(
+        "design",
+        file,
+        variant,
+        max_size,
+        fmt,
+        out,
+        options,
+        max_kpis=max_kpis,
+        step=step,
+        lever=lever,
+    )
 
 
 @click.command()

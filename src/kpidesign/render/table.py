@@ -197,13 +197,14 @@ def _departments(r: CompareResult) -> Table:
 def print_design(r: DesignResult, console: Console) -> None:
     """Designed scorecards beside the current ones, margins and money at stake, the
     allocations designed for, and the verification on both tie-breaks."""
-    v = r.verification
+    v = r.chosen
     console.print(
         f"[bold]{escape(r.label)}[/bold]: KPI design for the system optimum "
         f"({_money(r.optimum)}; status quo {_money(r.status_quo)})"
     )
+    lever = "transfer prices (profit centres)" if r.lever == "prices" else "designed scheme"
     headline = (
-        f"The designed scheme reaches [bold]{v.share_of_optimum * 100:.2f}% of the optimum[/bold]"
+        f"The {lever} reaches [bold]{v.share_of_optimum * 100:.2f}% of the optimum[/bold]"
         f" ({_money(v.objective)}) on the worst computed path"
     )
     if v.optimistic_only:
@@ -227,7 +228,10 @@ def print_design(r: DesignResult, console: Console) -> None:
         console.print(_design_allocations(r))
         for line in r.allocation_changes() or ["no allocation changes"]:
             console.print(f"  {escape(line)}")
+    console.print(f"[bold]Lever: {'weights' if r.lever == 'weights' else 'prices'}[/bold]")
     _verification(v, console)
+    if r.transfer_prices is not None:
+        _print_prices(r, console)
     console.print(
         "The worst computed path is not a guarantee: breaking each tie against the company "
         "is not the worst case over all paths. Incentive gap: how much the department could "
@@ -337,3 +341,40 @@ def _verification(v: Verification, console: Console) -> None:
             "alone can improve the company objective; only a coordinated move of several "
             "(rolling out the target plan with the scheme) reaches the optimum."
         )
+
+
+def _print_prices(r: DesignResult, console: Console) -> None:
+    """The two levers side by side, and the prices lever's diagnosis."""
+    tp = r.transfer_prices
+    assert tp is not None
+    t = Table(title="Levers side by side (share of the optimum)", title_justify="left")
+    for col in ("lever", "worst computed path", "optimistic", "pessimistic", "from the target"):
+        t.add_column(col, justify="left" if col == "lever" else "right")
+    for name, v in (("weights", r.verification), ("prices", r.price_verification)):
+        if v is None:
+            continue
+        held = v.from_target
+        t.add_row(
+            name + (" (chosen)" if name == r.lever else ""),
+            _pct_share(v.share_of_optimum),
+            _pct_share(v.optimistic.share_of_optimum),
+            _pct_share(v.pessimistic.share_of_optimum),
+            "-" if held is None else _pct_share(min(p.share_of_optimum for p in held)),
+        )
+    console.print(t)
+    priced = tp.prices[tp.prices.price != 0]
+    console.print(
+        f"Transfer prices: {len(tp.prices)} rows link departments, {len(priced)} with a "
+        f"nonzero price (margin {tp.margin:.2f} of each interval; see the JSON for each price "
+        "and its interval)."
+    )
+    for d in tp.departments:
+        if d.flags:
+            console.print(
+                f"  [yellow]{escape(d.department)}[/yellow]: indifferent at the prices"
+                + (f" ({escape(d.tie_breakers[0].text)})" if d.tie_breakers else "")
+            )
+
+
+def _pct_share(share: float) -> str:
+    return "-" if share != share else f"{share * 100:.2f}%"

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..types import Diagnosis
 from .common import Outcome, RunInfo, clean
+from .prices import TransferPrices
 from .verification import Verification
 
 __all__ = ["DesignResult"]
@@ -55,6 +56,19 @@ class DesignResult(Outcome):
     scheme: dict[str, dict[str, float]] = field(default_factory=dict)
     #: the practical limits the design was made under: ``max_kpis`` and ``round``
     practice: dict[str, float | int | None] = field(default_factory=dict)
+    #: the prices lever: transfer prices at z*, their intervals, the profit-centre diagnosis
+    transfer_prices: TransferPrices | None = None
+    #: the prices lever's verification (as ``verification`` is the weights')
+    price_verification: Verification | None = None
+    #: the lever headlined and written to scheme.yaml: ``weights`` or ``prices``
+    lever: str = "weights"
+
+    @property
+    def chosen(self) -> Verification:
+        """The verification of the lever chosen (``lever``)."""
+        if self.lever == "prices" and self.price_verification is not None:
+            return self.price_verification
+        return self.verification
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> DesignResult:
@@ -157,18 +171,30 @@ class DesignResult(Outcome):
         """The designed scheme as a scheme file (MODEL_FORMAT.md): weights per department
         and the allocations, numbers written so that they read back exactly."""
         lines = [
-            f"# KPI design of {self.label} by kpidesign {self.run.kpidesign_version}: the",
-            "# weights and allocations it verified. `kpidesign evaluate MODEL --scheme` with",
-            "# this file reproduces the design's verification.",
+            f"# KPI design of {self.label} by kpidesign {self.run.kpidesign_version}: the "
+            f"{self.lever} and allocations it verified.",
+            "# `kpidesign evaluate MODEL --scheme` with this file reproduces its verification.",
         ]
-        for d, weights in self.scheme.items():
-            lines.append(f"{_key(d)}:")
-            lines.extend(f"  {_key(k)}: {w!r}" for k, w in weights.items())
-            if not weights:
-                lines[-1] = f"{_key(d)}: {{}}"
+        if self.lever == "prices" and self.transfer_prices is not None:
+            lines.append("# every department is a profit centre at these transfer prices")
+            lines.append("prices:")
+            for constraint, price in self.transfer_prices.scheme().items():
+                if isinstance(price, dict):
+                    lines.append(f"  {_key(constraint)}:")
+                    lines.extend(f"    {_key(i)}: {float(p)!r}" for i, p in price.items())
+                else:
+                    lines.append(f"  {_key(constraint)}: {float(price)!r}")
+        else:
+            for d, weights in self.scheme.items():
+                lines.append(f"{_key(d)}:")
+                lines.extend(f"  {_key(k)}: {w!r}" for k, w in weights.items())
+                if not weights:
+                    lines[-1] = f"{_key(d)}: {{}}"
         allocation = self.allocation()
+        # always written, empty too: a scheme with an allocations section is verified by
+        # evaluate exactly as design verified it
+        lines.append("allocations:" if allocation else "allocations: {}")
         if allocation:
-            lines.append("allocations:")
             for d, amounts in allocation.items():
                 lines.append(f"  {_key(d)}:")
                 lines.extend(f"    {_key(r)}: {float(v)!r}" for r, v in amounts.items())
@@ -218,12 +244,25 @@ class DesignResult(Outcome):
                 "allocation": self.allocation(),
                 "allocation_changes": self.allocation_changes(),
                 "practice": dict(self.practice),
+                "lever": self.lever,
                 "departments": departments,
                 "flags": self.flagged(),
-                "verification": self.verification.to_dict(),
+                "verification": self.chosen.to_dict(),
+                "weights_verification": self.verification.to_dict(),
+                **self._prices_dict(),
                 "notes": list(self.notes),
             }
         )
+
+    def _prices_dict(self) -> dict:
+        """``transfer_prices``, ``transfer_price_ranges`` and the ``prices`` section, whose
+        ``verification`` is the prices lever's, run as ``verification`` is."""
+        if self.transfer_prices is None:
+            return {}
+        out = self.transfer_prices.to_dict()
+        if self.price_verification is not None:
+            out["prices"]["verification"] = self.price_verification.to_dict()
+        return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The long-format tables written as CSV files."""
@@ -234,12 +273,15 @@ class DesignResult(Outcome):
                 for name, path in (("optimistic", v.optimistic), ("pessimistic", v.pessimistic))
             ]
         )
-        return {
+        out = {
             "weights": self.weights,
             "departments": self.departments,
             "allocations": self.allocations,
             "verification": verification,
         }
+        if self.transfer_prices is not None:
+            out.update(self.transfer_prices.tables())
+        return out
 
 
 def _amount(v: float) -> str:
