@@ -71,7 +71,7 @@ from ..errors import ErrorCollector, Location, SolveError
 from ..model.problem import Problem
 from ..model.program import ALLOCATION, SHARED, LinearProgram
 from ..options import Options
-from ..results import PriceVerification, ProfitCentre, Quantity, RowChange, TransferPrices
+from ..results import PriceVerification, ProfitCentre, Quantity, RowChange, TransferPrices, clean
 from ..solver import HighsSession, Solution, Statistics
 from ..spec.sources import did_you_mean
 from ..types import Mode, Sense, Status
@@ -538,11 +538,11 @@ def _quantity(lp: LinearProgram, relaxed: _Relaxed, r: int) -> Quantity:
     index = lp.row_key(row) or ""
     if cols.size == 1:
         j = int(cols[0])
-        amount = float(relaxed.z[j])
+        amount = clean(float(relaxed.z[j]))  # no "-0" in the text
         name = lp.col_name(j)
         text = f"a target for {d}: {name} = {amount:.6g} (its part of {lp.row_name(row)})"
         return Quantity(d, "target", constraint, index, amount, name, text)
-    amount = float(relaxed.coefs[r] @ relaxed.z)
+    amount = clean(float(relaxed.coefs[r] @ relaxed.z))
     text = f"an allocation to {d}: its part of {lp.row_name(row)} held at {amount:.6g}"
     return Quantity(d, "allocation", constraint, index, amount, None, text)
 
