@@ -138,6 +138,15 @@ def _dual_feasibility(
     return sp.hstack(blocks, format="csr"), gap, b.size
 
 
+def _optimal_x(session: HighsSession, what: str) -> np.ndarray:
+    """The optimal solution of ``session``, or a :class:`SolveError` naming ``what``."""
+    sol = session.solve()
+    if not sol.optimal:
+        msg = f"{what}: {sol.status.value}"
+        raise SolveError(msg, sol.status)
+    return sol.x
+
+
 class InverseLP:
     """``min ε`` over weights ``w`` (on a simplex, with caps) and dual multipliers.
 
@@ -192,11 +201,7 @@ class InverseLP:
         self.n = n
 
     def _run(self, what: str) -> np.ndarray:
-        sol = self.session.solve()
-        if not sol.optimal:
-            msg = f"{what}: {sol.status.value}"
-            raise SolveError(msg, sol.status)
-        return sol.x
+        return _optimal_x(self.session, what)
 
     def _set_cost(self, column: int | np.ndarray) -> None:
         """Minimize the sum of ``column`` (one index or several)."""
@@ -337,12 +342,10 @@ class ToleranceLP:
         self.l1_rows = np.arange(M.shape[0] - 2 * K, M.shape[0])
         row_lower = np.concatenate([*lower, [1.0], np.full(2 * K, -np.inf)])
         row_upper = np.concatenate([*upper, [1.0], np.full(2 * K, np.inf)])
-        col_lower = np.full(n, -np.inf)
+        col_lower = np.zeros(n)  # weights, τ, multipliers and distances alike
         col_upper = np.full(n, np.inf)
-        col_lower[:K], col_upper[:K] = 0.0, caps
-        col_lower[self.tau], col_upper[self.tau] = 0.0, MAX_TOLERANCE
-        col_lower[K + 1 : self.t0] = 0.0
-        col_lower[self.t0 :] = 0.0
+        col_upper[:K] = caps
+        col_upper[self.tau] = MAX_TOLERANCE
         cost = np.zeros(n)
         cost[self.tau] = 1.0
         self.session = HighsSession.from_arrays(
@@ -359,11 +362,7 @@ class ToleranceLP:
         self.caps, self.n = caps, n
 
     def _run(self, what: str) -> np.ndarray:
-        sol = self.session.solve()
-        if not sol.optimal:
-            msg = f"{what} (weight tolerance): {sol.status.value}"
-            raise SolveError(msg, sol.status)
-        return sol.x
+        return _optimal_x(self.session, f"{what} (weight tolerance)")
 
     def add_cut(self, coefficients: np.ndarray) -> None:
         """The cut of :meth:`InverseLP.add_cut` at every perturbed weight vector:

@@ -71,7 +71,7 @@ from ..errors import ErrorCollector, Location, SolveError
 from ..model.problem import Problem
 from ..model.program import ALLOCATION, SHARED, LinearProgram
 from ..options import Options
-from ..results import PriceVerification, ProfitCentre, Quantity, RowChange, TransferPrices, clean
+from ..results import Path, ProfitCentre, Quantity, RowChange, TransferPrices, clean
 from ..solver import HighsSession, Solution, Statistics
 from ..spec.sources import did_you_mean
 from ..types import Mode, Sense, Status
@@ -755,7 +755,7 @@ def verify_prices(
     start: np.ndarray,
     optimum: float,
     options: Options | None = None,
-) -> dict[str, PriceVerification]:
+) -> dict[str, Path]:
     """Best-response dynamics under ``cards`` from ``start`` (whose allocation columns are
     the allocations under test), optimistic and pessimistic tie-break; each as a share of
     ``optimum``."""
@@ -769,7 +769,7 @@ def verify_prices(
             if outcome.x is not None
             else -math.inf
         )
-        out[str(mode)] = PriceVerification(
+        out[str(mode)] = Path(
             float(outcome.objective), float(share), outcome.rounds, outcome.converged, outcome.cycle
         )
     return out
@@ -828,7 +828,7 @@ def transfer_prices(
     face = price_face(lp, z, dec, options, stats)
     cards = price_scorecards(lp, face.dense(lp.num_rows), dec)
     centres = profit_centres(session, face.dense(lp.num_rows), z, options, departments, dec)
-    verification: dict[str, PriceVerification] = {}
+    verification: dict[str, Path] = {}
     if start is not None:
         verification = verify_prices(session, cards, start, lp.objective.at(z), options)
     table = pd.DataFrame(

@@ -5,7 +5,7 @@ ended, provenance) and, without an optimum, a diagnosis."""
 from .common import Outcome, RunInfo, clean
 from .compare import CompareResult, Dynamics
 from .design import DesignResult
-from .prices import PriceVerification, ProfitCentre, Quantity, RowChange, TransferPrices
+from .prices import ProfitCentre, Quantity, RowChange, TransferPrices
 from .summary import ModelSummary
 from .system import SystemResult
 from .verification import Path, Verification
@@ -17,7 +17,6 @@ __all__ = [
     "ModelSummary",
     "Outcome",
     "Path",
-    "PriceVerification",
     "ProfitCentre",
     "Quantity",
     "RowChange",

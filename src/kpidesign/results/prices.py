@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .common import clean
+from .verification import Path
 
-__all__ = ["PriceVerification", "ProfitCentre", "Quantity", "RowChange", "TransferPrices"]
+__all__ = ["ProfitCentre", "Quantity", "RowChange", "TransferPrices"]
 
 PRICE_COLUMNS = ["constraint", "index", "price", "min", "max"]
 
@@ -134,27 +135,6 @@ class ProfitCentre:
 
 
 @dataclass(frozen=True)
-class PriceVerification:
-    """Best-response dynamics under the profit-centre scorecards, one tie-break."""
-
-    objective: float
-    share_of_optimum: float
-    rounds: int
-    converged: bool
-    cycle: bool
-
-    def to_dict(self) -> dict:
-        """The JSON form: ``{objective, share_of_optimum, rounds, converged, cycle}``."""
-        return {
-            "objective": _number(self.objective),
-            "share_of_optimum": _number(self.share_of_optimum),
-            "rounds": self.rounds,
-            "converged": self.converged,
-            "cycle": self.cycle,
-        }
-
-
-@dataclass(frozen=True)
 class TransferPrices:
     """Transfer prices at the target plan z* and the profit-centre diagnosis.
 
@@ -171,7 +151,7 @@ class TransferPrices:
     prices: pd.DataFrame
     margin: float
     departments: tuple[ProfitCentre, ...]
-    verification: dict[str, PriceVerification] = field(default_factory=dict)
+    verification: dict[str, Path] = field(default_factory=dict)
     start: str = ""
     notes: tuple[str, ...] = ()
 
@@ -196,7 +176,7 @@ class TransferPrices:
         return [d.department for d in self.departments if d.flags]
 
     @property
-    def worst(self) -> PriceVerification | None:
+    def worst(self) -> Path | None:
         """The verification on the worst computed path (the lower share of the two)."""
         if not self.verification:
             return None
