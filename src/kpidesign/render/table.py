@@ -212,6 +212,12 @@ def print_design(r: DesignResult, console: Console) -> None:
             f"; [yellow]only the optimistic tie-break reaches "
             f"{v.optimistic.share_of_optimum * 100:.2f}%[/yellow]"
         )
+    held = min((p.share_of_optimum for p in v.from_target or ()), default=float("nan"))
+    if held == held and held - v.share_of_optimum > 1e-4:
+        headline += (
+            f"; rolled out with the target plan it holds {held * 100:.2f}%"
+            + (" (a coordination stall: see below)" if v.stalled else "")
+        )
     console.print(headline + ".")
     console.print(_scorecards(r))
     if r.positive_gap:
@@ -295,10 +301,10 @@ def _scorecards(r: DesignResult) -> Table:
                     gap = "0 (moves no KPI)"
                 cells = [
                     gap,
-                    "-" if d.kept else _num(d.margin),
-                    "-" if d.kept else _num(d.weight_tolerance),
+                    "-" if d.kept else _short(d.margin),
+                    "-" if d.kept else _short(d.weight_tolerance),
                     _money(d.pessimistic_loss),
-                    f"{_num(d.alignment_current)} -> {_num(d.alignment_designed)}",
+                    f"{_short(d.alignment_current)} -> {_short(d.alignment_designed)}",
                 ]
             flags = [f for f in r.flags(d.department) if f in ("indifferent", "optimistic_only")]
             name = d.department + (f" ({', '.join(flags)})" if flags else "")
@@ -378,3 +384,8 @@ def _print_prices(r: DesignResult, console: Console) -> None:
 
 def _pct_share(share: float) -> str:
     return "-" if share != share else f"{share * 100:.2f}%"
+
+
+def _short(v: float) -> str:
+    """Three significant digits (a rate, a tolerance, a cosine); '-' for NaN."""
+    return "-" if v != v else f"{v:.3g}"
