@@ -32,7 +32,6 @@ from .common import (
     returning_failures,
     run_info,
     system_optimum,
-    worse_by,
 )
 from .dynamics import best_response_dynamics
 from .inverse import InverseLP, ToleranceLP, local_dual_data, margin_of
@@ -503,10 +502,11 @@ def _tie_checks(
     assert lp is not None
     resp = respond(session, card, z, tie_slack=options.tie_slack)
 
+    sign = Sense(lp.sense).sign
+
     def loss(x: np.ndarray | None) -> float:
-        if x is None:
-            return float("inf")
-        return max(0.0, worse_by(lp, lp.objective.at(x), optimum) * abs(optimum))
+        # in objective units, direct (a relative measure is undefined at an optimum of 0)
+        return float("inf") if x is None else max(0.0, sign * (optimum - lp.objective.at(x)))
 
     material = 1e-6 * (1.0 + abs(optimum))
     optimistic, pessimistic = loss(resp.optimistic), loss(resp.pessimistic)

@@ -95,7 +95,7 @@ def _multipliers(data: LocalDualData) -> tuple[sp.csr_array, np.ndarray, np.ndar
     return D, b, norms
 
 
-def _active(data: LocalDualData, tol: float = 1e-9) -> np.ndarray:
+def _active(data: LocalDualData, tol: float = 1e-7) -> np.ndarray:
     """For each multiplier of :func:`_multipliers`: is its inequality binding at the plan
     (equality rows and fixed columns excluded: their multipliers' signs are free)?"""
     act = data.A @ data.z
@@ -418,11 +418,19 @@ def margin_of(
     """The strictness of z* under fixed exact ``weights``: the largest δ such that some
     optimal dual puts at least δ·‖a_i‖ on every inequality binding at z* (a bound counts
     with norm 1).  Then ``U(z*) - U(z) >= δ · Σ_i dist_i(z)`` for every response z, the sum
-    over the binding constraints of z's distance from each (complementary slackness); δ > 0
-    exactly when z* is the department's unique best response (Goldman–Tucker).  In
-    scorecard units per unit of distance; 0 = knife edge."""
+    over the binding constraints of z's distance from each (complementary slackness, up to
+    the gap ``eps``).  Where the binding constraints and the equalities pin z* down (z* a
+    vertex of the local problem), δ > 0 exactly when z* is the department's unique best
+    response (Goldman–Tucker); where they do not, the department can move along a face at
+    no cost and the margin is 0.  In scorecard units per unit of distance; 0 = knife edge;
+    inf where nothing binds and the equalities alone fix z* (the department cannot move)."""
     D, b, norms = _multipliers(data)
     active = np.flatnonzero(_active(data))
+    pinned = _pinned_rank(data, active)
+    if pinned < data.z.size:
+        return 0.0
+    if active.size == 0:
+        return float("inf")
     F = b.size
     c = weights @ costs
     nf = c.size
@@ -453,3 +461,21 @@ def margin_of(
     )
     sol = session.solve(warm=False)
     return max(0.0, float(sol.x[F])) if sol.optimal else 0.0
+
+
+def _pinned_rank(data: LocalDualData, active: np.ndarray) -> int:
+    """The rank of the constraints that hold z* in place: the equality rows, the fixed
+    columns and the binding inequalities (``active``, indices into :func:`_multipliers`'
+    order), over the free columns.  Below their number, z* is not a vertex."""
+    nf = data.z.size
+    ru = np.flatnonzero(np.isfinite(data.row_upper))
+    rl = np.flatnonzero(np.isfinite(data.row_lower))
+    cu = np.flatnonzero(np.isfinite(data.col_upper))
+    cl = np.flatnonzero(np.isfinite(data.col_lower))
+    A = data.A.toarray()
+    eye = np.eye(nf)
+    rows = np.vstack([A[ru], A[rl], eye[cu], eye[cl]])[active]
+    equalities = A[data.row_lower == data.row_upper]
+    fixed = eye[data.col_lower == data.col_upper]
+    pinned = np.vstack([rows, equalities, fixed])
+    return int(np.linalg.matrix_rank(pinned)) if pinned.size else 0

@@ -6,20 +6,25 @@ decide the design.  Two stated rules remove that freedom:
 
 - **plan**: among the optimal plans (objective within ``tie_slack`` of the optimum), the one
   closest in L1 to the reference plan B, over every column but the allocations: the target
-  asks the organization to change as little as an optimal plan allows.  One LP, built from
-  the compiled arrays with a distance column per plan column.
+  asks the organization to change as little as an optimal plan allows.  L1 ties are common
+  (a department indifferent between two products at the same distance), so they are broken
+  by a weighted L1 distance whose weights, 1 + 1e-3·h(name) with h a hash of the column's
+  name in [0, 1), depend on the columns' names only (not their order in the file or the
+  vertex HiGHS returns) and leave no ties but by coincidence.  Last, the objective is
+  pushed back to the optimum within those distances (the first two steps may spend the
+  tie slack to come closer to B).  Three solves of one LP, built from the compiled arrays
+  with a distance column per plan column.
 - **allocations** (:func:`tight_allocations`): each department's allocation as close to its
   use at the target plan as its bounds allow, ``a = max(use(z*), lower bound)``.  A
   department then has no room it does not use at z*, which can only shrink its incentive
   gap; the rule is unique component by component and feasible whenever z* is (it lowers
   allocations only, and resource totals are upper bounds).
 
-Ties can remain in L1 in models with exact symmetries (two identical departments); the
-plan is then the one HiGHS returns among the closest.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,12 +103,34 @@ def canonical_optimum(
         options=options,
         stats=stats,
     )
-    sol = session.solve(warm=False)
-    if not sol.optimal:
-        msg = f"{what}: the optimal plan closest to the reference plan: {sol.status.value}"
-        raise SolveError(msg, sol.status)
+    distances = np.arange(n, n + m)
+    weights = np.array([_name_weight(lp.col_name(int(j))) for j in plan_cols])
+    steps = (
+        (cost, "min", None),  # the L1 distance to B
+        (np.concatenate([np.zeros(n), weights]), "min", np.ones(m)),  # ties: named weights
+        (np.concatenate([sign * lp.objective.dense(n), np.zeros(m)]), "max", weights),
+    )
+    sol = None
+    for step_cost, sense, hold in steps:
+        if hold is not None and sol is not None:
+            # keep what the previous step reached (within 1e-9, relative)
+            reached = float(hold @ sol.x[distances])
+            session.add_row(distances, hold, -np.inf, reached * (1 + 1e-9) + 1e-9)
+        session.set_objective(step_cost, sense, 0.0)
+        sol = session.solve(warm=hold is not None)
+        if not sol.optimal:
+            msg = f"{what}: the optimal plan closest to the reference plan: {sol.status.value}"
+            raise SolveError(msg, sol.status)
+    assert sol is not None
     x = sol.x[:n]
     return Target(x, lp.objective.at(x), x[alloc_cols].copy())
+
+
+def _name_weight(name: str) -> float:
+    """``1 + 1e-3·h(name)``, ``h`` in [0, 1) a hash of the column's name: a tie-break that
+    depends on names only."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return 1.0 + 1e-3 * int.from_bytes(digest, "big") / 2**64
 
 
 def tight_allocations(lp: LinearProgram, x: np.ndarray) -> np.ndarray:

@@ -18,8 +18,8 @@ from ..model.problem import Problem
 from ..options import Options
 from ..results.verification import Path, Verification
 from ..solver import HighsSession, Statistics
-from ..types import Mode
-from .common import share_of_optimum, system_optimum, worse_by
+from ..types import Mode, Sense
+from .common import share_of_optimum, system_optimum
 from .dynamics import DynamicsOutcome, best_response_dynamics
 from .local import Scorecard, fix_others, free_columns
 from .target import canonical_optimum
@@ -97,12 +97,14 @@ def could_improve_alone(session: HighsSession, x: np.ndarray) -> tuple[str, ...]
     lp = session.lp
     assert lp is not None
     here = lp.objective.at(x)
+    sign = Sense(lp.sense).sign
     out = []
     for d in lp.departments:
         fix_others(session, lp, free_columns(lp, d), x)
         session.set_objective(lp.objective, lp.sense)
         sol = session.solve(warm=False)
-        if sol.optimal and worse_by(lp, here, lp.objective.at(sol.x)) > 1e-7:
+        # compared directly, not relative to the better value (which may be 0)
+        if sol.optimal and sign * (lp.objective.at(sol.x) - here) > 1e-7 * (1.0 + abs(here)):
             out.append(d)
     return tuple(out)
 

@@ -214,9 +214,8 @@ def print_design(r: DesignResult, console: Console) -> None:
         )
     held = min((p.share_of_optimum for p in v.from_target or ()), default=float("nan"))
     if held == held and held - v.share_of_optimum > 1e-4:
-        headline += (
-            f"; rolled out with the target plan it holds {held * 100:.2f}%"
-            + (" (a coordination stall: see below)" if v.stalled else "")
+        headline += f"; rolled out with the target plan it holds {held * 100:.2f}%" + (
+            " (a coordination stall: see below)" if v.stalled else ""
         )
     console.print(headline + ".")
     console.print(_scorecards(r))
