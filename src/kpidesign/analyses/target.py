@@ -4,10 +4,16 @@ The system optimum is often not unique, in the plan and in the allocations (a bu
 dual is 0 can be split many ways).  Whatever vertex HiGHS happens to return would then
 decide the design.  Two stated rules remove that freedom:
 
-- **plan**: among the optimal plans (objective within ``tie_slack`` of the optimum), the one
-  closest in L1 to the reference plan B, over every column but the allocations: the target
-  asks the organization to change as little as an optimal plan allows.  One LP, built from
-  the compiled arrays with a distance column per plan column.
+- **plan**: among the optimal plans, the one closest in L1 to the reference plan B, over
+  every column but the allocations: the target asks the organization to change as little as
+  an optimal plan allows.  One LP, built from the compiled arrays with a distance column per
+  plan column.  The objective is held at the optimum itself (HiGHS's feasibility tolerance
+  absorbs rounding), not ``tie_slack`` below it: with any slack the L1 objective spends all
+  of it moving towards B, so the target sat just off the rows binding at the optimal vertex
+  (1.1e-8 off on tests/models/compare/degenerate_target.yaml), where the design's margin no
+  longer counted them binding (east's margin 0.5 instead of 0.1) and the allocations came out
+  as 2.9999999945 instead of 3.  Only where no plan is found at the optimum itself (an
+  approximate optimum, e.g. from ``solver='pdlp'``) is ``tie_slack`` allowed.
 - **allocations** (:func:`tight_allocations`): each department's allocation as close to its
   use at the target plan as its bounds allow, ``a = max(use(z*), lower bound)``.  A
   department then has no room it does not use at z*, which can only shrink its incentive
@@ -54,16 +60,16 @@ def canonical_optimum(
     stats: Statistics | None = None,
     what: str = "the system problem",
 ) -> Target:
-    """Among the plans within ``options.tie_slack`` (relative) of ``optimum``, the one
-    closest in L1 to ``reference`` over the non-allocation columns; allocations fixed to
-    ``allocations`` if given, else free (and returned as the LP left them)."""
+    """Among the plans at ``optimum`` (within ``options.tie_slack``, relative, only where
+    none is found at it), the one closest in L1 to ``reference`` over the non-allocation
+    columns; allocations fixed to ``allocations`` if given, else free (and returned as the
+    LP left them)."""
     options = options or Options()
     n = lp.num_cols
     alloc_cols, _ = allocation_columns(lp)
     plan_cols = np.setdiff1d(np.arange(n), alloc_cols)
     m = plan_cols.size
     sign = Sense(lp.sense).sign
-    slack = options.tie_slack * (1.0 + abs(optimum))
     # columns: x (n) | t (m) with t_j >= |x_j - ref_j| for the plan columns
     pick = sp.csr_array((np.ones(m), (np.arange(m), plan_cols)), shape=(m, n))
     eye = sp.identity(m, format="csr")
@@ -78,8 +84,6 @@ def canonical_optimum(
         format="csc",
     )
     ref = reference[plan_cols]
-    target_lower = sign * (optimum - lp.objective.constant) - slack
-    row_lower = np.concatenate([lp.row_lower, [target_lower], -ref, ref])
     row_upper = np.concatenate([lp.row_upper, [np.inf], np.full(2 * m, np.inf)])
     col_lower = np.concatenate([lp.col_lower, np.zeros(m)])
     col_upper = np.concatenate([lp.col_upper, np.full(m, np.inf)])
@@ -87,18 +91,22 @@ def canonical_optimum(
         col_lower[alloc_cols] = allocations
         col_upper[alloc_cols] = allocations
     cost = np.concatenate([np.zeros(n), np.ones(m)])
-    session = HighsSession.from_arrays(
-        cost=cost,
-        sense="min",
-        A=A,
-        col_lower=col_lower,
-        col_upper=col_upper,
-        row_lower=row_lower,
-        row_upper=row_upper,
-        options=options,
-        stats=stats,
-    )
-    sol = session.solve(warm=False)
+    for slack in (0.0, options.tie_slack * (1.0 + abs(optimum))):
+        target_lower = sign * (optimum - lp.objective.constant) - slack
+        session = HighsSession.from_arrays(
+            cost=cost,
+            sense="min",
+            A=A,
+            col_lower=col_lower,
+            col_upper=col_upper,
+            row_lower=np.concatenate([lp.row_lower, [target_lower], -ref, ref]),
+            row_upper=row_upper,
+            options=options,
+            stats=stats,
+        )
+        sol = session.solve(warm=False)
+        if sol.optimal:
+            break
     if not sol.optimal:
         msg = f"{what}: the optimal plan closest to the reference plan: {sol.status.value}"
         raise SolveError(msg, sol.status)
