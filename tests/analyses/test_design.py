@@ -323,7 +323,10 @@ def test_evaluate_with_a_scheme_file_and_incentive_options(tmp_path: Path) -> No
     "text,message",
     [
         ("prodution: {output: 1}\n", "unknown department 'prodution' (did you mean 'production'?)"),
-        ("production: {outptu: 1}\n", "production: unknown KPI 'outptu' (did you mean 'output'?)"),
+        (
+            "production: {outptu: 1}\n",
+            "production.outptu: unknown KPI 'outptu' (did you mean 'output'?)",
+        ),
         ("production: {output: -1}\n", "production.output: a weight must be a number >= 0, got -1"),
     ],
 )
