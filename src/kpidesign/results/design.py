@@ -172,6 +172,10 @@ class DesignResult(Outcome):
             for d, amounts in allocation.items():
                 lines.append(f"  {_key(d)}:")
                 lines.extend(f"    {_key(r)}: {float(v)!r}" for r, v in amounts.items())
+        else:
+            # without resources there is nothing to allocate, but the section is what asks
+            # evaluate for the verification: without it the file would not reproduce it
+            lines.append("allocations: {}  # the model allocates no resource")
         return "\n".join(lines) + "\n"
 
     def documents(self) -> dict[str, str]:
