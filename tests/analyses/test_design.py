@@ -323,7 +323,10 @@ def test_evaluate_with_a_scheme_file_and_incentive_options(tmp_path: Path) -> No
     "text,message",
     [
         ("prodution: {output: 1}\n", "unknown department 'prodution' (did you mean 'production'?)"),
-        ("production: {outptu: 1}\n", "production: unknown KPI 'outptu' (did you mean 'output'?)"),
+        (
+            "production: {outptu: 1}\n",
+            "production.outptu: unknown KPI 'outptu' (did you mean 'output'?)",
+        ),
         ("production: {output: -1}\n", "production.output: a weight must be a number >= 0, got -1"),
     ],
 )
@@ -493,7 +496,7 @@ def test_design_lever_prices_writes_a_price_scheme_evaluate_reproduces(tmp_path:
     assert v["pessimistic"]["objective"] == pytest.approx(32.0, abs=1e-6)
     assert designed["prices"]["verification"] == v
     text = (tmp_path / "scheme.yaml").read_text()
-    assert "prices:\n  shared: 1.7\nallocations: {}\n" in text
+    assert "prices:\n  shared: 1.7\nallocations: {}" in text
     res = CliRunner().invoke(
         main, ["evaluate", model, "--scheme", str(tmp_path / "scheme.yaml"), "--format", "json"]
     )

@@ -125,8 +125,9 @@ def test_errors_of_a_scheme_file_name_the_line_of_each_entry(
         "finanse": {"profit": 1},
     }
     assert _errors(spec, data, where) == [
-        f"{path}:4: sales.volum: sales: unknown KPI 'volum' (did you mean 'volume'?)",
-        f"{path}:6: production.output: production.output: a weight must be a number >= 0, got -1",
+        # the location carries the key path: the message does not repeat it
+        f"{path}:4: sales.volum: unknown KPI 'volum' (did you mean 'volume'?)",
+        f"{path}:6: production.output: a weight must be a number >= 0, got -1",
         f"{path}:7: finanse: unknown department 'finanse'",
     ]
 

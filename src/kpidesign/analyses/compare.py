@@ -26,6 +26,7 @@ from .common import (
 from .dynamics import DynamicsOutcome, best_response_dynamics
 from .local import Scorecard, respond, scorecards, undefined_ratio_notes
 from .prices import price_scorecards
+from .target import reference_plan
 from .verify import verify_scheme
 
 __all__ = ["compare_plans", "kpi_long_table"]
@@ -124,13 +125,17 @@ def _compare(
     session = HighsSession(lp, options, stats=stats)
     _, baseline = allocation_columns(lp)
     c_sol = system_optimum(session, what=f"the system problem of {problem.label}")
-    b_sol = system_optimum(
+    b_sol = reference_plan(
         session,
-        allocations=baseline,
+        baseline,
+        options,
+        stats,
         what=f"the system problem of {problem.label} at baseline allocations",
     )
     x_b = b_sol.x
     cards, notes = scorecards(lp, scheme, x_b)
+    if b_sol.note:
+        notes.insert(0, b_sol.note)
     if prices is not None:
         _profit_centres(lp, cards, notes, prices, profit_centres)
     unilateral = []

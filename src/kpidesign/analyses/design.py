@@ -47,7 +47,7 @@ from .local import (
     scorecards,
 )
 from .prices import price_scorecards, resolve_prices, transfer_prices
-from .target import canonical_optimum, tight_allocations
+from .target import canonical_optimum, reference_plan, tight_allocations, with_allocations
 from .verify import verify_scheme
 
 __all__ = ["Practice", "design_schemes", "round_weights"]
@@ -533,19 +533,32 @@ def _design(
     session = HighsSession(lp, options, stats=stats)
     _, baseline = allocation_columns(lp)
     c_sol = system_optimum(session, what=f"the system problem of {problem.label}")
-    x_ref = system_optimum(
+    reference = reference_plan(
         session,
-        allocations=baseline,
+        baseline,
+        options,
+        stats,
         what=f"the system problem of {problem.label} at baseline allocations",
-    ).x
+    )
+    x_ref = reference.x
     what = f"the system problem of {problem.label}"
-    first = canonical_optimum(lp, c_sol.objective, x_ref, options=options, stats=stats, what=what)
+    first = canonical_optimum(
+        lp, c_sol.objective, x_ref, options=options, stats=stats, what=what, fallback=c_sol.x
+    )
     allocations = tight_allocations(lp, first.x)
     target = canonical_optimum(
-        lp, c_sol.objective, x_ref, allocations=allocations, options=options, stats=stats, what=what
+        lp,
+        c_sol.objective,
+        x_ref,
+        allocations=allocations,
+        options=options,
+        stats=stats,
+        what=what,
+        fallback=with_allocations(lp, first.x, allocations),
     )
     z = target.x
-    rows, notes = [], []
+    rows: list[dict] = []
+    notes = list(dict.fromkeys(t.note for t in (reference, first, target) if t.note))
     designed: dict[str, dict[str, float]] = {}
     for d in lp.departments:
         row, designed[d] = _design_department(

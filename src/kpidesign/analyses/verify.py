@@ -49,7 +49,13 @@ def verify_scheme(
         what=f"the system problem of {problem.label} at the scheme's allocations",
     )
     plan = canonical_optimum(
-        lp, at.objective, x_ref, allocations=allocations, options=options, stats=stats
+        lp,
+        at.objective,
+        x_ref,
+        allocations=allocations,
+        options=options,
+        stats=stats,
+        fallback=at.x,
     )
     today = best_response_dynamics(session, cards_now, plan.x, options=options)
     assert today.x is not None  # optimistic dynamics always have a plan
@@ -68,7 +74,7 @@ def verify_scheme(
         mode: best_response_dynamics(session, cards, plan.x, mode=mode, options=options)
         for mode in Mode
     }
-    notes: list[str] = []
+    notes: list[str] = [plan.note] if plan.note else []
     for outcome in (today, *paths.values(), *held.values()):
         notes.extend(n for n in outcome.notes if n not in notes)
     verification = Verification(

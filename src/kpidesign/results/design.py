@@ -191,13 +191,15 @@ class DesignResult(Outcome):
                 if not weights:
                     lines[-1] = f"{_key(d)}: {{}}"
         allocation = self.allocation()
-        # always written, empty too: a scheme with an allocations section is verified by
-        # evaluate exactly as design verified it
-        lines.append("allocations:" if allocation else "allocations: {}")
         if allocation:
+            lines.append("allocations:")
             for d, amounts in allocation.items():
                 lines.append(f"  {_key(d)}:")
                 lines.extend(f"    {_key(r)}: {float(v)!r}" for r, v in amounts.items())
+        else:
+            # without resources there is nothing to allocate, but the section is what asks
+            # evaluate for the verification: without it the file would not reproduce it
+            lines.append("allocations: {}  # the model allocates no resource")
         return "\n".join(lines) + "\n"
 
     def documents(self) -> dict[str, str]:

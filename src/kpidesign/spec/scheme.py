@@ -45,45 +45,57 @@ def resolve_allocations(
     where = where or {}
     errors = ErrorCollector()
     out: dict[tuple[str, str], float] = {}
-    top = where.get((ALLOCATIONS,))
     if not isinstance(allocations, dict):
-        errors.add(top, f"{ALLOCATIONS}: expected a mapping of department -> {{resource: amount}}")
+        top = _at(where, (ALLOCATIONS,))
+        errors.add(top, "expected a mapping of department -> {resource: amount}")
         errors.raise_if_any()
     assert isinstance(allocations, dict)
     for dept, amounts in allocations.items():
-        loc = where.get((ALLOCATIONS, dept), top)
         if dept not in spec.departments:
             suffix = did_you_mean(dept, spec.departments)
-            errors.add(loc, f"{ALLOCATIONS}: unknown department '{dept}'{suffix}")
+            loc = _at(where, (ALLOCATIONS, str(dept)), ALLOCATIONS)
+            errors.add(loc, f"unknown department '{dept}'{suffix}")
             continue
         held = spec.departments[dept].allocation
         if not isinstance(amounts, dict):
-            errors.add(loc, f"{ALLOCATIONS}.{dept}: expected a mapping of resource -> amount")
+            loc = _at(where, (ALLOCATIONS, dept))
+            errors.add(loc, "expected a mapping of resource -> amount")
             continue
         for resource, amount in amounts.items():
-            rloc = where.get((ALLOCATIONS, dept, resource), loc)
-            path = f"{ALLOCATIONS}.{dept}.{resource}"
+            rloc = _at(where, (ALLOCATIONS, dept, str(resource)))
             if resource not in held:
                 suffix = did_you_mean(resource, held)
-                errors.add(rloc, f"{path}: {dept} holds no allocation of '{resource}'{suffix}")
+                errors.add(rloc, f"{dept} holds no allocation of '{resource}'{suffix}")
                 continue
             if (
                 isinstance(amount, bool)
                 or not isinstance(amount, int | float)
                 or not math.isfinite(amount)
             ):
-                errors.add(rloc, f"{path}: an allocation must be a finite number, got {amount!r}")
+                errors.add(rloc, f"an allocation must be a finite number, got {amount!r}")
                 continue
             lower, upper = _allocation_bounds(spec, dept, resource)
             if not lower - 1e-9 * (1 + abs(lower)) <= amount <= upper + 1e-9 * (1 + abs(upper)):
                 errors.add(
                     rloc,
-                    f"{path}: {amount!r} is outside the allocation's bounds [{lower:g}, {upper:g}]",
+                    f"{amount!r} is outside the allocation's bounds [{lower:g}, {upper:g}]",
                 )
                 continue
             out[(dept, resource)] = float(amount)
     errors.raise_if_any()
     return out
+
+
+def _at(
+    where: dict[tuple[str, ...], Location], keys: tuple[str, ...], path: str | None = None
+) -> Location:
+    """Where the entry ``keys`` of a scheme is: its location in the scheme file (which
+    carries the key path, so messages must not repeat it), or, for a scheme not read from a
+    file, ``path`` (default: the keys dot-joined) alone."""
+    hit = where.get(keys)
+    if hit is not None:
+        return hit
+    return Location(None, None, path if path is not None else ".".join(keys))
 
 
 def _allocation_bounds(spec: ModelSpec, dept: str, resource: str) -> tuple[float, float]:
@@ -118,11 +130,10 @@ def resolve_scheme(
             continue
         d = spec.departments[dept]
         if not isinstance(weights, dict):
-            errors.add(loc, f"{dept}: expected a mapping of KPI to weight")
+            errors.add(_at(where, (dept,)), "expected a mapping of KPI to weight")
             continue
         new: dict[str, float] = {}
         for key, w in weights.items():
-            kloc = where.get((dept, str(key)), loc)
             name = own_name(key, dept)
             if name in d.kpis:
                 qualified = f"{dept}.{name}"
@@ -130,7 +141,7 @@ def resolve_scheme(
                 qualified = name
             else:
                 suffix = did_you_mean(name, [*d.kpis, *spec.kpis])
-                errors.add(kloc, f"{dept}: unknown KPI '{key}'{suffix}")
+                errors.add(_at(where, (dept, str(key)), dept), f"unknown KPI '{key}'{suffix}")
                 continue
             if (
                 isinstance(w, bool)
@@ -138,7 +149,8 @@ def resolve_scheme(
                 or not math.isfinite(w)
                 or w < 0
             ):
-                errors.add(kloc, f"{dept}.{name}: a weight must be a number >= 0, got {w!r}")
+                kloc = _at(where, (dept, str(key)), f"{dept}.{name}")
+                errors.add(kloc, f"a weight must be a number >= 0, got {w!r}")
                 continue
             new[qualified] = float(w)
         full[dept] = new
