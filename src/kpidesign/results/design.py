@@ -55,6 +55,11 @@ class DesignResult(Outcome):
     scheme: dict[str, dict[str, float]] = field(default_factory=dict)
     #: the practical limits the design was made under: ``max_kpis`` and ``round``
     practice: dict[str, float | int | None] = field(default_factory=dict)
+    #: per department, the verified scheme's weights as exchange rates between its KPIs
+    #: (in objective units where it has a KPI measuring the objective): a list of
+    #: ``{kpi, unit, per, per_unit, rate, objective_units, text}``
+    #: (:func:`~kpidesign.analyses.scales.exchange_rates`)
+    exchange_rates: dict[str, list[dict]] = field(default_factory=dict)
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> DesignResult:
@@ -205,6 +210,10 @@ class DesignResult(Outcome):
                 },
                 "flags": self.flags(r.department),
                 "constant_kpis": list(self.constant_kpis.get(r.department, ())),
+                "exchange_rates": [
+                    {**e, "rate": clean(e["rate"])}
+                    for e in self.exchange_rates.get(r.department, [])
+                ],
             }
         return self.finish(
             {
