@@ -17,6 +17,7 @@ import kpidesign
 from kpidesign.analyses.common import allocation_columns, system_optimum
 from kpidesign.analyses.inverse import InverseLP, local_dual_data
 from kpidesign.analyses.local import free_columns, normalized_kpi_row, respond, scorecard
+from kpidesign.analyses.scales import as_scales
 from kpidesign.api import prepare
 from kpidesign.cli import main
 from kpidesign.solver import HighsSession
@@ -79,12 +80,9 @@ def test_caps_are_respected() -> None:
     z = system_optimum(session).x
     free = free_columns(lp, "production")
     data = local_dual_data(lp, free, z)
-    rows = np.array(
-        [
-            normalized_kpi_row(lp.kpis[k], lp.num_cols, z, z)[0][free]
-            for k in ("production.output", "profit")
-        ]
-    )
+    menu = ("production.output", "profit")
+    scales = as_scales(lp, z, menu)
+    rows = np.array([normalized_kpi_row(lp.kpis[k], lp.num_cols, scales, z)[0][free] for k in menu])
     # profit capped at 0.4 < 1/2: no exact alignment; gap = (1 - 2*0.4)... by hand:
     # best p = 10 gains 4 * (w_out - w_profit)/6 = 4 * 0.2/6 = 0.1333
     eps, w = InverseLP(data, rows, np.array([1.0, 0.4])).min_gap("test")
@@ -139,7 +137,9 @@ def _check_against_lp_dual(path: Path, department: str, menu: list[str]) -> None
     z = system_optimum(session).x
     free = free_columns(lp, department)
     data = local_dual_data(lp, free, z)
-    costs = np.array([normalized_kpi_row(lp.kpis[k], lp.num_cols, z, z)[0][free] for k in menu])
+    scales = as_scales(lp, z, menu)
+    n = lp.num_cols
+    costs = np.array([normalized_kpi_row(lp.kpis[k], n, scales, z)[0][free] for k in menu])
     caps = np.ones(len(menu))
     ours, _ = InverseLP(data, costs, caps).min_gap("test")
     theirs = _pyomo_inverse_gap(data, costs, caps)

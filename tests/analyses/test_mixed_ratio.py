@@ -29,6 +29,7 @@ from kpidesign.analyses.local import (
     scorecard,
 )
 from kpidesign.analyses.mixed_ratio import best_mixed_response
+from kpidesign.analyses.scales import as_scales
 from kpidesign.api import prepare
 from kpidesign.cli import main
 from kpidesign.solver import HighsSession
@@ -104,7 +105,9 @@ def test_kpi_values_and_a_cut_bring_the_same_month_weight_to_one_tenth() -> None
     np.testing.assert_allclose(f_star, [-1.0, 1.0])  # -1.5/1.5, 2/2
     np.testing.assert_allclose(f_resp - f_star, [-1.0, 9.0])  # (-3 + 1.5)/1.5, (20 - 2)/2
     free = free_columns(lp, "logistics")
-    costs = np.array([normalized_kpi_row(lp.kpis[k], lp.num_cols, x_b, z_star)[0] for k in names])
+    scales = as_scales(lp, x_b, names)
+    n = lp.num_cols
+    costs = np.array([normalized_kpi_row(lp.kpis[k], n, scales, z_star)[0] for k in names])
     inverse = InverseLP(local_dual_data(lp, free, z_star), costs[:, free], np.ones(2))
     current = np.array([0.0, 1.0])
     eps, _ = inverse.min_gap("express")

@@ -39,7 +39,8 @@ points where the company does along the moves the department's equalities leave 
 The score's gradient is taken at z: a linear KPI contributes its normalized row
 ``w·sign/scale · ∇KPI``; a ratio ``N/D`` its gradient there, ``w·sign/scale · (∇N − r∇D)/D``
 with ``r = N(z)/D(z)``, whether it stands alone or is mixed with other KPIs.  The scale is
-:func:`local.reference_scale` (the KPI at the reference plan), as in the scorecards.
+the KPI's scale (:mod:`.scales`: its value at the reference plan away from 0), as in the
+scorecards.
 
 The null space is computed densely (``scipy.linalg.null_space``, rows scaled to unit norm)
 over the free columns that some equality row touches; the others are unconstrained moves.
@@ -53,7 +54,8 @@ import scipy.linalg as sla
 
 from ..model.program import LinearProgram
 from ..types import Sense
-from .local import free_columns, reference_scale
+from .local import free_columns
+from .scales import Scales, as_scales
 
 __all__ = ["alignment_score", "feasible_moves", "score_gradient"]
 
@@ -66,18 +68,20 @@ _STATE_ONLY = 1e-9
 
 
 def score_gradient(
-    lp: LinearProgram, weights: dict[str, float], x_ref: np.ndarray, z: np.ndarray
+    lp: LinearProgram, weights: dict[str, float], scales: Scales | np.ndarray, z: np.ndarray
 ) -> np.ndarray | None:
     """The gradient at plan ``z`` of the scorecard ``sum_k w_k·sign_k·KPI_k/scale_k`` over
-    all columns (weights by qualified KPI name; ``scale_k`` from ``x_ref``).  None where a
-    weighted ratio is undefined at ``z`` (its denominator 0 there): it has no gradient."""
+    all columns (weights by qualified KPI name; ``scale_k`` from ``scales``, or measured at
+    a bare reference plan).  None where a weighted ratio is undefined at ``z`` (its
+    denominator 0 there): it has no gradient."""
     n = lp.num_cols
+    scales = as_scales(lp, scales, [k for k, w in weights.items() if w > 0])
     grad = np.zeros(n)
     for name, w in weights.items():
         if w <= 0:
             continue
         kpi = lp.kpis[name]
-        factor = w * Sense(kpi.sense).sign / reference_scale(kpi, x_ref)
+        factor = w * Sense(kpi.sense).sign / scales.of(kpi)
         if kpi.denominator is None:
             grad += factor * kpi.numerator.dense(n)
             continue
@@ -117,14 +121,14 @@ def alignment_score(
     lp: LinearProgram,
     department: str,
     weights: dict[str, float],
-    x_ref: np.ndarray,
+    scales: Scales | np.ndarray,
     z: np.ndarray,
 ) -> float:
-    """Congruence of ``department``'s scorecard (``weights``: qualified KPI name -> weight)
-    with the company objective at plan ``z``: the cosine of the total effects of its
-    decisions on its score and on the company objective (maximized; a minimized objective
-    enters negated), over the moves its local problem's equality rows allow (see the
-    module docstring for the definition and why it is this one).
+    """Congruence of ``department``'s scorecard (``weights``: qualified KPI name -> weight;
+    KPIs divided by ``scales``) with the company objective at plan ``z``: the cosine of the
+    total effects of its decisions on its score and on the company objective (maximized; a
+    minimized objective enters negated), over the moves its local problem's equality rows
+    allow (see the module docstring for the definition and why it is this one).
 
     1 = the scorecard ranks every feasible move as the company does; 0 = unrelated;
     −1 = opposed.  NaN without an incentive (no positive weight), where a weighted ratio is
@@ -133,7 +137,7 @@ def alignment_score(
     """
     if not any(w > 0 for w in weights.values()):
         return float("nan")
-    score = score_gradient(lp, weights, x_ref, z)
+    score = score_gradient(lp, weights, scales, z)
     if score is None:
         return float("nan")
     company = lp.objective.dense(lp.num_cols) * Sense(lp.sense).sign

@@ -26,6 +26,7 @@ from .common import (
 from .dynamics import DynamicsOutcome, best_response_dynamics
 from .local import Scorecard, respond, scorecards, undefined_ratio_notes
 from .prices import price_scorecards
+from .scales import measure_scales
 from .target import reference_plan
 from .verify import verify_scheme
 
@@ -133,7 +134,8 @@ def _compare(
         what=f"the system problem of {problem.label} at baseline allocations",
     )
     x_b = b_sol.x
-    cards, notes = scorecards(lp, scheme, x_b)
+    scales = measure_scales(session, x_b, _weighted(scheme, problem.incentives))
+    cards, notes = scorecards(lp, scheme, scales)
     if b_sol.note:
         notes.insert(0, b_sol.note)
     if prices is not None:
@@ -154,7 +156,7 @@ def _compare(
     verification = None
     if allocations is not None:
         cards_now = (
-            cards if scheme is problem.incentives else scorecards(lp, problem.incentives, x_b)[0]
+            cards if scheme is problem.incentives else scorecards(lp, problem.incentives, scales)[0]
         )
         verification, verify_notes = verify_scheme(
             session, problem, cards_now, cards, allocations, x_b, c_sol.objective, options, stats
@@ -185,6 +187,14 @@ def _compare(
         pessimistic=_dynamics(pessimistic),
         notes=notes,
         verification=verification,
+    )
+
+
+def _weighted(*schemes: Mapping[str, Mapping[str, float]]) -> list[str]:
+    """The KPIs the schemes weigh (qualified names, first seen first): those that need a
+    scale."""
+    return list(
+        dict.fromkeys(k for scheme in schemes for weights in scheme.values() for k in weights)
     )
 
 

@@ -41,12 +41,12 @@ from .local import (
     free_columns,
     kpi_values,
     normalized_kpi_row,
-    reference_scale,
     respond,
     scorecard,
     scorecards,
 )
 from .prices import price_scorecards, resolve_prices, transfer_prices
+from .scales import Scales, exchange_rates, measure_scales
 from .target import canonical_optimum, reference_plan, tight_allocations, with_allocations
 from .verify import verify_scheme
 
@@ -123,6 +123,13 @@ def _undesigned_row(
     }
 
 
+def _scaled_kpis(problem: Problem) -> list[str]:
+    """The KPIs design divides by a scale: every department's menu and current scheme."""
+    menus = (k for d in problem.menus for k in _menu(problem, d)[0])
+    current = (k for weights in problem.incentives.values() for k in weights)
+    return list(dict.fromkeys([*menus, *current]))
+
+
 def _menu(problem: Problem, department: str) -> tuple[list[str], np.ndarray, list[str]]:
     """The KPIs design may weigh for ``department`` (its menu, then any current KPI off
     the menu, capped at 0), their caps, and the menu itself."""
@@ -176,7 +183,7 @@ class _DepartmentDesign:
         caps: np.ndarray,
         undefined: list[str],
         z: np.ndarray,
-        x_ref: np.ndarray,
+        scales: Scales,
         options: Options,
         stats: Statistics,
     ):
@@ -187,7 +194,7 @@ class _DepartmentDesign:
         self.options, self.stats = options, stats
         self.data = local_dual_data(lp, free_columns(lp, d), z)
         full_rows = [
-            normalized_kpi_row(lp.kpis[k], n, x_ref, z)
+            normalized_kpi_row(lp.kpis[k], n, scales, z)
             if k not in undefined
             else (np.zeros(n), 0.0, None)
             for k in names
@@ -200,9 +207,7 @@ class _DepartmentDesign:
         # the scorecard's value at z* per unit weight, ratios as ratios
         self.values = np.array(
             [
-                Sense(lp.kpis[k].sense).sign
-                * lp.kpis[k].value(z)
-                / reference_scale(lp.kpis[k], x_ref)
+                Sense(lp.kpis[k].sense).sign * lp.kpis[k].value(z) / scales.of(lp.kpis[k])
                 if k not in undefined
                 else 0.0
                 for k in names
@@ -267,7 +272,7 @@ def _design_department(
     problem: Problem,
     d: str,
     z: np.ndarray,
-    x_ref: np.ndarray,
+    scales: Scales,
     options: Options,
     stats: Statistics,
     notes: list[str],
@@ -294,7 +299,7 @@ def _design_department(
             "it keeps its current scheme"
         )
         return _undesigned_row(d, names, current, constant), dict(current)
-    design = _DepartmentDesign(session, d, names, all_caps, undefined, z, x_ref, options, stats)
+    design = _DepartmentDesign(session, d, names, all_caps, undefined, z, scales, options, stats)
     for note in design.linearized:
         line = (
             f"the KPI design LP uses {note} at the target plan; each designed scorecard is "
@@ -307,7 +312,7 @@ def _design_department(
     certified = True
     for _ in range(_MAX_CUTS):
         weights, widest = _practical(design, w0, all_caps, practice, d, notes)
-        cut, certified = _improving_response(session, d, names, weights, z, x_ref, options)
+        cut, certified = _improving_response(session, d, names, weights, z, scales, options)
         if cut is None:
             break
         design.add_cut(cut)
@@ -400,7 +405,7 @@ def _improving_response(
     names: list[str],
     weights: np.ndarray,
     z: np.ndarray,
-    x_ref: np.ndarray,
+    scales: Scales,
     options: Options,
 ) -> tuple[np.ndarray | None, bool]:
     """For a scorecard that mixes a ratio with other KPIs (which the inverse LP sees only
@@ -409,7 +414,7 @@ def _improving_response(
     lp = session.lp
     assert lp is not None
     active = {k: float(w) for k, w in zip(names, weights, strict=True) if w > 0}
-    card = scorecard(lp, d, active, x_ref)
+    card = scorecard(lp, d, active, scales)
     if card.mixed is None:
         return None, card.exact
     resp = respond(
@@ -418,8 +423,8 @@ def _improving_response(
     here = card.value(z)
     if resp.score <= here + _GAP_TOL * (1.0 + abs(here)):
         return None, resp.certified
-    after = kpi_values(lp, names, resp.optimistic, x_ref)
-    before = kpi_values(lp, names, z, x_ref)
+    after = kpi_values(lp, names, resp.optimistic, scales)
+    before = kpi_values(lp, names, z, scales)
     cut = np.nan_to_num(after - before, nan=0.0, posinf=0.0, neginf=0.0)
     return cut, resp.certified
 
@@ -490,7 +495,7 @@ def _tie_checks(
     card_now: Scorecard,
     card: Scorecard,
     z: np.ndarray,
-    x_ref: np.ndarray,
+    scales: Scales,
     optimum: float,
     options: Options,
 ) -> None:
@@ -515,8 +520,8 @@ def _tie_checks(
     row["optimistic_only"] = optimistic <= material < pessimistic
     row["optimistic_loss"] = clean(optimistic)
     row["pessimistic_loss"] = clean(pessimistic)
-    row["alignment_current"] = alignment_score(lp, card_now.department, card_now.weights, x_ref, z)
-    row["alignment_designed"] = alignment_score(lp, card.department, card.weights, x_ref, z)
+    row["alignment_current"] = alignment_score(lp, card_now.department, card_now.weights, scales, z)
+    row["alignment_designed"] = alignment_score(lp, card.department, card.weights, scales, z)
 
 
 def _design(
@@ -541,6 +546,7 @@ def _design(
         what=f"the system problem of {problem.label} at baseline allocations",
     )
     x_ref = reference.x
+    scales = measure_scales(session, x_ref, _scaled_kpis(problem))
     what = f"the system problem of {problem.label}"
     first = canonical_optimum(
         lp, c_sol.objective, x_ref, options=options, stats=stats, what=what, fallback=c_sol.x
@@ -562,11 +568,11 @@ def _design(
     designed: dict[str, dict[str, float]] = {}
     for d in lp.departments:
         row, designed[d] = _design_department(
-            session, problem, d, z, x_ref, options, stats, notes, practice
+            session, problem, d, z, scales, options, stats, notes, practice
         )
         rows.append(row)
-    cards_now, _ = scorecards(lp, problem.incentives, x_ref)
-    cards, card_notes = scorecards(lp, designed, x_ref)
+    cards_now, _ = scorecards(lp, problem.incentives, scales)
+    cards, card_notes = scorecards(lp, designed, scales)
     status_quo = best_response_dynamics(session, cards_now, x_ref, options=options)
     verification, verify_notes = verify_scheme(
         session, problem, cards_now, cards, allocations, x_ref, c_sol.objective, options, stats
@@ -587,7 +593,7 @@ def _design(
     verify_notes += [n for n in price_notes if n not in verify_notes]
     for row in rows:
         d = row["department"]
-        _tie_checks(session, row, cards_now[d], cards[d], z, x_ref, c_sol.objective, options)
+        _tie_checks(session, row, cards_now[d], cards[d], z, scales, c_sol.objective, options)
     for note in [*card_notes, *verify_notes]:
         if note not in notes and "has no incentive" not in note:
             notes.append(note)
@@ -613,6 +619,7 @@ def _design(
         price_verification=price_verification,
         lever=practice.lever,
         practice={"max_kpis": practice.max_kpis, "round": practice.step},
+        exchange_rates={d: exchange_rates(lp, d, designed[d], scales) for d in lp.departments},
         notes=notes,
     )
 

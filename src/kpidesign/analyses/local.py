@@ -26,6 +26,7 @@ from ..model.program import DENOMINATOR_FLOOR, SHARED, KpiRows, LinearProgram
 from ..solver import HighsSession, Solution
 from ..types import Sense, Status
 from .mixed_ratio import RatioTerm, best_mixed_response
+from .scales import Scales, as_scales
 
 __all__ = [
     "Response",
@@ -38,10 +39,6 @@ __all__ = [
     "undefined_ratio_notes",
 ]
 
-#: a KPI this close to 0 at the reference plan is normalized by 1, not by its value: dividing
-#: by solver dust would blow its coefficients up by orders of magnitude
-_NEAR_ZERO_KPI = 1e-6
-
 
 @dataclass(frozen=True)
 class Scorecard:
@@ -50,7 +47,7 @@ class Scorecard:
     ``ratio`` is set when the score is one ratio KPI (solved exactly by Dinkelbach).
     ``mixed`` is set when one ratio is mixed with linear KPIs: the true score, solved
     exactly by :mod:`~kpidesign.analyses.mixed_ratio`.  ``cost`` is the dense linear score
-    (KPIs normalized by their reference values); for a scorecard with a ratio mixed in, its
+    (KPIs divided by their scales, :mod:`.scales`); for a scorecard with a ratio mixed in, its
     first-order model at the linearization plan (each ratio by its Dinkelbach
     linearization there, i.e. its gradient), which is what the LP of a scorecard mixing two
     or more ratios solves (``exact`` False, said in ``notes``) and what the alignment
@@ -76,22 +73,17 @@ class Scorecard:
         return float(sum(factor * kpi.value(x) for kpi, factor in self.terms))
 
 
-def reference_scale(kpi: KpiRows, x_ref: np.ndarray) -> float:
-    """``|KPI(z_ref)|``, or 1 where that is near 0, so weights read as scorecard shares."""
-    v = kpi.value(x_ref)
-    return abs(v) if np.isfinite(v) and abs(v) > _NEAR_ZERO_KPI else 1.0
-
-
 def normalized_kpi_row(
-    kpi: KpiRows, n: int, x_ref: np.ndarray, x_lin: np.ndarray
+    kpi: KpiRows, n: int, scales: Scales, x_lin: np.ndarray
 ) -> tuple[np.ndarray, float, str | None]:
     """``sign * KPI / scale`` as a dense linear row, its constant, and a note for a ratio.
 
-    ``scale`` is ``|KPI(x_ref)|``; a ratio ``A/B`` becomes its Dinkelbach linearization at
-    ``x_lin``, ``(A - r·B)/|B(x_lin)|`` with ``r = A(x_lin)/B(x_lin)``.
+    ``scale`` is the KPI's scale in ``scales`` (:mod:`.scales`: ``|KPI(B)|`` away from 0,
+    continuously a share of its range near 0); a ratio ``A/B`` becomes its Dinkelbach
+    linearization at ``x_lin``, ``(A - r·B)/|B(x_lin)|`` with ``r = A(x_lin)/B(x_lin)``.
     """
     sign = Sense(kpi.sense).sign
-    factor = sign / reference_scale(kpi, x_ref)
+    factor = sign / scales.of(kpi)
     if not kpi.is_ratio:
         return factor * kpi.numerator.dense(n), factor * kpi.numerator.constant, None
     assert kpi.denominator is not None
@@ -110,18 +102,21 @@ def normalized_kpi_row(
     return factor * row, factor * const, note
 
 
-def kpi_values(lp: LinearProgram, names: list[str], x: np.ndarray, x_ref: np.ndarray) -> np.ndarray:
+def kpi_values(
+    lp: LinearProgram, names: list[str], x: np.ndarray, scales: Scales | np.ndarray
+) -> np.ndarray:
     """The signed normalized KPIs ``f_k(x) = sign_k·KPI_k(x)/scale_k`` (a ratio as the true
-    ratio, NaN where it is undefined), ``scale_k`` = :func:`reference_scale` at ``x_ref``.
+    ratio, NaN where it is undefined), ``scale_k`` from ``scales`` (:mod:`.scales`).
 
     A scorecard's true score is ``sum_k w_k f_k(x)``, so ``kpi_values(z') - kpi_values(z*)``
     are the coefficients of the cut ``w·(f(z') - f(z*)) <= ε`` (see
     :meth:`~kpidesign.analyses.inverse.InverseLP.add_cut`).
     """
+    scales = as_scales(lp, scales, names)
     out = np.empty(len(names))
     for i, name in enumerate(names):
         kpi = lp.kpis[name]
-        out[i] = Sense(kpi.sense).sign * kpi.value(x) / reference_scale(kpi, x_ref)
+        out[i] = Sense(kpi.sense).sign * kpi.value(x) / scales.of(kpi)
     return out
 
 
@@ -129,15 +124,16 @@ def scorecard(
     lp: LinearProgram,
     department: str,
     weights: dict[str, float],
-    x_ref: np.ndarray,
+    scales: Scales | np.ndarray,
     linearize_at: np.ndarray | None = None,
 ) -> Scorecard:
     """The scorecard of ``department`` under ``weights`` (qualified KPI name -> weight).
 
-    KPIs are normalized by their value at ``x_ref``.  One ratio alone, or one ratio mixed
-    with linear KPIs, is kept exact.  ``cost`` (see :class:`Scorecard`) takes each ratio's
-    linearization at ``linearize_at`` (default ``x_ref``, the reference plan); a scorecard
-    mixing two or more ratios is solved on it, approximately, and says so.
+    KPIs are divided by their scales (:mod:`.scales`; a bare reference plan instead of
+    :class:`Scales` has them measured there).  One ratio alone, or one ratio mixed with
+    linear KPIs, is kept exact.  ``cost`` (see :class:`Scorecard`) takes each ratio's
+    linearization at ``linearize_at`` (default the reference plan); a scorecard mixing two
+    or more ratios is solved on it, approximately, and says so.
     """
     active = {k: w for k, w in weights.items() if w > 0}
     n = lp.num_cols
@@ -146,7 +142,8 @@ def scorecard(
         kpi = lp.kpis[ratios[0]]
         sign = Sense(kpi.sense).sign
         return Scorecard(department, active, None, kpi, sign)
-    x_lin = x_ref if linearize_at is None else linearize_at
+    scales = as_scales(lp, scales, active)
+    x_lin = scales.reference if linearize_at is None else linearize_at
     where = "the reference plan" if linearize_at is None else "the target plan"
     cost = np.zeros(n)
     linear = np.zeros(n)
@@ -155,16 +152,16 @@ def scorecard(
     terms = []
     for name, w in active.items():
         kpi = lp.kpis[name]
-        factor = w * Sense(kpi.sense).sign / reference_scale(kpi, x_ref)
+        factor = w * Sense(kpi.sense).sign / scales.of(kpi)
         terms.append((kpi, factor))
         if not kpi.is_ratio:
-            row, const, _ = normalized_kpi_row(kpi, n, x_ref, x_lin)
+            row, const, _ = normalized_kpi_row(kpi, n, scales, x_lin)
             cost += w * row
             linear += w * row
             constant += w * const
             continue
         try:
-            row, _, note = normalized_kpi_row(kpi, n, x_ref, x_lin)
+            row, _, note = normalized_kpi_row(kpi, n, scales, x_lin)
         except SolveError:
             if len(ratios) > 1:
                 raise
@@ -197,11 +194,12 @@ def scorecard(
 
 
 def scorecards(
-    lp: LinearProgram, scheme: dict[str, dict[str, float]], x_b: np.ndarray
+    lp: LinearProgram, scheme: dict[str, dict[str, float]], scales: Scales
 ) -> tuple[dict[str, Scorecard], list[str]]:
-    """Each department's scorecard under ``scheme`` (normalized at plan B), and notes on
-    linearized ratios and departments without an incentive."""
-    cards = {d: scorecard(lp, d, scheme.get(d, {}), x_b) for d in lp.departments}
+    """Each department's scorecard under ``scheme`` (KPIs divided by their ``scales``,
+    measured at plan B), and notes on linearized ratios and departments without an
+    incentive."""
+    cards = {d: scorecard(lp, d, scheme.get(d, {}), scales) for d in lp.departments}
     notes: list[str] = []
     for d, card in cards.items():
         notes.extend(card.notes)

@@ -219,6 +219,7 @@ def print_design(r: DesignResult, console: Console) -> None:
         )
     console.print(headline + ".")
     console.print(_scorecards(r))
+    _exchange_rates(r, console)
     if r.positive_gap:
         console.print(
             "[yellow]Positive incentive gap[/yellow] (no menu weights make the optimum "
@@ -251,6 +252,16 @@ def print_design(r: DesignResult, console: Console) -> None:
     )
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+def _exchange_rates(r: DesignResult, console: Console) -> None:
+    """The designed weights as exchange rates between each scorecard's KPIs."""
+    lines = [e["text"] for rates in r.exchange_rates.values() for e in rates]
+    if not lines:
+        return
+    console.print("Exchange rates on the designed scorecards (each KPI in its own unit):")
+    for line in lines:
+        console.print(f"  {escape(line)}")
 
 
 def _design_allocations(r: DesignResult) -> Table:

@@ -70,6 +70,12 @@ class DesignResult(Outcome):
             return self.price_verification
         return self.verification
 
+    #: per department, the verified scheme's weights as exchange rates between its KPIs
+    #: (in objective units where it has a KPI measuring the objective): a list of
+    #: ``{kpi, unit, per, per_unit, rate, objective_units, text}``
+    #: (:func:`~kpidesign.analyses.scales.exchange_rates`)
+    exchange_rates: dict[str, list[dict]] = field(default_factory=dict)
+
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> DesignResult:
         """The result of a design without an optimum: its diagnosis, no numbers."""
@@ -233,6 +239,10 @@ class DesignResult(Outcome):
                 },
                 "flags": self.flags(r.department),
                 "constant_kpis": list(self.constant_kpis.get(r.department, ())),
+                "exchange_rates": [
+                    {**e, "rate": clean(e["rate"])}
+                    for e in self.exchange_rates.get(r.department, [])
+                ],
             }
         return self.finish(
             {
