@@ -30,6 +30,7 @@ from scipy.optimize import linprog
 import kpidesign
 from kpidesign.analyses.common import allocation_columns, system_optimum
 from kpidesign.analyses.target import canonical_optimum, tight_allocations
+from kpidesign.analyses.verify import could_improve_alone
 from kpidesign.api import prepare
 from kpidesign.options import Options
 from kpidesign.solver import HighsSession
@@ -539,3 +540,56 @@ def test_max_kpis_one_gives_at_most_one_positive_weight(run_cli) -> None:
     assert {k: w for k, w in west["weights"].items() if w > 0} == {"units": 1.0}
     assert west["weight_tolerance"] == pytest.approx(0.5, abs=TOL)
     assert west["margin"] == pytest.approx(0.125, abs=TOL)
+
+
+# --- review findings: a face of best responses, an optimum of 0 --------------------------
+
+TWINS = """\
+kpidesign: 1
+name: twins
+description: >
+  Production makes a and b (3 each to the company, 1 budget each); paid on output a + b
+  alone it is indifferent along a + b = const: z* is not a vertex of its local problem, so
+  no dual can make it the unique best response, and its margin must be 0 (the dual LP
+  alone would give (1/5)/sqrt(2) at one of its points).
+departments:
+  sales: {variables: {promo: {lb: 0, ub: 10}}, uses: {budget: "promo"}, allocation: {budget: 5},
+          kpis: {spend: {max: "promo"}}, incentive: {spend: 1}}
+  production:
+    variables: {a: {lb: 0, ub: 10}, b: {lb: 0, ub: 10}}
+    uses: {budget: "a + b"}
+    allocation: {budget: 5}
+    kpis: {output: {max: "a + b"}}
+    incentive: {output: 1}
+objective: {max: "3 * a + 3 * b + promo"}
+resources: {budget: {total: 10, reserve: 0, max_shift: 0.8}}
+"""
+
+
+def test_a_department_on_a_face_of_best_responses_has_margin_zero(tmp_path: Path) -> None:
+    path = tmp_path / "twins.yaml"
+    path.write_text(TWINS)
+    production = kpidesign.design(path).to_dict()["departments"]["production"]
+    assert production["exact"] is True
+    assert production["margin"] == 0.0
+    assert "indifferent" in production["flags"]
+
+
+def test_could_improve_alone_at_an_optimum_of_zero(tmp_path: Path) -> None:
+    # min buy - run, run <= buy: the optimum is 0.  At buy = 5, run = 0 (cost 5) purchasing
+    # alone can buy 0 and ops alone can run 5: both reach 0, which a measure relative to
+    # the better value (0) would miss
+    path = tmp_path / "zero.yaml"
+    path.write_text(
+        "kpidesign: 1\nname: zero\ndepartments:\n"
+        "  purchasing: {variables: {buy: {lb: 0, ub: 10}}, kpis: {bought: {max: buy}},"
+        " incentive: {bought: 1}}\n"
+        "  ops: {variables: {run: {lb: 0, ub: 10}}, kpis: {runs: {max: run}},"
+        " incentive: {runs: 1}}\n"
+        "constraints: {need: {expr: 'run <= buy'}}\nobjective: {min: 'buy - run'}\n"
+    )
+    _, lp = prepare(path)
+    session = HighsSession(lp)
+    x = np.zeros(lp.num_cols)
+    x[lp.columns_of("buy")] = 5.0
+    assert could_improve_alone(session, x) == ("purchasing", "ops")
