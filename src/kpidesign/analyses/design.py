@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..errors import SolveError
 from ..model.problem import Problem
 from ..model.program import LinearProgram
 from ..options import Options
@@ -477,12 +478,16 @@ def _closest_weights(
     measured on their own (the closest-weights step must not trade accuracy for distance:
     where it did, numerically, the minimum-gap weights are taken)."""
     eps_min, w_min = inverse.min_gap(what)
-    weights = _tidy(inverse.closest(eps_min * (1 + 1e-6) + 1e-10, w0, what))
-    eps = inverse.gap_of(weights, what)
+    try:
+        weights = _tidy(inverse.closest(eps_min * (1 + 1e-6) + 1e-10, w0, what))
+        eps = inverse.gap_of(weights, what)
+        problem = f"did not keep the minimum gap ({eps:.3g} > {eps_min:.3g}, numerically)"
+    except SolveError as exc:  # the gap held that tight can defeat the solver
+        eps, problem = np.inf, f"could not be computed ({exc.diagnosis.status})"
     if eps > eps_min + 1e-6 * (1.0 + eps_min):
         notes.append(
-            f"{d}: the weights closest to the current scheme did not keep the minimum gap "
-            f"({eps:.3g} > {eps_min:.3g}, numerically); the minimum-gap weights are reported"
+            f"{d}: the weights closest to the current scheme {problem}; the minimum-gap "
+            "weights are reported"
         )
         weights = _tidy(w_min)
         eps = inverse.gap_of(weights, what)

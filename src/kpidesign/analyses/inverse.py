@@ -139,8 +139,16 @@ def _dual_feasibility(
 
 
 def _optimal_x(session: HighsSession, what: str) -> np.ndarray:
-    """The optimal solution of ``session``, or a :class:`SolveError` naming ``what``."""
+    """The optimal solution of ``session``, or a :class:`SolveError` naming ``what``.
+
+    These LPs are re-solved after small changes of bounds and costs; a warm start that
+    ends in numerical trouble (seen with highspy 1.13 on a strategy variant's inverse LP) is
+    retried cold, then cold without presolve, before it counts as a failure."""
     sol = session.solve()
+    if not sol.optimal:
+        sol = session.solve(warm=False)
+    if not sol.optimal:
+        sol = session.solve(warm=False, presolve=False)
     if not sol.optimal:
         msg = f"{what}: {sol.status.value}"
         raise SolveError(msg, sol.status)
