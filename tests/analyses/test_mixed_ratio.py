@@ -21,6 +21,7 @@ import kpidesign
 from kpidesign.analyses.common import system_optimum
 from kpidesign.analyses.inverse import InverseLP, local_dual_data
 from kpidesign.analyses.local import (
+    Scorecard,
     fix_others,
     free_columns,
     kpi_values,
@@ -32,6 +33,7 @@ from kpidesign.analyses.mixed_ratio import best_mixed_response
 from kpidesign.analyses.scales import as_scales
 from kpidesign.api import prepare
 from kpidesign.cli import main
+from kpidesign.model.program import LinearProgram
 from kpidesign.solver import HighsSession
 
 EXPRESS = TESTS / "models" / "ratio" / "express.yaml"
@@ -226,8 +228,11 @@ def _brute_force(lp, card, rng: np.random.Generator) -> float:
     return max(best, max(sampled, default=-np.inf))
 
 
-@pytest.mark.parametrize("seed", range(16))
-def test_the_exact_response_matches_brute_force(tmp_path: Path, seed: int) -> None:
+def _random_setup(
+    tmp_path: Path, seed: int
+) -> tuple[LinearProgram, HighsSession, np.ndarray, Scorecard, np.random.Generator]:
+    """A random mixed-ratio model of ``seed``: its program, a session, plan B, the
+    department's scorecard there, and the random stream (for the brute force)."""
     rng = np.random.default_rng(seed)
     text, weights = _random_model(rng)
     path = tmp_path / "random_mixed.yaml"
@@ -235,7 +240,12 @@ def test_the_exact_response_matches_brute_force(tmp_path: Path, seed: int) -> No
     _, lp = prepare(path)
     session = HighsSession(lp)
     x_b = system_optimum(session).x
-    card = scorecard(lp, "d", weights, x_b)
+    return lp, session, x_b, scorecard(lp, "d", weights, x_b), rng
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_the_exact_response_matches_brute_force(tmp_path: Path, seed: int) -> None:
+    lp, session, x_b, card, rng = _random_setup(tmp_path, seed)
     assert card.mixed is not None
     resp = respond(session, card, x_b)
     brute = _brute_force(lp, card, rng)
@@ -260,14 +270,7 @@ def test_the_exact_response_matches_brute_force(tmp_path: Path, seed: int) -> No
 def test_without_a_certificate_the_bound_is_reported_and_still_holds(
     tmp_path: Path, seed: int
 ) -> None:
-    rng = np.random.default_rng(100 + seed)
-    text, weights = _random_model(rng)
-    path = tmp_path / "random_mixed.yaml"
-    path.write_text(text)
-    _, lp = prepare(path)
-    session = HighsSession(lp)
-    x_b = system_optimum(session).x
-    card = scorecard(lp, "d", weights, x_b)
+    lp, session, x_b, card, rng = _random_setup(tmp_path, 100 + seed)
     free = free_columns(lp, "d")
     fix_others(session, lp, free, x_b)
     with session.temporary_rows():
