@@ -515,3 +515,42 @@ def test_design_shows_both_levers_by_default() -> None:
     prices = out["prices"]["verification"]
     assert set(prices) >= {"objective", "share_of_optimum", "optimistic", "pessimistic", "start"}
     assert prices["start"] == out["verification"]["start"]
+
+
+def test_the_seed_price_scheme_written_by_design_is_reproduced_by_evaluate(
+    tmp_path: Path,
+) -> None:
+    # issue 10's acceptance for the prices lever on the shipped model: design --lever
+    # prices writes every linking row's price (indexed rows keyed as in duals) and the
+    # tight allocations; evaluate of that file runs the very same verification
+    res = CliRunner().invoke(
+        main,
+        [
+            "design",
+            str(MANUFACTURER),
+            "--lever",
+            "prices",
+            "--format",
+            "json",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    designed = json.loads((tmp_path / "design.json").read_text())
+    assert designed["lever"] == "prices"
+    text = (tmp_path / "scheme.yaml").read_text()
+    assert '    "standard,1": ' in text and "allocations:\n  sales:\n    budget: " in text
+    res = CliRunner().invoke(
+        main,
+        [
+            "evaluate",
+            str(MANUFACTURER),
+            "--scheme",
+            str(tmp_path / "scheme.yaml"),
+            "--format",
+            "json",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["verification"] == designed["verification"]
