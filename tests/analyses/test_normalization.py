@@ -181,14 +181,14 @@ def test_exchange_rates_by_hand(tmp_path: Path) -> None:
     assert rates[0]["rate"] == pytest.approx(0.5 / 7 / (0.2 / 15))
     assert rates[1]["rate"] == pytest.approx(22.5)
     assert rates[1]["text"] == (
-        "1 unit-months less inventory is worth 22.5 EUR of profit on production's scorecard"
+        "1 less inventory (unit-months) is worth 22.5 profit (EUR) on production's scorecard"
     )
     # without it, against the KPI of the largest weight: (0.4/1)/(0.6/7) = 4.667 units
     rates = exchange_rates(lp, "production", {OUTPUT: 0.6, INVENTORY: 0.4}, scales)
     assert len(rates) == 1 and rates[0]["per"] == "output" and not rates[0]["objective_units"]
     assert rates[0]["rate"] == pytest.approx(0.4 / (0.6 / 7))
     assert rates[0]["text"] == (
-        "1 unit-months less inventory counts as much as 4.667 units more output on "
+        "1 less inventory (unit-months) counts as much as 4.667 more output (units) on "
         "production's scorecard"
     )
     assert exchange_rates(lp, "production", {OUTPUT: 1.0}, scales) == []
@@ -209,4 +209,4 @@ def test_the_design_table_prints_the_exchange_rates() -> None:
     res = CliRunner(env={"COLUMNS": "200"}).invoke(main, ["design", str(SAFETY)])
     assert res.exit_code == 0, res.output
     assert "Exchange rates on the designed scorecards" in res.stdout
-    assert "1 unit-months less inventory counts as much as" in res.stdout
+    assert "1 less inventory (unit-months) counts as much as" in res.stdout

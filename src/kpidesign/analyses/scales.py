@@ -203,13 +203,13 @@ def exchange_rates(
         own, per_own = own_name(name, department), own_name(per, department)
         if measures:
             text = (
-                f"1 {unit} {_better(kpi)} {own} is worth {_amount(rate)} {per_unit} of {per_own} "
-                f"on {department}'s scorecard"
+                f"1 {_better(kpi)} {own} ({unit}) is worth {_amount(rate)} {per_own} "
+                f"({per_unit}) on {department}'s scorecard"
             )
         else:
             text = (
-                f"1 {unit} {_better(kpi)} {own} counts as much as {_amount(rate)} {per_unit} "
-                f"{_better(per_kpi)} {per_own} on {department}'s scorecard"
+                f"1 {_better(kpi)} {own} ({unit}) counts as much as {_amount(rate)} "
+                f"{_better(per_kpi)} {per_own} ({per_unit}) on {department}'s scorecard"
             )
         out.append(
             {
