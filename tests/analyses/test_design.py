@@ -554,3 +554,27 @@ def test_the_seed_price_scheme_written_by_design_is_reproduced_by_evaluate(
     )
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["verification"] == designed["verification"]
+
+
+def test_design_csv_output_has_every_table_and_the_scheme(tmp_path: Path) -> None:
+    res = CliRunner().invoke(
+        main, ["design", str(CASES / "design_menu.yaml"), "--format", "csv", "--out", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {
+        "design_weights.csv",
+        "design_departments.csv",
+        "design_allocations.csv",
+        "design_verification.csv",
+        "design_exchange_rates.csv",
+        "scheme.yaml",
+    } <= names
+    # production's scorecard (output 0.375, profit 0.625, both normalized at B: output 6,
+    # profit 18): one more unit of output is worth (0.375/6)/(0.625/18) = 1.8 of profit
+    rates = (tmp_path / "design_exchange_rates.csv").read_text().splitlines()
+    assert rates[0].startswith("department,kpi,unit,per,per_unit,rate,objective_units,text")
+    row = next(line for line in rates if line.startswith("production,output,"))
+    assert float(row.split(",")[5]) == pytest.approx(1.8, rel=1e-8)
+    verification = (tmp_path / "design_verification.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in verification[1:]] == ["optimistic", "pessimistic"]

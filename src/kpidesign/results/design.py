@@ -278,7 +278,7 @@ class DesignResult(Outcome):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The long-format tables written as CSV files."""
-        v = self.verification
+        v = self.chosen
         verification = pd.DataFrame(
             [
                 {"path": name, **path.to_dict(), "start": v.start}
@@ -291,6 +291,23 @@ class DesignResult(Outcome):
             "allocations": self.allocations,
             "verification": verification,
         }
+        out["exchange_rates"] = pd.DataFrame(
+            [
+                {"department": d, **rate}
+                for d, rates in self.exchange_rates.items()
+                for rate in rates
+            ],
+            columns=[
+                "department",
+                "kpi",
+                "unit",
+                "per",
+                "per_unit",
+                "rate",
+                "objective_units",
+                "text",
+            ],
+        )
         if self.transfer_prices is not None:
             out.update(self.transfer_prices.tables())
         return out
