@@ -122,6 +122,15 @@ def design(
     at most ``max_kpis`` KPIs each, weights in multiples of ``step`` if given; beside them
     transfer prices (the prices lever).  ``lever`` (``weights`` or ``prices``) is the one
     headlined, verified as ``result.verification`` and written as the scheme."""
+    if lever not in ("weights", "prices"):
+        msg = f"lever must be 'weights' or 'prices', not {lever!r}"
+        raise ValueError(msg)
+    if step is not None and not (0 < step <= 1 and abs(round(1 / step) * step - 1) <= 1e-9):
+        msg = f"step must be 1/N for a whole N (e.g. 0.05), not {step!r}"
+        raise ValueError(msg)
+    if max_kpis is not None and max_kpis < 1:
+        msg = f"max_kpis must be at least 1, not {max_kpis!r}"
+        raise ValueError(msg)
     problem, lp = _problem(model, variant)
     return design_schemes(
         lp, problem, Options.of(options, **settings), max_kpis=max_kpis, step=step, lever=lever

@@ -578,3 +578,17 @@ def test_design_csv_output_has_every_table_and_the_scheme(tmp_path: Path) -> Non
     assert float(row.split(",")[5]) == pytest.approx(1.8, rel=1e-8)
     verification = (tmp_path / "design_verification.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in verification[1:]] == ["optimistic", "pessimistic"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"lever": "bonus"}, "lever must be"),
+        ({"step": 0.03}, "step must be 1/N"),
+        ({"step": 0.0}, "step must be 1/N"),
+        ({"max_kpis": 0}, "max_kpis must be at least 1"),
+    ],
+)
+def test_design_api_rejects_settings_the_cli_would(settings: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        kpidesign.design(CASES / "design_menu.yaml", **settings)
