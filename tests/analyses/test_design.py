@@ -592,3 +592,16 @@ def test_design_csv_output_has_every_table_and_the_scheme(tmp_path: Path) -> Non
 def test_design_api_rejects_settings_the_cli_would(settings: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         kpidesign.design(CASES / "design_menu.yaml", **settings)
+
+
+def test_seed_design_with_two_kpis_runs_through() -> None:
+    # found by an audit: a plan handed between departments was off a row by 6e-8 and the
+    # next department's local problem came out infeasible, so --max-kpis 2 failed with
+    # "numerical trouble"; local problems now contain the plan they start from
+    res = CliRunner().invoke(
+        main, ["design", str(MANUFACTURER), "--max-kpis", "2", "--format", "json"]
+    )
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert all(len(d["weights"]) <= 2 for d in out["departments"].values())
+    assert 0.0 < out["verification"]["share_of_optimum"] <= 1.0

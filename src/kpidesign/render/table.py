@@ -202,9 +202,13 @@ def print_design(r: DesignResult, console: Console) -> None:
         f"[bold]{escape(r.label)}[/bold]: KPI design for the system optimum "
         f"({_money(r.optimum)}; status quo {_money(r.status_quo)})"
     )
-    lever = "transfer prices (profit centres)" if r.lever == "prices" else "designed scheme"
+    lever = (
+        "transfer prices (profit centres) reach"
+        if r.lever == "prices"
+        else "designed scheme reaches"
+    )
     headline = (
-        f"The {lever} reaches [bold]{v.share_of_optimum * 100:.2f}% of the optimum[/bold]"
+        f"The {lever} [bold]{v.share_of_optimum * 100:.2f}% of the optimum[/bold]"
         f" ({_money(v.objective)}) on the worst computed path"
     )
     if v.optimistic_only:
@@ -380,7 +384,7 @@ def _print_prices(r: DesignResult, console: Console) -> None:
     console.print(t)
     priced = tp.prices[tp.prices.price != 0]
     console.print(
-        f"Transfer prices: {len(tp.prices)} rows link departments, {len(priced)} with a "
+        f"Transfer prices: {len(tp.prices)} row(s) link departments, {len(priced)} with a "
         f"nonzero price (margin {tp.margin:.2f} of each interval; see the JSON for each price "
         "and its interval)."
     )

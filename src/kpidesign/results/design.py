@@ -147,7 +147,7 @@ class DesignResult(Outcome):
     def allocation_changes(self) -> list[str]:
         """The change from today's allocations, one sentence per resource that moves, e.g.
         "budget: sales gives up 9,200 (to 30,800); quality gets 4,000 more (to 24,000);
-        5,200 is left unallocated"."""
+        5,200 more is left unallocated" (changes against today's allocations)."""
         lines = []
         for resource, group in self.allocations.groupby("resource", sort=False):
             change = group.designed - group.baseline
@@ -167,9 +167,9 @@ class DesignResult(Outcome):
                 continue
             net = float(change.sum())
             if net < -scale:
-                parts.append(f"{_amount(-net)} is left unallocated")
+                parts.append(f"{_amount(-net)} more is left unallocated")
             elif net > scale:
-                parts.append(f"{_amount(net)} comes from what was unallocated")
+                parts.append(f"{_amount(net)} more comes from what was unallocated")
             lines.append(f"{resource}: " + "; ".join(parts))
         return lines
 

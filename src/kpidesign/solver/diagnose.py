@@ -28,7 +28,7 @@ def diagnose(
         return Diagnosis(
             status,
             f"{what}: {status.value} although it starts from a feasible plan "
-            "(numerical trouble; try a tighter --tol or another --solver)",
+            "(numerical trouble; try another --solver)",
         )
     if status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):
         rows, cols = session.conflict()
