@@ -554,6 +554,8 @@ def test_the_seed_price_scheme_written_by_design_is_reproduced_by_evaluate(
     )
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["verification"] == designed["verification"]
+    # and it says at which allocations: the tight ones design chose
+    assert designed["verification"]["allocation"] == designed["allocation"]
 
 
 def test_design_csv_output_has_every_table_and_the_scheme(tmp_path: Path) -> None:

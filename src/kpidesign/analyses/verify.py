@@ -16,6 +16,7 @@ import numpy as np
 
 from ..model.problem import Problem
 from ..options import Options
+from ..results import clean
 from ..results.verification import Path, Verification
 from ..solver import HighsSession, Statistics
 from ..types import Mode, Sense
@@ -77,7 +78,11 @@ def verify_scheme(
     notes: list[str] = [plan.note] if plan.note else []
     for outcome in (today, *paths.values(), *held.values()):
         notes.extend(n for n in outcome.notes if n not in notes)
+    allocation: dict[str, dict[str, float]] = {}
+    for a, amount in zip(lp.allocations, allocations, strict=True):
+        allocation.setdefault(a.department, {})[a.resource] = clean(float(amount))
     verification = Verification(
+        allocation=allocation,
         optimistic=_path(lp.sense, paths[Mode.OPTIMISTIC], optimum),
         pessimistic=_path(lp.sense, paths[Mode.PESSIMISTIC], optimum),
         start=start,

@@ -349,6 +349,13 @@ def _verification(v: Verification, console: Console) -> None:
             f"{path.share_of_optimum * 100:.2f}% of the optimum ({ending} after "
             f"{path.rounds} round(s))"
         )
+    if v.allocation:
+        at = "; ".join(
+            f"{d} {r} {_num(amount)}"
+            for d, amounts in v.allocation.items()
+            for r, amount in amounts.items()
+        )
+        console.print(f"  at the allocations: {escape(at)}")
     if v.from_target is not None:
         o, p = v.from_target
         console.print(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .common import clean
 
@@ -51,6 +51,8 @@ class Verification:
     #: departments that alone could still improve the company objective where the worst
     #: computed path ended (empty with a shortfall: a coordination stall)
     could_improve: tuple[str, ...] = ()
+    #: the allocations verified at: department -> {resource: amount}
+    allocation: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def worst(self) -> Path:
@@ -96,6 +98,7 @@ class Verification:
             "start": self.start,
             "coordination_stall": self.stalled,
             "could_improve_alone": list(self.could_improve),
+            "allocation": {d: dict(a) for d, a in self.allocation.items()},
         }
         if self.from_target is not None:
             o, p = self.from_target
