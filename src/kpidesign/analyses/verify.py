@@ -16,7 +16,7 @@ import numpy as np
 
 from ..model.problem import Problem
 from ..options import Options
-from ..results import clean
+from ..results import clean, figure
 from ..results.verification import Path, Verification
 from ..solver import HighsSession, Statistics
 from ..types import Mode, Sense
@@ -64,7 +64,7 @@ def verify_scheme(
     start = (
         "the plan the organization reaches under the scheme's allocations with today's "
         f"schemes (best-response dynamics from the optimal plan there, {ending} after "
-        f"{today.rounds} round(s), {_num(today.objective)} = "
+        f"{today.rounds} round(s), {figure(today.objective)} = "
         f"{share_of_optimum(lp.sense, today.objective, optimum):.2%} of the optimum)"
     )
     paths = {
@@ -128,7 +128,3 @@ def _path(sense: str, outcome: DynamicsOutcome, optimum: float) -> Path:
         converged=outcome.converged,
         cycle=outcome.cycle,
     )
-
-
-def _num(v: float) -> str:
-    return f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}"

@@ -7,15 +7,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..results import CompareResult, DesignResult, SystemResult, Verification
+from ..results import CompareResult, DesignResult, SystemResult, Verification, figure
 from ..types import Plan
-
-
-def _num(x: float | None) -> str:
-    """A number for a table; "-" where there is none (an undefined ratio is NaN)."""
-    if x is None or x != x:
-        return "-"
-    return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
 
 
 def _money(x: float) -> str:
@@ -38,7 +31,7 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
         for col in ("resource", "available", "allocated", _PER_UNIT):
             t.add_column(col, justify="left" if col == "resource" else "right")
         for x in r.resources.itertuples(index=False):
-            t.add_row(x.resource, _money(x.available), _money(x.allocated), _num(x.shadow_price))
+            t.add_row(x.resource, _money(x.available), _money(x.allocated), figure(x.shadow_price))
         console.print(t)
     console.print(_kpis_at_optimum(r))
     if len(r.state):
@@ -46,7 +39,7 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
         t.add_column("variable")
         t.add_column("total", justify="right")
         for s in r.state.itertuples(index=False):
-            t.add_row(s.variable, _num(s.total))
+            t.add_row(s.variable, figure(s.total))
         console.print(t)
     priced = r.priced_constraints()
     if len(priced):
@@ -73,7 +66,7 @@ def _allocations(r: SystemResult) -> Table:
             _money(a.baseline),
             _money(a.allocation),
             f"{a.allocation - a.baseline:+,.0f}",
-            _num(a.shadow_price),
+            figure(a.shadow_price),
         )
     return t
 
@@ -87,7 +80,7 @@ def _kpis_at_optimum(r: SystemResult) -> Table:
             k.department or "(company)",
             k.kpi,
             k.sense + (" ratio" if k.ratio else ""),
-            _num(k.value),
+            figure(k.value),
             k.unit,
         )
     return t
@@ -102,7 +95,9 @@ def _priced_constraints(priced: pd.DataFrame, top: int) -> Table:
     t.add_column("constraint")
     t.add_column("shadow price", justify="right")
     for c in priced.head(top).itertuples(index=False):
-        t.add_row(escape(c.constraint + (f"[{c.index}]" if c.index else "")), _num(c.shadow_price))
+        t.add_row(
+            escape(c.constraint + (f"[{c.index}]" if c.index else "")), figure(c.shadow_price)
+        )
     return t
 
 
@@ -157,7 +152,7 @@ def print_compare(r: CompareResult, console: Console) -> None:
         for _, head in _PLAN_HEADERS:
             t.add_column(head, justify="right")
         for var in state_vars:
-            t.add_row(var, *[_num(r.state_total(var, p)) for p, _ in _PLAN_HEADERS])
+            t.add_row(var, *[figure(r.state_total(var, p)) for p, _ in _PLAN_HEADERS])
         console.print(t)
     console.print(
         "Unilateral loss: the drop in the company objective when only that department "
@@ -182,7 +177,7 @@ def _departments(r: CompareResult) -> Table:
         first = True
         for kpi in dict.fromkeys(rows.kpi):
             paid = f"{dept}.{kpi}" in r.incentives.get(dept, {})
-            vals = [_num(r.kpi(dept, kpi, p)) for p, _ in _PLAN_HEADERS]
+            vals = [figure(r.kpi(dept, kpi, p)) for p, _ in _PLAN_HEADERS]
             lcell = ""
             if first and dept in losses:
                 loss, pessimistic = losses[dept]
@@ -278,8 +273,8 @@ def _design_allocations(r: DesignResult) -> Table:
         t.add_row(
             escape(a.department),
             escape(a.resource),
-            _num(a.baseline),
-            _num(a.designed),
+            figure(a.baseline),
+            figure(a.designed),
             "-" if abs(change) <= 1e-9 * (1 + abs(a.baseline)) else f"{change:+,.6g}",
         )
     return t
@@ -310,7 +305,7 @@ def _scorecards(r: DesignResult) -> Table:
                 share = (
                     "" if d.gap_share != d.gap_share else f" ({d.gap_share * 100:.1f}% of score)"
                 )
-                gap = "0 (exact)" if d.exact else f"{_num(d.gap)}{share}"
+                gap = "0 (exact)" if d.exact else f"{figure(d.gap)}{share}"
                 if d.department in r.immovable:
                     gap = "0 (moves no KPI)"
                 cells = [
@@ -351,7 +346,7 @@ def _verification(v: Verification, console: Console) -> None:
         )
     if v.allocation:
         at = "; ".join(
-            f"{d} {r} {_num(amount)}"
+            f"{d} {r} {figure(amount)}"
             for d, amounts in v.allocation.items()
             for r, amount in amounts.items()
         )

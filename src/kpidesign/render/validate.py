@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ..results import figure
 from ..results.summary import ModelSummary
-from .table import _num
 
 
 def print_summary(s: ModelSummary, console: Console) -> None:
@@ -31,8 +31,8 @@ def print_summary(s: ModelSummary, console: Console) -> None:
             name,
             "\n".join(f"{v} ({n})" for v, n in d.variables.items()) or "-",
             "\n".join(f"{k} ({sense})" for k, sense in d.kpis.items()) or "-",
-            "\n".join(f"{k} = {_num(w)}" for k, w in d.incentive.items()) or "-",
-            "\n".join(f"{r} = {_num(a)}" for r, a in d.allocation.items()) or "-",
+            "\n".join(f"{k} = {figure(w)}" for k, w in d.incentive.items()) or "-",
+            "\n".join(f"{r} = {figure(a)}" for r, a in d.allocation.items()) or "-",
         )
     console.print(deps)
     if s.shared_state:
@@ -48,7 +48,7 @@ def print_summary(s: ModelSummary, console: Console) -> None:
         for col in ("resource", "total", "reserve", "max_shift"):
             res.add_column(col, justify="right" if col != "resource" else "left")
         for name, r in s.resources.items():
-            res.add_row(name, _num(r.total), _num(r.reserve), _num(r.max_shift))
+            res.add_row(name, figure(r.total), figure(r.reserve), figure(r.max_shift))
         console.print(res)
     console.print(f"Objective: {escape(s.objective)}")
     for note in s.notes:

@@ -2,7 +2,7 @@
 only show them.  Every analysis result carries a :class:`RunInfo` (what ran, how it
 ended, provenance) and, without an optimum, a diagnosis."""
 
-from .common import Outcome, RunInfo, clean
+from .common import Outcome, RunInfo, clean, figure
 from .compare import CompareResult, Dynamics
 from .design import DesignResult
 from .prices import ProfitCentre, Quantity, RowChange, TransferPrices
@@ -25,4 +25,5 @@ __all__ = [
     "TransferPrices",
     "Verification",
     "clean",
+    "figure",
 ]

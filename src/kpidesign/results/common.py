@@ -11,7 +11,7 @@ from ..errors import SolveError
 from ..options import Options
 from ..types import Diagnosis, Sense, Status
 
-__all__ = ["Outcome", "RunInfo", "clean"]
+__all__ = ["Outcome", "RunInfo", "clean", "figure"]
 
 
 def clean(x: float, tol: float = 1e-9) -> float:
@@ -22,6 +22,14 @@ def clean(x: float, tol: float = 1e-9) -> float:
     if abs(x) < tol:
         return 0.0
     return x
+
+
+def figure(x: float | None) -> str:
+    """A number as tables and sentences print it: six significant digits with thousands
+    separators, whole numbers from a million up; "-" where there is none (NaN, None)."""
+    if x is None or x != x:
+        return "-"
+    return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
 
 
 @dataclass(frozen=True)

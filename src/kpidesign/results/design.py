@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..types import Diagnosis
-from .common import Outcome, RunInfo, clean
+from .common import Outcome, RunInfo, clean, figure
 from .prices import TransferPrices
 from .verification import Verification
 
@@ -156,20 +156,20 @@ class DesignResult(Outcome):
             for r, delta in zip(group.itertuples(), change, strict=True):
                 if delta < -scale:
                     parts.append(
-                        f"{r.department} gives up {_amount(-delta)} (to {_amount(r.designed)})"
+                        f"{r.department} gives up {figure(-delta)} (to {figure(r.designed)})"
                     )
             for r, delta in zip(group.itertuples(), change, strict=True):
                 if delta > scale:
                     parts.append(
-                        f"{r.department} gets {_amount(delta)} more (to {_amount(r.designed)})"
+                        f"{r.department} gets {figure(delta)} more (to {figure(r.designed)})"
                     )
             if not parts:
                 continue
             net = float(change.sum())
             if net < -scale:
-                parts.append(f"{_amount(-net)} more is left unallocated")
+                parts.append(f"{figure(-net)} more is left unallocated")
             elif net > scale:
-                parts.append(f"{_amount(net)} more comes from what was unallocated")
+                parts.append(f"{figure(net)} more comes from what was unallocated")
             lines.append(f"{resource}: " + "; ".join(parts))
         return lines
 
@@ -311,10 +311,6 @@ class DesignResult(Outcome):
         if self.transfer_prices is not None:
             out.update(self.transfer_prices.tables())
         return out
-
-
-def _amount(v: float) -> str:
-    return f"{v:,.6g}" if abs(v) < 1e6 else f"{v:,.0f}"
 
 
 def _key(name: str) -> str:
