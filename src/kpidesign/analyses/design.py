@@ -238,8 +238,7 @@ class _DepartmentDesign:
     ) -> tuple[np.ndarray, float, float]:
         """The designed weights under ``caps``, their gap and the widest tolerance of the
         exact set (0 where there is no exact weight or the exact set has no interior)."""
-        self.inverse.session.set_col_bounds(np.arange(caps.size), 0.0, caps)
-        self.inverse.caps = caps
+        self.inverse.set_caps(caps)
         weights, eps = _closest_weights(self.inverse, w0, self.what, d, notes)
         if not self.exact(weights, eps):
             return weights, eps, 0.0
@@ -256,8 +255,7 @@ class _DepartmentDesign:
     def measure(self, weights: np.ndarray, *, margin: bool = True) -> tuple[float, float, float]:
         """The gap of ``weights``, their tolerance and their margin (0, 0 where inexact; the
         margin 0 also without ``margin``)."""
-        self.inverse.session.set_col_bounds(np.arange(self.caps.size), 0.0, self.caps)
-        self.inverse.caps = self.caps
+        self.inverse.set_caps(self.caps)
         eps = self.inverse.gap_of(weights, self.what)
         if not self.exact(weights, eps):
             return eps, 0.0, 0.0

@@ -52,6 +52,16 @@ class LocalDualData:
     col_upper: np.ndarray
     z: np.ndarray  # the plan on the free columns
 
+    def finite_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The rows with a finite upper and lower bound, the columns with a finite upper
+        and lower bound: one dual multiplier each, in this order."""
+        return (
+            np.flatnonzero(np.isfinite(self.row_upper)),
+            np.flatnonzero(np.isfinite(self.row_lower)),
+            np.flatnonzero(np.isfinite(self.col_upper)),
+            np.flatnonzero(np.isfinite(self.col_lower)),
+        )
+
 
 def local_dual_data(lp: LinearProgram, free: np.ndarray, x: np.ndarray) -> LocalDualData:
     """Department d's local problem at plan ``x``, over the columns it may move (``free``)."""
@@ -80,10 +90,7 @@ def _multipliers(data: LocalDualData) -> tuple[sp.csr_array, np.ndarray, np.ndar
     objective's coefficients ``b`` (``b·m`` is the dual objective), and for each multiplier
     the norm of its constraint over the free columns (1 for a bound)."""
     nf = data.z.size
-    ru = np.flatnonzero(np.isfinite(data.row_upper))
-    rl = np.flatnonzero(np.isfinite(data.row_lower))
-    cu = np.flatnonzero(np.isfinite(data.col_upper))
-    cl = np.flatnonzero(np.isfinite(data.col_lower))
+    ru, rl, cu, cl = data.finite_bounds()
     AT = sp.csr_array(data.A.T)
     eye = sp.identity(nf, format="csr")
     D = sp.hstack([AT[:, ru], -AT[:, rl], eye[:, cu], -eye[:, cl]], format="csr")
@@ -99,10 +106,7 @@ def _active(data: LocalDualData, tol: float = 1e-7) -> np.ndarray:
     """For each multiplier of :func:`_multipliers`: is its inequality binding at the plan
     (equality rows and fixed columns excluded: their multipliers' signs are free)?"""
     act = data.A @ data.z
-    ru = np.flatnonzero(np.isfinite(data.row_upper))
-    rl = np.flatnonzero(np.isfinite(data.row_lower))
-    cu = np.flatnonzero(np.isfinite(data.col_upper))
-    cl = np.flatnonzero(np.isfinite(data.col_lower))
+    ru, rl, cu, cl = data.finite_bounds()
     row_eq = data.row_lower == data.row_upper
     col_eq = data.col_lower == data.col_upper
 
@@ -136,6 +140,20 @@ def _dual_feasibility(
     ]
     gap = np.concatenate([-(costs @ data.z), b, [-1.0], np.zeros(K)])
     return sp.hstack(blocks, format="csr"), gap, b.size
+
+
+def _l1_rows(K: int, n: int) -> sp.csr_array:
+    """The rows ``t_k - w_k`` then ``t_k + w_k`` over columns ``w (first K) | ... | t (last
+    K)`` of ``n``: with lower bounds ``-current`` and ``current`` (set when the distance is
+    minimized) they make ``t_k >= |w_k - current_k|``."""
+    pad = sp.csr_array((K, n - 2 * K))
+    return sp.vstack(
+        [
+            sp.hstack([-sp.identity(K), pad, sp.identity(K)]),
+            sp.hstack([sp.identity(K), pad, sp.identity(K)]),
+        ],
+        format="csr",
+    )
 
 
 def _optimal_x(session: HighsSession, what: str) -> np.ndarray:
@@ -178,10 +196,8 @@ class InverseLP:
         self.t0 = self.eps + 1
         simplex = np.zeros(n)
         simplex[:K] = 1.0
-        l1_plus = sp.hstack([-sp.identity(K), sp.csr_array((K, n - 2 * K)), sp.identity(K)])
-        l1_minus = sp.hstack([sp.identity(K), sp.csr_array((K, n - 2 * K)), sp.identity(K)])
         M = sp.vstack(
-            [dual, sp.csr_array(gap[None, :]), sp.csr_array(simplex[None, :]), l1_plus, l1_minus],
+            [dual, sp.csr_array(gap[None, :]), sp.csr_array(simplex[None, :]), _l1_rows(K, n)],
             format="csc",
         )
         self.n_feas = nf
@@ -211,6 +227,11 @@ class InverseLP:
     def _run(self, what: str) -> np.ndarray:
         return _optimal_x(self.session, what)
 
+    def set_caps(self, caps: np.ndarray) -> None:
+        """Cap the weights by ``caps`` from now on (0: the KPI is off the menu)."""
+        self.caps = caps
+        self.session.set_col_bounds(np.arange(self.K), 0.0, caps)
+
     def _set_cost(self, column: int | np.ndarray) -> None:
         """Minimize the sum of ``column`` (one index or several)."""
         cost = np.zeros(self.n)
@@ -238,12 +259,11 @@ class InverseLP:
     def gap_of(self, weights: np.ndarray, what: str) -> float:
         """The incentive gap of fixed weights (the current scheme)."""
         s = self.session
-        weights_cols = np.arange(self.K)
-        s.fix_cols(weights_cols, weights)
+        s.fix_cols(np.arange(self.K), weights)
         s.set_col_bounds(np.array([self.eps]), 0.0, np.inf)
         self._set_cost(self.eps)
         x = self._run(what)
-        s.set_col_bounds(weights_cols, 0.0, self.caps)
+        self.set_caps(self.caps)
         return max(0.0, float(x[self.eps]))
 
     def add_cut(self, coefficients: np.ndarray) -> int:
@@ -342,11 +362,7 @@ class ToleranceLP:
             upper.append(np.concatenate([np.zeros(nf), [eps]]))
         simplex = np.zeros(n)
         simplex[:K] = 1.0
-        # t_k >= w_k - current_k  and  t_k >= current_k - w_k (bounds set by `closest`)
-        pad = sp.csr_array((K, n - 2 * K))
-        l1_plus = sp.hstack([-sp.identity(K), pad, sp.identity(K)])
-        l1_minus = sp.hstack([sp.identity(K), pad, sp.identity(K)])
-        M = sp.vstack([*blocks, sp.csr_array(simplex[None, :]), l1_plus, l1_minus], format="csc")
+        M = sp.vstack([*blocks, sp.csr_array(simplex[None, :]), _l1_rows(K, n)], format="csc")
         self.l1_rows = np.arange(M.shape[0] - 2 * K, M.shape[0])
         row_lower = np.concatenate([*lower, [1.0], np.full(2 * K, -np.inf)])
         row_upper = np.concatenate([*upper, [1.0], np.full(2 * K, np.inf)])
@@ -476,10 +492,7 @@ def _pinned_rank(data: LocalDualData, active: np.ndarray) -> int:
     columns and the binding inequalities (``active``, indices into :func:`_multipliers`'
     order), over the free columns.  Below their number, z* is not a vertex."""
     nf = data.z.size
-    ru = np.flatnonzero(np.isfinite(data.row_upper))
-    rl = np.flatnonzero(np.isfinite(data.row_lower))
-    cu = np.flatnonzero(np.isfinite(data.col_upper))
-    cl = np.flatnonzero(np.isfinite(data.col_lower))
+    ru, rl, cu, cl = data.finite_bounds()
     A = data.A.toarray()
     eye = np.eye(nf)
     rows = np.vstack([A[ru], A[rl], eye[cu], eye[cl]])[active]
