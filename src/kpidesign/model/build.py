@@ -11,6 +11,7 @@ plain model a user can inspect, extend or write to an LP/MPS file.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -333,10 +334,8 @@ def _build_resources(
         names = [d.name for d in users]
 
         def bounds(_b: Any, dname: str, _r=r) -> tuple[float, float | None]:
-            base = spec.departments[dname].allocation[_r.name]
-            if _r.max_shift is None:
-                return (0.0, None)
-            return (max(0.0, base * (1 - _r.max_shift)), base * (1 + _r.max_shift))
+            lower, upper = _r.allocation_bounds(spec.departments[dname].allocation[_r.name])
+            return lower, (upper if math.isfinite(upper) else None)  # Pyomo: None = no bound
 
         block.allocation = pyo.Var(names, bounds=bounds)
         block.use = pyo.Constraint(pyo.Any)

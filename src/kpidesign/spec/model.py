@@ -3,6 +3,7 @@ returns them."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,6 +148,13 @@ class ResourceSpec:
     def available(self) -> float:
         """What may be allocated: ``total * (1 - reserve)``."""
         return self.total * (1.0 - self.reserve)
+
+    def allocation_bounds(self, baseline: float) -> tuple[float, float]:
+        """The bounds of one department's allocation of this resource: within
+        ``max_shift`` of its ``baseline`` (never below 0), else ``[0, inf)``."""
+        if self.max_shift is None:
+            return 0.0, math.inf
+        return max(0.0, baseline * (1 - self.max_shift)), baseline * (1 + self.max_shift)
 
 
 @dataclass(frozen=True)

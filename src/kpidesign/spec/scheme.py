@@ -74,7 +74,7 @@ def resolve_allocations(
             ):
                 errors.add(rloc, f"an allocation must be a finite number, got {amount!r}")
                 continue
-            lower, upper = _allocation_bounds(spec, dept, resource)
+            lower, upper = spec.resources[resource].allocation_bounds(held[resource])
             if not lower - 1e-9 * (1 + abs(lower)) <= amount <= upper + 1e-9 * (1 + abs(upper)):
                 errors.add(
                     rloc,
@@ -96,15 +96,6 @@ def _at(
     if hit is not None:
         return hit
     return Location(None, None, path if path is not None else ".".join(keys))
-
-
-def _allocation_bounds(spec: ModelSpec, dept: str, resource: str) -> tuple[float, float]:
-    """The bounds of a department's allocation, as the model builds them."""
-    base = spec.departments[dept].allocation[resource]
-    shift = spec.resources[resource].max_shift
-    if shift is None:
-        return 0.0, math.inf
-    return max(0.0, base * (1 - shift)), base * (1 + shift)
 
 
 def resolve_scheme(
