@@ -45,6 +45,7 @@ from .common import allocation_columns, feasible, system_optimum
 __all__ = [
     "Target",
     "canonical_optimum",
+    "optimum_at",
     "reference_plan",
     "tight_allocations",
     "with_allocations",
@@ -133,6 +134,32 @@ def canonical_optimum(
     return Target(x, lp.objective.at(x), x[alloc_cols].copy())
 
 
+def optimum_at(
+    session: HighsSession,
+    allocations: np.ndarray,
+    reference: np.ndarray,
+    options: Options,
+    stats: Statistics | None = None,
+    what: str = "the system problem",
+) -> Target:
+    """The system optimum at fixed ``allocations``, and among its optimal plans the one
+    closest to ``reference`` (:func:`canonical_optimum`; the solver's plan, with a note,
+    where the distance LP fails numerically)."""
+    lp = session.lp
+    assert lp is not None
+    sol = system_optimum(session, allocations=allocations, what=what)
+    return canonical_optimum(
+        lp,
+        sol.objective,
+        reference,
+        allocations=allocations,
+        options=options,
+        stats=stats,
+        what=what,
+        fallback=sol.x,
+    )
+
+
 def reference_plan(
     session: HighsSession,
     allocations: np.ndarray,
@@ -144,19 +171,9 @@ def reference_plan(
     and among its optimal plans the one closest in L1 to 0 (ties by the name-keyed
     weights): the leanest optimal plan, whatever vertex HiGHS returns and however the file
     is ordered.  ``compare`` and ``design`` start from it and normalize KPIs at it."""
-    lp = session.lp
-    assert lp is not None
-    sol = system_optimum(session, allocations=allocations, what=what)
-    return canonical_optimum(
-        lp,
-        sol.objective,
-        np.zeros(lp.num_cols),
-        allocations=allocations,
-        options=options,
-        stats=stats,
-        what=what,
-        fallback=sol.x,
-    )
+    assert session.lp is not None
+    zeros = np.zeros(session.lp.num_cols)
+    return optimum_at(session, allocations, zeros, options, stats, what)
 
 
 def _closest(

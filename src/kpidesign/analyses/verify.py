@@ -20,10 +20,10 @@ from ..results import clean, figure
 from ..results.verification import Path, Verification
 from ..solver import HighsSession, Statistics
 from ..types import Mode, Sense
-from .common import share_of_optimum, system_optimum
+from .common import share_of_optimum
 from .dynamics import DynamicsOutcome, best_response_dynamics
 from .local import Scorecard, fix_others, free_columns
-from .target import canonical_optimum
+from .target import optimum_at
 
 __all__ = ["could_improve_alone", "verify_scheme"]
 
@@ -44,19 +44,13 @@ def verify_scheme(
     dynamics' notes."""
     lp = session.lp
     assert lp is not None
-    at = system_optimum(
+    plan = optimum_at(
         session,
-        allocations=allocations,
-        what=f"the system problem of {problem.label} at the scheme's allocations",
-    )
-    plan = canonical_optimum(
-        lp,
-        at.objective,
+        allocations,
         x_ref,
-        allocations=allocations,
-        options=options,
-        stats=stats,
-        fallback=at.x,
+        options,
+        stats,
+        what=f"the system problem of {problem.label} at the scheme's allocations",
     )
     today = best_response_dynamics(session, cards_now, plan.x, options=options)
     assert today.x is not None  # optimistic dynamics always have a plan
