@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 from click.testing import CliRunner
 from hypothesis import settings
 
@@ -123,3 +125,20 @@ def kpidesign_executable() -> str:
     )
     assert found, "the kpidesign console script is not installed (pip install -e .)"
     return found
+
+
+def packing_lp(seed: int, m: int, n: int, density: float) -> dict:
+    """``max c x, A x <= b, 0 <= x <= 10`` with positive A (``density`` of the entries,
+    uniform on [0.1, 1]; built densely: scipy 1.11 has no random_array): feasible (x = 0),
+    bounded, and not reduced away by presolve; the arrays of ``HighsSession.from_arrays``."""
+    rng = np.random.default_rng(seed)
+    A = sp.csc_array(rng.uniform(0.1, 1.0, (m, n)) * (rng.random((m, n)) < density))
+    return {
+        "cost": rng.uniform(1.0, 2.0, n),
+        "sense": "max",
+        "A": A,
+        "col_lower": np.zeros(n),
+        "col_upper": np.full(n, 10.0),
+        "row_lower": np.full(m, -np.inf),
+        "row_upper": rng.uniform(5.0, 10.0, m),
+    }

@@ -8,9 +8,8 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from click.testing import CliRunner
-from conftest import TESTS
+from conftest import TESTS, packing_lp
 
 import kpidesign
 from kpidesign.api import prepare
@@ -199,21 +198,9 @@ def test_every_highs_model_status_maps_to_one_status() -> None:
         assert isinstance(_STATUS[status], Status)
 
 
-def _random_packing_lp(seed: int = 0, m: int = 300, n: int = 400) -> dict:
-    """max c x, A x <= b, 0 <= x <= 10 with positive A: feasible (x = 0), bounded, and not
-    reduced away by presolve; dual simplex needs hundreds of iterations for it."""
-    rng = np.random.default_rng(seed)
-    # 5% of the entries, uniform on [0.1, 1] (built densely: scipy 1.11 has no random_array)
-    A = sp.csc_array(rng.uniform(0.1, 1.0, (m, n)) * (rng.random((m, n)) < 0.05))
-    return {
-        "cost": rng.uniform(1.0, 2.0, n),
-        "sense": "max",
-        "A": A,
-        "col_lower": np.zeros(n),
-        "col_upper": np.full(n, 10.0),
-        "row_lower": np.full(m, -np.inf),
-        "row_upper": rng.uniform(5.0, 10.0, m),
-    }
+def _random_packing_lp() -> dict:
+    """A packing LP dual simplex needs hundreds of iterations for (5% of 300 x 400)."""
+    return packing_lp(0, 300, 400, 0.05)
 
 
 @pytest.mark.parametrize("presolve", [True, False])

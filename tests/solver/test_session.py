@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import TESTS
+from conftest import TESTS, packing_lp
 
 from kpidesign.api import prepare
 from kpidesign.errors import SolveError
@@ -265,19 +265,9 @@ def test_a_temporary_row_of_a_program_is_named_by_number() -> None:
 # -- statistics -----------------------------------------------------------------------------
 
 
-def _packing_lp(seed: int, m: int = 60, n: int = 80) -> dict:
-    """max c x, A x <= b, 0 <= x <= 10 with positive A: needs dozens of simplex iterations."""
-    rng = np.random.default_rng(seed)
-    A = sp.csc_array(rng.uniform(0.1, 1.0, (m, n)) * (rng.random((m, n)) < 0.2))
-    return {
-        "cost": rng.uniform(1.0, 2.0, n),
-        "sense": "max",
-        "A": A,
-        "col_lower": np.zeros(n),
-        "col_upper": np.full(n, 10.0),
-        "row_lower": np.full(m, -INF),
-        "row_upper": rng.uniform(5.0, 10.0, m),
-    }
+def _packing_lp(seed: int) -> dict:
+    """A packing LP that needs dozens of simplex iterations (20% of 60 x 80)."""
+    return packing_lp(seed, 60, 80, 0.2)
 
 
 def _highs_iterations(session: HighsSession) -> int:
