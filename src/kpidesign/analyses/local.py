@@ -27,6 +27,7 @@ from ..errors import SolveError
 from ..model.program import DENOMINATOR_FLOOR, SHARED, KpiRows, LinearProgram
 from ..solver import HighsSession, Solution
 from ..types import Sense, Status
+from .common import name_weights
 from .mixed_ratio import RatioTerm, best_mixed_response
 from .scales import Scales, as_scales
 
@@ -281,10 +282,14 @@ _UNBOUNDED = (Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED)
 def _run(session: HighsSession, what: str, warm: bool, allow_unbounded: bool = False) -> Solution:
     """Solve a local problem.  It contains the current plan, so it cannot be infeasible or
     unbounded in exact arithmetic; columns fixed at values feasible only within tolerance can
-    still make presolve say so, and then a cold solve without presolve is tried once."""
+    still make presolve say so (or a warm start end in numerical trouble), and then a cold
+    solve is tried, and one without presolve."""
     sol = session.solve(warm=warm)
-    if not sol.optimal and sol.status is not Status.TIME_LIMIT:
-        sol = session.solve(warm=False, presolve=False)
+    retries = [(False, True), (False, False)] if warm else [(False, False)]
+    for cold_warm, presolve in retries:
+        if sol.optimal or sol.status is Status.TIME_LIMIT:
+            break
+        sol = session.solve(warm=cold_warm, presolve=presolve)
     if sol.optimal or (allow_unbounded and sol.status in _UNBOUNDED):
         return sol
     raise session.explain(sol, what, conflict=False)
@@ -312,7 +317,10 @@ def respond(
     """
     lp = session.lp
     assert lp is not None
-    # solver hygiene, not a finding: no note (the widening is at most 1e-6, relative)
+    # solver hygiene, not a finding: no note (the widening is at most 1e-6, relative).  A
+    # plan within the solver's tolerance of a column bound (inventory at -2.8e-9) is put
+    # on it first: fixed there for the other departments it made their problems infeasible
+    x = np.clip(x, lp.col_lower, lp.col_upper)
     with _containing(session, lp, x):
         return _respond(session, card, x, pessimistic, optimistic, tol, tie_slack, max_dinkelbach)
 
@@ -388,16 +396,100 @@ def _respond(
                 response.notes.extend(card.notes)
             # a slack of tie_slack only: a pessimistic tie-break exploits any slack every round
             row, lo = card.cost, best - tie_slack * (1.0 + abs(best))
+            # but the current plan, if it scores within the solver's tolerance of the best,
+            # stays among the best responses: a department does not move for noise
+            now = float(card.cost @ x)
+            if now >= best - SOLVER_NOISE * (1.0 + abs(best)):
+                lo = min(lo, now)
         # lexicographic tie-break: hold the score at its optimum, then best/worst for the system
         tie = _add_local_row(session, free, x, row, lo)
         if optimistic:
             session.set_objective(lp.objective, lp.sense)
-            response.optimistic = _tie_break(
-                session, f"{what} (optimistic tie-break)", response, tie
-            ).x
+            sol = _tie_break(session, f"{what} (optimistic tie-break)", response, tie)
+            response.optimistic = _canonical(
+                session, card, free, x, sol.x, lp.sense, response, tie_slack
+            )
         if pessimistic:
-            _worst_response(session, card, response, tie, what)
+            _worst_response(session, card, response, tie, what, free, x, tie_slack)
     return response
+
+
+def _canonical(
+    session: HighsSession,
+    card: Scorecard,
+    free: np.ndarray,
+    x: np.ndarray,
+    z: np.ndarray,
+    sense: str,
+    response: Response,
+    tie_slack: float,
+) -> np.ndarray:
+    """The third rule of a best response ``z`` (``sense``: the company tie-break's): the
+    current plan ``x`` itself where it is as good as ``z`` within :data:`SOLVER_NOISE`,
+    for the department and for the company (a department does not move for noise);
+    otherwise, among the plans as good as ``z`` for both (the company's value held within
+    ``tie_slack``), the one closest in L1 to ``x`` over the columns the department moves
+    (ties broken by name-keyed weights, as the design's target).  So a response depends
+    on neither column order nor the solver's warm start.  Where that solve fails, ``z``
+    stays, with a note."""
+    lp = session.lp
+    assert lp is not None
+    sign = Sense(sense).sign
+    held = sign * lp.objective.dense(lp.num_cols)
+    value = float(held @ z)
+    score = response.score
+    if card.value(x) >= score - SOLVER_NOISE * (1.0 + abs(score)) and float(
+        held @ x
+    ) >= value - SOLVER_NOISE * (1.0 + abs(value)):
+        return x
+    weights = name_weights(lp, free)
+    with session.temporary_rows():
+        _add_local_row(session, free, x, held, value - tie_slack * (1.0 + abs(value)))
+        sol = session.closest(x, free, weights)
+        if sol.optimal:
+            sol = _polished(session, free, x, sol.x, weights)
+    if sol.optimal:
+        return sol.x
+    response.notes.append(
+        f"{response.department}: its response closest to its current plan could not be "
+        f"found ({sol.status.value}); the solver's response among the tied ones is used"
+    )
+    return z
+
+
+def _polished(
+    session: HighsSession, free: np.ndarray, x: np.ndarray, closest: np.ndarray, w: np.ndarray
+) -> Solution:
+    """The closest plan found on a scratch copy, solved again on the live session (whose
+    solutions are as exact as HiGHS gives them; a scratch solution taken as the next plan
+    drifted off the rows by up to 7e-8 within a few hundred steps): on the side of ``x``
+    each column of ``closest`` lies on, the L1 distance is linear, so the same plan is the
+    optimum of that linear objective there."""
+    lp = session.lp
+    assert lp is not None
+    lower, upper = lp.col_lower[free].copy(), lp.col_upper[free].copy()
+    step = closest[free] - x[free]
+    eps = 1e-9 * (1.0 + np.abs(x[free]))
+    up, down = step > eps, step < -eps
+    stay = ~(up | down)
+    here = np.clip(x[free], lower, upper)
+    lower[up | stay] = np.maximum(lower, here)[up | stay]
+    upper[down | stay] = np.minimum(upper, here)[down | stay]
+    cost = np.zeros(lp.num_cols)
+    cost[free] = np.where(up, w, np.where(down, -w, 0.0))
+    session.set_col_bounds(free, lower, upper)
+    session.set_objective(cost, "min", 0.0)
+    try:
+        return session.solve(warm=True)
+    finally:
+        session.set_col_bounds(free, lp.col_lower[free], lp.col_upper[free])
+
+
+#: differences below this (relative) are the solver's noise, not a preference: HiGHS's
+#: primal and dual feasibility tolerances are 1e-7.  A worst response 2e-11 (relative) worse
+#: for the company than the current plan, moving 6,912 EUR of quality spending to get
+#: there, decided the seed's status quo in one file order and not in another
+SOLVER_NOISE = 1e-7
 
 
 def _mixed_response(
@@ -497,9 +589,13 @@ def _worst_response(
     response: Response,
     tie: tuple[int, float] | None,
     what: str,
+    free: np.ndarray,
+    x: np.ndarray,
+    tie_slack: float,
 ) -> None:
     """The pessimistic tie-break: the worst plan for the company among the department's
-    best responses (None, with a note, where that is unbounded)."""
+    best responses to ``x`` (None, with a note, where that is unbounded), made canonical
+    by :func:`_canonical`."""
     lp = session.lp
     assert lp is not None
     session.set_objective(lp.objective, Sense(lp.sense).opposite)
@@ -508,7 +604,9 @@ def _worst_response(
     if not sol.optimal:
         response.notes.append(f"{d}: the worst optimal response for the system is unbounded")
         return
-    response.pessimistic = sol.x
+    response.pessimistic = _canonical(
+        session, card, free, x, sol.x, Sense(lp.sense).opposite, response, tie_slack
+    )
     if card.ratio is not None and _at_floor(card.ratio, sol.x):
         response.notes.append(
             f"{d}: its worst response for the company keeps the denominator of "

@@ -461,11 +461,17 @@ def _tie_break(
     best_z, best = start, float(f_row @ start) + f0
     budget = sl.slices + max_slices
     points: dict[float, _Point | None] = {}
+    trouble = False  # a slice HiGHS could not solve: the tie-break is not certified
 
     def point(t: float) -> _Point | None:
-        nonlocal best_z, best
+        nonlocal best_z, best, trouble
         if t not in points:
-            p = sl.tie_point(t, level)
+            try:
+                p = sl.tie_point(t, level)
+            except SolveError as exc:
+                if exc.diagnosis.status is not Status.NUMERICAL:
+                    raise
+                p, trouble = None, True
             points[t] = p
             if p is not None and np.isfinite(p.value) and p.value > best:
                 best_z, best = p.z, p.value
@@ -477,7 +483,7 @@ def _tie_break(
     while heap:
         leaf = heap[0]
         if leaf.bound - best <= tol * (1.0 + abs(best)):
-            return best_z, True, max(0.0, leaf.bound - best)
+            return best_z, not trouble, max(0.0, leaf.bound - best)
         if sl.slices >= budget:
             break
         heapq.heappop(heap)
@@ -490,7 +496,7 @@ def _tie_break(
         heapq.heappush(heap, _tie_leaf(sl, leaf.t1, ts, point, level))
         heapq.heappush(heap, _tie_leaf(sl, ts, leaf.t2, point, level))
     gap = max((leaf.bound for leaf in heap), default=best) - best
-    return best_z, gap <= tol * (1.0 + abs(best)), max(0.0, gap)
+    return best_z, gap <= tol * (1.0 + abs(best)) and not trouble, max(0.0, gap)
 
 
 def _tie_leaf(

@@ -29,7 +29,6 @@ decide the design.  Two stated rules remove that freedom:
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +39,7 @@ from ..model.program import LinearProgram
 from ..options import Options
 from ..solver import HighsSession, Solution, Statistics
 from ..types import Sense, Status
-from .common import allocation_columns, feasible, system_optimum
+from .common import allocation_columns, feasible, name_weights, system_optimum
 
 __all__ = [
     "Target",
@@ -105,7 +104,7 @@ def canonical_optimum(
         col_lower[alloc_cols] = allocations
         col_upper[alloc_cols] = allocations
     cost = np.concatenate([np.zeros(n), np.ones(m)])
-    weights = np.array([_name_weight(lp.col_name(int(j))) for j in plan_cols])
+    weights = name_weights(lp, plan_cols)
     for slack in (0.0, options.tie_slack * (1.0 + abs(optimum))):
         target_lower = sign * (optimum - lp.objective.constant) - slack
         session = HighsSession.from_arrays(
@@ -199,13 +198,6 @@ def _closest(
             return sol
     assert sol is not None
     return sol
-
-
-def _name_weight(name: str) -> float:
-    """``1 + 1e-3·h(name)``, ``h`` in [0, 1) a hash of the column's name: a tie-break that
-    depends on names only."""
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-    return 1.0 + 1e-3 * int.from_bytes(digest, "big") / 2**64
 
 
 def tight_allocations(lp: LinearProgram, x: np.ndarray) -> np.ndarray:

@@ -228,6 +228,7 @@ class HighsSession:
         h = _new_highs(options)
         _pass_arrays(h, **arrays)  # type: ignore[arg-type]
         self.highs = h
+        self._options = options
         self.sense = str(arrays["sense"])
         self.col_lower = np.asarray(arrays["col_lower"], dtype=float).copy()
         self.col_upper = np.asarray(arrays["col_upper"], dtype=float).copy()
@@ -318,6 +319,51 @@ class HighsSession:
                 self.highs.deleteRows(added, np.arange(before, before + added, dtype=np.int32))
 
     # -- solving ------------------------------------------------------------------------
+
+    def closest(self, reference: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> Solution:
+        """Of the points feasible now (bounds and rows as they are, temporary rows
+        included), the one closest to ``reference`` over ``cols`` in the weighted L1
+        distance ``sum_j weights_j |x_j - reference_j|``.  Solved on a scratch copy with a
+        distance column ``t_j >= |x_j - reference_j|`` per entry of ``cols``; the session
+        itself is unchanged (its statistics count the solve).  The solution's ``x`` holds
+        the session's columns only."""
+        n, m = self.num_cols, int(cols.size)
+        cols = np.asarray(cols, dtype=np.int32)
+        scratch = _new_highs(self._options)
+        scratch.passModel(self.highs.getLp())
+        scratch.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
+        scratch.changeObjectiveOffset(0.0)
+        scratch.changeObjectiveSense(_objective_sense("min"))
+        scratch.addCols(
+            m, np.asarray(weights, dtype=float), np.zeros(m), np.full(m, np.inf), 0,
+            np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0),
+        )  # fmt: skip
+        # -x_j + t_j >= -ref_j and x_j + t_j >= ref_j: two entries per row
+        ref = np.asarray(reference, dtype=float)[cols]
+        t = np.arange(n, n + m, dtype=np.int32)
+        index = np.column_stack([np.concatenate([cols, cols]), np.concatenate([t, t])]).ravel()
+        value = np.column_stack([np.repeat([-1.0, 1.0], m), np.ones(2 * m)]).ravel()
+        scratch.addRows(
+            2 * m, np.concatenate([-ref, ref]), np.full(2 * m, np.inf), 4 * m,
+            np.arange(0, 4 * m, 2, dtype=np.int32), index.astype(np.int32), value,
+        )  # fmt: skip
+        start = time.perf_counter()
+        scratch.run()
+        seconds = time.perf_counter() - start
+        info = scratch.getInfo()
+        iterations = max(0, int(info.simplex_iteration_count)) + max(
+            0, int(info.ipm_iteration_count)
+        )
+        self.stats.add(Statistics(1, iterations, seconds))
+        status = _STATUS.get(scratch.getModelStatus(), Status.ERROR)
+        rows, cols_nan = np.full(self.num_rows, np.nan), np.full(n, np.nan)
+        x = (
+            np.asarray(scratch.getSolution().col_value, dtype=float)[:n]
+            if status is Status.OPTIMAL
+            else cols_nan
+        )
+        objective = float(info.objective_function_value) if status is Status.OPTIMAL else np.nan
+        return Solution(status, objective, x, rows, rows, cols_nan, seconds)
 
     def solve(self, *, warm: bool = True, presolve: bool = True) -> Solution:
         """Solve; ``warm=False`` clears the basis first (a cold start with presolve)."""
