@@ -22,7 +22,11 @@ class Options:
     ``time_limit``: seconds per solve (None: none).  ``solver``: HiGHS's algorithm, one of
     :data:`~kpidesign.solver.status.SOLVERS`.  ``threads``: HiGHS's threads (None: its
     default; sessions that run side by side set 1).  ``tie_slack``: how far below its
-    optimum (relative) a department's held score may fall in a tie-break.
+    optimum (relative) a department's held score may fall in a tie-break.  ``orders``:
+    the department orders the status-quo dynamics run in (``'all'``, ``'file'`` or a
+    number of sampled orders, see :func:`~kpidesign.analyses.equilibria.department_orders`).
+    ``workers``: processes the independent paths run on (the output does not depend on it,
+    so it is not part of a result's provenance).
     """
 
     tol: float = 1e-6
@@ -31,6 +35,11 @@ class Options:
     solver: str = "choose"
     threads: int | None = None
     tie_slack: float = 1e-9
+    orders: str | int = "all"
+    workers: int = 1
+
+    #: settings that change how fast a result comes, never what it is
+    EXECUTION = ("workers",)
 
     def __post_init__(self) -> None:
         problems = []
@@ -46,8 +55,18 @@ class Options:
             problems.append(f"threads must be at least 1, not {self.threads}")
         if not self.tie_slack >= 0:
             problems.append(f"tie_slack must be at least 0, not {self.tie_slack}")
+        if not _valid_orders(self.orders):
+            problems.append(
+                f"orders must be 'all', 'file' or a positive number, not {self.orders!r}"
+            )
+        if self.workers < 1:
+            problems.append(f"workers must be at least 1, not {self.workers}")
         if problems:
             raise KpiDesignError(problems)
+
+    def provenance(self) -> dict[str, Any]:
+        """The settings that decide a result (all but :attr:`EXECUTION`), for its run block."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in self.EXECUTION}
 
     @classmethod
     def fields(cls) -> tuple[str, ...]:
@@ -63,3 +82,11 @@ class Options:
             msg = f"unknown option {', '.join(unknown)} (known: {', '.join(cls.fields())})"
             raise TypeError(msg)
         return dataclasses.replace(options or cls(), **settings)
+
+
+def _valid_orders(orders: object) -> bool:
+    if isinstance(orders, bool):
+        return False
+    if isinstance(orders, int):
+        return orders >= 1
+    return orders in ("all", "file")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import math
@@ -63,7 +62,7 @@ def test_every_result_carries_a_run_block(command: str, path: Path, files: list[
         "optimal",
         None,
     )
-    assert run["options"] == dataclasses.asdict(Options())
+    assert run["options"] == Options().provenance()
     assert (run["kpidesign"], run["highs"]) == (version("kpidesign"), highs_version())
     # every file read, by the path it was given, with the digest of its bytes
     assert run["inputs"] == {str(f): _digest(f) for f in files}

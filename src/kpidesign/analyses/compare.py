@@ -8,13 +8,14 @@ from collections.abc import Collection, Mapping
 import numpy as np
 import pandas as pd
 
+from ..errors import SolveError
 from ..model.problem import Problem
 from ..model.program import LinearProgram
 from ..options import Options
 from ..results import CompareResult, Dynamics, clean
 from ..solver import HighsSession, Statistics
 from ..spec.model import split_kpi
-from ..types import Mode, Plan
+from ..types import Mode, Plan, Status
 from .common import (
     allocation_columns,
     returning_failures,
@@ -23,7 +24,8 @@ from .common import (
     system_optimum,
     worse_by,
 )
-from .dynamics import DynamicsOutcome, best_response_dynamics
+from .dynamics import DynamicsOutcome
+from .equilibria import ALIGNED_START, department_orders, explore, failures, status_quo_range
 from .local import Scorecard, respond, scorecards, undefined_ratio_notes
 from .prices import price_scorecards
 from .scales import measure_scales
@@ -145,13 +147,26 @@ def _compare(
         row, row_notes = _unilateral_row(session, cards[d], x_b, b_sol.objective, options)
         unilateral.append(row)
         notes.extend(row_notes)
-    optimistic, pessimistic = (
-        best_response_dynamics(session, cards, x_b, mode=mode, options=options) for mode in Mode
+    starts = {ALIGNED_START: x_b}
+    described = {ALIGNED_START: "the aligned plan B"}
+    paths = explore(
+        lp,
+        [cards],
+        starts,
+        department_orders(lp.departments, options.orders),
+        options,
+        stats,
+        workers=options.workers,
     )
-    for outcome in (optimistic, pessimistic):
-        for note in outcome.notes:
-            if note not in notes:
-                notes.append(note)
+    for p in paths:
+        notes.extend(n for n in p.outcome.notes if n not in notes)
+    notes.extend(failures(paths))
+    file_order = tuple(lp.departments)
+    optimistic, pessimistic = (
+        next(p.outcome for p in paths if p.order == file_order and p.mode is mode) for mode in Mode
+    )
+    if optimistic.failed:  # the status quo itself: no comparison without it
+        raise SolveError(optimistic.failed, Status.NUMERICAL)
     assert optimistic.x is not None
     verification = None
     if allocations is not None:
@@ -187,6 +202,7 @@ def _compare(
         pessimistic=_dynamics(pessimistic),
         notes=notes,
         verification=verification,
+        status_quo_range=status_quo_range(lp, paths, b_sol.objective, described),
     )
 
 

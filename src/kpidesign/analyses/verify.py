@@ -11,6 +11,7 @@ file with ``allocations:`` runs the very same function, so the figures agree exa
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -21,7 +22,8 @@ from ..results.verification import Path, Verification
 from ..solver import HighsSession, Statistics
 from ..types import Mode, Sense
 from .common import share_of_optimum
-from .dynamics import DynamicsOutcome, best_response_dynamics
+from .dynamics import DynamicsOutcome
+from .equilibria import ComputedPath, department_orders, explore, extreme, failures
 from .local import Scorecard, fix_others, free_columns
 from .target import optimum_at
 
@@ -52,47 +54,73 @@ def verify_scheme(
         stats,
         what=f"the system problem of {problem.label} at the scheme's allocations",
     )
-    today = best_response_dynamics(session, cards_now, plan.x, options=options)
-    assert today.x is not None  # optimistic dynamics always have a plan
-    ending = "converged" if today.converged else ("cycled" if today.cycle else "stopped")
-    start = (
-        "the plan the organization reaches under the scheme's allocations with today's "
-        f"schemes (best-response dynamics from the optimal plan there, {ending} after "
-        f"{today.rounds} round(s), {figure(today.objective)} = "
-        f"{share_of_optimum(lp.sense, today.objective, optimum):.2%} of the optimum)"
-    )
-    paths = {
-        mode: best_response_dynamics(session, cards, today.x, mode=mode, options=options)
-        for mode in Mode
-    }
-    held = {
-        mode: best_response_dynamics(session, cards, plan.x, mode=mode, options=options)
-        for mode in Mode
-    }
+    orders = department_orders(lp.departments, options.orders)
+    starts = {"scheme allocations": plan.x}
+    run = functools.partial(explore, lp, starts=starts, orders=orders, options=options, stats=stats)
+    paths = run([cards_now, cards], workers=options.workers)
+    held = run([cards], workers=options.workers)
+    first = [p.first_stage for p in paths if p.mode is Mode.OPTIMISTIC]
+    start = _start_words(lp.sense, first, optimum, len(orders))
     notes: list[str] = [plan.note] if plan.note else []
-    for outcome in (today, *paths.values(), *held.values()):
-        notes.extend(n for n in outcome.notes if n not in notes)
+    notes.extend(failures([*paths, *held]))
+    for p in (*paths, *held):
+        outcomes = (p.outcome,) if p.first_stage is None else (p.first_stage, p.outcome)
+        for outcome in outcomes:
+            notes.extend(n for n in outcome.notes if n not in notes)
     allocation: dict[str, dict[str, float]] = {}
     for a, amount in zip(lp.allocations, allocations, strict=True):
         allocation.setdefault(a.department, {})[a.resource] = clean(float(amount))
+    worst = {mode: _worst(lp.sense, paths, mode, optimum) for mode in Mode}
     verification = Verification(
         allocation=allocation,
-        optimistic=_path(lp.sense, paths[Mode.OPTIMISTIC], optimum),
-        pessimistic=_path(lp.sense, paths[Mode.PESSIMISTIC], optimum),
+        optimistic=worst[Mode.OPTIMISTIC][1],
+        pessimistic=worst[Mode.PESSIMISTIC][1],
         start=start,
-        from_target=(
-            _path(lp.sense, held[Mode.OPTIMISTIC], optimum),
-            _path(lp.sense, held[Mode.PESSIMISTIC], optimum),
-        ),
+        from_target=tuple(_worst(lp.sense, held, mode, optimum)[1] for mode in Mode),
+        paths=len(paths),
     )
-    worst = paths[
-        Mode.PESSIMISTIC if verification.worst is verification.pessimistic else Mode.OPTIMISTIC
-    ]
-    if worst.x is not None:
+    mode = Mode.PESSIMISTIC if verification.worst is verification.pessimistic else Mode.OPTIMISTIC
+    end = worst[mode][0].outcome.x
+    if end is not None:
         verification = dataclasses.replace(
-            verification, could_improve=could_improve_alone(session, worst.x)
+            verification, could_improve=could_improve_alone(session, end)
         )
     return verification, notes
+
+
+def _worst(
+    sense: str, paths: list[ComputedPath], mode: Mode, optimum: float
+) -> tuple[ComputedPath, Path]:
+    """The worst path of ``mode`` for the company, and its figures."""
+    path = extreme([p for p in paths if p.mode is mode], sense, worst=True)
+    return path, _path(sense, path, optimum)
+
+
+def _start_words(
+    sense: str, ends: list[DynamicsOutcome | None], optimum: float, orders: int
+) -> str:
+    """Where the verification started, in words: the plans today's schemes reach under
+    the scheme's allocations, over the orders."""
+    reached = [e for e in ends if e is not None and not e.failed]
+    converged = sum(e.converged for e in reached)
+    rounds = sorted({e.rounds for e in reached})
+    after = f"{rounds[0]}" if len(rounds) == 1 else f"{rounds[0]} to {rounds[-1]}"
+    lowest = min(reached, key=lambda e: share_of_optimum(sense, e.objective, optimum))
+    highest = max(reached, key=lambda e: share_of_optimum(sense, e.objective, optimum))
+
+    def at(e: DynamicsOutcome) -> str:
+        return f"{figure(e.objective)} = {share_of_optimum(sense, e.objective, optimum):.2%}"
+
+    ended = (
+        "all converged" if converged == len(reached) else f"{converged} of {len(reached)} converged"
+    )
+    same = abs(lowest.objective - highest.objective) <= 1e-6 * (1.0 + abs(lowest.objective))
+    where = at(lowest) if same else f"from {at(lowest)} to {at(highest)}"
+    return (
+        "the plans the organization reaches under the scheme's allocations with today's "
+        f"schemes (best-response dynamics from the optimal plan there in {orders} department "
+        f"order(s), {ended} after {after} round(s)): {where} of the optimum"
+    )
 
 
 def could_improve_alone(session: HighsSession, x: np.ndarray) -> tuple[str, ...]:
@@ -114,11 +142,13 @@ def could_improve_alone(session: HighsSession, x: np.ndarray) -> tuple[str, ...]
     return tuple(out)
 
 
-def _path(sense: str, outcome: DynamicsOutcome, optimum: float) -> Path:
+def _path(sense: str, path: ComputedPath, optimum: float) -> Path:
+    outcome = path.outcome
     return Path(
         objective=outcome.objective,
         share_of_optimum=share_of_optimum(sense, outcome.objective, optimum),
         rounds=outcome.rounds,
         converged=outcome.converged,
         cycle=outcome.cycle,
+        order=path.order,
     )

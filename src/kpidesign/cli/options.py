@@ -87,9 +87,37 @@ def solver_options(fn: Callable) -> Callable:
     )(fn)
 
 
+def _orders(value: str | int) -> str | int:
+    """``all``, ``file`` or a positive number of sampled orders."""
+    if isinstance(value, int) or value in ("all", "file"):
+        return value
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    msg = f"'{value}' is not 'all', 'file' or a positive number"
+    raise click.BadParameter(msg)
+
+
 def dynamics_options(fn: Callable) -> Callable:
-    """:func:`solver_options` plus ``--tol`` and ``--max-rounds``."""
+    """:func:`solver_options` plus ``--tol``, ``--max-rounds``, ``--orders`` and
+    ``--workers``."""
     fn = solver_options(fn)
+    fn = click.option(
+        "--orders",
+        callback=lambda _ctx, _param, value: _orders(value),
+        default=str(_DEFAULTS.orders),
+        show_default=True,
+        metavar="all|file|N",
+        help="Department orders the status-quo dynamics run in: every order (up to "
+        "6 departments; a sample of 720 beyond), the file's order alone, or a seeded "
+        "sample of N orders. The status quo is reported as the range over them.",
+    )(fn)
+    fn = click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=_DEFAULTS.workers,
+        show_default=True,
+        help="Processes the dynamics' paths run on (the result does not depend on it).",
+    )(fn)
     fn = click.option(
         "--tol",
         type=click.FloatRange(min=0, min_open=True),

@@ -7,7 +7,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..results import CompareResult, DesignResult, SystemResult, Verification, figure
+from ..results import (
+    CompareResult,
+    DesignResult,
+    StatusQuoRange,
+    SystemResult,
+    Verification,
+    figure,
+)
 from ..types import Plan
 
 
@@ -108,6 +115,15 @@ _PLAN_HEADERS = (
 )
 
 
+def _cost_range(ranged: StatusQuoRange) -> str:
+    low, high = ranged.misalignment_cost
+    return f"{low * 100:.1f}% to {high * 100:.1f}%"
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * (1.0 + abs(a) + abs(b))
+
+
 def _pct(x: float) -> str:
     return "-" if x != x else f"{x * 100:+.1f}%"
 
@@ -127,16 +143,27 @@ def print_compare(r: CompareResult, console: Console) -> None:
         _money(r.status_quo_pessimistic),
         _pct(r.pessimistic_vs_aligned),
     )
+    ranged = r.status_quo_range
+    if ranged is not None:
+        for head, end in (
+            ("A, worst computed path", ranged.worst),
+            ("A, best computed path", ranged.best),
+        ):
+            t.add_row(head, _money(end.objective), _pct(r.relative_to_aligned(end.objective)))
     console.print(t)
     d = r.decentralized
     console.print(
         f"Misalignment cost (B-A)/|B|: [bold]{r.misalignment_cost * 100:.1f}%[/bold] "
-        f"(pessimistic {r.misalignment_cost_pessimistic * 100:.1f}%);  "
-        f"reallocation gain (C-B)/|C|: [bold]{r.reallocation_gain * 100:.1f}%[/bold]"
+        f"(pessimistic {r.misalignment_cost_pessimistic * 100:.1f}%"
+        + ("" if ranged is None else f"; {_cost_range(ranged)} over every computed path")
+        + f");  reallocation gain (C-B)/|C|: [bold]{r.reallocation_gain * 100:.1f}%[/bold]"
     )
     console.print(
-        f"Status quo = best-response dynamics from B: {d.ending} after {d.rounds} round(s)."
+        f"Status quo A = best-response dynamics from B, departments in file order: {d.ending} "
+        f"after {d.rounds} round(s)."
     )
+    if ranged is not None:
+        console.print(_range_sentence(ranged))
     console.print(_departments(r))
     if r.verification is not None:
         console.print(
@@ -162,6 +189,25 @@ def print_compare(r: CompareResult, console: Console) -> None:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
 
 
+def _range_sentence(ranged: StatusQuoRange) -> str:
+    """How the status quo's range was computed and where its ends came from."""
+    starts = ", ".join(ranged.starts.values())
+    reach = (
+        "every one ends at the same plan"
+        if ranged.same_equilibrium
+        else f"they end at {ranged.equilibria} different plans"
+    )
+    text = (
+        f"Range of the status quo: {ranged.paths} computed paths ({ranged.orders} department "
+        f"order(s) x {len(ranged.starts)} start(s): {starts} x 2 tie-breaks); {reach}."
+    )
+    if not ranged.same_equilibrium:
+        text += f" Worst: {ranged.worst.describe()}. Best: {ranged.best.describe()}."
+    if ranged.unbounded:
+        text += f" {ranged.unbounded} path(s) ended without a plan (an unbounded worst response)."
+    return escape(text)
+
+
 def _departments(r: CompareResult) -> Table:
     """Every KPI of every department under each plan, with its unilateral loss."""
     holds = r.own_kpis_hold()
@@ -170,6 +216,9 @@ def _departments(r: CompareResult) -> Table:
     t.add_column("kpi")
     for _, head in _PLAN_HEADERS:
         t.add_column(head, justify="right")
+    ranged = r.status_quo_range
+    if ranged is not None:
+        t.add_column("A over all paths", justify="right")
     t.add_column("unilateral loss", justify="right")
     losses = r.unilateral_losses()
     for dept in dict.fromkeys(x for x in r.kpis.department if x):
@@ -183,6 +232,9 @@ def _departments(r: CompareResult) -> Table:
                 loss, pessimistic = losses[dept]
                 lcell = _money(loss) + ("" if pessimistic is None else f" .. {_money(pessimistic)}")
             name = dept + ("" if holds.get(dept, True) else " (!)") if first else ""
+            if ranged is not None:
+                low, high = ranged.kpi_range(dept, kpi)
+                vals.append(figure(low) if _same(low, high) else f"{figure(low)} .. {figure(high)}")
             t.add_row(name, kpi + (" *" if paid else ""), *vals, lcell)
             first = False
         t.add_section()

@@ -3,7 +3,7 @@ only show them.  Every analysis result carries a :class:`RunInfo` (what ran, how
 ended, provenance) and, without an optimum, a diagnosis."""
 
 from .common import Outcome, RunInfo, clean, figure
-from .compare import CompareResult, Dynamics
+from .compare import CompareResult, Dynamics, PathEnd, StatusQuoRange
 from .design import DesignResult
 from .prices import ProfitCentre, Quantity, RowChange, TransferPrices
 from .summary import ModelSummary
@@ -17,10 +17,12 @@ __all__ = [
     "ModelSummary",
     "Outcome",
     "Path",
+    "PathEnd",
     "ProfitCentre",
     "Quantity",
     "RowChange",
     "RunInfo",
+    "StatusQuoRange",
     "SystemResult",
     "TransferPrices",
     "Verification",

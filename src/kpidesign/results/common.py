@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Self
@@ -69,7 +68,7 @@ class RunInfo:
             "status": None if self.status is None else str(self.status),
             "solves": self.solves,
             "iterations": self.iterations,
-            "options": None if self.options is None else dataclasses.asdict(self.options),
+            "options": None if self.options is None else self.options.provenance(),
             "kpidesign": self.kpidesign_version,
             "highs": self.highs_version,
             "inputs": dict(self.inputs),

@@ -12,7 +12,7 @@ from ..types import Diagnosis, Plan, Sense
 from .common import Outcome, RunInfo, clean
 from .verification import Verification
 
-__all__ = ["CompareResult", "Dynamics"]
+__all__ = ["CompareResult", "Dynamics", "PathEnd", "StatusQuoRange"]
 
 _COLUMNS = (
     ["department", "kpi", "sense", "plan", "value"],
@@ -49,6 +49,85 @@ class Dynamics:
 
 
 @dataclass(frozen=True)
+class PathEnd:
+    """Where one computed path of the status quo ended, and which path it was."""
+
+    objective: float
+    order: tuple[str, ...]
+    start: str
+    tie_break: str
+
+    def to_dict(self) -> dict:
+        """The JSON form (the objective is given beside it)."""
+        return {"order": list(self.order), "start": self.start, "tie_break": self.tie_break}
+
+    def describe(self) -> str:
+        """In words: "order a, b, c from the aligned start, pessimistic tie-break"."""
+        return (
+            f"order {', '.join(self.order)} from the {self.start} start, {self.tie_break} tie-break"
+        )
+
+
+@dataclass(frozen=True)
+class StatusQuoRange:
+    """The status quo over every computed path (department orders, starts, tie-breaks):
+    the worst and the best end for the company, how many paths and distinct end plans
+    (equilibria) there were, and each KPI's range (``kpis``: department, kpi, min, max;
+    department "" for a company KPI)."""
+
+    worst: PathEnd
+    best: PathEnd
+    misalignment_cost: tuple[float, float]  # (lowest, highest)
+    paths: int
+    orders: int
+    starts: dict[str, str]  # label -> where it is, in words
+    equilibria: int
+    kpis: pd.DataFrame
+    #: paths that ended without a plan (an unbounded pessimistic response): not in the range
+    unbounded: int = 0
+    #: paths that could not be computed (the solver's numerical trouble): not in the range
+    failed: int = 0
+
+    @property
+    def low(self) -> float:
+        """The smallest objective reached."""
+        return min(self.worst.objective, self.best.objective)
+
+    @property
+    def high(self) -> float:
+        """The largest objective reached."""
+        return max(self.worst.objective, self.best.objective)
+
+    @property
+    def same_equilibrium(self) -> bool:
+        """Did every computed path end at the same plan?"""
+        return self.equilibria == 1 and not self.unbounded and not self.failed
+
+    def kpi_range(self, department: str, kpi: str) -> tuple[float, float]:
+        """The (min, max) of a KPI over the computed paths' end plans."""
+        t = self.kpis
+        hit = t[(t.department == department) & (t.kpi == kpi)]
+        return float(hit["min"].iloc[0]), float(hit["max"].iloc[0])
+
+    def to_dict(self) -> dict:
+        """``status_quo_range`` of the JSON contract."""
+        return {
+            "min": clean(self.low),
+            "max": clean(self.high),
+            "worst": {"objective": clean(self.worst.objective), **self.worst.to_dict()},
+            "best": {"objective": clean(self.best.objective), **self.best.to_dict()},
+            "paths": self.paths,
+            "orders": self.orders,
+            "starts": dict(self.starts),
+            "tie_breaks": ["optimistic", "pessimistic"],
+            "equilibria": self.equilibria,
+            "same_equilibrium": self.same_equilibrium,
+            "unbounded_paths": self.unbounded,
+            "failed_paths": self.failed,
+        }
+
+
+@dataclass(frozen=True)
 class CompareResult(Outcome):
     """Status quo (A), aligned (B) and system optimum (C), side by side.
 
@@ -74,6 +153,9 @@ class CompareResult(Outcome):
     diagnosis: Diagnosis | None = None
     #: the scheme's verification at the allocations a scheme file gave (``evaluate``)
     verification: Verification | None = None
+    #: the status quo over every computed path (orders, starts, tie-breaks); the plan and
+    #: figures above are the file-order path's, from the aligned plan
+    status_quo_range: StatusQuoRange | None = None
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> CompareResult:
@@ -94,8 +176,12 @@ class CompareResult(Outcome):
 
     def vs_aligned(self, plan: Plan) -> float:
         """``(objective - aligned) / |aligned|``: positive is a higher objective."""
+        return self.relative_to_aligned(self.objectives[plan])
+
+    def relative_to_aligned(self, objective: float) -> float:
+        """``(objective - aligned) / |aligned|`` of any objective value."""
         ref = self.objectives[Plan.ALIGNED]
-        return (self.objectives[plan] - ref) / abs(ref) if abs(ref) > 1e-12 else float("nan")
+        return (objective - ref) / abs(ref) if abs(ref) > 1e-12 else float("nan")
 
     @property
     def pessimistic_vs_aligned(self) -> float:
@@ -158,6 +244,16 @@ class CompareResult(Outcome):
             n_ok = sum(holds[d] for d in paid)
             lead = f"{n_ok} of {len(paid)} departments do at least as well on their own KPI"
         pct = f"{abs(cost) * 100:.0f}%"
+        ranged = self.status_quo_range
+        same = ""
+        if ranged is not None and cost > 0:
+            low, high = (round(c * 100) for c in ranged.misalignment_cost)
+            if ranged.same_equilibrium:
+                same = f" (all {ranged.paths} computed paths end at the same plan)"
+            elif low != high and low > 0:
+                pct = f"{low}–{high}% (file order {pct})"
+            elif low != high:
+                pct += f" (from {low}% to {high}% over {ranged.paths} computed paths)"
         if cost > 0:
             verdict = (
                 f"the company earns {pct} less than it could"
@@ -177,7 +273,7 @@ class CompareResult(Outcome):
                 changes.append((math.inf, f"{var} {b:,.0f} -> {a:,.0f}"))
         changes.sort(key=lambda c: -c[0])
         tail = (": " + ", ".join(c[1] for c in changes[:4])) if changes else ""
-        return f"{lead}; {verdict}{tail}."
+        return f"{lead}; {verdict}{same}{tail}."
 
     def to_dict(self) -> dict:
         """The JSON contract of ``compare``/``evaluate`` (DESIGN.md)."""
@@ -196,6 +292,14 @@ class CompareResult(Outcome):
         for row in self.kpis.itertuples(index=False):
             if not row.department:
                 company.setdefault(row.kpi, {})[row.plan] = clean(row.value)
+        ranged = self.status_quo_range
+        if ranged is not None:
+            for row in ranged.kpis.itertuples(index=False):
+                where = departments[row.department]["kpis"] if row.department else company
+                where.setdefault(row.kpi, {})["status_quo_range"] = {
+                    "min": clean(row.min),
+                    "max": clean(row.max),
+                }
         state: dict[str, dict] = {}
         for row in self.state.itertuples(index=False):
             state.setdefault(row.variable, {})[row.plan] = clean(row.total)
@@ -215,6 +319,17 @@ class CompareResult(Outcome):
                 "status_quo_pessimistic": {"objective": clean(self.status_quo_pessimistic)},
                 "misalignment_cost": clean(self.misalignment_cost),
                 "misalignment_cost_pessimistic": clean(self.misalignment_cost_pessimistic),
+                **(
+                    {
+                        "status_quo_range": ranged.to_dict(),
+                        "misalignment_cost_range": {
+                            "min": clean(ranged.misalignment_cost[0]),
+                            "max": clean(ranged.misalignment_cost[1]),
+                        },
+                    }
+                    if ranged is not None
+                    else {}
+                ),
                 "reallocation_gain": clean(self.reallocation_gain),
                 "departments": departments,
                 "company_kpis": company,
@@ -251,6 +366,24 @@ class CompareResult(Outcome):
                 {"measure": "rounds", "value": float(self.decentralized.rounds)},
                 {"measure": "converged", "value": float(self.decentralized.converged)},
             ]
+            + (
+                [
+                    {"measure": "status_quo_min", "value": clean(ranged.low)},
+                    {"measure": "status_quo_max", "value": clean(ranged.high)},
+                    {
+                        "measure": "misalignment_cost_min",
+                        "value": clean(ranged.misalignment_cost[0]),
+                    },
+                    {
+                        "measure": "misalignment_cost_max",
+                        "value": clean(ranged.misalignment_cost[1]),
+                    },
+                    {"measure": "paths", "value": float(ranged.paths)},
+                    {"measure": "equilibria", "value": float(ranged.equilibria)},
+                ]
+                if (ranged := self.status_quo_range) is not None
+                else []
+            )
         )
         return {
             "plans": plans,
@@ -259,4 +392,9 @@ class CompareResult(Outcome):
             "unilateral": self.unilateral,
             "state": self.state,
             "allocations": self.allocations,
+            **(
+                {"kpi_ranges": self.status_quo_range.kpis}
+                if self.status_quo_range is not None
+                else {}
+            ),
         }

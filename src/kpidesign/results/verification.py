@@ -20,6 +20,8 @@ class Path:
     rounds: int
     converged: bool
     cycle: bool
+    #: the order the departments moved in (every round)
+    order: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The JSON form."""
@@ -29,13 +31,15 @@ class Path:
             "rounds": self.rounds,
             "converged": self.converged,
             "cycle": self.cycle,
+            "order": list(self.order),
         }
 
 
 @dataclass(frozen=True)
 class Verification:
     """The decentralized outcome under a scheme and its allocations, from ``start`` (in
-    words), with the optimistic and the pessimistic tie-break.
+    words), with the optimistic and the pessimistic tie-break: for each, the worst of the
+    computed paths over department orders (its order is given).
 
     ``objective`` and ``share_of_optimum`` are those of the **worst computed path** (the
     lower share of the two): not a guarantee, since breaking each tie pessimistically is not
@@ -53,6 +57,8 @@ class Verification:
     could_improve: tuple[str, ...] = ()
     #: the allocations verified at: department -> {resource: amount}
     allocation: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: computed paths (department orders x tie-breaks) the figures are the worst of
+    paths: int = 0
 
     @property
     def worst(self) -> Path:
@@ -93,6 +99,7 @@ class Verification:
             "objective": clean(self.objective),
             "share_of_optimum": clean(self.share_of_optimum),
             "path": "worst computed",
+            "paths": self.paths,
             "optimistic": self.optimistic.to_dict(),
             "pessimistic": self.pessimistic.to_dict(),
             "start": self.start,

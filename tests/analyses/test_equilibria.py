@@ -1,0 +1,137 @@
+"""The status quo as a range over department orders and tie-breaks (issue 11, item 1-2),
+checked on tests/models/status_quo/first_mover.yaml, whose paths are worked out by hand in
+its description: order alpha, beta ends at 8 (60%), order beta, alpha at 2 (90%)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+from conftest import TESTS, kpidesign_executable
+
+import kpidesign
+from kpidesign.analyses.equilibria import MAX_ALL_ORDERS, department_orders
+from kpidesign.cli import main
+
+FIRST_MOVER = TESTS / "models" / "status_quo" / "first_mover.yaml"
+SEED = TESTS.parent / "models" / "manufacturer.yaml"
+
+
+def test_the_range_covers_both_orders_worked_out_by_hand() -> None:
+    r = kpidesign.compare(FIRST_MOVER)
+    ranged = r.status_quo_range
+    assert ranged is not None
+    assert r.objectives["status_quo"] == pytest.approx(8.0, abs=1e-6)  # file order
+    assert (ranged.low, ranged.high) == pytest.approx((2.0, 8.0), abs=1e-6)
+    assert ranged.misalignment_cost == pytest.approx((0.6, 0.9), abs=1e-6)
+    assert ranged.worst.order == ("beta", "alpha")
+    assert ranged.best.order == ("alpha", "beta")
+    assert (ranged.paths, ranged.orders, ranged.equilibria) == (4, 2, 2)
+    assert not ranged.same_equilibrium
+    assert ranged.kpi_range("beta", "stored_b") == pytest.approx((2.0, 8.0), abs=1e-6)
+    assert ranged.kpi_range("alpha", "stored_a") == pytest.approx((2.0, 8.0), abs=1e-6)
+    assert "60–90% (file order 60%)" in r.headline()
+
+
+def test_the_json_contract_has_the_ranges() -> None:
+    d = kpidesign.compare(FIRST_MOVER).to_dict()
+    assert d["status_quo_range"]["min"] == pytest.approx(2.0, abs=1e-6)
+    assert d["status_quo_range"]["max"] == pytest.approx(8.0, abs=1e-6)
+    assert d["status_quo_range"]["worst"]["order"] == ["beta", "alpha"]
+    assert d["misalignment_cost_range"] == pytest.approx({"min": 0.6, "max": 0.9}, abs=1e-6)
+    kpi = d["departments"]["alpha"]["kpis"]["stored_a"]["status_quo_range"]
+    assert kpi == pytest.approx({"min": 2.0, "max": 8.0}, abs=1e-6)
+    assert d["run"]["options"]["orders"] == "all"
+    assert "workers" not in d["run"]["options"]  # it never changes a result
+
+
+def test_the_file_order_alone_is_one_path_per_tie_break() -> None:
+    r = kpidesign.compare(FIRST_MOVER, orders="file")
+    ranged = r.status_quo_range
+    assert ranged is not None and (ranged.paths, ranged.equilibria) == (2, 1)
+    assert ranged.same_equilibrium
+    assert "all 2 computed paths end at the same plan" in r.headline()
+
+
+def test_reordering_the_departments_changes_the_file_order_value_not_the_range(
+    tmp_path,
+) -> None:
+    text = FIRST_MOVER.read_text()
+    head, rest = text.split("departments:\n", 1)
+    alpha, beta_and_rest = rest.split("  beta:\n", 1)
+    beta, tail = beta_and_rest.split("constraints:\n", 1)
+    swapped = tmp_path / "swapped.yaml"
+    swapped.write_text(f"{head}departments:\n  beta:\n{beta}{alpha}constraints:\n{tail}")
+    a, b = kpidesign.compare(FIRST_MOVER), kpidesign.compare(swapped)
+    assert b.objectives["status_quo"] == pytest.approx(2.0, abs=1e-6)  # beta moves first
+    assert a.to_dict()["status_quo_range"] == b.to_dict()["status_quo_range"]
+
+
+def test_the_seed_range_does_not_depend_on_the_order_in_the_file(tmp_path) -> None:
+    """Acceptance: departments and constraints reversed in the shipped model give the same
+    range (the canonical response makes every path independent of column order)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    spec = yaml.load(SEED)
+    for section in ("departments", "constraints"):
+        items = list(spec[section].items())
+        spec[section].clear()
+        spec[section].update(reversed(items))
+    (tmp_path / "data").symlink_to(SEED.parent / "data")
+    reversed_file = tmp_path / "reversed.yaml"
+    with reversed_file.open("w") as f:
+        yaml.dump(spec, f)
+    a, b = (kpidesign.compare(p).to_dict() for p in (SEED, reversed_file))
+    for key in ("min", "max"):
+        assert a["status_quo_range"][key] == pytest.approx(b["status_quo_range"][key], rel=1e-7)
+    assert a["misalignment_cost_range"] == pytest.approx(b["misalignment_cost_range"], abs=1e-7)
+
+
+def test_orders_all_file_and_samples() -> None:
+    names = ["c", "a", "b"]
+    assert department_orders(names, "file") == [("c", "a", "b")]
+    assert department_orders(names, "all") == sorted(itertools.permutations(sorted(names)))
+    assert department_orders(names, 6) == department_orders(names, "all")
+    many = [f"d{i}" for i in range(MAX_ALL_ORDERS + 2)]
+    sample = department_orders(many, "all")
+    assert len(sample) == math.factorial(MAX_ALL_ORDERS)
+    assert tuple(many) in sample  # the file order is always there
+    assert department_orders(many, 5) == department_orders(many, 5)  # seeded
+    assert len(department_orders(many, 5)) == 5
+
+
+def test_bad_orders_and_workers_are_user_errors() -> None:
+    with pytest.raises(kpidesign.KpiDesignError, match="orders must be"):
+        kpidesign.compare(FIRST_MOVER, orders="some")
+    with pytest.raises(kpidesign.KpiDesignError, match="workers must be"):
+        kpidesign.compare(FIRST_MOVER, workers=0)
+    res = CliRunner().invoke(main, ["compare", str(FIRST_MOVER), "--orders", "0"])
+    assert res.exit_code == 2 and "positive number" in res.output
+
+
+def test_the_same_output_on_one_and_on_two_workers() -> None:
+    """Paths run as tasks on sessions of their own, so worker processes change nothing:
+    byte-identical JSON through the installed executable."""
+    outs = [
+        subprocess.run(
+            [kpidesign_executable(), "compare", str(FIRST_MOVER), "-f", "json", "--workers", w],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for w in ("1", "2")
+    ]
+    assert outs[0] == outs[1]
+    assert json.loads(outs[0])["status_quo_range"]["paths"] == 4
+
+
+def test_the_verification_is_the_worst_over_orders() -> None:
+    """``evaluate`` of a scheme: each tie-break's figure is its worst path over the
+    orders, and the order is named."""
+    r = kpidesign.evaluate(FIRST_MOVER, {"beta": {"stored_b": 1.0}})
+    assert r.status_quo_range is not None and r.status_quo_range.orders == 2
