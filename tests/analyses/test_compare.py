@@ -388,3 +388,23 @@ def _spuriously_infeasible(
 
     monkeypatch.setattr(session, "solve", flaky)
     return calls
+
+
+def test_a_plan_off_a_large_row_by_more_than_the_solver_tolerance_is_contained() -> None:
+    """A local problem must contain the plan it starts from.  HiGHS's feasibility tolerance
+    is absolute (1e-7), so a plan off a row whose activity is ~80,000 EUR (the seed's cash
+    balance) by 1e-5 is infeasible to it although that is only 1.2e-10 relative: the row
+    is widened.  (A relative threshold of 1e-9 left it, and the seed with its cash covenant
+    binding stopped with 'numerical trouble' in evaluate.)"""
+    from kpidesign.analyses.local import _containing
+
+    _, lp = prepare(TESTS.parent / "models" / "manufacturer.yaml")
+    session = HighsSession(lp)
+    x = system_optimum(session, what="the seed").x.copy()
+    j = lp.columns_of("cash")[0]  # cash[1]: in cash_balance[1] and [2]
+    x[j] += 1e-5
+    with _containing(session, lp, x) as widened:
+        assert widened
+    x[j] += 1.0  # far outside any tolerance: not the solver's dust, left alone
+    with _containing(session, lp, x) as widened:
+        assert not widened

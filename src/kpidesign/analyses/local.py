@@ -332,15 +332,16 @@ _PLAN_TOLERANCE = 1e-6
 
 @contextlib.contextmanager
 def _containing(session: HighsSession, lp: LinearProgram, x: np.ndarray) -> Iterator[bool]:
-    """Widen the rows plan ``x`` is off by more than 1e-9 and at most
-    :data:`_PLAN_TOLERANCE` (relative) just enough to contain it, for the duration; yields
-    whether any was.  A local problem must contain the plan it starts from: a plan off a
-    row by 6e-8 (seen on the seed under --max-kpis 2) made the next department's problem
-    infeasible."""
+    """Widen the rows plan ``x`` is off by more than 1e-10 (absolute, as HiGHS's
+    feasibility tolerance is) and at most :data:`_PLAN_TOLERANCE` (relative) just enough to
+    contain it, for the duration; yields whether any was.  A local problem must contain the
+    plan it starts from: a plan off a row by 6e-8 (seen on the seed under --max-kpis 2)
+    made the next department's problem infeasible, and so did one off a cash balance of
+    ~1e5 by 1e-5 (1e-10 relative, seen with the seed's cash covenant binding)."""
     act = lp.A @ x
     scale = 1.0 + np.abs(act)
     off = np.maximum(lp.row_lower - act, act - lp.row_upper)
-    rows = np.flatnonzero((off > 1e-9 * scale) & (off <= _PLAN_TOLERANCE * scale))
+    rows = np.flatnonzero((off > 1e-10) & (off <= _PLAN_TOLERANCE * scale))
     if rows.size:
         session.set_row_bounds(
             rows,
