@@ -26,6 +26,7 @@ __all__ = [
     "returning_failures",
     "run_info",
     "share_of_optimum",
+    "state_measures",
     "state_totals",
     "system_optimum",
     "worse_by",
@@ -73,6 +74,46 @@ def binding_rows(lp: LinearProgram, sol: Solution, tol: float = 1e-7) -> np.ndar
 def state_totals(lp: LinearProgram, problem: Problem, x: np.ndarray) -> dict[str, float]:
     """Sum over indices of each shared-state variable."""
     return {v: clean(float(x[lp.columns_of(v)].sum())) for v in problem.state}
+
+
+#: the per-period measures of a shared-state variable, in the order they are reported
+STATE_MEASURES = ("average", "min", "max")
+
+
+def state_series(lp: LinearProgram, problem: Problem, variable: str, x: np.ndarray) -> np.ndarray:
+    """The variable's value per member of its time-like set (``StateVariable.per``), summed
+    over its other sets (both products' stock in month t), in the set's order; one value,
+    the total, for a variable without one."""
+    cols = lp.columns_of(variable)
+    axis = problem.state_variable(variable).axis
+    if axis is None or not len(cols):
+        return np.array([float(x[cols].sum())])
+    periods = [
+        lp.col_indices[j][axis] if isinstance(lp.col_indices[j], tuple) else lp.col_indices[j]
+        for j in cols
+    ]
+    order = {t: i for i, t in enumerate(dict.fromkeys(sorted(periods)))}
+    series = np.zeros(len(order))
+    np.add.at(series, [order[t] for t in periods], x[cols])
+    return series
+
+
+def state_measures(
+    lp: LinearProgram, problem: Problem, x: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Per shared-state variable, the ``average``, ``min`` and ``max`` over its time-like
+    set of its per-period value (:func:`state_series`): the average is the sum over all
+    indices divided by the number of periods; without a time-like set all three are the
+    total."""
+    out = {}
+    for v in problem.state:
+        series = state_series(lp, problem, v, x)
+        out[v] = {
+            "average": clean(float(series.mean())),
+            "min": clean(float(series.min())),
+            "max": clean(float(series.max())),
+        }
+    return out
 
 
 def feasible(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> bool:
