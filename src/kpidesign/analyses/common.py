@@ -1,15 +1,16 @@
 """What several analyses share: the system optimum on a live session, allocation columns,
-shared-state totals, feasibility of a plan, relative measures, and the run's
+shared-state totals and per-period measures, feasibility of a plan, relative measures, and the run's
 :class:`~kpidesign.results.RunInfo`."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.metadata import version
 from typing import TypeVar
 
 import numpy as np
+import pandas as pd
 
 from ..errors import SolveError
 from ..model.problem import Problem
@@ -27,6 +28,7 @@ __all__ = [
     "run_info",
     "share_of_optimum",
     "state_measures",
+    "state_measures_long",
     "state_totals",
     "system_optimum",
     "worse_by",
@@ -114,6 +116,31 @@ def state_measures(
             "max": clean(float(series.max())),
         }
     return out
+
+
+def state_measures_long(
+    lp: LinearProgram, problem: Problem, plans: Mapping[str, np.ndarray | None]
+) -> pd.DataFrame:
+    """Each shared-state variable's per-period measures (:func:`state_measures`)
+    under each plan, with the set they run over (``per``, "" for none) and its unit."""
+    rows = []
+    for plan, x in plans.items():
+        if x is None:
+            continue
+        for var, measures in state_measures(lp, problem, x).items():
+            info = problem.state_variable(var)
+            for measure, value in measures.items():
+                rows.append(
+                    {
+                        "variable": var,
+                        "per": info.per or "",
+                        "unit": info.unit or "",
+                        "measure": measure,
+                        "plan": plan,
+                        "value": value,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["variable", "per", "unit", "measure", "plan", "value"])
 
 
 def feasible(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> bool:

@@ -19,7 +19,7 @@ from .common import (
     allocation_columns,
     returning_failures,
     run_info,
-    state_measures,
+    state_measures_long,
     state_totals,
     system_optimum,
     worse_by,
@@ -31,7 +31,7 @@ from .scales import measure_scales
 from .target import reference_plan
 from .verify import verify_scheme
 
-__all__ = ["compare_plans", "kpi_long_table", "state_measures_long"]
+__all__ = ["compare_plans", "kpi_long_table"]
 
 
 def kpi_long_table(lp: LinearProgram, plans: dict[Plan, np.ndarray | None]) -> pd.DataFrame:
@@ -62,31 +62,6 @@ def _state_long(
         for var, total in state_totals(lp, problem, x).items():
             rows.append({"variable": var, "plan": plan, "total": total})
     return pd.DataFrame(rows, columns=["variable", "plan", "total"])
-
-
-def state_measures_long(
-    lp: LinearProgram, problem: Problem, plans: dict[Plan, np.ndarray | None]
-) -> pd.DataFrame:
-    """Each shared-state variable's per-period measures (:func:`.common.state_measures`)
-    under each plan, with the set they run over (``per``, "" for none) and its unit."""
-    rows = []
-    for plan, x in plans.items():
-        if x is None:
-            continue
-        for var, measures in state_measures(lp, problem, x).items():
-            info = problem.state_variable(var)
-            for measure, value in measures.items():
-                rows.append(
-                    {
-                        "variable": var,
-                        "per": info.per or "",
-                        "unit": info.unit or "",
-                        "measure": measure,
-                        "plan": plan,
-                        "value": value,
-                    }
-                )
-    return pd.DataFrame(rows, columns=["variable", "per", "unit", "measure", "plan", "value"])
 
 
 def _unilateral_row(

@@ -145,8 +145,8 @@ class CompareResult(Outcome):
         when nothing moves by 1% or more."""
         t = self.state_measures
         changes: list[tuple[float, str, str, str]] = []  # (size, variable, per, text)
-        for var, per, unit in t[["variable", "per", "unit"]].drop_duplicates().itertuples(
-            index=False
+        for var, per, unit in (
+            t[["variable", "per", "unit"]].drop_duplicates().itertuples(index=False)
         ):
             a = self.state_measure(var, "average", "status_quo")
             b = self.state_measure(var, "average", "aligned")
