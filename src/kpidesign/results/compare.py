@@ -142,7 +142,8 @@ class CompareResult(Outcome):
         quo, as the headline quotes them: each variable's average per period, aligned ->
         status quo, in the variable's unit, with the change in % only where it is the
         natural reading (both averages clearly away from 0 and a change under 100%); ""
-        when nothing moves by 1% or more."""
+        when nothing moves by 1% or more.  A variable without a time-like set is quoted by
+        its total."""
         t = self.state_measures
         changes: list[tuple[float, str, str, str]] = []  # (size, variable, per, text)
         for var, per, unit in (
@@ -165,7 +166,7 @@ class CompareResult(Outcome):
             items = ", ".join(f"{var} {text}" for _, var, _, text in quoted)
             return f"average per {pers.pop()}, {items}"
         return ", ".join(
-            f"average {var} per {per} {text}" if per else f"{var} (total) {text}"
+            f"average {var} per {per} {text}" if per else f"{var} {text}"
             for _, var, per, text in quoted
         )
 
