@@ -1,16 +1,17 @@
 """What several analyses share: the system optimum on a live session, allocation columns,
-shared-state totals, feasibility of a plan, relative measures, and the run's
+shared-state totals and per-period measures, feasibility of a plan, relative measures, and the run's
 :class:`~kpidesign.results.RunInfo`."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib.metadata import version
 from typing import TypeVar
 
 import numpy as np
+import pandas as pd
 
 from ..errors import SolveError
 from ..model.problem import Problem
@@ -28,6 +29,8 @@ __all__ = [
     "returning_failures",
     "run_info",
     "share_of_optimum",
+    "state_measures",
+    "state_measures_long",
     "state_totals",
     "system_optimum",
     "worse_by",
@@ -75,6 +78,71 @@ def binding_rows(lp: LinearProgram, sol: Solution, tol: float = 1e-7) -> np.ndar
 def state_totals(lp: LinearProgram, problem: Problem, x: np.ndarray) -> dict[str, float]:
     """Sum over indices of each shared-state variable."""
     return {v: clean(float(x[lp.columns_of(v)].sum())) for v in problem.state}
+
+
+#: the per-period measures of a shared-state variable, in the order they are reported
+STATE_MEASURES = ("average", "min", "max")
+
+
+def state_series(lp: LinearProgram, problem: Problem, variable: str, x: np.ndarray) -> np.ndarray:
+    """The variable's value per member of its time-like set (``StateVariable.per``), summed
+    over its other sets (both products' stock in month t), in the set's order; one value,
+    the total, for a variable without one."""
+    cols = lp.columns_of(variable)
+    axis = problem.state_variable(variable).axis
+    if axis is None or not len(cols):
+        return np.array([float(x[cols].sum())])
+    periods = [
+        lp.col_indices[j][axis] if isinstance(lp.col_indices[j], tuple) else lp.col_indices[j]
+        for j in cols
+    ]
+    order = {t: i for i, t in enumerate(dict.fromkeys(sorted(periods)))}
+    series = np.zeros(len(order))
+    np.add.at(series, [order[t] for t in periods], x[cols])
+    return series
+
+
+def state_measures(
+    lp: LinearProgram, problem: Problem, x: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """Per shared-state variable, the ``average``, ``min`` and ``max`` over its time-like
+    set of its per-period value (:func:`state_series`): the average is the sum over all
+    indices divided by the number of periods; without a time-like set all three are the
+    total."""
+    out = {}
+    for v in problem.state:
+        series = state_series(lp, problem, v, x)
+        out[v] = {
+            "average": clean(float(series.mean())),
+            "min": clean(float(series.min())),
+            "max": clean(float(series.max())),
+        }
+    return out
+
+
+def state_measures_long(
+    lp: LinearProgram, problem: Problem, plans: Mapping[str, np.ndarray | None]
+) -> pd.DataFrame:
+    """Each shared-state variable's per-period measures (:func:`state_measures`)
+    under each plan, with the set they run over (``per``, "" for none) and its unit."""
+    rows = []
+    for plan, x in plans.items():
+        if x is None:
+            continue
+        for var, measures in state_measures(lp, problem, x).items():
+            info = problem.state_variable(var)
+            for measure, value in measures.items():
+                rows.append(
+                    {
+                        "variable": var,
+                        "per": info.per or "",
+                        "unit": info.unit or "",
+                        "measure": measure,
+                        "plan": plan,
+                        "value": value,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["variable", "per", "unit", "measure", "plan", "value"])
 
 
 def feasible(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> bool:

@@ -20,6 +20,7 @@ from .common import (
     allocation_columns,
     returning_failures,
     run_info,
+    state_measures_long,
     state_totals,
     system_optimum,
     worse_by,
@@ -45,11 +46,12 @@ def kpi_long_table(lp: LinearProgram, plans: dict[Plan, np.ndarray | None]) -> p
                     "department": k.owner or "",
                     "kpi": split_kpi(k.name)[1],
                     "sense": k.sense,
+                    "unit": k.unit or "",
                     "plan": plan,
                     "value": float("nan") if x is None else clean(k.value(x)),
                 }
             )
-    return pd.DataFrame(rows, columns=["department", "kpi", "sense", "plan", "value"])
+    return pd.DataFrame(rows, columns=["department", "kpi", "sense", "unit", "plan", "value"])
 
 
 def _state_long(
@@ -197,6 +199,7 @@ def _compare(
             unilateral, columns=["department", "loss", "loss_pessimistic", "score"]
         ),
         state=_state_long(lp, problem, plans),
+        state_measures=state_measures_long(lp, problem, plans),
         allocations=_allocations_long(lp, plans),
         decentralized=_dynamics(optimistic),
         pessimistic=_dynamics(pessimistic),

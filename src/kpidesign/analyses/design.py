@@ -604,7 +604,7 @@ def _design(
         run=run_info(problem, lp.sense, options, stats),
         optimum=c_sol.objective,
         status_quo=status_quo.objective,
-        weights=_weights_table(rows),
+        weights=_weights_table(lp, rows),
         departments=pd.DataFrame([{k: r[k] for k in _DEPARTMENT_COLUMNS} for r in rows]),
         allocations=_allocations_table(lp, baseline, allocations),
         target_objective=target.objective,
@@ -666,20 +666,23 @@ def _allocations_table(
     )
 
 
-def _weights_table(rows: list[dict]) -> pd.DataFrame:
-    """department, kpi (a department's own by its own name), designed, current."""
+def _weights_table(lp: LinearProgram, rows: list[dict]) -> pd.DataFrame:
+    """department, kpi (a department's own by its own name), sense, unit, designed,
+    current."""
     return pd.DataFrame(
         [
             {
                 "department": r["department"],
                 "kpi": own_name(k, r["department"]),
+                "sense": str(lp.kpis[k].sense),
+                "unit": lp.kpis[k].unit or "",
                 "designed": r["weights"].get(k, 0.0),
                 "current": r["current"].get(k, 0.0),
             }
             for r in rows
             for k in dict.fromkeys([*r["weights"], *r["current"]])
         ],
-        columns=["department", "kpi", "designed", "current"],
+        columns=["department", "kpi", "sense", "unit", "designed", "current"],
     )
 
 

@@ -11,7 +11,13 @@ from ..options import Options
 from ..results import SystemResult, clean
 from ..solver import HighsSession, Solution, Statistics
 from ..spec.model import split_kpi
-from .common import binding_rows, returning_failures, run_info, state_totals
+from .common import (
+    binding_rows,
+    returning_failures,
+    run_info,
+    state_measures_long,
+    state_totals,
+)
 from .local import undefined_ratio_notes
 
 __all__ = ["kpi_table", "solve_system"]
@@ -105,6 +111,7 @@ def _solve_system(
         allocations=_allocations_table(lp, sol),
         kpis=kpi_table(lp, sol.x),
         state=pd.DataFrame(list(state.items()), columns=["variable", "total"]),
+        state_measures=state_measures_long(lp, problem, {"system": sol.x}).drop(columns="plan"),
         constraints=_constraints_table(lp, sol),
         resources=_resources_table(lp, sol),
         notes=undefined_ratio_notes(lp, {"the system optimum": sol.x}),

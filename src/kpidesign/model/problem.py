@@ -15,7 +15,7 @@ from pathlib import Path
 from ..spec import ModelSpec
 from ..spec.model import run_label
 
-__all__ = ["Problem", "file_digest"]
+__all__ = ["Problem", "StateVariable", "file_digest"]
 
 
 def file_digest(path: Path) -> str:
@@ -28,13 +28,36 @@ def file_digest(path: Path) -> str:
 
 
 @dataclass(frozen=True)
+class StateVariable:
+    """How a shared-state variable is read: its index sets, the time-like one its
+    per-period measures run over (``per``, at position ``axis`` of ``over``; the last
+    integer set it is indexed over, None when it has none) and its ``unit:``."""
+
+    name: str
+    over: tuple[str, ...] = ()
+    per: str | None = None
+    axis: int | None = None
+    unit: str | None = None
+
+    @classmethod
+    def of(cls, spec: ModelSpec, name: str) -> StateVariable:
+        """The variable ``name`` of ``spec`` (time-like set: the last integer set)."""
+        var = spec.variables[name]
+        timed = [i for i, s in enumerate(var.over) if spec.sets[s].integer]
+        axis = timed[-1] if timed else None
+        per = None if axis is None else var.over[axis]
+        return cls(name, tuple(var.over), per, axis, var.unit)
+
+
+@dataclass(frozen=True)
 class Problem:
     """Names, incentives, design menus, caps and provenance of one model and scenario.
 
     ``incentives``: department -> {qualified KPI: status-quo weight}; ``menus``:
     department -> the qualified KPIs KPI design may use; ``caps``: department ->
-    {qualified KPI: largest weight}; ``state``: the shared-state variables;
-    ``inputs``: (file, digest) of every file read.
+    {qualified KPI: largest weight}; ``state``: the shared-state variables, and
+    ``state_variables`` how each is read (:class:`StateVariable`); ``inputs``: (file,
+    digest) of every file read.
     """
 
     model: str
@@ -45,6 +68,7 @@ class Problem:
     caps: dict[str, dict[str, float]]
     state: tuple[str, ...]
     inputs: tuple[tuple[str, str], ...] = ()
+    state_variables: dict[str, StateVariable] = dataclasses.field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -72,4 +96,13 @@ class Problem:
             caps={d.name: dict(d.max_weight) for d in spec.departments.values()},
             state=tuple(v.name for v in spec.variables.values() if v.owner is None),
             inputs=tuple((str(f), file_digest(f)) for f in spec.input_files),
+            state_variables={
+                v.name: StateVariable.of(spec, v.name)
+                for v in spec.variables.values()
+                if v.owner is None
+            },
         )
+
+    def state_variable(self, name: str) -> StateVariable:
+        """How shared-state variable ``name`` is read (untimed, no unit if not known)."""
+        return self.state_variables.get(name) or StateVariable(name)

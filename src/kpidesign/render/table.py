@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..results import (
+    SHARE,
     CompareResult,
     DesignResult,
     StatusQuoRange,
@@ -17,9 +18,18 @@ from ..results import (
 )
 from ..types import Plan
 
+#: amounts of money print as every other number (:func:`~kpidesign.results.figure`)
+_money = figure
 
-def _money(x: float) -> str:
-    return f"{x:,.2f}" if abs(x) < 1e5 else f"{x:,.0f}"
+
+def _better(sense: str) -> str:
+    """Which direction of a KPI is good, as its "better" column says: higher or lower."""
+    return "higher" if sense == "max" else "lower"
+
+
+def _unit(unit: str | None) -> str:
+    """A unit as a table's unit column shows it: a share's values print as %."""
+    return "%" if unit == SHARE else (unit or "")
 
 
 _PER_UNIT = "objective change per +1"
@@ -41,13 +51,8 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
             t.add_row(x.resource, _money(x.available), _money(x.allocated), figure(x.shadow_price))
         console.print(t)
     console.print(_kpis_at_optimum(r))
-    if len(r.state):
-        t = Table(title="Shared state (totals)", title_justify="left")
-        t.add_column("variable")
-        t.add_column("total", justify="right")
-        for s in r.state.itertuples(index=False):
-            t.add_row(s.variable, figure(s.total))
-        console.print(t)
+    if not r.state_measures.empty:
+        console.print(_state_table(r.state_measures, [("", "value")]))
     priced = r.priced_constraints()
     if len(priced):
         console.print(_priced_constraints(priced, top))
@@ -80,15 +85,15 @@ def _allocations(r: SystemResult) -> Table:
 
 def _kpis_at_optimum(r: SystemResult) -> Table:
     t = Table(title="KPIs at the optimum", title_justify="left")
-    for col in ("department", "kpi", "goal", "value", "unit"):
+    for col in ("department", "kpi", "unit", "better", "value"):
         t.add_column(col, justify="right" if col == "value" else "left")
     for k in r.kpis.itertuples(index=False):
         t.add_row(
             k.department or "(company)",
-            k.kpi,
-            k.sense + (" ratio" if k.ratio else ""),
-            figure(k.value),
-            k.unit,
+            k.kpi + (" (ratio)" if k.ratio else ""),
+            escape(_unit(k.unit)),
+            _better(k.sense),
+            figure(k.value, k.unit),
         )
     return t
 
@@ -120,8 +125,9 @@ def _cost_range(ranged: StatusQuoRange) -> str:
     return f"{low * 100:.1f}% to {high * 100:.1f}%"
 
 
-def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * (1.0 + abs(a) + abs(b))
+def _signed(x: float) -> str:
+    """A change: :func:`figure` with its sign, + included."""
+    return ("+" if x > 0 else "") + figure(x)
 
 
 def _pct(x: float) -> str:
@@ -172,15 +178,8 @@ def print_compare(r: CompareResult, console: Console) -> None:
             "worst computed path."
         )
         _verification(r.verification, console)
-    state_vars = list(dict.fromkeys(r.state.variable))
-    if state_vars:
-        t = Table(title="Shared state (totals)", title_justify="left")
-        t.add_column("variable")
-        for _, head in _PLAN_HEADERS:
-            t.add_column(head, justify="right")
-        for var in state_vars:
-            t.add_row(var, *[figure(r.state_total(var, p)) for p, _ in _PLAN_HEADERS])
-        console.print(t)
+    if not r.state_measures.empty:
+        console.print(_state_table(r.state_measures, [(str(p), h) for p, h in _PLAN_HEADERS]))
     console.print(
         "Unilateral loss: the drop in the company objective when only that department "
         "plays its own optimum (optimistic .. pessimistic tie-break)."
@@ -208,35 +207,80 @@ def _range_sentence(ranged: StatusQuoRange) -> str:
     return escape(text)
 
 
+_MEASURE_LABELS = {"average": "average", "min": "lowest", "max": "highest"}
+
+
+def _state_table(m: pd.DataFrame, plans: list[tuple[str, str]]) -> Table:
+    """Each shared-state variable per period of its time-like set (summed over its other
+    sets): average, lowest and highest, one column per (plan, header) of ``plans`` (plan
+    "": a table without a plan column); its total where it has no such set."""
+    units = bool((m.unit != "").any())
+    t = Table(title="Shared state per period (other sets summed)", title_justify="left")
+    t.add_column("variable")
+    t.add_column("measure")
+    if units:
+        t.add_column("unit")
+    for _, head in plans:
+        t.add_column(head, justify="right")
+    for var, per, unit in m[["variable", "per", "unit"]].drop_duplicates().itertuples(index=False):
+        measures = list(_MEASURE_LABELS) if per else ["average"]
+        for i, measure in enumerate(measures):
+            label = f"{_MEASURE_LABELS[measure]} per {per}" if per else "total"
+            hit = m[(m.variable == var) & (m.measure == measure)]
+            values = [float((hit[hit.plan == p] if p else hit).value.iloc[0]) for p, _ in plans]
+            t.add_row(
+                escape(var) if i == 0 else "",
+                escape(label),
+                *([escape(_unit(unit))] if units else []),
+                *[figure(v, unit) for v in values],
+            )
+    return t
+
+
 def _departments(r: CompareResult) -> Table:
-    """Every KPI of every department under each plan, with its unilateral loss."""
+    """Every KPI of every department under each plan, in its unit and with the direction
+    that is good; each department's row above its KPIs carries its unilateral loss."""
     holds = r.own_kpis_hold()
-    t = Table(title="Departments: KPIs under each plan (* = paid on it)", title_justify="left")
-    t.add_column("department")
-    t.add_column("kpi")
+    t = Table(
+        title="Departments: KPIs under each plan (* = paid on it; better: the direction "
+        "that is good)",
+        title_justify="left",
+    )
+    t.add_column("department / kpi")
+    t.add_column("unit")
+    t.add_column("better")
     for _, head in _PLAN_HEADERS:
         t.add_column(head, justify="right")
     ranged = r.status_quo_range
     if ranged is not None:
-        t.add_column("A over all paths", justify="right")
+        t.add_column("A range", justify="right")
     t.add_column("unilateral loss", justify="right")
     losses = r.unilateral_losses()
+    blank = [""] * (len(_PLAN_HEADERS) + (ranged is not None))
     for dept in dict.fromkeys(x for x in r.kpis.department if x):
+        lcell = ""
+        if dept in losses:
+            loss, pessimistic = losses[dept]
+            lcell = _money(loss) + ("" if pessimistic is None else f" .. {_money(pessimistic)}")
+        name = dept + ("" if holds.get(dept, True) else " (!)")
+        t.add_row(f"[bold]{escape(name)}[/bold]", "", "", *blank, lcell)
         rows = r.kpis[r.kpis.department == dept]
-        first = True
         for kpi in dict.fromkeys(rows.kpi):
             paid = f"{dept}.{kpi}" in r.incentives.get(dept, {})
-            vals = [figure(r.kpi(dept, kpi, p)) for p, _ in _PLAN_HEADERS]
-            lcell = ""
-            if first and dept in losses:
-                loss, pessimistic = losses[dept]
-                lcell = _money(loss) + ("" if pessimistic is None else f" .. {_money(pessimistic)}")
-            name = dept + ("" if holds.get(dept, True) else " (!)") if first else ""
+            row = rows[rows.kpi == kpi].iloc[0]
+            unit = row.get("unit", "") or ""
+            vals = [figure(r.kpi(dept, kpi, p), unit) for p, _ in _PLAN_HEADERS]
             if ranged is not None:
                 low, high = ranged.kpi_range(dept, kpi)
-                vals.append(figure(low) if _same(low, high) else f"{figure(low)} .. {figure(high)}")
-            t.add_row(name, kpi + (" *" if paid else ""), *vals, lcell)
-            first = False
+                low_s, high_s = figure(low, unit), figure(high, unit)
+                vals.append(low_s if low_s == high_s else f"{low_s} .. {high_s}")
+            t.add_row(
+                "  " + escape(kpi + (" *" if paid else "")),
+                escape(_unit(unit)),
+                _better(row.sense),
+                *vals,
+                "",
+            )
         t.add_section()
     return t
 
@@ -327,18 +371,22 @@ def _design_allocations(r: DesignResult) -> Table:
             escape(a.resource),
             figure(a.baseline),
             figure(a.designed),
-            "-" if abs(change) <= 1e-9 * (1 + abs(a.baseline)) else f"{change:+,.6g}",
+            "-" if abs(change) <= 1e-9 * (1 + abs(a.baseline)) else _signed(change),
         )
     return t
 
 
 def _scorecards(r: DesignResult) -> Table:
-    """Designed beside current weights, with each department's gap, margin, tolerance,
-    the money at stake in a tie, and alignment."""
-    t = Table(title="Scorecards: designed vs current weights", title_justify="left")
+    """Designed beside current weights, each KPI with the direction that is good; each
+    department's row above its KPIs carries its gap, margin, tolerance, the money at
+    stake in a tie, and alignment."""
+    t = Table(
+        title="Scorecards: designed vs current weights (better: the direction that is good)",
+        title_justify="left",
+    )
     for col in (
-        "department",
-        "kpi",
+        "department / kpi",
+        "better",
         "current",
         "designed",
         "incentive gap",
@@ -347,38 +395,36 @@ def _scorecards(r: DesignResult) -> Table:
         "loss if tied",
         "alignment now -> designed",
     ):
-        t.add_column(col, justify="left" if col in ("department", "kpi") else "right")
+        t.add_column(col, justify="left" if col in ("department / kpi", "better") else "right")
     for d in r.departments.itertuples(index=False):
+        share = "" if d.gap_share != d.gap_share else f" ({d.gap_share * 100:.1f}% of score)"
+        gap = "0 (exact)" if d.exact else f"{figure(d.gap)}{share}"
+        if d.department in r.immovable:
+            gap = "0 (moves no KPI)"
+        flags = [f for f in r.flags(d.department) if f in ("indifferent", "optimistic_only")]
+        name = d.department + (f" ({', '.join(flags)})" if flags else "")
+        if d.kept:
+            name += " (keeps current)"
+        t.add_row(
+            f"[bold]{escape(name)}[/bold]",
+            "",
+            "",
+            "",
+            gap,
+            "-" if d.kept else _short(d.margin),
+            "-" if d.kept else _short(d.weight_tolerance),
+            _money(d.pessimistic_loss),
+            f"{_short(d.alignment_current)} -> {_short(d.alignment_designed)}",
+        )
         w = r.weights[r.weights.department == d.department]
-        first = True
         for row in w.itertuples(index=False):
-            cells = [""] * 5
-            if first:
-                share = (
-                    "" if d.gap_share != d.gap_share else f" ({d.gap_share * 100:.1f}% of score)"
-                )
-                gap = "0 (exact)" if d.exact else f"{figure(d.gap)}{share}"
-                if d.department in r.immovable:
-                    gap = "0 (moves no KPI)"
-                cells = [
-                    gap,
-                    "-" if d.kept else _short(d.margin),
-                    "-" if d.kept else _short(d.weight_tolerance),
-                    _money(d.pessimistic_loss),
-                    f"{_short(d.alignment_current)} -> {_short(d.alignment_designed)}",
-                ]
-            flags = [f for f in r.flags(d.department) if f in ("indifferent", "optimistic_only")]
-            name = d.department + (f" ({', '.join(flags)})" if flags else "")
-            if d.kept:
-                name += " (keeps current)"
             t.add_row(
-                escape(name) if first else "",
-                escape(row.kpi),
+                "  " + escape(row.kpi),
+                _better(row.sense),
                 f"{row.current:.3f}" if row.current else "-",
                 f"{row.designed:.3f}" if row.designed else "-",
-                *cells,
+                *[""] * 5,
             )
-            first = False
         t.add_section()
     return t
 

@@ -2,7 +2,7 @@
 only show them.  Every analysis result carries a :class:`RunInfo` (what ran, how it
 ended, provenance) and, without an optimum, a diagnosis."""
 
-from .common import Outcome, RunInfo, clean, figure
+from .common import SHARE, Outcome, RunInfo, clean, figure
 from .compare import CompareResult, Dynamics, PathEnd, StatusQuoRange
 from .design import DesignResult
 from .prices import ProfitCentre, Quantity, RowChange, TransferPrices
@@ -11,6 +11,7 @@ from .system import SystemResult
 from .verification import Path, Verification
 
 __all__ = [
+    "SHARE",
     "CompareResult",
     "DesignResult",
     "Dynamics",

@@ -10,7 +10,7 @@ from ..errors import SolveError
 from ..options import Options
 from ..types import Diagnosis, Sense, Status
 
-__all__ = ["Outcome", "RunInfo", "clean", "figure"]
+__all__ = ["SHARE", "Outcome", "RunInfo", "clean", "figure"]
 
 
 def clean(x: float, tol: float = 1e-9) -> float:
@@ -23,12 +23,30 @@ def clean(x: float, tol: float = 1e-9) -> float:
     return x
 
 
-def figure(x: float | None) -> str:
-    """A number as tables and sentences print it: six significant digits with thousands
-    separators, whole numbers from a million up; "-" where there is none (NaN, None)."""
+#: the unit of a share or rate (0.0378 = 3.78%): printed as a percentage
+SHARE = "share"
+
+
+def figure(x: float | None, unit: str | None = None) -> str:
+    """A number as tables and sentences print it, the one format of every table and
+    sentence: four significant digits (``96.63``, ``0.03784``, ``101.5``), whole numbers
+    with thousands separators from 1,000 up (``22,410``, ``2,165,485``), scientific
+    notation only below 0.0001 (``1e-09``) or from 1e15 up; ``0`` for zero of either
+    sign, ``inf``/``-inf``, and "-" where there is none (NaN, None).  A value whose
+    ``unit`` is ``share`` is printed as a percentage by the same rule (``3.784%``)."""
     if x is None or x != x:
         return "-"
-    return f"{x:,.6g}" if abs(x) < 1e6 else f"{x:,.0f}"
+    x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if unit == SHARE:
+        return figure(100.0 * x) + "%"
+    if x == 0:
+        return "0"  # also -0.0
+    short = f"{x:.4g}"
+    if 1e15 > abs(float(short)) >= 1000:  # rounding 999.96 gives 1000: whole from here
+        return f"{x:,.0f}"
+    return short
 
 
 @dataclass(frozen=True)

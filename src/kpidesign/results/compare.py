@@ -9,17 +9,18 @@ import pandas as pd
 
 from ..spec.model import split_kpi
 from ..types import Diagnosis, Plan, Sense
-from .common import Outcome, RunInfo, clean
+from .common import Outcome, RunInfo, clean, figure
 from .verification import Verification
 
 __all__ = ["CompareResult", "Dynamics", "PathEnd", "StatusQuoRange"]
 
 _COLUMNS = (
-    ["department", "kpi", "sense", "plan", "value"],
+    ["department", "kpi", "sense", "unit", "plan", "value"],
     ["department", "loss", "loss_pessimistic", "score"],
     ["variable", "plan", "total"],
     ["department", "resource", "plan", "allocation"],
 )
+_MEASURE_COLUMNS = ["variable", "per", "unit", "measure", "plan", "value"]
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,12 @@ class StatusQuoRange:
 class CompareResult(Outcome):
     """Status quo (A), aligned (B) and system optimum (C), side by side.
 
-    ``kpis``: department, kpi, sense, plan, value (long format, plan in status_quo/aligned/
-    system); ``unilateral``: department, loss, loss_pessimistic, score; ``state``:
-    variable, plan, total; ``allocations``: department, resource, plan, allocation.
+    ``kpis``: department, kpi, sense, unit, plan, value (long format, plan in
+    status_quo/aligned/system); ``unilateral``: department, loss, loss_pessimistic, score;
+    ``state``: variable, plan, total (the sum over indices); ``state_measures``: variable,
+    per (the time-like set the measures run over, "" for none), unit, measure
+    (``average``, ``min``, ``max`` of the per-period value), plan, value; ``allocations``:
+    department, resource, plan, allocation.
     """
 
     run: RunInfo
@@ -156,6 +160,9 @@ class CompareResult(Outcome):
     #: the status quo over every computed path (orders, starts, tie-breaks); the plan and
     #: figures above are the file-order path's, from the aligned plan
     status_quo_range: StatusQuoRange | None = None
+    state_measures: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=_MEASURE_COLUMNS)
+    )
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> CompareResult:
@@ -208,6 +215,46 @@ class CompareResult(Outcome):
         """The total of a shared-state variable under ``plan``."""
         t = self.state
         return float(t[(t.variable == variable) & (t.plan == plan)].total.iloc[0])
+
+    def state_measure(self, variable: str, measure: str, plan: str) -> float:
+        """A per-period measure (``average``, ``min``, ``max``) of a shared-state variable
+        under ``plan``."""
+        t = self.state_measures
+        hit = t[(t.variable == variable) & (t.measure == measure) & (t.plan == plan)]
+        return float(hit.value.iloc[0])
+
+    def state_changes(self, top: int = 4) -> str:
+        """The ``top`` largest changes of shared state from the aligned plan to the status
+        quo, as the headline quotes them: each variable's average per period, aligned ->
+        status quo, in the variable's unit, with the change in % only where it is the
+        natural reading (both averages clearly away from 0 and a change under 100%); ""
+        when nothing moves by 1% or more.  A variable without a time-like set is quoted by
+        its total."""
+        t = self.state_measures
+        changes: list[tuple[float, str, str, str]] = []  # (size, variable, per, text)
+        for var, per, unit in (
+            t[["variable", "per", "unit"]].drop_duplicates().itertuples(index=False)
+        ):
+            a = self.state_measure(var, "average", "status_quo")
+            b = self.state_measure(var, "average", "aligned")
+            levels = f"{figure(b)} -> {figure(a)}" + (f" {unit}" if unit else "")
+            if abs(b) > 1e-9:
+                rel = (a - b) / abs(b)
+                if abs(rel) >= 0.01:
+                    pct = f" ({rel * 100:+.0f}%)" if abs(rel) < 1 else ""
+                    changes.append((abs(rel), var, per, levels + pct))
+            elif abs(a) > 1e-6:  # from ~0: never a %
+                changes.append((math.inf, var, per, levels))
+        changes.sort(key=lambda c: -c[0])
+        quoted = changes[:top]
+        pers = {per for _, _, per, _ in quoted}
+        if len(pers) == 1 and "" not in pers:
+            items = ", ".join(f"{var} {text}" for _, var, _, text in quoted)
+            return f"average per {pers.pop()}, {items}"
+        return ", ".join(
+            f"average {var} per {per} {text}" if per else f"{var} {text}"
+            for _, var, per, text in quoted
+        )
 
     def own_kpis_hold(self) -> dict[str, bool]:
         """Per department: is every KPI it is paid on at least as good under the status quo
@@ -262,17 +309,8 @@ class CompareResult(Outcome):
             )
         else:
             verdict = f"the company does {pct} better than the aligned plan (check the model)"
-        changes = []
-        for var in dict.fromkeys(self.state.variable):
-            a, b = self.state_total(var, "status_quo"), self.state_total(var, "aligned")
-            if abs(b) > 1e-9:
-                rel = (a - b) / abs(b)
-                if abs(rel) >= 0.01:
-                    changes.append((abs(rel), f"{var} {rel * 100:+.0f}%"))
-            elif abs(a) > 1e-6:
-                changes.append((math.inf, f"{var} {b:,.0f} -> {a:,.0f}"))
-        changes.sort(key=lambda c: -c[0])
-        tail = (": " + ", ".join(c[1] for c in changes[:4])) if changes else ""
+        changes = self.state_changes()
+        tail = f": {changes}" if changes else ""
         return f"{lead}; {verdict}{same}{tail}."
 
     def to_dict(self) -> dict:
@@ -303,6 +341,12 @@ class CompareResult(Outcome):
         state: dict[str, dict] = {}
         for row in self.state.itertuples(index=False):
             state.setdefault(row.variable, {})[row.plan] = clean(row.total)
+        measures: dict[str, dict] = {}
+        for row in self.state_measures.itertuples(index=False):
+            entry = measures.setdefault(
+                row.variable, {"per": row.per or None, "unit": row.unit or None}
+            )
+            entry.setdefault(row.measure, {})[row.plan] = clean(row.value)
         allocation: dict[str, dict] = {}
         for row in self.allocations.itertuples(index=False):
             allocation.setdefault(row.department, {}).setdefault(row.resource, {})[row.plan] = (
@@ -334,6 +378,7 @@ class CompareResult(Outcome):
                 "departments": departments,
                 "company_kpis": company,
                 "state": state,
+                "state_measures": measures,
                 "allocation": allocation,
                 "decentralized": {
                     **self.decentralized.to_dict(),
@@ -391,6 +436,7 @@ class CompareResult(Outcome):
             "kpis": self.kpis,
             "unilateral": self.unilateral,
             "state": self.state,
+            "state_measures": self.state_measures,
             "allocations": self.allocations,
             **(
                 {"kpi_ranges": self.status_quo_range.kpis}

@@ -15,7 +15,7 @@ from .verification import Verification
 __all__ = ["DesignResult"]
 
 _COLUMNS = (
-    ["department", "kpi", "designed", "current"],
+    ["department", "kpi", "sense", "unit", "designed", "current"],
     [
         "department", "gap", "gap_share", "current_gap", "exact", "margin", "weight_tolerance",
         "widest_tolerance", "certified", "cuts", "indifferent", "optimistic_only",
@@ -30,8 +30,8 @@ class DesignResult(Outcome):
     """Designed scorecards, their incentive gaps, margins and tolerances, the target's
     allocations, and the verification by simulation.
 
-    ``weights``: department, kpi, designed, current (long format; current weights are
-    normalized to sum 1).  ``departments``: one row per department (columns in
+    ``weights``: department, kpi, sense, unit, designed, current (long format; current
+    weights are normalized to sum 1).  ``departments``: one row per department (columns in
     ``_COLUMNS``; losses in objective units, from the optimum).  ``allocations``:
     department, resource, baseline, designed.  ``scheme``: the scheme verified and written
     (department -> {kpi: weight}; a department without a design keeps its current one).

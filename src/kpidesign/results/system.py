@@ -28,7 +28,8 @@ class SystemResult(Outcome):
 
     ``allocations``  department, resource, baseline, allocation, shadow_price
     ``kpis``         department (empty for company KPIs), kpi, sense, unit, value
-    ``state``        variable, total
+    ``state``        variable, total (the sum over indices)
+    ``state_measures`` variable, per, unit, measure (average, min, max per period), value
     ``constraints``  constraint, index, activity, lower, upper, shadow_price, binding
     ``resources``    resource, available, allocated, shadow_price
     """
@@ -42,6 +43,11 @@ class SystemResult(Outcome):
     resources: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     diagnosis: Diagnosis | None = None
+    state_measures: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["variable", "per", "unit", "measure", "value"]
+        )
+    )
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> SystemResult:
@@ -90,6 +96,7 @@ class SystemResult(Outcome):
                 "kpis": kpis,
                 "company_kpis": company,
                 "state": {r.variable: clean(r.total) for r in self.state.itertuples(index=False)},
+                "state_measures": self._measures(),
                 "duals": {
                     "constraints": cons,
                     "allocations": alloc_duals,
@@ -101,6 +108,14 @@ class SystemResult(Outcome):
                 "notes": list(self.notes),
             }
         )
+
+    def _measures(self) -> dict[str, dict]:
+        """JSON ``state_measures``: per variable its ``per`` set, ``unit`` and measures."""
+        out: dict[str, dict] = {}
+        for r in self.state_measures.itertuples(index=False):
+            entry = out.setdefault(r.variable, {"per": r.per or None, "unit": r.unit or None})
+            entry[r.measure] = clean(r.value)
+        return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The long-format tables written as CSV files."""
@@ -121,6 +136,7 @@ class SystemResult(Outcome):
             "allocations": self.allocations,
             "kpis": self.kpis,
             "state": self.state,
+            "state_measures": self.state_measures,
             "constraints": self.constraints,
             "resources": self.resources,
         }
