@@ -26,6 +26,7 @@ from .model.program import LinearProgram
 from .options import Options
 from .results import CompareResult, DesignResult, SystemResult
 from .spec import ModelSpec, load
+from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
 
 __all__ = ["compare", "design", "evaluate", "prepare", "solve"]
@@ -33,19 +34,24 @@ __all__ = ["compare", "design", "evaluate", "prepare", "solve"]
 Model = str | Path | ModelSpec
 
 
-def _spec(model: Model, variant: str | None) -> ModelSpec:
-    return model if isinstance(model, ModelSpec) else load(model, variant)
+def _spec(model: Model, variant: str | None, start_plan: str | Path | None = None) -> ModelSpec:
+    if not isinstance(model, ModelSpec):
+        return load(model, variant, start_plan=start_plan)
+    return model if start_plan is None else with_today(model, Path(start_plan))
 
 
-def prepare(model: Model, variant: str | None = None) -> tuple[ModelSpec, LinearProgram]:
-    """Load (if given a path), build and compile: the spec and its LinearProgram."""
-    spec = _spec(model, variant)
+def prepare(
+    model: Model, variant: str | None = None, *, start_plan: str | Path | None = None
+) -> tuple[ModelSpec, LinearProgram]:
+    """Load (if given a path), build and compile: the spec and its LinearProgram.
+    ``start_plan`` (a plan file) replaces the file's ``today:``."""
+    spec = _spec(model, variant, start_plan)
     return spec, compile_model(build(spec))
 
 
 def _problem(model: Model, variant: str | None) -> tuple[Problem, LinearProgram]:
     spec, lp = prepare(model, variant)
-    return Problem.from_spec(spec), lp
+    return Problem.from_spec(spec, lp), lp
 
 
 def solve(
@@ -67,6 +73,7 @@ def compare(
     scheme: dict[str, dict[str, float]] | None = None,
     locations: dict[tuple[str, ...], Location] | None = None,
     scheme_file: str | Path | None = None,
+    start_plan: str | Path | None = None,
     options: Options | None = None,
     **settings: Any,
 ) -> CompareResult:
@@ -76,9 +83,10 @@ def compare(
     departments' status-quo incentives; its ``allocations`` section (department ->
     {resource: amount}) adds the scheme's verification at those allocations;
     ``locations`` lets its errors name a file's lines;
-    ``scheme_file``, the file it was read from, joins the run's provenance.
+    ``scheme_file``, the file it was read from, joins the run's provenance;
+    ``start_plan``, a plan file, replaces the file's ``today:`` (``problem.today``).
     """
-    spec, lp = prepare(model, variant)
+    spec, lp = prepare(model, variant, start_plan=start_plan)
     weights, allocations, price_section = (
         split_scheme(scheme) if scheme is not None else (None, None, None)
     )
@@ -94,7 +102,7 @@ def compare(
         # a price scheme: the departments the scheme does not name are profit centres
         prices = resolve_prices(lp, price_section, locations)
         centres = [d for d in lp.departments if d not in weights]
-    problem = Problem.from_spec(spec)
+    problem = Problem.from_spec(spec, lp)
     if scheme_file is not None:
         problem = problem.reading(Path(scheme_file))
     return compare_plans(
@@ -144,6 +152,7 @@ def evaluate(
     *,
     locations: dict[tuple[str, ...], Location] | None = None,
     scheme_file: str | Path | None = None,
+    start_plan: str | Path | None = None,
     options: Options | None = None,
     **settings: Any,
 ) -> CompareResult:
@@ -157,7 +166,8 @@ def evaluate(
     (``{constraint: price}`` or ``{constraint: {index: price}}``) is a price scheme: every
     department the scheme does not name becomes a profit centre at those transfer prices.
     ``locations`` (from
-    :func:`~kpidesign.spec.scheme.read_scheme`) lets errors name the scheme file's lines.
+    :func:`~kpidesign.spec.scheme.read_scheme`) lets errors name the scheme file's lines;
+    ``start_plan`` as in :func:`compare`.
     """
     return compare(
         model,
@@ -165,6 +175,7 @@ def evaluate(
         scheme=scheme,
         locations=locations,
         scheme_file=scheme_file,
+        start_plan=start_plan,
         options=options,
         **settings,
     )

@@ -135,3 +135,22 @@ def test_the_verification_is_the_worst_over_orders() -> None:
     orders, and the order is named."""
     r = kpidesign.evaluate(FIRST_MOVER, {"beta": {"stored_b": 1.0}})
     assert r.status_quo_range is not None and r.status_quo_range.orders == 2
+
+
+def test_todays_plan_is_a_second_start(tmp_path) -> None:
+    """Today beta stores 8 (alpha's value completed by the system problem: a = 0).  From
+    there alpha can only take 2, in either order: objective 20 - 2 - 16 = 2 on every
+    path from today; from the aligned plan 8 or 2 as before."""
+    plan = tmp_path / "today.csv"
+    plan.write_text("variable,index,value\nb,,8\n")
+    r = kpidesign.compare(FIRST_MOVER, start_plan=plan)
+    ranged = r.status_quo_range
+    assert ranged is not None
+    assert set(ranged.starts) == {"aligned", "today"}
+    assert "1 of 2 values given" in ranged.starts["today"]
+    assert (ranged.paths, ranged.orders) == (8, 2)
+    assert ranged.worst.objective == pytest.approx(2.0, abs=1e-6)
+    assert ranged.best.objective == pytest.approx(8.0, abs=1e-6)
+    assert ranged.best.start == "aligned"
+    # the file-order status quo is still the path from B
+    assert r.objectives["status_quo"] == pytest.approx(8.0, abs=1e-6)

@@ -116,3 +116,19 @@ def test_a_bad_file_exits_2_with_one_located_line_per_error(command: str, tmp_pa
     for line in lines:
         assert _LOCATED.match(line), line
     assert "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("command", ["compare", "evaluate"])
+def test_a_bad_start_plan_exits_2_with_its_csv_lines(command: str, tmp_path: Path) -> None:
+    """--start-plan through the installed executable: each error of the CSV one line
+    FILE:LINE: column: message, exit 2, nothing on stdout."""
+    plan = tmp_path / "plan.csv"
+    plan.write_text("variable,index,value\nsould,,2\nsold,1,nan\n")
+    res = run(*COMMANDS[command], "--start-plan", plan, "--format", "json")
+    assert res.returncode == 2, res.stderr
+    assert res.stdout == ""
+    assert res.stderr.splitlines() == [
+        f"error: {plan}:2: variable: unknown variable 'sould' (did you mean 'sold'?)",
+        f"error: {plan}:3: index: sold is a scalar variable: its index is empty, not '1'",
+        f"error: {plan}:3: value: sold: 'nan' is not a finite number",
+    ]

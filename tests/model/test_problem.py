@@ -102,3 +102,26 @@ def test_an_impossible_design_menu_is_refused_when_the_file_is_loaded(
         "its KPI menu is empty" if not bad["menu"] else "the caps of its KPI menu sum to 0.4 < 1"
     )
     assert message.endswith(f"{expected}: no scorecard with weights summing to 1 exists")
+
+
+def test_today_plan_maps_to_columns_and_travels_by_pickle(tmp_path: Path) -> None:
+    """Problem.today holds the plan file's values as LinearProgram columns (names and
+    indices checked at load), and is pickled with the problem."""
+    plan = tmp_path / "plan.csv"
+    plan.write_text(
+        'variable,index,value\ninventory,"premium,2",7\npromo,3,1.5\nmade,"standard,1",4\n'
+    )
+    spec, lp = kpidesign.prepare(TESTS / "models" / "tiny.yaml", start_plan=plan)
+    problem = Problem.from_spec(spec, lp)
+    today = problem.today
+    assert today is not None and today.source == str(plan) and len(today) == 3
+    assert [lp.col_name(int(j)) for j in today.columns] == [
+        "inventory[premium,2]",
+        "promo[3]",
+        "made[standard,1]",
+    ]
+    assert today.values.tolist() == [7.0, 1.5, 4.0]
+    again = pickle.loads(pickle.dumps(problem))
+    assert again == problem and again.today == today
+    assert Problem.from_spec(spec).today is None  # without the program, no columns
+    assert Problem.from_spec(kpidesign.load(MENU), lp).today is None  # no plan named

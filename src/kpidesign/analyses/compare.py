@@ -26,10 +26,18 @@ from .common import (
     worse_by,
 )
 from .dynamics import DynamicsOutcome
-from .equilibria import ALIGNED_START, department_orders, explore, failures, status_quo_range
+from .equilibria import (
+    ALIGNED_START,
+    TODAY_START,
+    department_orders,
+    explore,
+    failures,
+    status_quo_range,
+)
 from .local import Scorecard, respond, scorecards, undefined_ratio_notes
 from .prices import price_scorecards
 from .scales import measure_scales
+from .start import today_start
 from .target import reference_plan
 from .verify import verify_scheme
 
@@ -151,6 +159,13 @@ def _compare(
         notes.extend(row_notes)
     starts = {ALIGNED_START: x_b}
     described = {ALIGNED_START: "the aligned plan B"}
+    if problem.today is not None:
+        session.set_col_bounds(np.arange(lp.num_cols), lp.col_lower, lp.col_upper)
+        session.fix_cols(allocation_columns(lp)[0], baseline)
+        today = today_start(session, problem, options, stats)
+        assert today is not None
+        starts[TODAY_START] = today.x
+        described[TODAY_START] = today.description
     paths = explore(
         lp,
         [cards],

@@ -42,6 +42,7 @@ __all__ = [
     "ALIGNED_START",
     "MAX_ALL_ORDERS",
     "ORDER_SEED",
+    "TODAY_START",
     "ComputedPath",
     "department_orders",
     "explore",
@@ -52,6 +53,8 @@ __all__ = [
 
 #: the label of the start every comparison has: the aligned plan B
 ALIGNED_START = "aligned"
+#: the label of today's plan as a start (where the model or ``--start-plan`` gives one)
+TODAY_START = "today"
 
 #: ``orders='all'`` runs every order up to this many departments (720 orders)
 MAX_ALL_ORDERS = 6

@@ -42,6 +42,7 @@ from ..types import Sense, Status
 from .common import allocation_columns, feasible, name_weights, system_optimum
 
 __all__ = [
+    "DistanceLP",
     "Target",
     "canonical_optimum",
     "optimum_at",
@@ -60,6 +61,92 @@ class Target:
     allocations: np.ndarray  # in the order of ``lp.allocations``
     #: why the stated rule could not be applied ("" where it was)
     note: str = ""
+
+
+@dataclass(frozen=True)
+class DistanceLP:
+    """An LP over a program's columns ``x`` (n) and one distance column per column of
+    ``cols`` (m), ``t_i >= |x[cols[i]] - reference[i]|``: the program's rows, then any
+    ``extra`` rows, then the 2m distance rows.  Built from arrays (the program's, or a
+    session's current bounds), solved on a session of its own."""
+
+    A: sp.csc_array
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    n: int
+    m: int
+
+    @classmethod
+    def build(
+        cls,
+        A: sp.sparray,
+        cols: np.ndarray,
+        reference: np.ndarray,
+        *,
+        col_lower: np.ndarray,
+        col_upper: np.ndarray,
+        row_lower: np.ndarray,
+        row_upper: np.ndarray,
+        extra: tuple[sp.sparray, np.ndarray, np.ndarray] | None = None,
+    ) -> DistanceLP:
+        """The distance LP of the rows ``A`` (bounds ``row_lower``/``row_upper``), columns
+        bounded by ``col_lower``/``col_upper``, distances of ``cols`` from ``reference``;
+        ``extra`` = (rows over x, their lower bounds, their upper bounds)."""
+        rows, n = A.shape
+        m = cols.size
+        pick = sp.csr_array((np.ones(m), (np.arange(m), cols)), shape=(m, n))
+        eye = sp.identity(m, format="csr")
+        blocks = [sp.hstack([A, sp.csr_array((rows, m))])]
+        lower, upper = [row_lower], [row_upper]
+        if extra is not None:
+            blocks.append(sp.hstack([extra[0], sp.csr_array((extra[0].shape[0], m))]))
+            lower.append(extra[1])
+            upper.append(extra[2])
+        blocks += [sp.hstack([-pick, eye]), sp.hstack([pick, eye])]
+        lower += [-reference, reference]
+        upper.append(np.full(2 * m, np.inf))
+        return cls(
+            A=sp.vstack(blocks, format="csc"),
+            col_lower=np.concatenate([col_lower, np.zeros(m)]),
+            col_upper=np.concatenate([col_upper, np.full(m, np.inf)]),
+            row_lower=np.concatenate(lower),
+            row_upper=np.concatenate(upper),
+            n=n,
+            m=m,
+        )
+
+    def closest_then(
+        self,
+        cost: np.ndarray,
+        sense: str,
+        options: Options | None = None,
+        stats: Statistics | None = None,
+    ) -> Solution:
+        """Two steps on a session of this LP: the plan closest in L1 (the sum of the
+        distances), then, holding that distance (within 1e-9 relative), ``sense`` ``cost``
+        over all its columns (x and t).  The first non-optimal step's solution if any."""
+        distances = np.arange(self.n, self.n + self.m)
+        ones = np.ones(self.m)
+        session = HighsSession.from_arrays(
+            cost=np.concatenate([np.zeros(self.n), ones]),
+            sense="min",
+            A=self.A,
+            col_lower=self.col_lower,
+            col_upper=self.col_upper,
+            row_lower=self.row_lower,
+            row_upper=self.row_upper,
+            options=options,
+            stats=stats,
+        )
+        sol = session.solve(warm=False)
+        if not sol.optimal:
+            return sol
+        reached = float(ones @ sol.x[distances])
+        session.add_row(distances, ones, -np.inf, reached * (1 + 1e-9) + 1e-9)
+        session.set_objective(cost, sense, 0.0)
+        return session.solve(warm=True)
 
 
 def canonical_optimum(
@@ -81,44 +168,27 @@ def canonical_optimum(
     n = lp.num_cols
     alloc_cols, _ = allocation_columns(lp)
     plan_cols = np.setdiff1d(np.arange(n), alloc_cols)
-    m = plan_cols.size
     sign = Sense(lp.sense).sign
-    # columns: x (n) | t (m) with t_j >= |x_j - ref_j| for the plan columns
-    pick = sp.csr_array((np.ones(m), (np.arange(m), plan_cols)), shape=(m, n))
-    eye = sp.identity(m, format="csr")
-    objective_row = sp.csr_array(sign * lp.objective.dense(n)[None, :])
-    A = sp.vstack(
-        [
-            sp.hstack([lp.A, sp.csr_array((lp.num_rows, m))]),
-            sp.hstack([objective_row, sp.csr_array((1, m))]),
-            sp.hstack([-pick, eye]),
-            sp.hstack([pick, eye]),
-        ],
-        format="csc",
-    )
-    ref = reference[plan_cols]
-    row_upper = np.concatenate([lp.row_upper, [np.inf], np.full(2 * m, np.inf)])
-    col_lower = np.concatenate([lp.col_lower, np.zeros(m)])
-    col_upper = np.concatenate([lp.col_upper, np.full(m, np.inf)])
+    col_lower, col_upper = lp.col_lower.copy(), lp.col_upper.copy()
     if allocations is not None:
         col_lower[alloc_cols] = allocations
         col_upper[alloc_cols] = allocations
-    cost = np.concatenate([np.zeros(n), np.ones(m)])
+    objective_row = sp.csr_array(sign * lp.objective.dense(n)[None, :])
     weights = name_weights(lp, plan_cols)
+    tie_break = np.concatenate([np.zeros(n), weights])
     for slack in (0.0, options.tie_slack * (1.0 + abs(optimum))):
         target_lower = sign * (optimum - lp.objective.constant) - slack
-        session = HighsSession.from_arrays(
-            cost=cost,
-            sense="min",
-            A=A,
+        distance = DistanceLP.build(
+            lp.A,
+            plan_cols,
+            reference[plan_cols],
             col_lower=col_lower,
             col_upper=col_upper,
-            row_lower=np.concatenate([lp.row_lower, [target_lower], -ref, ref]),
-            row_upper=row_upper,
-            options=options,
-            stats=stats,
+            row_lower=lp.row_lower,
+            row_upper=lp.row_upper,
+            extra=(objective_row, np.array([target_lower]), np.array([np.inf])),
         )
-        sol = _closest(session, n, m, cost, weights)
+        sol = distance.closest_then(tie_break, "min", options, stats)
         if sol.optimal:
             break
     if not sol.optimal:
@@ -173,31 +243,6 @@ def reference_plan(
     assert session.lp is not None
     zeros = np.zeros(session.lp.num_cols)
     return optimum_at(session, allocations, zeros, options, stats, what)
-
-
-def _closest(
-    session: HighsSession,
-    n: int,
-    m: int,
-    cost: np.ndarray,
-    weights: np.ndarray,
-) -> Solution:
-    """The two steps on the distance LP: the L1 distance to B, then the name-weighted
-    distance among the closest (holding the first step's distance, within 1e-9
-    relative)."""
-    distances = np.arange(n, n + m)
-    steps = ((cost, "min", None), (np.concatenate([np.zeros(n), weights]), "min", np.ones(m)))
-    sol = None
-    for step_cost, sense, hold in steps:
-        if hold is not None and sol is not None:
-            reached = float(hold @ sol.x[distances])
-            session.add_row(distances, hold, -np.inf, reached * (1 + 1e-9) + 1e-9)
-        session.set_objective(step_cost, sense, 0.0)
-        sol = session.solve(warm=hold is not None)
-        if not sol.optimal:
-            return sol
-    assert sol is not None
-    return sol
 
 
 def tight_allocations(lp: LinearProgram, x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 import click
 
 from .failures import handle_errors
-from .options import FILE, dynamics_options, model_options, output_options, solver_options
+from .options import (
+    FILE,
+    dynamics_options,
+    model_options,
+    output_options,
+    solver_options,
+    start_plan_option,
+)
 
 if TYPE_CHECKING:
     from ..options import Options
@@ -29,11 +36,12 @@ def _run(
     fmt: str,
     out: Path | None,
     options: Options,
+    start_plan: Path | None = None,
     **settings: object,
 ) -> None:
-    """Load FILE, run the API's analysis ``name`` (with its own ``settings``) and render it
-    with its table printer; a result without an optimum becomes its one-line error (exit
-    status 2)."""
+    """Load FILE (today's plan from ``start_plan`` if given), run the API's analysis
+    ``name`` (with its own ``settings``) and render it with its table printer; a result
+    without an optimum becomes its one-line error (exit status 2)."""
     from .. import api
     from ..render import table
     from ..render.files import emit
@@ -41,7 +49,8 @@ def _run(
 
     analysis = getattr(api, name)
     printer = getattr(table, _PRINTERS[name])
-    result = analysis(load(file, variant, max_size=max_size), options=options, **settings)
+    spec = load(file, variant, max_size=max_size, start_plan=start_plan)
+    result = analysis(spec, options=options, **settings)
     emit(result.raise_if_failed(), fmt, out, name, printer)
 
 
@@ -65,14 +74,21 @@ def solve(
 @click.command()
 @FILE
 @model_options
+@start_plan_option
 @output_options
 @dynamics_options
 @handle_errors
 def compare(
-    file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None, options: Options
+    file: Path,
+    variant: str | None,
+    max_size: int,
+    start_plan: Path | None,
+    fmt: str,
+    out: Path | None,
+    options: Options,
 ) -> None:
     """Status quo (each department at its own optimum) vs aligned vs system optimum."""
-    _run("compare", file, variant, max_size, fmt, out, options)
+    _run("compare", file, variant, max_size, fmt, out, options, start_plan)
 
 
 def _step(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
@@ -163,6 +179,7 @@ def design(
     metavar="DEPT.KPI=W",
     help="A weight in a department's scheme (repeatable); replaces its current scheme.",
 )
+@start_plan_option
 @output_options
 @dynamics_options
 @handle_errors
@@ -172,6 +189,7 @@ def evaluate(
     max_size: int,
     scheme_file: Path | None,
     incentives: tuple[str, ...],
+    start_plan: Path | None,
     fmt: str,
     out: Path | None,
     options: Options,
@@ -190,6 +208,6 @@ def evaluate(
     scheme, where = read_scheme(scheme_file) if scheme_file is not None else ({}, {})
     for dept, weights in parse_incentives(incentives).items():
         scheme[dept] = weights  # the command line replaces that department's file entry
-    spec = load(file, variant, max_size=max_size)
+    spec = load(file, variant, max_size=max_size, start_plan=start_plan)
     result = api.evaluate(spec, scheme, options=options, locations=where, scheme_file=scheme_file)
     emit(result.raise_if_failed(), fmt, out, "evaluate", print_compare)

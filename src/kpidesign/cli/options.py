@@ -15,7 +15,14 @@ from ..render.files import FORMATS
 from ..solver.status import SOLVERS
 from ..spec import DEFAULT_MAX_SIZE
 
-__all__ = ["FILE", "dynamics_options", "model_options", "output_options", "solver_options"]
+__all__ = [
+    "FILE",
+    "dynamics_options",
+    "model_options",
+    "output_options",
+    "solver_options",
+    "start_plan_option",
+]
 
 # no checks by click here: the loader says what is wrong in the contract's one-line form
 FILE = click.argument("file", type=click.Path(path_type=Path))
@@ -35,6 +42,18 @@ def model_options(fn: Callable) -> Callable:
     )(fn)
     return click.option(
         "--variant", "-V", default=None, help="Apply this variant of the scenario."
+    )(fn)
+
+
+def start_plan_option(fn: Callable) -> Callable:
+    """``--start-plan CSV``: today's plan, instead of the file's ``today:``."""
+    return click.option(
+        "--start-plan",
+        type=click.Path(path_type=Path),
+        default=None,
+        metavar="CSV",
+        help="Today's plan (a plan file: variable,index,value), instead of the file's "
+        "today:; a partial plan is completed, an infeasible one projected.",
     )(fn)
 
 

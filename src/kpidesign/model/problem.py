@@ -11,11 +11,15 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from ..spec import ModelSpec
+import numpy as np
+
+from ..spec import ModelSpec, PlanSpec
 from ..spec.model import run_label
+from .program import LinearProgram
 
-__all__ = ["Problem", "StateVariable", "file_digest"]
+__all__ = ["Problem", "StateVariable", "TodayPlan", "file_digest"]
 
 
 def file_digest(path: Path) -> str:
@@ -25,6 +29,51 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return f"sha256:{digest.hexdigest()}"
+
+
+@dataclass(frozen=True, eq=False)
+class TodayPlan:
+    """Today's plan as values of the program's columns: ``values[i]`` is given for column
+    ``columns[i]`` (in the plan file's order); the columns not named are not given.
+    ``source`` is the plan file it was read from."""
+
+    source: str
+    columns: np.ndarray  # int64 column indices of the LinearProgram
+    values: np.ndarray  # float64, one per column
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, TodayPlan)
+            and self.source == other.source
+            and np.array_equal(self.columns, other.columns)
+            and np.array_equal(self.values, other.values)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.source, self.columns.tobytes(), self.values.tobytes()))
+
+    def __len__(self) -> int:
+        return int(self.columns.size)
+
+    @classmethod
+    def of(cls, plan: PlanSpec, lp: LinearProgram) -> TodayPlan:
+        """The columns of ``lp`` that the plan's (variable, index) entries name.  Names and
+        indices were checked when the plan was read, so every entry has its column."""
+        wanted = {name for name, _ in plan.values}
+        column_of: dict[tuple[str, tuple], int] = {}
+        for name in wanted:
+            for j in lp.columns_of(name):
+                column_of[name, _index_tuple(lp.col_indices[j])] = int(j)
+        columns = np.array([column_of[key] for key in plan.values], dtype=np.int64)
+        values = np.fromiter(plan.values.values(), dtype=float, count=len(plan.values))
+        return cls(str(plan.file), columns, values)
+
+
+def _index_tuple(index: Any) -> tuple:
+    """A column's index as a tuple of members (``()`` for a scalar variable)."""
+    if index is None:
+        return ()
+    return index if isinstance(index, tuple) else (index,)
 
 
 @dataclass(frozen=True)
@@ -57,7 +106,8 @@ class Problem:
     department -> the qualified KPIs KPI design may use; ``caps``: department ->
     {qualified KPI: largest weight}; ``state``: the shared-state variables, and
     ``state_variables`` how each is read (:class:`StateVariable`); ``inputs``: (file,
-    digest) of every file read.
+    digest) of every file read; ``today``: today's plan as column values (``today:`` of the
+    model or scenario, or ``--start-plan``), None without one.
     """
 
     model: str
@@ -69,6 +119,7 @@ class Problem:
     state: tuple[str, ...]
     inputs: tuple[tuple[str, str], ...] = ()
     state_variables: dict[str, StateVariable] = dataclasses.field(default_factory=dict)
+    today: TodayPlan | None = None
 
     @property
     def label(self) -> str:
@@ -85,8 +136,12 @@ class Problem:
         return dataclasses.replace(self, inputs=self.inputs + more)
 
     @classmethod
-    def from_spec(cls, spec: ModelSpec) -> Problem:
-        """The problem of a loaded spec, with a digest of every file it was read from."""
+    def from_spec(cls, spec: ModelSpec, lp: LinearProgram | None = None) -> Problem:
+        """The problem of a loaded spec, with a digest of every file it was read from;
+        with its compiled ``lp``, today's plan (if the spec names one) as column values."""
+        today = None
+        if lp is not None and spec.today is not None:
+            today = TodayPlan.of(spec.today, lp)
         return cls(
             model=spec.name,
             scenario=spec.scenario,
@@ -101,6 +156,7 @@ class Problem:
                 for v in spec.variables.values()
                 if v.owner is None
             },
+            today=today,
         )
 
     def state_variable(self, name: str) -> StateVariable:

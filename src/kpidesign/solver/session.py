@@ -234,6 +234,9 @@ class HighsSession:
         self.col_upper = np.asarray(arrays["col_upper"], dtype=float).copy()
         self.row_lower = np.asarray(arrays["row_lower"], dtype=float).copy()
         self.row_upper = np.asarray(arrays["row_upper"], dtype=float).copy()
+        #: the objective HiGHS holds: dense costs and constant (its sense is ``sense``)
+        self.cost = np.asarray(arrays["cost"], dtype=float).copy()
+        self.offset = float(arrays.get("offset", 0.0))  # type: ignore[arg-type]
         #: every solve of this session is counted here (shared by the sessions of a run)
         self.stats = stats if stats is not None else Statistics()
 
@@ -273,6 +276,8 @@ class HighsSession:
         h.changeObjectiveOffset(float(offset))
         h.changeObjectiveSense(_objective_sense(sense))
         self.sense = sense
+        self.cost = cost.copy()
+        self.offset = float(offset)
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         """New bounds of the columns ``cols``."""
@@ -317,6 +322,24 @@ class HighsSession:
             added = self.num_rows - before
             if added:
                 self.highs.deleteRows(added, np.arange(before, before + added, dtype=np.int32))
+
+    @contextlib.contextmanager
+    def restored(self) -> Iterator[None]:
+        """Column bounds, the program's row bounds and the objective are put back as they
+        were when the block ends, however it ends; rows added inside it are deleted."""
+        col_lower, col_upper = self.col_lower.copy(), self.col_upper.copy()
+        row_lower, row_upper = self.row_lower.copy(), self.row_upper.copy()
+        cost, offset, sense = self.cost.copy(), self.offset, self.sense
+        try:
+            with self.temporary_rows():
+                yield
+        finally:
+            cols = np.flatnonzero((self.col_lower != col_lower) | (self.col_upper != col_upper))
+            self.set_col_bounds(cols, col_lower[cols], col_upper[cols])
+            rows = np.flatnonzero((self.row_lower != row_lower) | (self.row_upper != row_upper))
+            self.set_row_bounds(rows, row_lower[rows], row_upper[rows])
+            if sense != self.sense or offset != self.offset or not np.array_equal(cost, self.cost):
+                self.set_objective(cost, sense, offset)
 
     # -- solving ------------------------------------------------------------------------
 

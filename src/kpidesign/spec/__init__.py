@@ -1,5 +1,5 @@
 """Files -> a validated, immutable :class:`ModelSpec`: YAML with locations, the schema,
-scenarios (set/scale/variants), params (inline and CSV), cross-references."""
+scenarios (set/scale/variants), params (inline and CSV), plan files, cross-references."""
 
 from .load import load
 from .model import (
@@ -10,6 +10,7 @@ from .model import (
     ModelSpec,
     ObjectiveSpec,
     ParamSpec,
+    PlanSpec,
     ResourceSpec,
     SetSpec,
     VariableSpec,
@@ -23,6 +24,7 @@ __all__ = [
     "ModelSpec",
     "ObjectiveSpec",
     "ParamSpec",
+    "PlanSpec",
     "ResourceSpec",
     "SetSpec",
     "VariableSpec",

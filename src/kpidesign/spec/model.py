@@ -158,6 +158,19 @@ class ResourceSpec:
 
 
 @dataclass(frozen=True)
+class PlanSpec:
+    """The values a plan file gives (:mod:`.plan`): (variable, index) -> value, in the
+    file's order.  The index is the tuple of set members (``("standard", 3)``; ``()`` for
+    a scalar variable)."""
+
+    file: Path
+    values: dict[tuple[str, tuple], float]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A validated model with its scenario applied.  Everything a later stage needs."""
 
@@ -178,6 +191,8 @@ class ModelSpec:
     source: SourceMap = field(repr=False)
     #: the size limit this spec was loaded with (see :data:`DEFAULT_MAX_SIZE`)
     max_size: int = field(default=DEFAULT_MAX_SIZE, repr=False)
+    #: today's plan (``today: {file: plan.csv}``, or ``--start-plan``), if one is named
+    today: PlanSpec | None = None
 
     @property
     def label(self) -> str:
@@ -186,8 +201,10 @@ class ModelSpec:
 
     @property
     def input_files(self) -> tuple[Path, ...]:
-        """Every file this spec was read from: scenario, model, CSV params."""
+        """Every file this spec was read from: scenario, model, CSV params, today's plan."""
         files = [self.scenario_file, self.model_file, *(p.file for p in self.params.values())]
+        if self.today is not None:
+            files.append(self.today.file)
         return tuple(dict.fromkeys(f for f in files if f is not None))
 
     def all_kpis(self) -> dict[str, KpiSpec]:

@@ -3,18 +3,19 @@ every error names its true line)."""
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 from typing import Any
 
-from ..errors import ErrorCollector, Location, SpecError
+from ..errors import ErrorCollector, Location
+from .csvfiles import RowErrors, csv_rows, read_csv
 from .model import DEFAULT_MAX_SIZE, ParamSpec, SetSpec
 from .shape import is_number
-from .sources import KeyPath, Locate, check_regular_file, did_you_mean
+from .sources import KeyPath, Locate, did_you_mean
 
 
-def _member_lookup(s: SetSpec) -> dict[str, Any]:
+def member_lookup(s: SetSpec) -> dict[str, Any]:
+    """A set's members by their text (``"3"`` -> 3), as CSV cells and keys name them."""
     return {str(m): m for m in s.members}
 
 
@@ -80,7 +81,7 @@ def resolve_param(
         )
         return None
     s = chosen[0]
-    lookup = _member_lookup(s)
+    lookup = member_lookup(s)
     values = {}
     for k, v in raw.items():
         value = _number(v, loc((*path, k)), errors)
@@ -153,7 +154,7 @@ def _add_table_values(
     values: dict[tuple, float],
 ) -> None:
     """Add the ``values: {"a,1": 2.0}`` entries to ``values`` (over a CSV's, if any)."""
-    lookups = [_member_lookup(sets[s]) for s in over]
+    lookups = [member_lookup(sets[s]) for s in over]
     for key, v in raw_values.items():
         kwhere = loc((*path, "values", str(key)))
         parts = [p.strip() for p in str(key).split(",")]
@@ -175,10 +176,6 @@ def _add_table_values(
                 values[tuple(idx)] = value
 
 
-#: error lines reported per CSV file; the rest are counted in one closing line
-_MAX_CSV_ERRORS = 20
-
-
 def _read_param_csv(
     name: str,
     file: Any,
@@ -195,21 +192,12 @@ def _read_param_csv(
         errors.add(where, "file must be a path to a CSV file")
         return None
     csv_path = model_path.parent / file
-    try:
-        check_regular_file(csv_path, "CSV file")
-        with csv_path.open(encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh)
-            return _read_csv_rows(name, reader, csv_path, over, sets, where, errors, max_rows)
-    except SpecError as exc:
-        for line in exc.messages:  # "CSV file not found: data/x.csv", as the model names it
-            errors.add(where, f"{line.removeprefix(f'{csv_path}: ')}: {csv_path}")
-        return None
-    except UnicodeDecodeError as exc:
-        errors.add(where, f"{csv_path}: not UTF-8 text ({exc.reason}); is this a CSV file?")
-        return None
-    except (csv.Error, OSError) as exc:
-        errors.add(where, f"cannot read CSV {csv_path}: {' '.join(str(exc).split())}")
-        return None
+    return read_csv(
+        csv_path,
+        where,
+        errors,
+        lambda reader: _read_csv_rows(name, reader, csv_path, over, sets, where, errors, max_rows),
+    )
 
 
 def _read_csv_rows(
@@ -271,24 +259,13 @@ def _read_csv_values(
     max_rows: int,
 ) -> tuple[list[str], dict[tuple, float]] | None:
     """The rows after the header, each error located at its line (at most
-    ``_MAX_CSV_ERRORS`` of them reported, then a count); blank lines are skipped."""
-    lookups = [_member_lookup(sets[s]) for s in over]
+    ``MAX_CSV_ERRORS`` of them reported, then a count); blank lines are skipped."""
+    lookups = [member_lookup(sets[s]) for s in over]
     positions = [columns.index(s) for s in over]
     value_at = columns.index("value")
     values: dict[tuple, float] = {}
-    report = _RowErrors(name, csv_path, reader, errors)
-    rows = 0
-    for row in reader:
-        if not row or all(not cell.strip() for cell in row):
-            continue  # a blank line
-        rows += 1
-        if rows > max_rows:
-            errors.add(
-                None,
-                f"{csv_path}:{reader.line_num}: more than {max_rows:,} rows; the limit is "
-                f"{max_rows:,} (raise it with --max-size)",
-            )
-            return None
+    report = RowErrors(csv_path, reader, errors, f" (param '{name}')")
+    for row in csv_rows(reader, csv_path, errors, max_rows):
         if len(row) != len(columns):
             report(f"{len(row)} cells, but the header has {len(columns)}")
             continue
@@ -315,30 +292,3 @@ def _read_csv_values(
             values[key] = value
     report.close()
     return None if report.count else (list(over), values)
-
-
-class _RowErrors:
-    """Reports the errors of one CSV's rows at their lines: the first ``_MAX_CSV_ERRORS``
-    of them, then one closing line that counts the rest."""
-
-    def __init__(self, name: str, csv_path: Path, reader: Any, errors: ErrorCollector) -> None:
-        self.name = name
-        self.csv_path = csv_path
-        self.reader = reader  # its line_num is the line of the row being read
-        self.errors = errors
-        self.count = 0
-
-    def __call__(self, message: str) -> None:
-        self.count += 1
-        if self.count <= _MAX_CSV_ERRORS:
-            line = f"{self.csv_path}:{self.reader.line_num}"
-            self.errors.add(None, f"{line}: {message} (param '{self.name}')")
-
-    def close(self) -> None:
-        """The closing line, if some errors were not reported."""
-        if self.count > _MAX_CSV_ERRORS:
-            self.errors.add(
-                None,
-                f"{self.csv_path}:{self.reader.line_num}: "
-                f"{self.count - _MAX_CSV_ERRORS:,} more errors like these (param '{self.name}')",
-            )

@@ -17,11 +17,13 @@ from .model import (
     ModelSpec,
     ObjectiveSpec,
     ParamSpec,
+    PlanSpec,
     ResourceSpec,
     SetSpec,
     VariableSpec,
 )
 from .params import resolve_param
+from .plan import START_PLAN, read_plan
 from .schema import (
     DepartmentDecl,
     ModelFile,
@@ -47,8 +49,10 @@ def resolve_spec(
     scales: list[tuple[str, float, Location]] | None = None,
     *,
     max_size: int = DEFAULT_MAX_SIZE,
+    start_plan: Path | None = None,
 ) -> ModelSpec:
-    """The spec of a validated file; every error of the file is collected before raising."""
+    """The spec of a validated file; every error of the file is collected before raising.
+    ``start_plan`` (a plan file) replaces the file's ``today:``."""
     model = validate_shape(ModelFile, data, source)
     errors = ErrorCollector()
     loc = source.locate
@@ -70,6 +74,7 @@ def resolve_spec(
     }
     _check_resources(resources, departments, loc, errors)
     constraints = _constraints(model, loc)
+    today = _today(model, model_path, start_plan, sets, variables, loc, errors, max_size)
     errors.raise_if_any()
     return ModelSpec(
         name=model.name,
@@ -88,7 +93,33 @@ def resolve_spec(
         resources=resources,
         source=source,
         max_size=max_size,
+        today=today,
     )
+
+
+def _today(
+    model: ModelFile,
+    model_path: Path,
+    start_plan: Path | None,
+    sets: dict[str, SetSpec],
+    variables: dict[str, VariableSpec],
+    loc: Locate,
+    errors: ErrorCollector,
+    max_size: int,
+) -> PlanSpec | None:
+    """Today's plan: ``start_plan`` if given, else the file's ``today:`` (a path relative
+    to the file that names it: the model, or the scenario that set it).  Read only where
+    every variable's sets are known (otherwise their errors are reported already)."""
+    if any(s not in sets for v in variables.values() for s in v.over):
+        return None
+    if start_plan is not None:
+        return read_plan(start_plan, START_PLAN, variables, sets, errors, max_size)
+    if model.today is None:
+        return None
+    where = loc(("today", "file"))
+    naming = where.file if where.file is not None else model_path
+    csv_path = naming.parent / model.today.file
+    return read_plan(csv_path, where, variables, sets, errors, max_size)
 
 
 def _resolve_sets(

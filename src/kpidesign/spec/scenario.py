@@ -20,9 +20,16 @@ from .sources import KeyPath, SourceMap, check_regular_file, closest, did_you_me
 
 
 def load_scenario(
-    path: Path, data: dict, source: SourceMap, variant: str | None, max_size: int
+    path: Path,
+    data: dict,
+    source: SourceMap,
+    variant: str | None,
+    max_size: int,
+    start_plan: Path | None = None,
 ) -> ModelSpec:
-    """A scenario file: its model, with the scenario's (and the variant's) overrides applied."""
+    """A scenario file: its model, with the scenario's (and the variant's) overrides applied.
+    The scenario's ``today:`` replaces the model's (a variant's ``set`` may replace it
+    again); ``start_plan`` replaces both."""
     scenario = validate_shape(ScenarioFile, data, source)
     model_path = (path.parent / scenario.model).resolve()
     with contextlib.suppress(ValueError):  # show a short path where there is one
@@ -36,6 +43,9 @@ def load_scenario(
     model_data, model_source = read_yaml(model_path)
     if "model" in model_data and "objective" not in model_data:
         raise SpecError.at(where, f"{model_path} is a scenario, not a model")
+    if scenario.today is not None:  # located in the scenario: its path is relative to it
+        model_data["today"] = copy.deepcopy(data["today"])
+        model_source.replace(("today",), source, ("today",))
     overlays = [(scenario.set, scenario.scale, ("set",), ("scale",))]
     if variant is not None:
         if variant not in scenario.variants:
@@ -59,7 +69,15 @@ def load_scenario(
     errors.raise_if_any()
     name = scenario.name or path.stem
     return resolve_spec(
-        model_path, path, model_data, model_source, name, variant, scales, max_size=max_size
+        model_path,
+        path,
+        model_data,
+        model_source,
+        name,
+        variant,
+        scales,
+        max_size=max_size,
+        start_plan=start_plan,
     )
 
 

@@ -277,6 +277,16 @@ class ResourceDecl(_Strict):
     """Free text."""
 
 
+class PlanFileDecl(_Strict):
+    """A plan file: values of variables for a whole plan or part of one."""
+
+    file: Text
+    """CSV file relative to the file naming it, with the header variable,index,value: a
+    variable's name (shared or owned), its index (members comma-joined as in the JSON
+    contract, "standard,3", quoted; empty for a scalar variable) and a finite number.  It
+    may cover any subset of variables and indices."""
+
+
 class ModelFile(_Strict):
     """A kpidesign model file (format 1)."""
 
@@ -303,6 +313,10 @@ class ModelFile(_Strict):
     """The system-wide objective."""
     resources: dict[Identifier, ResourceDecl] = Field(default_factory=dict)
     """Shared resources allocated to departments."""
+    today: PlanFileDecl | None = None
+    """The organization's current plan (a plan file): where `compare` can start from; a
+    partial plan is completed by the system problem, an infeasible one projected onto the
+    feasible set."""
 
 
 class OverlayDecl(_Strict):
@@ -327,6 +341,9 @@ class ScenarioFile(OverlayDecl):
     """Name of the scenario, [a-z0-9_]+; default: the file's name without .yaml."""
     variants: dict[Identifier, OverlayDecl] = Field(default_factory=dict)
     """Named variants (--variant NAME), each a set/scale overlay on top of the scenario's."""
+    today: PlanFileDecl | None = None
+    """The organization's current plan (a plan file, relative to this file); replaces the
+    model's `today:`.  A variant sets its own with `set: {today: {file: other.csv}}`."""
 
 
 # --------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from .schema import (
     DepartmentDecl,
     KpiDecl,
     ModelFile,
+    PlanFileDecl,
     ResourceDecl,
     ScenarioFile,
     VariableDecl,
@@ -31,6 +32,7 @@ FIELDS: list[tuple[tuple[str | None, ...], set[str]]] = [
     (("objective",), set(KpiDecl.model_fields)),
     (("departments", None, "design"), {"kpis", "max_weight"}),
     (("params", None), {"file", "over", "default", "values", "initial"}),
+    (("today",), set(PlanFileDecl.model_fields)),
 ]
 FREE_KEYS = [("departments", None, "incentive"), ("departments", None, "design", "max_weight")]
 
