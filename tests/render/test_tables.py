@@ -30,9 +30,12 @@ def _row(text: str, first: str) -> list[str]:
 def test_compare_table_shows_units_and_directions() -> None:
     text = _text(print_compare, kpidesign.compare(STOCK))
     assert "better" in text and "unit" in text
-    assert _row(text, "output *") == ["output *", "units", "higher", "24", "9", "9", ""]
+    # A, B, C, then A's range over every computed path (one plan here), then the loss
+    assert _row(text, "output *") == ["output *", "units", "higher", "24", "9", "9", "24", ""]
     # a share prints as %, and its goal is the lower value
-    assert _row(text, "scrap_share") == ["scrap_share", "%", "lower", "1%", "1%", "1%", ""]
+    assert _row(text, "scrap_share") == [
+        "scrap_share", "%", "lower", "1%", "1%", "1%", "1%", "",
+    ]  # fmt: skip
     # shared state per period, never the sum over periods (30 for stock)
     assert _row(text, "stock") == ["stock", "average per period", "units", "10", "0", "0"]
     assert _row(text, "lowest per period")[1:] == ["lowest per period", "units", "5", "0", "0"]

@@ -232,7 +232,14 @@ def extreme(paths: Sequence[ComputedPath], sense: str, *, worst: bool) -> Comput
         return -math.inf if p.outcome.x is None or math.isnan(value) else sign * value
 
     computed = [p for p in paths if not p.outcome.failed] or list(paths)
-    return min(computed, key=key) if worst else max(computed, key=key)
+    chosen = min(computed, key=key) if worst else max(computed, key=key)
+    # paths that end alike within 1e-9 (relative) are one answer: the first of them in the
+    # paths' fixed order is named, not whichever solver noise made a hair worse
+    v = key(chosen)
+    if not math.isfinite(v):
+        return chosen
+    near = 1e-9 * (1.0 + abs(v))
+    return next(p for p in computed if abs(key(p) - v) <= near)
 
 
 def failures(paths: Sequence[ComputedPath]) -> list[str]:

@@ -438,10 +438,11 @@ def _canonical(
     sign = Sense(sense).sign
     held = sign * lp.objective.dense(lp.num_cols)
     value = float(held @ z)
-    score = response.score
-    if card.value(x) >= score - SOLVER_NOISE * (1.0 + abs(score)) and float(
-        held @ x
-    ) >= value - SOLVER_NOISE * (1.0 + abs(value)):
+    # the score as the LP held it (a profit centre's card has a cost and no KPI terms)
+    linear = card.ratio is None and card.cost is not None
+    score_x, score_z = (float(card.cost @ p) if linear else card.value(p) for p in (x, z))
+    stays = score_x >= score_z - SOLVER_NOISE * (1.0 + abs(score_z))
+    if stays and float(held @ x) >= value - SOLVER_NOISE * (1.0 + abs(value)):
         return x
     weights = name_weights(lp, free)
     with session.temporary_rows():
