@@ -272,6 +272,9 @@ def test_manufacturer_design_rounded_holds_the_optimum_and_reports_a_stall_hones
     assert v.paths == 240
     assert 0.75 < v.share_of_optimum < 0.99
     assert not v.stalled and "logistics" in v.could_improve
+    # every best response on the way is the canonical one (closest to the department's
+    # current plan): none falls back to whichever tied vertex the solver returned
+    assert not [n for n in r.notes if "could not be found" in n]
     res = CliRunner(env={"COLUMNS": "200"}).invoke(
         main, ["design", str(MANUFACTURER), "--round", "0.05"]
     )

@@ -449,9 +449,14 @@ def _canonical(
         _add_local_row(session, free, x, held, value - tie_slack * (1.0 + abs(value)))
         sol = session.closest(x, free, weights)
         if sol.optimal:
-            sol = _polished(session, free, x, sol.x, weights)
+            polished = _polished(session, free, x, sol.x, weights)
+            # where the live session cannot reproduce it on the sides the scratch copy
+            # chose (a column that moved by less than 1e-9 is held at x there), the
+            # scratch copy's plan is the answer, within HiGHS's feasibility tolerance
+            if polished.optimal:
+                sol = polished
     if sol.optimal:
-        return sol.x
+        return np.clip(sol.x, lp.col_lower, lp.col_upper)
     response.notes.append(
         f"{response.department}: its response closest to its current plan could not be "
         f"found ({sol.status.value}); the solver's response among the tied ones is used"

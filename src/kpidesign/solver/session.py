@@ -372,6 +372,11 @@ class HighsSession:
         )  # fmt: skip
         start = time.perf_counter()
         scratch.run()
+        if _STATUS.get(scratch.getModelStatus()) is not Status.OPTIMAL:
+            # presolve may call a marginally feasible copy infeasible: once more without it
+            scratch.clearSolver()
+            scratch.setOptionValue("presolve", "off")
+            scratch.run()
         seconds = time.perf_counter() - start
         info = scratch.getInfo()
         iterations = max(0, int(info.simplex_iteration_count)) + max(
