@@ -7,10 +7,10 @@ One import serves a notebook::
     result.status, result.headline()
 """
 
-from .api import compare, design, evaluate, prepare, solve
+from .api import compare, design, evaluate, prepare, sensitivity, solve
 from .errors import BuildError, KpiDesignError, SolveError, SpecError
 from .options import Options
-from .results import CompareResult, DesignResult, RunInfo, SystemResult
+from .results import CompareResult, DesignResult, RunInfo, SensitivityResult, SystemResult
 from .spec import ModelSpec, load
 from .types import Diagnosis, Mode, Plan, Sense, Status
 
@@ -26,6 +26,7 @@ __all__ = [
     "Plan",
     "RunInfo",
     "Sense",
+    "SensitivityResult",
     "SolveError",
     "SpecError",
     "Status",
@@ -35,5 +36,6 @@ __all__ = [
     "evaluate",
     "load",
     "prepare",
+    "sensitivity",
     "solve",
 ]

@@ -17,6 +17,7 @@ import numpy as np
 from .analyses.compare import compare_plans
 from .analyses.design import design_schemes
 from .analyses.prices import resolve_prices
+from .analyses.sensitivity import sensitivity_report
 from .analyses.system import solve_system
 from .errors import Location
 from .model.build import build
@@ -24,12 +25,12 @@ from .model.compile import compile_model
 from .model.problem import Problem
 from .model.program import LinearProgram
 from .options import Options
-from .results import CompareResult, DesignResult, SystemResult
+from .results import CompareResult, DesignResult, SensitivityResult, SystemResult
 from .spec import ModelSpec, load
 from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
 
-__all__ = ["compare", "design", "evaluate", "prepare", "solve"]
+__all__ = ["compare", "design", "evaluate", "prepare", "sensitivity", "solve"]
 
 Model = str | Path | ModelSpec
 
@@ -64,6 +65,22 @@ def solve(
     """The system optimum, allocations optimized, with KPIs, state totals and duals."""
     problem, lp = _problem(model, variant)
     return solve_system(lp, problem, Options.of(options, **settings))
+
+
+def sensitivity(
+    model: Model,
+    variant: str | None = None,
+    *,
+    at: str = "today",
+    options: Options | None = None,
+    **settings: Any,
+) -> SensitivityResult:
+    """Shadow prices with the right-hand-side ranges over which they hold, and costs with
+    the ranges over which the plan stays optimal: at today's allocations (``at="today"``,
+    plan B, the default: what one more unit is worth given today's budgets) or at the
+    system optimum (``at="optimum"``, plan C)."""
+    problem, lp = _problem(model, variant)
+    return sensitivity_report(lp, problem, Options.of(options, **settings), at=at)
 
 
 def compare(

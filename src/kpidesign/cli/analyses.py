@@ -25,7 +25,7 @@ from .options import (
 if TYPE_CHECKING:
     from ..options import Options
 
-__all__ = ["compare", "design", "evaluate", "solve"]
+__all__ = ["compare", "design", "evaluate", "sensitivity", "solve"]
 
 
 def _run(
@@ -54,7 +54,12 @@ def _run(
     emit(result.raise_if_failed(), fmt, out, name, printer)
 
 
-_PRINTERS = {"solve": "print_system", "compare": "print_compare", "design": "print_design"}
+_PRINTERS = {
+    "solve": "print_system",
+    "sensitivity": "print_sensitivity",
+    "compare": "print_compare",
+    "design": "print_design",
+}
 
 
 @click.command()
@@ -69,6 +74,34 @@ def solve(
     """The system optimum of FILE with allocations optimized: objective, allocations,
     KPIs, shared state and shadow prices."""
     _run("solve", file, variant, max_size, fmt, out, options)
+
+
+@click.command()
+@FILE
+@model_options
+@click.option(
+    "--at",
+    type=click.Choice(["today", "optimum"]),
+    default="today",
+    show_default=True,
+    help="Where the report is taken: at today's allocations (plan B: what one more unit "
+    "is worth given today's budgets) or at the system optimum (plan C).",
+)
+@output_options
+@solver_options
+@handle_errors
+def sensitivity(
+    file: Path,
+    variant: str | None,
+    max_size: int,
+    at: str,
+    fmt: str,
+    out: Path | None,
+    options: Options,
+) -> None:
+    """Shadow prices with the ranges over which they hold, and costs with the ranges over
+    which the plan stays optimal (a sensitivity report)."""
+    _run("sensitivity", file, variant, max_size, fmt, out, options, at=at)
 
 
 @click.command()

@@ -11,6 +11,7 @@ from ..results import (
     SHARE,
     CompareResult,
     DesignResult,
+    SensitivityResult,
     StatusQuoRange,
     SystemResult,
     Verification,
@@ -63,6 +64,77 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
             f"right-hand side (a resource, an allocation, a constraint); the objective is "
             f"{'maximized' if r.sense == 'max' else 'minimized'}, so {good} is good."
         )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+def _range(lower: float, upper: float) -> str:
+    """A range as a finance report prints it: [a, b], with -inf/inf for an open side."""
+    lo = "-inf" if lower == float("-inf") else figure(lower)
+    hi = "inf" if upper == float("inf") else figure(upper)
+    return f"[{lo}, {hi}]"
+
+
+def print_sensitivity(r: SensitivityResult, console: Console, top: int = 25) -> None:
+    """The sensitivity report: shadow prices with the ranges they hold over (allocations,
+    resources, constraints, binding first), then costs with their optimality ranges."""
+    where = "today's allocations (plan B)" if r.at == "today" else "the system optimum (C)"
+    console.print(
+        f"[bold]{r.label}[/bold]: sensitivity at {where}, objective ({r.sense}) = "
+        f"[bold]{_money(r.objective)}[/bold]"
+    )
+    if len(r.allocations):
+        t = Table(title="Allocations", title_justify="left")
+        for col in ("department", "resource", "allocation", _PER_UNIT, "holds for allocation"):
+            t.add_column(col, justify="left" if col in ("department", "resource") else "right")
+        for a in r.allocations.itertuples(index=False):
+            t.add_row(
+                a.department, a.resource, _money(a.allocation), figure(a.dual),
+                _range(a.lower, a.upper),
+            )  # fmt: skip
+        console.print(t)
+    if len(r.resources):
+        t = Table(title="Resources", title_justify="left")
+        for col in ("resource", "total", _PER_UNIT, "holds for total"):
+            t.add_column(col, justify="left" if col == "resource" else "right")
+        for x in r.resources.itertuples(index=False):
+            t.add_row(x.resource, _money(x.total), figure(x.dual), _range(x.lower, x.upper))
+        console.print(t)
+    c = r.constraints.sort_values("binding", ascending=False, kind="stable")
+    if len(c):
+        t = Table(title="Constraints (binding first)", title_justify="left")
+        for col in ("constraint", "right-hand side", "slack", _PER_UNIT, "holds for rhs"):
+            t.add_column(col, justify="left" if col == "constraint" else "right")
+        for x in c.head(top).itertuples(index=False):
+            name = x.constraint + (f"[{x.index}]" if x.index else "")
+            flag = " (degenerate)" if x.degenerate else ""
+            t.add_row(
+                escape(name) + flag, _money(x.rhs), figure(x.slack), figure(x.dual),
+                _range(x.rhs_lower, x.rhs_upper),
+            )  # fmt: skip
+        console.print(t)
+        if len(c) > top:
+            console.print(f"{len(c) - top} more constraint row(s) in the JSON and CSV output.")
+    v = r.variables
+    if len(v):
+        t = Table(title="Objective coefficients", title_justify="left")
+        for col in ("variable", "value", "reduced cost", "coefficient", "plan optimal for"):
+            t.add_column(col, justify="left" if col == "variable" else "right")
+        for x in v.head(top).itertuples(index=False):
+            name = x.variable + (f"[{x.index}]" if x.index else "")
+            t.add_row(
+                escape(name), figure(x.value), figure(x.reduced_cost), figure(x.cost),
+                _range(x.cost_lower, x.cost_upper),
+            )  # fmt: skip
+        console.print(t)
+        if len(v) > top:
+            console.print(f"{len(v) - top} more variable(s) in the JSON and CSV output.")
+    console.print(
+        "A shadow price is the change of the objective per unit increase of the right-hand "
+        "side (an allocation, a resource's total, a constraint); it holds while that value "
+        "stays in its range. A coefficient may move within its range with the plan still "
+        "optimal."
+    )
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
 

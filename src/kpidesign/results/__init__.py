@@ -6,6 +6,7 @@ from .common import SHARE, Outcome, RunInfo, clean, figure
 from .compare import CompareResult, Dynamics, PathEnd, StatusQuoRange
 from .design import DesignResult
 from .prices import ProfitCentre, Quantity, RowChange, TransferPrices
+from .sensitivity import SensitivityResult
 from .summary import ModelSummary
 from .system import SystemResult
 from .verification import Path, Verification
@@ -23,6 +24,7 @@ __all__ = [
     "Quantity",
     "RowChange",
     "RunInfo",
+    "SensitivityResult",
     "StatusQuoRange",
     "SystemResult",
     "TransferPrices",

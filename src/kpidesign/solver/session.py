@@ -444,7 +444,10 @@ class HighsSession:
         """HiGHS's sensitivity ranging after an optimal solve (an error otherwise)."""
         status, r = self.highs.getRanging()
         if status == highspy.HighsStatus.kError or not r.valid:
-            msg = "ranging is not available for this solve"
+            msg = (
+                "ranging is not available for this solve: it needs an optimal basis, which "
+                "the first-order solver (pdlp) does not give; use --solver choose or simplex"
+            )
             raise SolveError(msg)
         n = self.num_cols
         return Ranging(

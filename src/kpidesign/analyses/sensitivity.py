@@ -1,0 +1,175 @@
+"""Sensitivity at a plan: shadow prices with the ranges over which they hold, costs with the
+ranges over which the plan stays optimal (Excel Solver's Sensitivity Report).
+
+Ranges of binding rows and of costs are HiGHS's ranging of the optimal basis.  A row with
+slack has shadow price 0, and it stays 0 while the right-hand side does not cut into the
+activity: ``[activity, inf)`` for an upper bound, ``(-inf, activity]`` for a lower one.
+HiGHS's ranging of such a row is the activity's own range (on Wyndor's plant 1, ``[0, 4]``
+where the right-hand side's range is ``[2, inf)``), so those ranges are computed here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..model.problem import Problem
+from ..model.program import ALLOCATION, LinearProgram
+from ..options import Options
+from ..results import SensitivityResult, clean
+from ..solver import HighsSession, Solution, Statistics
+from .common import allocation_columns, binding_rows, returning_failures, run_info, system_optimum
+
+__all__ = ["AT", "rhs_ranges", "sensitivity_report"]
+
+#: where the report is taken: today's allocations (plan B) or the system optimum (plan C)
+AT = ("today", "optimum")
+
+
+def rhs_ranges(lp: LinearProgram, sol: Solution, down: np.ndarray, up: np.ndarray) -> pd.DataFrame:
+    """Per row: the bound the dual refers to (``rhs``: the active one, else the upper bound
+    if finite), the slack, and the range of that bound over which the dual holds; HiGHS's
+    ``down``/``up`` for a binding row, the activity and infinity for a row with slack.
+    ``degenerate``: a binding row whose range ends at its right-hand side on one side (the
+    dual is then one of several, and the range one-sided information)."""
+    act = sol.row_activity
+    binding = binding_rows(lp, sol)
+    at_upper = np.isfinite(lp.row_upper) & (
+        np.abs(act - lp.row_upper) <= 1e-7 * (1.0 + np.abs(act))
+    )
+    upper_side = at_upper | (~binding & np.isfinite(lp.row_upper))
+    rhs = np.where(upper_side, lp.row_upper, lp.row_lower)
+    slack = np.where(upper_side, lp.row_upper - act, act - lp.row_lower)
+    lower = np.where(binding, down, np.where(upper_side, act, -np.inf))
+    upper = np.where(binding, up, np.where(upper_side, np.inf, act))
+    tol = 1e-9 * (1.0 + np.abs(rhs))
+    degenerate = binding & ((np.abs(lower - rhs) <= tol) | (np.abs(upper - rhs) <= tol))
+    return pd.DataFrame(
+        {
+            "rhs": rhs,
+            "slack": np.maximum(slack, 0.0),
+            "rhs_lower": lower,
+            "rhs_upper": upper,
+            "binding": binding,
+            "degenerate": degenerate,
+        }
+    )
+
+
+def _sensitivity(
+    lp: LinearProgram, problem: Problem, options: Options, stats: Statistics, *, at: str = "today"
+) -> SensitivityResult:
+    """The report at plan B (``at="today"``: allocations fixed at their baselines) or at the
+    system optimum C (``at="optimum"``)."""
+    if at not in AT:
+        msg = f"at must be one of {', '.join(AT)}, not {at!r}"
+        raise ValueError(msg)
+    session = HighsSession(lp, options, stats=stats)
+    _, baseline = allocation_columns(lp)
+    what = f"the system problem of {problem.label}"
+    if at == "today":
+        sol = system_optimum(session, allocations=baseline, what=f"{what} at today's allocations")
+    else:
+        sol = system_optimum(session, what=what)
+    ranging = session.ranging()
+    rows = rhs_ranges(lp, sol, ranging.row_bound_down, ranging.row_bound_up)
+    own = {lp.row_components.index(c) for c in lp.constraint_components}
+    constraints = pd.DataFrame(
+        [
+            {
+                "constraint": lp.row_components[int(lp.row_component[i])],
+                "index": lp.row_key(i) or "",
+                "activity": clean(sol.row_activity[i]),
+                "dual": clean(sol.row_dual[i]),
+                **rows.iloc[i].to_dict(),
+            }
+            for i in range(lp.num_rows)
+            if int(lp.row_component[i]) in own
+        ],
+        columns=["constraint", "index", "activity", "dual", *rows.columns],
+    )
+    cost = lp.objective.dense(lp.num_cols)
+    variables = pd.DataFrame(
+        [
+            {
+                "variable": lp.col_components[int(lp.col_component[j])],
+                "index": lp.col_key(j) or "",
+                "value": clean(sol.x[j]),
+                "reduced_cost": clean(sol.col_dual[j]),
+                "cost": float(cost[j]),
+                "cost_lower": float(ranging.cost_down[j]),
+                "cost_upper": float(ranging.cost_up[j]),
+            }
+            for j in range(lp.num_cols)
+            if int(lp.col_owner[j]) != ALLOCATION
+        ],
+        columns=["variable", "index", "value", "reduced_cost", "cost", "cost_lower", "cost_upper"],
+    )
+    allocations = pd.DataFrame(
+        [_allocation_row(lp, sol, rows, a) for a in lp.allocations],
+        columns=["department", "resource", "allocation", "dual", "lower", "upper"],
+    )
+    resources = pd.DataFrame(
+        [
+            {
+                "resource": r,
+                "total": float(lp.row_upper[i]),
+                "dual": clean(sol.row_dual[i]),
+                "lower": float(rows.rhs_lower[i]),
+                "upper": float(rows.rhs_upper[i]),
+            }
+            for r, i in lp.resource_rows.items()
+        ],
+        columns=["resource", "total", "dual", "lower", "upper"],
+    )
+    notes = []
+    degenerate = bool(constraints.degenerate.any())
+    if degenerate:
+        names = ", ".join(
+            dict.fromkeys(c.constraint for c in constraints.itertuples() if c.degenerate)
+        )
+        notes.append(
+            f"degenerate optimum: a shadow price of {names} is one of several (its range "
+            "ends at its right-hand side on one side), so its range is one-sided information"
+        )
+    return SensitivityResult(
+        run=run_info(problem, lp.sense, options, stats),
+        objective=sol.objective,
+        at=at,
+        constraints=constraints,
+        variables=variables,
+        allocations=allocations,
+        resources=resources,
+        degenerate=degenerate,
+        notes=notes,
+    )
+
+
+def _allocation_row(lp: LinearProgram, sol: Solution, rows: pd.DataFrame, a) -> dict:
+    """An allocation's shadow price (its use row's dual, as ``solve`` reports it) and the
+    range of the allocation over which it holds, within the allocation's own bounds (its
+    ``max_shift``): the use row reads ``rest + coef * allocation <= upper`` (coef < 0), so
+    one more unit of allocation is ``-coef`` more room in the row."""
+    i = a.use_row
+    coef = float(lp.A[i, a.column])
+    amount = float(sol.x[a.column])
+    room = -coef if coef < 0 else 1.0
+    return {
+        "department": a.department,
+        "resource": a.resource,
+        "allocation": clean(amount),
+        "dual": clean(sol.row_dual[i]),
+        "lower": max(
+            amount + (float(rows.rhs_lower[i]) - float(rows.rhs[i])) / room,
+            float(lp.col_lower[a.column]),
+        ),
+        "upper": min(
+            amount + (float(rows.rhs_upper[i]) - float(rows.rhs[i])) / room,
+            float(lp.col_upper[a.column]),
+        ),
+    }
+
+
+#: Sensitivity report: ``sensitivity_report(lp, problem, options, at="today")``; a problem
+#: without an optimum is returned with its status and diagnosis, not raised.
+sensitivity_report = returning_failures(_sensitivity, SensitivityResult.failed)

@@ -1,0 +1,152 @@
+"""The result of ``sensitivity``: shadow prices and costs with the ranges they hold over."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..types import Diagnosis
+from .common import Outcome, RunInfo, clean
+
+__all__ = ["SensitivityResult"]
+
+_COLUMNS = (
+    [
+        *("constraint", "index", "activity", "dual", "rhs", "slack"),
+        *("rhs_lower", "rhs_upper", "binding", "degenerate"),
+    ],
+    ["variable", "index", "value", "reduced_cost", "cost", "cost_lower", "cost_upper"],
+    ["department", "resource", "allocation", "dual", "lower", "upper"],
+    ["resource", "total", "dual", "lower", "upper"],
+)
+
+
+def _bound(x: float) -> float | None:
+    """A range end for JSON: ``None`` for an unbounded side."""
+    return None if math.isinf(x) else clean(x)
+
+
+def _keyed(frame: pd.DataFrame, name: str, fields: dict[str, bool]) -> dict:
+    """``{name: {field: value}}`` for a scalar component, ``{name: {index: {...}}}`` for
+    an indexed one, as ``duals`` in ``solve``; ``fields`` maps each field to whether it is
+    a range end (``None`` where unbounded)."""
+    out: dict[str, dict] = {}
+    for row in frame.itertuples(index=False):
+        entry = {
+            f: (_bound(getattr(row, f)) if is_end else clean(getattr(row, f)))
+            for f, is_end in fields.items()
+        }
+        key = getattr(row, name)
+        if row.index == "":
+            out[key] = entry
+        else:
+            out.setdefault(key, {})[row.index] = entry
+    return out
+
+
+@dataclass(frozen=True)
+class SensitivityResult(Outcome):
+    """Shadow prices with the right-hand-side ranges over which they hold, and costs with
+    the ranges over which the plan stays optimal, at plan B (``at="today"``: allocations at
+    their baselines) or at the system optimum C (``at="optimum"``).
+
+    DataFrames (long format):
+
+    ``constraints``  constraint, index, activity, dual, rhs, slack, rhs_lower, rhs_upper,
+                     binding, degenerate
+    ``variables``    variable, index, value, reduced_cost, cost, cost_lower, cost_upper
+    ``allocations``  department, resource, allocation, dual, lower, upper
+    ``resources``    resource, total, dual, lower, upper
+
+    A dual is the change of the objective per unit increase of the right-hand side (of the
+    allocation, of the resource's total); ``inf`` ends a range that is unbounded.
+    """
+
+    run: RunInfo
+    objective: float
+    at: str
+    constraints: pd.DataFrame
+    variables: pd.DataFrame
+    allocations: pd.DataFrame
+    resources: pd.DataFrame
+    degenerate: bool = False
+    notes: list[str] = field(default_factory=list)
+    diagnosis: Diagnosis | None = None
+
+    @classmethod
+    def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> SensitivityResult:
+        """The result of a problem without an optimum: its diagnosis, no numbers."""
+        empty = (pd.DataFrame(columns=c) for c in _COLUMNS)
+        return cls(run, float("nan"), "", *empty, False, [], diagnosis)
+
+    def to_dict(self) -> dict:
+        """The JSON contract: constraints, variables, allocation, resources (ranges with
+        ``null`` for an unbounded side)."""
+        allocation: dict[str, dict[str, dict]] = {}
+        for a in self.allocations.itertuples(index=False):
+            allocation.setdefault(a.department, {})[a.resource] = {
+                "value": clean(a.allocation),
+                "dual": clean(a.dual),
+                "lower": _bound(a.lower),
+                "upper": _bound(a.upper),
+            }
+        return self.finish(
+            {
+                "model": self.model,
+                "scenario": self.scenario,
+                "variant": self.variant,
+                "status": str(self.status),
+                "sense": self.sense,
+                "at": self.at or None,
+                "objective": clean(self.objective),
+                "degenerate": self.degenerate,
+                "constraints": _keyed(
+                    self.constraints,
+                    "constraint",
+                    {"dual": False, "slack": False, "rhs": True}
+                    | {"rhs_lower": True, "rhs_upper": True},
+                ),
+                "variables": _keyed(
+                    self.variables,
+                    "variable",
+                    {"value": False, "reduced_cost": False, "cost": False}
+                    | {"cost_lower": True, "cost_upper": True},
+                ),
+                "allocation": allocation,
+                "resources": {
+                    r.resource: {
+                        "total": clean(r.total),
+                        "dual": clean(r.dual),
+                        "lower": _bound(r.lower),
+                        "upper": _bound(r.upper),
+                    }
+                    for r in self.resources.itertuples(index=False)
+                },
+                "notes": list(self.notes),
+            }
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The long-format tables written as CSV files."""
+        summary = pd.DataFrame(
+            [
+                {
+                    "model": self.model,
+                    "scenario": self.scenario,
+                    "variant": self.variant or "",
+                    "status": str(self.status),
+                    "sense": self.sense,
+                    "at": self.at,
+                    "objective": clean(self.objective),
+                }
+            ]
+        )
+        return {
+            "summary": summary,
+            "constraints": self.constraints,
+            "variables": self.variables,
+            "allocations": self.allocations,
+            "resources": self.resources,
+        }
