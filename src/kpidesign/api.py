@@ -27,6 +27,7 @@ from .model.program import LinearProgram
 from .options import Options
 from .results import CompareResult, DesignResult, SensitivityResult, SystemResult
 from .spec import ModelSpec, load
+from .spec.model import without_margins
 from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
 
@@ -78,9 +79,13 @@ def sensitivity(
     """Shadow prices with the right-hand-side ranges over which they hold, and costs with
     the ranges over which the plan stays optimal: at today's allocations (``at="today"``,
     plan B, the default: what one more unit is worth given today's budgets) or at the
-    system optimum (``at="optimum"``, plan C)."""
-    problem, lp = _problem(model, variant)
-    return sensitivity_report(lp, problem, Options.of(options, **settings), at=at)
+    system optimum (``at="optimum"``, plan C); and what each intentional margin (a
+    constraint's ``slack``, a resource's ``reserve``) costs there."""
+    spec, lp = prepare(model, variant)
+    released = compile_model(build(without_margins(spec)))
+    return sensitivity_report(
+        lp, Problem.from_spec(spec, lp), Options.of(options, **settings), at=at, released=released
+    )
 
 
 def compare(

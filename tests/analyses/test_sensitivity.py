@@ -214,3 +214,47 @@ def test_the_table_and_a_bad_at() -> None:
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     with pytest.raises(ValueError, match="at must be one of"):
         kpidesign.sensitivity(TEXTBOOK / "wyndor.yaml", at="tomorrow")
+
+
+def test_the_price_of_intentional_slack_by_hand() -> None:
+    # tests/models/textbook/headroom.yaml, worked out in its description
+    path = TEXTBOOK / "headroom.yaml"
+    today = kpidesign.sensitivity(path).to_dict()
+    assert today["objective"] == pytest.approx(16.0)
+    zero = {"resolve": 0.0, "first_order": 0.0}
+    assert today["slack_price"] == {"capacity": zero, "resources.budget.reserve": zero}
+    assert today["allocation"]["plant"]["budget"] == {
+        "value": 8.0, "dual": 2.0, "lower": 0.0, "upper": 9.0,
+    }  # fmt: skip
+    at_c = kpidesign.sensitivity(path, at="optimum")
+    out = at_c.to_dict()
+    assert out["objective"] == pytest.approx(24.0)
+    assert out["slack_price"]["capacity"] == {
+        "resolve": pytest.approx(1.0), "first_order": pytest.approx(1.0),
+    }  # fmt: skip
+    # the duals overestimate the reserve: its price holds only up to a total of 18
+    assert out["slack_price"]["resources.budget.reserve"] == {
+        "resolve": pytest.approx(3.0), "first_order": pytest.approx(5.0),
+    }  # fmt: skip
+    assert out["slack_price_total"] == {
+        "resolve": pytest.approx(6.0), "first_order": pytest.approx(6.0),
+    }  # fmt: skip
+    # each re-solve restored the session: the report's own figures are the base plan's
+    assert out["constraints"]["capacity"]["rhs"] == pytest.approx(9.0)
+    assert list(at_c.slack_prices.margin) == ["capacity", "resources.budget.reserve", "total"]
+
+
+def test_a_model_without_margins_prices_none() -> None:
+    out = kpidesign.sensitivity(TEXTBOOK / "wyndor.yaml").to_dict()
+    assert out["slack_price"] == {} and out["slack_price_total"] is None
+
+
+def test_the_seed_prices_its_capacity_slack_and_its_reserve() -> None:
+    r = kpidesign.sensitivity(TESTS.parent / "scenarios" / "baseline.yaml", at="optimum")
+    p = r.slack_prices.set_index("margin")
+    assert set(p.index) == {"capacity", "resources.budget.reserve", "total"}
+    assert p.loc["capacity", "rows"] == 12
+    # releasing headroom can only help a maximized objective, and the duals' estimate of
+    # a relaxation is an upper bound of its gain (the value function is concave)
+    for m in p.index:
+        assert -1e-6 <= p.loc[m, "resolve"] <= p.loc[m, "first_order"] + 1e-6

@@ -57,10 +57,17 @@ def rhs_ranges(lp: LinearProgram, sol: Solution, down: np.ndarray, up: np.ndarra
 
 
 def _sensitivity(
-    lp: LinearProgram, problem: Problem, options: Options, stats: Statistics, *, at: str = "today"
+    lp: LinearProgram,
+    problem: Problem,
+    options: Options,
+    stats: Statistics,
+    *,
+    at: str = "today",
+    released: LinearProgram | None = None,
 ) -> SensitivityResult:
     """The report at plan B (``at="today"``: allocations fixed at their baselines) or at the
-    system optimum C (``at="optimum"``)."""
+    system optimum C (``at="optimum"``); with ``released`` (the same model with every
+    constraint's slack and every reserve at 0), the price of each margin."""
     if at not in AT:
         msg = f"at must be one of {', '.join(AT)}, not {at!r}"
         raise ValueError(msg)
@@ -122,6 +129,11 @@ def _sensitivity(
         ],
         columns=["resource", "total", "dual", "lower", "upper"],
     )
+    slack_prices = (
+        pd.DataFrame(columns=["margin", "rows", "resolve", "first_order"])
+        if released is None
+        else _slack_prices(session, sol, released)
+    )
     notes = []
     degenerate = bool(constraints.degenerate.any())
     if degenerate:
@@ -140,9 +152,54 @@ def _sensitivity(
         variables=variables,
         allocations=allocations,
         resources=resources,
+        slack_prices=slack_prices,
         degenerate=degenerate,
         notes=notes,
     )
+
+
+def _slack_prices(session: HighsSession, sol: Solution, released: LinearProgram) -> pd.DataFrame:
+    """What each intentional margin costs (a constraint family's ``slack``, a resource's
+    ``reserve``), then all of them together (``margin`` "total"): ``resolve``, the change
+    of the objective when the margin's rows take their released bounds, re-solved on the
+    live session; ``first_order``, the duals' estimate ``sum(dual * change of bound)``."""
+    lp = session.lp
+    assert lp is not None
+    if (released.num_rows, released.num_cols) != (lp.num_rows, lp.num_cols):
+        msg = "the model without margins has other rows or columns than the model"
+        raise ValueError(msg)
+    side = np.isfinite(lp.row_upper)
+    now = np.where(side, lp.row_upper, lp.row_lower)
+    freed = np.where(side, released.row_upper, released.row_lower)
+    changed = np.abs(freed - now) > 1e-12 * (1.0 + np.abs(now))
+    margins: list[tuple[str, np.ndarray]] = []
+    for name in lp.constraint_components:
+        k = lp.row_components.index(name)
+        rows = np.flatnonzero((lp.row_component == k) & changed)
+        if rows.size:
+            margins.append((name, rows))
+    for r, i in lp.resource_rows.items():
+        if changed[i]:
+            margins.append((f"resources.{r}.reserve", np.array([i])))
+    if len(margins) > 1:
+        margins.append(("total", np.concatenate([rows for _, rows in margins])))
+    out = []
+    for name, rows in margins:
+        with session.restored():
+            session.set_row_bounds(rows, released.row_lower[rows], released.row_upper[rows])
+            freed_sol = session.solve()
+        gain = freed_sol.objective - sol.objective if freed_sol.optimal else float("nan")
+        if abs(gain) <= 1e-9 * (1.0 + abs(sol.objective)):
+            gain = 0.0  # two solves of the same optimum differ by the solver's dust
+        out.append(
+            {
+                "margin": name,
+                "rows": int(rows.size),
+                "resolve": clean(gain),
+                "first_order": clean(float(sol.row_dual[rows] @ (freed[rows] - now[rows]))),
+            }
+        )
+    return pd.DataFrame(out, columns=["margin", "rows", "resolve", "first_order"])
 
 
 def _allocation_row(lp: LinearProgram, sol: Solution, rows: pd.DataFrame, a) -> dict:

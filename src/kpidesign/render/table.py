@@ -115,6 +115,14 @@ def print_sensitivity(r: SensitivityResult, console: Console, top: int = 25) -> 
         console.print(t)
         if len(c) > top:
             console.print(f"{len(c) - top} more constraint row(s) in the JSON and CSV output.")
+    if len(r.slack_prices):
+        t = Table(title="Price of intentional slack (margin set to 0)", title_justify="left")
+        for col in ("margin", "rows", "objective change (re-solve)", "first-order estimate"):
+            t.add_column(col, justify="left" if col == "margin" else "right")
+        for p in r.slack_prices.itertuples(index=False):
+            name = "all margins together" if p.margin == "total" else p.margin
+            t.add_row(escape(name), str(p.rows), figure(p.resolve), figure(p.first_order))
+        console.print(t)
     v = r.variables
     if len(v):
         t = Table(title="Objective coefficients", title_justify="left")

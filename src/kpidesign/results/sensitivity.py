@@ -28,6 +28,11 @@ def _bound(x: float) -> float | None:
     return None if math.isinf(x) else clean(x)
 
 
+def _number(x: float) -> float | None:
+    """A figure for JSON: ``None`` for NaN (a re-solve without an optimum)."""
+    return None if math.isnan(x) else clean(x)
+
+
 def _keyed(frame: pd.DataFrame, name: str, fields: dict[str, bool]) -> dict:
     """``{name: {field: value}}`` for a scalar component, ``{name: {index: {...}}}`` for
     an indexed one, as ``duals`` in ``solve``; ``fields`` maps each field to whether it is
@@ -59,6 +64,9 @@ class SensitivityResult(Outcome):
     ``variables``    variable, index, value, reduced_cost, cost, cost_lower, cost_upper
     ``allocations``  department, resource, allocation, dual, lower, upper
     ``resources``    resource, total, dual, lower, upper
+    ``slack_prices`` margin (a constraint's name, ``resources.R.reserve`` or ``total``),
+                     rows, resolve (the objective's change with the margin at 0, by a
+                     re-solve), first_order (the duals' estimate of it)
 
     A dual is the change of the objective per unit increase of the right-hand side (of the
     allocation, of the resource's total); ``inf`` ends a range that is unbounded.
@@ -71,6 +79,9 @@ class SensitivityResult(Outcome):
     variables: pd.DataFrame
     allocations: pd.DataFrame
     resources: pd.DataFrame
+    slack_prices: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["margin", "rows", "resolve", "first_order"])
+    )
     degenerate: bool = False
     notes: list[str] = field(default_factory=list)
     diagnosis: Diagnosis | None = None
@@ -79,7 +90,16 @@ class SensitivityResult(Outcome):
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> SensitivityResult:
         """The result of a problem without an optimum: its diagnosis, no numbers."""
         empty = (pd.DataFrame(columns=c) for c in _COLUMNS)
-        return cls(run, float("nan"), "", *empty, False, [], diagnosis)
+        return cls(run, float("nan"), "", *empty, notes=[], diagnosis=diagnosis)
+
+    def slack_price_total(self) -> dict[str, float | None] | None:
+        """What all margins together cost (the one margin's price where there is one;
+        None where the model has none)."""
+        p = self.slack_prices
+        if p.empty:
+            return None
+        row = p[p.margin == "total"].iloc[0] if len(p) > 1 else p.iloc[0]
+        return {"resolve": _number(row.resolve), "first_order": _number(row.first_order)}
 
     def to_dict(self) -> dict:
         """The JSON contract: constraints, variables, allocation, resources (ranges with
@@ -124,6 +144,12 @@ class SensitivityResult(Outcome):
                     }
                     for r in self.resources.itertuples(index=False)
                 },
+                "slack_price": {
+                    p.margin: {"resolve": _number(p.resolve), "first_order": _number(p.first_order)}
+                    for p in self.slack_prices.itertuples(index=False)
+                    if p.margin != "total"
+                },
+                "slack_price_total": self.slack_price_total(),
                 "notes": list(self.notes),
             }
         )
@@ -149,4 +175,5 @@ class SensitivityResult(Outcome):
             "variables": self.variables,
             "allocations": self.allocations,
             "resources": self.resources,
+            "slack_prices": self.slack_prices,
         }

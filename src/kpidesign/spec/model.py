@@ -4,7 +4,7 @@ returns them."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import Location
@@ -212,3 +212,14 @@ class ModelSpec:
         out = {k.qualified: k for d in self.departments.values() for k in d.kpis.values()}
         out.update(self.kpis)
         return out
+
+
+def without_margins(spec: ModelSpec) -> ModelSpec:
+    """``spec`` with every intentional margin released: each constraint's ``slack`` and
+    each resource's ``reserve`` at 0 (the same rows and columns, other bounds), so that what
+    the margins cost can be measured against it."""
+    return replace(
+        spec,
+        constraints={n: replace(c, slack=None) for n, c in spec.constraints.items()},
+        resources={n: replace(r, reserve=0.0) for n, r in spec.resources.items()},
+    )
