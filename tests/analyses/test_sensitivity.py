@@ -258,3 +258,75 @@ def test_the_seed_prices_its_capacity_slack_and_its_reserve() -> None:
     # a relaxation is an upper bound of its gain (the value function is concave)
     for m in p.index:
         assert -1e-6 <= p.loc[m, "resolve"] <= p.loc[m, "first_order"] + 1e-6
+
+
+def _apply(path, moves) -> float:
+    """Plan B's objective at today's allocations with ``moves`` applied, on a fresh session
+    (the check of every move's claim)."""
+    _, lp = prepare(path)
+    alloc, amounts = allocation_columns(lp)
+    amounts = amounts.copy()
+    where = {a.department: k for k, a in enumerate(lp.allocations)}
+    for m in moves:
+        if m["from"] is not None:
+            amounts[where[m["from"]]] -= m["amount"]
+        amounts[where[m["to"]]] += m["amount"]
+    cols = {int(j): (v, v) for j, v in zip(alloc, amounts, strict=True)}
+    got = _resolve(lp, "today", cols=cols)
+    assert got is not None
+    return got
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        # budget.yaml: production's unit is worth 3 up to 6 (sold reaches demand), the
+        # unallocated 2 is worth nothing: one move of 1, 15 -> 18, the optimum
+        (MODELS / "compare" / "budget.yaml", [(None, "production", 1.0, 3.0, 18.0)]),
+        # headroom.yaml: the plant's unit is worth 2 up to 9 (capacity), then 1 up to the
+        # 15 that may be allocated: 16 -> 18 -> 24, the optimum
+        (
+            TEXTBOOK / "headroom.yaml",
+            [(None, "plant", 1.0, 2.0, 18.0), (None, "plant", 6.0, 6.0, 24.0)],
+        ),
+    ],
+    ids=["budget", "headroom"],
+)
+def test_reallocation_advice_by_hand(path, expected) -> None:
+    r = kpidesign.sensitivity(path)
+    moves = r.to_dict()["reallocation"]
+    got = [(m["from"], m["to"], m["amount"], m["gain"], m["objective"]) for m in moves]
+    assert got == [tuple(pytest.approx(v) if isinstance(v, float) else v for v in e)
+                   for e in expected]  # fmt: skip
+    optimum = kpidesign.sensitivity(path, at="optimum").objective
+    assert moves[-1]["objective"] == pytest.approx(optimum)
+    assert "move 1 of budget from the unallocated budget to" in r.advice()[0]
+
+
+def test_every_move_on_the_seed_gains_what_it_claims_and_leads_to_the_optimum() -> None:
+    path = TESTS.parent / "scenarios" / "baseline.yaml"
+    r = kpidesign.sensitivity(path)
+    moves = r.to_dict()["reallocation"]
+    assert moves and all(m["gain"] > 0 for m in moves)
+    before = r.objective
+    for k, m in enumerate(moves):
+        # applied to today's allocations with the moves before it, re-solved from scratch
+        after = _apply(path, moves[: k + 1])
+        assert after == pytest.approx(m["objective"], rel=1e-9)
+        assert after - before == pytest.approx(m["gain"], rel=1e-6, abs=1e-6)
+        before = after
+    c = kpidesign.sensitivity(path, at="optimum")
+    assert moves[-1]["objective"] == pytest.approx(c.objective, rel=1e-9)
+    assert c.to_dict()["reallocation"] == []  # at the optimum no move can gain
+
+
+def test_a_move_between_departments_when_nothing_is_unallocated(tmp_path) -> None:
+    # budget.yaml with a total of 10: nothing is left unallocated, so production's extra
+    # unit (worth 3) comes from sales' (worth 0: promo earns nothing), 15 -> 18
+    text = (MODELS / "compare" / "budget.yaml").read_text().replace("total: 12", "total: 10")
+    path = tmp_path / "budget10.yaml"
+    path.write_text(text)
+    moves = kpidesign.sensitivity(path).to_dict()["reallocation"]
+    assert [(m["from"], m["to"]) for m in moves] == [("sales", "production")]
+    assert moves[0]["amount"] == pytest.approx(1.0) and moves[0]["gain"] == pytest.approx(3.0)
+    assert _apply(path, moves) == pytest.approx(18.0)

@@ -10,6 +10,8 @@ where the right-hand side's range is ``[2, inf)``), so those ranges are computed
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -134,6 +136,11 @@ def _sensitivity(
         if released is None
         else _slack_prices(session, sol, released)
     )
+    moves = (
+        _reallocation(session, sol, baseline)
+        if at == "today"
+        else pd.DataFrame(columns=_MOVE_COLUMNS)
+    )
     notes = []
     degenerate = bool(constraints.degenerate.any())
     if degenerate:
@@ -153,6 +160,7 @@ def _sensitivity(
         allocations=allocations,
         resources=resources,
         slack_prices=slack_prices,
+        reallocation=moves,
         degenerate=degenerate,
         notes=notes,
     )
@@ -200,6 +208,114 @@ def _slack_prices(session: HighsSession, sol: Solution, released: LinearProgram)
             }
         )
     return pd.DataFrame(out, columns=["margin", "rows", "resolve", "first_order"])
+
+
+_MOVE_COLUMNS = ["resource", "from", "to", "amount", "gain", "objective"]
+
+#: moves of one advice at most (each is one re-solve); every move gains at least the
+#: solver's tolerance, so the walk ends long before on any model seen
+MAX_MOVES = 100
+#: halvings of a move that does not gain before the walk stops
+HALVINGS = 20
+
+
+def _reallocation(session: HighsSession, sol: Solution, baseline: np.ndarray) -> pd.DataFrame:
+    """Moves of a resource between departments (or from its unallocated part, ``from``
+    None) that raise the objective, from today's allocations: each step moves, per
+    resource, from the allocation whose unit is worth least (the unallocated part first
+    on a tie, then departments by name) to the one whose unit is worth most, as much as
+    both prices' ranges and the allocations' own bounds allow; the move stands only if a
+    re-solve at the moved allocations gains (``gain``, the improvement in the objective's
+    direction, and ``objective``: verified, not the duals' estimate), and the walk goes on
+    from there until no move gains."""
+    lp = session.lp
+    assert lp is not None
+    cols, _ = allocation_columns(lp)
+    amounts = baseline.copy()
+    objective = sol.objective
+    sign = 1.0 if str(lp.sense) == "max" else -1.0
+    moves: list[dict] = []
+    with session.restored():
+        session.fix_cols(cols, amounts)
+        sol = session.solve()  # the ranging below is of this basis, not of a slack re-solve
+        while sol.optimal and len(moves) < MAX_MOVES:
+            ranging = session.ranging()
+            rows = rhs_ranges(lp, sol, ranging.row_bound_down, ranging.row_bound_up)
+            move = _best_move(lp, sol, rows, amounts, sign)
+            if move is None:
+                break
+            name, source, target, amount = move
+            if not math.isfinite(amount):
+                break
+            for _ in range(HALVINGS):  # a move past the price's range may lose: halve it
+                trial = amounts.copy()
+                if source is not None:
+                    trial[source] -= amount
+                trial[target] += amount
+                session.fix_cols(cols, trial)
+                moved = session.solve()
+                gain = sign * (moved.objective - objective) if moved.optimal else -np.inf
+                if gain > 1e-9 * (1.0 + abs(objective)):
+                    break
+                amount /= 2.0
+            if gain <= 1e-9 * (1.0 + abs(objective)):
+                session.fix_cols(cols, amounts)
+                break
+            amounts, objective, sol = trial, moved.objective, moved
+            moves.append(
+                {
+                    "resource": name,
+                    "from": None if source is None else lp.allocations[source].department,
+                    "to": lp.allocations[target].department,
+                    "amount": clean(amount),
+                    "gain": clean(gain),
+                    "objective": clean(objective),
+                }
+            )
+    return pd.DataFrame(moves, columns=_MOVE_COLUMNS)
+
+
+def _best_move(
+    lp: LinearProgram, sol: Solution, rows: pd.DataFrame, amounts: np.ndarray, sign: float
+) -> tuple[str, int | None, int, float] | None:
+    """The move whose price difference is largest over the resources (first resource on a
+    tie): ``(resource, source allocation or None, target allocation, amount)``."""
+    best: tuple[float, tuple[str, int | None, int, float]] | None = None
+    for r, r_row in lp.resource_rows.items():
+        mine = [k for k, a in enumerate(lp.allocations) if a.resource == r]
+        price = {k: sign * float(sol.row_dual[lp.allocations[k].use_row]) for k in mine}
+        room_up, room_down = {}, {}
+        for k in mine:
+            a = lp.allocations[k]
+            row = _allocation_row(lp, sol, rows, a)
+            up = float(lp.col_upper[a.column]) - amounts[k]
+            down = amounts[k] - float(lp.col_lower[a.column])
+            # at a degenerate plan a price's range can end where it starts: the move is
+            # then limited by the bounds alone, and the re-solve decides
+            ranged_up, ranged_down = row["upper"] - amounts[k], amounts[k] - row["lower"]
+            room_up[k] = ranged_up if ranged_up > 1e-9 else up
+            room_down[k] = ranged_down if ranged_down > 1e-9 else down
+        names = {k: lp.allocations[k].department for k in mine}
+        takers = sorted((k for k in mine if room_up[k] > 1e-9), key=lambda k: (-price[k], names[k]))
+        if not takers:
+            continue
+        target = takers[0]
+        pool = float(lp.row_upper[r_row]) - float(sol.row_activity[r_row])
+        givers: list[tuple[float, int, str, int | None, float]] = []
+        if pool > 1e-9:
+            givers.append((0.0, 0, "", None, pool))
+        givers += [(price[k], 1, names[k], k, room_down[k]) for k in mine
+                   if k != target and room_down[k] > 1e-9]  # fmt: skip
+        if not givers:
+            continue
+        worth, _, _, source, room = min(givers, key=lambda g: g[:3])
+        edge = price[target] - worth
+        if edge <= 1e-9 * (1.0 + abs(price[target])):
+            continue
+        candidate = (r, source, target, min(room_up[target], room))
+        if best is None or edge > best[0]:
+            best = (edge, candidate)
+    return None if best is None else best[1]
 
 
 def _allocation_row(lp: LinearProgram, sol: Solution, rows: pd.DataFrame, a) -> dict:

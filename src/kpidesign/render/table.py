@@ -115,6 +115,14 @@ def print_sensitivity(r: SensitivityResult, console: Console, top: int = 25) -> 
         console.print(t)
         if len(c) > top:
             console.print(f"{len(c) - top} more constraint row(s) in the JSON and CSV output.")
+    if r.at == "today":
+        advice = r.advice()
+        if advice:
+            console.print("[bold]Reallocation[/bold] (each move verified by a re-solve):")
+            for line in advice:
+                console.print(f"  {escape(line)}")
+        elif len(r.allocations):
+            console.print("Reallocation: no move of an allocation raises the objective.")
     if len(r.slack_prices):
         t = Table(title="Price of intentional slack (margin set to 0)", title_justify="left")
         for col in ("margin", "rows", "objective change (re-solve)", "first-order estimate"):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..types import Diagnosis
-from .common import Outcome, RunInfo, clean
+from .common import Outcome, RunInfo, clean, figure
 
 __all__ = ["SensitivityResult"]
 
@@ -64,6 +64,8 @@ class SensitivityResult(Outcome):
     ``variables``    variable, index, value, reduced_cost, cost, cost_lower, cost_upper
     ``allocations``  department, resource, allocation, dual, lower, upper
     ``resources``    resource, total, dual, lower, upper
+    ``reallocation`` resource, from (None: its unallocated part), to, amount, gain (the
+                     improvement, verified by a re-solve), objective (after the move)
     ``slack_prices`` margin (a constraint's name, ``resources.R.reserve`` or ``total``),
                      rows, resolve (the objective's change with the margin at 0, by a
                      re-solve), first_order (the duals' estimate of it)
@@ -81,6 +83,11 @@ class SensitivityResult(Outcome):
     resources: pd.DataFrame
     slack_prices: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["margin", "rows", "resolve", "first_order"])
+    )
+    reallocation: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["resource", "from", "to", "amount", "gain", "objective"]
+        )
     )
     degenerate: bool = False
     notes: list[str] = field(default_factory=list)
@@ -150,6 +157,17 @@ class SensitivityResult(Outcome):
                     if p.margin != "total"
                 },
                 "slack_price_total": self.slack_price_total(),
+                "reallocation": [
+                    {
+                        "resource": m["resource"],
+                        "from": m["from"],
+                        "to": m["to"],
+                        "amount": clean(m["amount"]),
+                        "gain": clean(m["gain"]),
+                        "objective": clean(m["objective"]),
+                    }
+                    for m in self.reallocation.to_dict("records")
+                ],
                 "notes": list(self.notes),
             }
         )
@@ -176,4 +194,18 @@ class SensitivityResult(Outcome):
             "allocations": self.allocations,
             "resources": self.resources,
             "slack_prices": self.slack_prices,
+            "reallocation": self.reallocation,
         }
+
+    def advice(self) -> list[str]:
+        """Each reallocation move in words: "move 1 of budget from (unallocated) to
+        production: +3 (objective 18)"."""
+        out = []
+        for m in self.reallocation.to_dict("records"):
+            source = f"the unallocated {m['resource']}" if m["from"] is None else m["from"]
+            out.append(
+                f"move {figure(m['amount'])} of {m['resource']} from {source} to {m['to']}: "
+                f"{'+' if self.sense == 'max' else '-'}{figure(m['gain'])} "
+                f"(objective {figure(m['objective'])})"
+            )
+        return out
