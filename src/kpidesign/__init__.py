@@ -7,7 +7,7 @@ One import serves a notebook::
     result.status, result.headline()
 """
 
-from .api import compare, design, evaluate, prepare, sensitivity, solve
+from .api import compare, design, evaluate, frontier, prepare, sensitivity, solve
 from .errors import BuildError, KpiDesignError, SolveError, SpecError
 from .options import Options
 from .results import CompareResult, DesignResult, RunInfo, SensitivityResult, SystemResult
@@ -34,6 +34,7 @@ __all__ = [
     "compare",
     "design",
     "evaluate",
+    "frontier",
     "load",
     "prepare",
     "sensitivity",

@@ -16,6 +16,7 @@ import numpy as np
 
 from .analyses.compare import compare_plans
 from .analyses.design import design_schemes
+from .analyses.frontier import value_frontier
 from .analyses.prices import resolve_prices
 from .analyses.sensitivity import sensitivity_report
 from .analyses.system import solve_system
@@ -25,13 +26,19 @@ from .model.compile import compile_model
 from .model.problem import Problem
 from .model.program import LinearProgram
 from .options import Options
-from .results import CompareResult, DesignResult, SensitivityResult, SystemResult
+from .results import (
+    CompareResult,
+    DesignResult,
+    FrontierResult,
+    SensitivityResult,
+    SystemResult,
+)
 from .spec import ModelSpec, load
 from .spec.model import without_margins
 from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
 
-__all__ = ["compare", "design", "evaluate", "prepare", "sensitivity", "solve"]
+__all__ = ["compare", "design", "evaluate", "frontier", "prepare", "sensitivity", "solve"]
 
 Model = str | Path | ModelSpec
 
@@ -85,6 +92,41 @@ def sensitivity(
     released = compile_model(build(without_margins(spec)))
     return sensitivity_report(
         lp, Problem.from_spec(spec, lp), Options.of(options, **settings), at=at, released=released
+    )
+
+
+def frontier(
+    model: Model,
+    resource: str,
+    variant: str | None = None,
+    *,
+    start: float | None = None,
+    stop: float | None = None,
+    options: Options | None = None,
+    **settings: Any,
+) -> FrontierResult:
+    """The company objective (allocations optimized) as a function of ``resource``'s total
+    from ``start`` to ``stop`` (by default half the file's total, or the least total the
+    allocations' lower bounds need if that is more, to one and a half times the total),
+    exact: every breakpoint of the piecewise-linear value function and the slope between
+    them (the resource's shadow price)."""
+    spec, lp = prepare(model, variant)
+    if resource not in spec.resources:
+        known = ", ".join(spec.resources) or "none"
+        msg = f"unknown resource {resource!r} (the model's resources: {known})"
+        raise ValueError(msg)
+    r = spec.resources[resource]
+    share = 1.0 - r.reserve
+    # below the allocations' own lower bounds (max_shift) no total is feasible
+    floor = sum(float(lp.col_lower[a.column]) for a in lp.allocations if a.resource == resource)
+    return value_frontier(
+        lp,
+        Problem.from_spec(spec, lp),
+        Options.of(options, **settings),
+        resource=resource,
+        start=max(0.5 * r.total, floor / share) if start is None else float(start),
+        stop=1.5 * r.total if stop is None else float(stop),
+        share=share,
     )
 
 

@@ -20,7 +20,7 @@ from ..model.program import ALLOCATION, LinearProgram
 from ..options import Options
 from ..results import SensitivityResult, clean
 from ..solver import HighsSession, Solution, Statistics
-from .common import allocation_columns, binding_rows, returning_failures, run_info, system_optimum
+from .common import allocation_columns, returning_failures, run_info, system_optimum
 
 __all__ = ["AT", "rhs_ranges", "sensitivity_report"]
 
@@ -28,20 +28,27 @@ __all__ = ["AT", "rhs_ranges", "sensitivity_report"]
 AT = ("today", "optimum")
 
 
-def rhs_ranges(lp: LinearProgram, sol: Solution, down: np.ndarray, up: np.ndarray) -> pd.DataFrame:
-    """Per row: the bound the dual refers to (``rhs``: the active one, else the upper bound
-    if finite), the slack, and the range of that bound over which the dual holds; HiGHS's
-    ``down``/``up`` for a binding row, the activity and infinity for a row with slack.
-    ``degenerate``: a binding row whose range ends at its right-hand side on one side (the
-    dual is then one of several, and the range one-sided information)."""
+def rhs_ranges(session: HighsSession, sol: Solution) -> pd.DataFrame:
+    """Per row of the session's program, at its bounds now: the bound the dual refers to
+    (``rhs``: the active one, else the upper bound if finite), the slack, and the range of
+    that bound over which the dual holds; HiGHS's ranging of the last solve (``sol``) for a
+    binding row, the activity and infinity for a row with slack. ``degenerate``: a binding
+    row whose range ends at its right-hand side on one side (the dual is then one of
+    several, and the range one-sided information)."""
+    lp = session.lp
+    assert lp is not None
+    ranging = session.ranging()
+    down, up = ranging.row_bound_down, ranging.row_bound_up
+    m = lp.num_rows
+    row_lower, row_upper = session.row_lower[:m], session.row_upper[:m]
     act = sol.row_activity
-    binding = binding_rows(lp, sol)
-    at_upper = np.isfinite(lp.row_upper) & (
-        np.abs(act - lp.row_upper) <= 1e-7 * (1.0 + np.abs(act))
-    )
-    upper_side = at_upper | (~binding & np.isfinite(lp.row_upper))
-    rhs = np.where(upper_side, lp.row_upper, lp.row_lower)
-    slack = np.where(upper_side, lp.row_upper - act, act - lp.row_lower)
+    scale = 1e-7 * (1.0 + np.abs(act))
+    at_upper = np.isfinite(row_upper) & (np.abs(act - row_upper) <= scale)
+    at_lower = np.isfinite(row_lower) & (np.abs(act - row_lower) <= scale)
+    binding = at_upper | at_lower
+    upper_side = at_upper | (~binding & np.isfinite(row_upper))
+    rhs = np.where(upper_side, row_upper, row_lower)
+    slack = np.where(upper_side, row_upper - act, act - row_lower)
     lower = np.where(binding, down, np.where(upper_side, act, -np.inf))
     upper = np.where(binding, up, np.where(upper_side, np.inf, act))
     tol = 1e-9 * (1.0 + np.abs(rhs))
@@ -81,7 +88,7 @@ def _sensitivity(
     else:
         sol = system_optimum(session, what=what)
     ranging = session.ranging()
-    rows = rhs_ranges(lp, sol, ranging.row_bound_down, ranging.row_bound_up)
+    rows = rhs_ranges(session, sol)
     own = {lp.row_components.index(c) for c in lp.constraint_components}
     constraints = pd.DataFrame(
         [
@@ -239,8 +246,7 @@ def _reallocation(session: HighsSession, sol: Solution, baseline: np.ndarray) ->
         session.fix_cols(cols, amounts)
         sol = session.solve()  # the ranging below is of this basis, not of a slack re-solve
         while sol.optimal and len(moves) < MAX_MOVES:
-            ranging = session.ranging()
-            rows = rhs_ranges(lp, sol, ranging.row_bound_down, ranging.row_bound_up)
+            rows = rhs_ranges(session, sol)
             move = _best_move(lp, sol, rows, amounts, sign)
             if move is None:
                 break

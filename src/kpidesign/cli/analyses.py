@@ -25,7 +25,7 @@ from .options import (
 if TYPE_CHECKING:
     from ..options import Options
 
-__all__ = ["compare", "design", "evaluate", "sensitivity", "solve"]
+__all__ = ["compare", "design", "evaluate", "frontier", "sensitivity", "solve"]
 
 
 def _run(
@@ -57,6 +57,7 @@ def _run(
 _PRINTERS = {
     "solve": "print_system",
     "sensitivity": "print_sensitivity",
+    "frontier": "print_frontier",
     "compare": "print_compare",
     "design": "print_design",
 }
@@ -102,6 +103,46 @@ def sensitivity(
     """Shadow prices with the ranges over which they hold, and costs with the ranges over
     which the plan stays optimal (a sensitivity report)."""
     _run("sensitivity", file, variant, max_size, fmt, out, options, at=at)
+
+
+@click.command()
+@FILE
+@model_options
+@click.option("--resource", required=True, help="The resource whose total varies.")
+@click.option(
+    "--from",
+    "start",
+    type=float,
+    default=None,
+    help="The smallest total (default: half the file's total, or the least the "
+    "allocations' lower bounds need).",
+)
+@click.option(
+    "--to", "stop", type=float, default=None, help="The largest total (default: 1.5x the total)."
+)
+@output_options
+@solver_options
+@handle_errors
+def frontier(
+    file: Path,
+    variant: str | None,
+    max_size: int,
+    resource: str,
+    start: float | None,
+    stop: float | None,
+    fmt: str,
+    out: Path | None,
+    options: Options,
+) -> None:
+    """The company objective (allocations optimized) as a function of a resource's total:
+    every breakpoint of the exact value curve and the slope between them."""
+    try:
+        _run(
+            "frontier", file, variant, max_size, fmt, out, options,
+            resource=resource, start=start, stop=stop,
+        )  # fmt: skip
+    except ValueError as exc:  # an unknown resource, or totals out of order
+        raise click.UsageError(str(exc)) from None
 
 
 @click.command()

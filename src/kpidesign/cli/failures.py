@@ -45,6 +45,8 @@ def handle_errors(fn: Callable) -> Callable:
                 raise
             _fail(exc.messages)
             sys.exit(2)
+        except click.ClickException:
+            raise  # a usage error: click prints it with the usage line (exit status 2)
         except KeyboardInterrupt:
             _fail(["interrupted"])
             sys.exit(130)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .analyses import compare, design, evaluate, sensitivity, solve
+from .analyses import compare, design, evaluate, frontier, sensitivity, solve
 from .schema import schema
 from .validate import validate
 
@@ -18,5 +18,5 @@ def main(debug: bool) -> None:
     """Design KPIs and allocations that make an organization pull in one direction."""
 
 
-for _command in (validate, solve, sensitivity, compare, design, evaluate, schema):
+for _command in (validate, solve, sensitivity, frontier, compare, design, evaluate, schema):
     main.add_command(_command)

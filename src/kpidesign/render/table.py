@@ -11,6 +11,7 @@ from ..results import (
     SHARE,
     CompareResult,
     DesignResult,
+    FrontierResult,
     SensitivityResult,
     StatusQuoRange,
     SystemResult,
@@ -151,6 +152,23 @@ def print_sensitivity(r: SensitivityResult, console: Console, top: int = 25) -> 
         "stays in its range. A coefficient may move within its range with the plan still "
         "optimal."
     )
+    for note in r.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
+def print_frontier(r: FrontierResult, console: Console) -> None:
+    """The value of a resource: the objective at every breakpoint, the slope after it."""
+    console.print(
+        f"[bold]{r.label}[/bold]: the objective ({r.sense}, allocations optimized) as a "
+        f"function of the total of {escape(r.resource)}"
+    )
+    t = Table(title="Breakpoints (exact: each point a solve)", title_justify="left")
+    for col in ("total", "objective", "objective change per +1 of total after it"):
+        t.add_column(col, justify="right")
+    slopes = [*r.slopes.slope, None]
+    for p, slope in zip(r.points.itertuples(index=False), slopes, strict=True):
+        t.add_row(_money(p.total), _money(p.objective), "" if slope is None else figure(slope))
+    console.print(t)
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
 

@@ -5,6 +5,7 @@ ended, provenance) and, without an optimum, a diagnosis."""
 from .common import SHARE, Outcome, RunInfo, clean, figure
 from .compare import CompareResult, Dynamics, PathEnd, StatusQuoRange
 from .design import DesignResult
+from .frontier import FrontierResult
 from .prices import ProfitCentre, Quantity, RowChange, TransferPrices
 from .sensitivity import SensitivityResult
 from .summary import ModelSummary
@@ -16,6 +17,7 @@ __all__ = [
     "CompareResult",
     "DesignResult",
     "Dynamics",
+    "FrontierResult",
     "ModelSummary",
     "Outcome",
     "Path",

@@ -1,0 +1,67 @@
+"""The result of ``frontier``: the objective as a function of a resource's total."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..types import Diagnosis
+from .common import Outcome, RunInfo, clean
+
+__all__ = ["FrontierResult"]
+
+
+@dataclass(frozen=True)
+class FrontierResult(Outcome):
+    """The company objective (allocations optimized) at every breakpoint of its value as a
+    function of ``resource``'s total, and at both ends.
+
+    DataFrames: ``points`` (total, objective), ``slopes`` (from, to, slope: the objective
+    per unit of total between two breakpoints, the resource's shadow price there).
+    """
+
+    run: RunInfo
+    resource: str
+    points: pd.DataFrame
+    slopes: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    diagnosis: Diagnosis | None = None
+
+    @classmethod
+    def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> FrontierResult:
+        """A frontier that met a total without an optimum: its diagnosis, no numbers."""
+        return cls(
+            run,
+            "",
+            pd.DataFrame(columns=["total", "objective"]),
+            pd.DataFrame(columns=["from", "to", "slope"]),
+            [],
+            diagnosis,
+        )
+
+    def to_dict(self) -> dict:
+        """The JSON contract: ``points`` and ``slopes``."""
+        return self.finish(
+            {
+                "model": self.model,
+                "scenario": self.scenario,
+                "variant": self.variant,
+                "status": str(self.status),
+                "sense": self.sense,
+                "resource": self.resource or None,
+                "points": [
+                    {"total": clean(p.total), "objective": clean(p.objective)}
+                    for p in self.points.itertuples(index=False)
+                ],
+                "slopes": [
+                    {"from": clean(r["from"]), "to": clean(r["to"]), "slope": clean(r["slope"])}
+                    for r in self.slopes.to_dict("records")
+                ],
+                "notes": list(self.notes),
+            }
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The long-format tables written as CSV files."""
+        return {"points": self.points, "slopes": self.slopes}

@@ -1,0 +1,115 @@
+"""`kpidesign frontier`: the value of a resource's total, breakpoint by breakpoint, checked
+by hand and against separate full solves at and between the breakpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+from conftest import TESTS, kpidesign_executable
+
+import kpidesign
+from kpidesign.cli import main
+
+MODELS = TESTS / "models"
+BUDGET = MODELS / "compare" / "budget.yaml"
+HEADROOM = MODELS / "textbook" / "headroom.yaml"
+SEED = TESTS.parent / "scenarios" / "baseline.yaml"
+
+
+def _full_solve(path, resource: str, total: float) -> float:
+    """The system optimum of the model with the resource's total changed in the spec, built,
+    compiled and solved from scratch: the other method."""
+    spec = kpidesign.load(path)
+    r = dataclasses.replace(spec.resources[resource], total=total)
+    spec = dataclasses.replace(spec, resources={**spec.resources, resource: r})
+    result = kpidesign.solve(spec)
+    assert result.ok, result.diagnosis
+    return result.objective
+
+
+def test_budget_frontier_by_hand() -> None:
+    # budget.yaml: allocations within [2.5, 7.5] each (max_shift 0.5), so a total below 5
+    # is infeasible; production's allocation total - 2.5 makes and sells one unit each,
+    # +3, until sold meets demand 6 at a total of 8.5 (18); flat after
+    r = kpidesign.frontier(BUDGET, "budget", start=5, stop=12).to_dict()
+    assert r["points"] == [
+        {"total": 5.0, "objective": pytest.approx(7.5)},
+        {"total": pytest.approx(8.5), "objective": pytest.approx(18.0)},
+        {"total": 12.0, "objective": pytest.approx(18.0)},
+    ]
+    assert [s["slope"] for s in r["slopes"]] == [pytest.approx(3.0), pytest.approx(0.0)]
+
+
+def test_headroom_frontier_by_hand_with_a_reserve() -> None:
+    # headroom.yaml: 75% of the total may be allocated (reserve 0.25); the plant's unit is
+    # worth 2 up to an allocation of 9 (total 12), then 1 up to 18 (total 24): per unit of
+    # total 1.5, 0.75, then 0
+    r = kpidesign.frontier(HEADROOM, "budget", start=0, stop=30).to_dict()
+    assert [(p["total"], p["objective"]) for p in r["points"]] == [
+        (0.0, 0.0), (pytest.approx(12.0), pytest.approx(18.0)),
+        (pytest.approx(24.0), pytest.approx(27.0)), (30.0, pytest.approx(27.0)),
+    ]  # fmt: skip
+    assert [s["slope"] for s in r["slopes"]] == pytest.approx([1.5, 0.75, 0.0])
+
+
+@pytest.mark.parametrize("path", [BUDGET, HEADROOM, SEED], ids=lambda p: p.stem)
+def test_every_point_and_every_midpoint_is_a_full_solve(path) -> None:
+    r = kpidesign.frontier(path, "budget")
+    assert r.ok and len(r.points) >= 2
+    points = list(r.points.itertuples(index=False))
+    for p in points:
+        assert _full_solve(path, "budget", p.total) == pytest.approx(p.objective, rel=1e-9)
+    for (a, b), s in zip(itertools.pairwise(points), r.slopes.itertuples(index=False), strict=True):
+        assert (s[0], s[1]) == (pytest.approx(a.total), pytest.approx(b.total))
+        # between two breakpoints the value is the line through them, with the slope given
+        assert (b.objective - a.objective) == pytest.approx(s.slope * (b.total - a.total),
+                                                            rel=1e-7, abs=1e-6)  # fmt: skip
+        mid = 0.5 * (a.total + b.total)
+        line = a.objective + s.slope * (mid - a.total)
+        assert _full_solve(path, "budget", mid) == pytest.approx(line, rel=1e-9, abs=1e-6)
+    # a maximized objective's value of a right-hand side is concave: slopes only fall, and
+    # consecutive pieces differ (a breakpoint is a breakpoint)
+    slopes = list(r.slopes.slope)
+    assert all(x > y for x, y in itertools.pairwise(slopes))
+
+
+def test_the_slope_is_the_shadow_price_of_the_total() -> None:
+    # between breakpoints the slope equals the resource's shadow price at the optimum there
+    r = kpidesign.frontier(SEED, "budget")
+    spec = kpidesign.load(SEED)
+    share = 1.0 - spec.resources["budget"].reserve
+    for s in r.slopes.itertuples(index=False):
+        mid = 0.5 * (s[0] + s[1])
+        res = dataclasses.replace(spec.resources["budget"], total=mid)
+        at = kpidesign.solve(dataclasses.replace(spec, resources={"budget": res}))
+        price = float(at.resources.set_index("resource").shadow_price["budget"])
+        assert price * share == pytest.approx(s.slope, rel=1e-6, abs=1e-9)
+
+
+def test_frontier_cli_errors_and_json_through_the_executable() -> None:
+    proc = subprocess.run(
+        [kpidesign_executable(), "frontier", str(BUDGET), "--resource", "budget",
+         "--from", "5", "--to", "12", "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["resource"] == "budget" and len(out["points"]) == 3 and len(out["slopes"]) == 2
+    bad = CliRunner().invoke(main, ["frontier", str(BUDGET), "--resource", "cash"])
+    assert bad.exit_code == 2 and "unknown resource 'cash'" in bad.output
+    assert "Traceback" not in bad.output
+    backwards = CliRunner().invoke(
+        main, ["frontier", str(BUDGET), "--resource", "budget", "--from", "9", "--to", "3"]
+    )
+    assert backwards.exit_code == 2 and "from < to" in backwards.output
+    # below the allocations' lower bounds: infeasible, located by the model's names
+    low = CliRunner().invoke(
+        main, ["frontier", str(BUDGET), "--resource", "budget", "--from", "1", "--to", "3"]
+    )
+    assert low.exit_code == 2 and "infeasible" in low.output
+    assert "resources.budget.total" in low.output
