@@ -137,6 +137,16 @@ class Outcome:
         """True when the analysis has its answer (status optimal)."""
         return self.run.status is Status.OPTIMAL
 
+    def header(self) -> dict:
+        """The first keys of a result's JSON: model, scenario, variant, status, sense."""
+        return {
+            "model": self.model,
+            "scenario": self.scenario,
+            "variant": self.variant,
+            "status": str(self.status),
+            "sense": self.sense,
+        }
+
     def finish(self, out: dict) -> dict:
         """A result's JSON ``out`` with, at its end, the diagnosis of a result without an
         optimum (``status``, ``message``, ``conflict``, ``ray``) and the ``run`` block."""

@@ -44,11 +44,7 @@ class FrontierResult(Outcome):
         """The JSON contract: ``points`` and ``slopes``."""
         return self.finish(
             {
-                "model": self.model,
-                "scenario": self.scenario,
-                "variant": self.variant,
-                "status": str(self.status),
-                "sense": self.sense,
+                **self.header(),
                 "resource": self.resource or None,
                 "points": [
                     {"total": clean(p.total), "objective": clean(p.objective)}

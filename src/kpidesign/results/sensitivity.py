@@ -121,11 +121,7 @@ class SensitivityResult(Outcome):
             }
         return self.finish(
             {
-                "model": self.model,
-                "scenario": self.scenario,
-                "variant": self.variant,
-                "status": str(self.status),
-                "sense": self.sense,
+                **self.header(),
                 "at": self.at or None,
                 "objective": clean(self.objective),
                 "degenerate": self.degenerate,

@@ -86,11 +86,7 @@ class SystemResult(Outcome):
                 entry[row.index] = clean(row.shadow_price)
         return self.finish(
             {
-                "model": self.model,
-                "scenario": self.scenario,
-                "variant": self.variant,
-                "status": str(self.status),
-                "sense": self.sense,
+                **self.header(),
                 "objective": clean(self.objective),
                 "allocation": allocation,
                 "kpis": kpis,
