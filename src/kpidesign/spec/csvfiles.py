@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from ..errors import ErrorCollector, Location, SpecError
 from .sources import check_regular_file
 
-__all__ = ["MAX_CSV_ERRORS", "RowErrors", "csv_rows", "read_csv"]
+__all__ = ["MAX_CSV_ERRORS", "RowErrors", "TooManyRows", "csv_rows", "read_csv"]
 
 #: error lines reported per CSV file; the rest are counted in one closing line
 MAX_CSV_ERRORS = 20
@@ -21,7 +21,7 @@ MAX_CSV_ERRORS = 20
 T = TypeVar("T")
 
 
-class _TooManyRows(Exception):
+class TooManyRows(Exception):
     """A CSV file has more rows than allowed (reported already)."""
 
 
@@ -38,7 +38,7 @@ def read_csv(
         check_regular_file(csv_path, what)
         with csv_path.open(encoding="utf-8", newline="") as fh:
             return read(csv.reader(fh))
-    except _TooManyRows:
+    except TooManyRows:
         return None
     except SpecError as exc:
         for line in exc.messages:  # "CSV file not found: data/x.csv", as the model names it
@@ -66,7 +66,7 @@ def csv_rows(reader: Any, csv_path: Path, errors: ErrorCollector, max_rows: int)
                 f"{csv_path}:{reader.line_num}: more than {max_rows:,} rows; the limit is "
                 f"{max_rows:,} (raise it with --max-size)",
             )
-            raise _TooManyRows
+            raise TooManyRows
         yield row
 
 

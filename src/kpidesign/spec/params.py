@@ -12,6 +12,7 @@ from .csvfiles import RowErrors, csv_rows, read_csv
 from .model import DEFAULT_MAX_SIZE, ParamSpec, SetSpec
 from .shape import is_number
 from .sources import KeyPath, Locate, did_you_mean
+from .workbooks import read_xlsx, sheet_label
 
 
 def member_lookup(s: SetSpec) -> dict[str, Any]:
@@ -41,7 +42,7 @@ def _short_repr(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[: limit - 5]} …"
 
 
-_PARAM_KEYS = {"file", "over", "default", "values", "initial"}
+_PARAM_KEYS = {"file", "sheet", "over", "default", "values", "initial"}
 
 
 def resolve_param(
@@ -111,10 +112,17 @@ def _resolve_table_param(
     if "initial" in raw:
         initial = _number(raw["initial"], loc((*path, "initial")), errors, "initial")
     values: dict[tuple, float] = {}
+    sheet = raw.get("sheet")
+    if sheet is not None and (
+        not isinstance(sheet, str) or not str(raw.get("file", "")).lower().endswith(".xlsx")
+    ):
+        errors.add(loc((*path, "sheet")), "sheet names a sheet (text) of an .xlsx file")
+        return None
     if "file" in raw:
         table = _read_param_csv(
-            name, raw["file"], over, model_path, sets, loc((*path, "file")), errors, max_size
-        )
+            name, raw["file"], over, model_path, sets, loc((*path, "file")), errors, max_size,
+            sheet,
+        )  # fmt: skip
         if table is None:
             return None
         over, values = table
@@ -185,13 +193,25 @@ def _read_param_csv(
     where: Location,
     errors: ErrorCollector,
     max_rows: int = DEFAULT_MAX_SIZE,
+    sheet: str | None = None,
 ) -> tuple[list[str], dict[tuple, float]] | None:
     """Read a param's CSV (one column per index set, plus ``value``), streaming it so that
-    every error names its true line (blank lines and quoted line breaks included)."""
+    every error names its true line (blank lines and quoted line breaks included); or the
+    same columns from a sheet of an ``.xlsx`` workbook (the first sheet if none is named),
+    errors located by sheet row and cell."""
     if not isinstance(file, str) or not file.strip():
-        errors.add(where, "file must be a path to a CSV file")
+        errors.add(where, "file must be a path to a CSV file or an .xlsx workbook")
         return None
     csv_path = model_path.parent / file
+    if file.lower().endswith(".xlsx"):
+        label = sheet_label(csv_path, sheet)
+        return read_xlsx(
+            csv_path,
+            sheet,
+            where,
+            errors,
+            lambda reader: _read_csv_rows(name, reader, label, over, sets, where, errors, max_rows),
+        )
     return read_csv(
         csv_path,
         where,
@@ -265,17 +285,18 @@ def _read_csv_values(
     value_at = columns.index("value")
     values: dict[tuple, float] = {}
     report = RowErrors(csv_path, reader, errors, f" (param '{name}')")
+    cell = getattr(reader, "cell", lambda _column: "")  # a sheet's rows say their cells
     for row in csv_rows(reader, csv_path, errors, max_rows):
         if len(row) != len(columns):
             report(f"{len(row)} cells, but the header has {len(columns)}")
             continue
         idx = []
         for s, lookup, pos in zip(over, lookups, positions, strict=True):
-            cell = row[pos].strip()
-            if cell not in lookup:
-                report(f"{s} '{cell}' is not a member of set '{s}'")
+            cell_text = row[pos].strip()
+            if cell_text not in lookup:
+                report(f"{s} '{cell_text}' is not a member of set '{s}'", cell(pos))
                 break
-            idx.append(lookup[cell])
+            idx.append(lookup[cell_text])
         else:
             raw_value = row[value_at].strip()
             try:
@@ -283,7 +304,7 @@ def _read_csv_values(
             except ValueError:
                 value = math.nan
             if not math.isfinite(value):
-                report(f"value {raw_value!r} is missing or not a finite number")
+                report(f"value {raw_value!r} is missing or not a finite number", cell(value_at))
                 continue
             key = tuple(idx)
             if key in values:

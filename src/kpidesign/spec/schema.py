@@ -98,8 +98,13 @@ ParamValue = Annotated[
                         },
                         "file": {
                             "type": "string",
-                            "description": "CSV file relative to this file: one column per "
-                            "index set (named after the set) plus 'value'.",
+                            "description": "CSV file (or .xlsx workbook) relative to this "
+                            "file: one column per index set (named after the set) plus "
+                            "'value'.",
+                        },
+                        "sheet": {
+                            "type": "string",
+                            "description": "The sheet of an .xlsx file (its first if none).",
                         },
                     },
                     "additionalProperties": False,

@@ -31,7 +31,7 @@ FIELDS: list[tuple[tuple[str | None, ...], set[str]]] = [
     (("kpis", None), set(KpiDecl.model_fields)),
     (("objective",), set(KpiDecl.model_fields)),
     (("departments", None, "design"), {"kpis", "max_weight"}),
-    (("params", None), {"file", "over", "default", "values", "initial"}),
+    (("params", None), {"file", "sheet", "over", "default", "values", "initial"}),
     (("today",), set(PlanFileDecl.model_fields)),
 ]
 FREE_KEYS = [("departments", None, "incentive"), ("departments", None, "design", "max_weight")]
