@@ -16,7 +16,7 @@ import numpy as np
 
 from .analyses.compare import compare_plans
 from .analyses.design import design_schemes
-from .analyses.frontier import value_frontier
+from .analyses.frontier import bound_of, value_frontier
 from .analyses.prices import resolve_prices
 from .analyses.sensitivity import sensitivity_report
 from .analyses.system import solve_system
@@ -97,23 +97,37 @@ def sensitivity(
 
 def frontier(
     model: Model,
-    resource: str,
+    resource: str | None = None,
     variant: str | None = None,
     *,
+    constraint: str | None = None,
     start: float | None = None,
     stop: float | None = None,
     options: Options | None = None,
     **settings: Any,
 ) -> FrontierResult:
     """The company objective (allocations optimized) as a function of ``resource``'s total
-    from ``start`` to ``stop`` (by default half the file's total, or the least total the
-    allocations' lower bounds need if that is more, to one and a half times the total),
-    exact: every breakpoint of the piecewise-linear value function and the slope between
-    them (the resource's shadow price)."""
+    (or of the right-hand side of one ``constraint`` row, ``capacity`` or ``capacity[3]``)
+    from ``start`` to ``stop``, exact: every breakpoint of the piecewise-linear value
+    function and the slope between them (the shadow price). Defaults: half to one and a
+    half times the file's value (for a total, at least what the allocations' lower bounds
+    need)."""
     spec, lp = prepare(model, variant)
-    if resource not in spec.resources:
+    problem = Problem.from_spec(spec, lp)
+    opts = Options.of(options, **settings)
+    if constraint is not None and resource is None:
+        value = bound_of(lp, None, constraint)
+        lo, hi = sorted((0.5 * value, 1.5 * value)) if value != 0 else (-1.0, 1.0)
+        return value_frontier(
+            lp, problem, opts, constraint=constraint,
+            start=lo if start is None else float(start),
+            stop=hi if stop is None else float(stop),
+        )  # fmt: skip
+    if resource is None or resource not in spec.resources:
         known = ", ".join(spec.resources) or "none"
         msg = f"unknown resource {resource!r} (the model's resources: {known})"
+        if resource is None or constraint is not None:
+            msg = "give a resource or a constraint, not both and not neither"
         raise ValueError(msg)
     r = spec.resources[resource]
     share = 1.0 - r.reserve
@@ -121,8 +135,8 @@ def frontier(
     floor = sum(float(lp.col_lower[a.column]) for a in lp.allocations if a.resource == resource)
     return value_frontier(
         lp,
-        Problem.from_spec(spec, lp),
-        Options.of(options, **settings),
+        problem,
+        opts,
         resource=resource,
         start=max(0.5 * r.total, floor / share) if start is None else float(start),
         stop=1.5 * r.total if stop is None else float(stop),

@@ -113,3 +113,40 @@ def test_frontier_cli_errors_and_json_through_the_executable() -> None:
     )
     assert low.exit_code == 2 and "infeasible" in low.output
     assert "resources.budget.total" in low.output
+
+
+def test_a_constraint_frontier_by_hand_on_wyndor() -> None:
+    # plant 3, 3 x1 + 2 x2 <= b: up to b = 12 only windows (x2 = b/2, 5 each: 2.5 per
+    # hour) until plant 2 caps x2 at 6 (30); then doors, x1 = (b - 12)/3 (3 each: 1 per
+    # hour) until plant 1 caps x1 at 4 at b = 24 (42); flat after
+    r = kpidesign.frontier(MODELS / "textbook" / "wyndor.yaml", constraint="plant3",
+                           start=0, stop=40).to_dict()  # fmt: skip
+    assert r["constraint"] == "plant3" and r["resource"] is None
+    assert [(p["rhs"], p["objective"]) for p in r["points"]] == [
+        (0.0, 0.0), (pytest.approx(12.0), pytest.approx(30.0)),
+        (pytest.approx(24.0), pytest.approx(42.0)), (40.0, pytest.approx(42.0)),
+    ]  # fmt: skip
+    assert [s["slope"] for s in r["slopes"]] == pytest.approx([2.5, 1.0, 0.0])
+
+
+def test_a_lower_bound_row_on_dorian() -> None:
+    # dorian (min cost): women 7 c + 2 f >= 28 with shadow price 5 (cost per unit more);
+    # the frontier over the women's row around 28 has that slope there
+    r = kpidesign.frontier(MODELS / "textbook" / "dorian.yaml", constraint="women")
+    assert r.ok
+    mid = r.slopes[(r.slopes["from"] <= 28) & (r.slopes["to"] >= 28)]
+    assert float(mid.slope.iloc[0]) == pytest.approx(5.0)
+    for p in r.points.to_dict("records"):  # each point a solve of the changed model
+        spec = kpidesign.load(MODELS / "textbook" / "dorian.yaml")
+        c = spec.constraints["women"]
+        expr = c.expr.replace(">= 28", f">= {p['rhs']!r}")
+        changed = dataclasses.replace(c, expr=expr)
+        spec = dataclasses.replace(spec, constraints={**spec.constraints, "women": changed})
+        assert kpidesign.solve(spec).objective == pytest.approx(p["objective"], rel=1e-9)
+
+
+def test_an_indexed_constraint_needs_its_row() -> None:
+    with pytest.raises(ValueError, match=r"name one row, e.g. capacity\[1\]"):
+        kpidesign.frontier(SEED, constraint="capacity")
+    with pytest.raises(ValueError, match="not both and not neither"):
+        kpidesign.frontier(SEED)

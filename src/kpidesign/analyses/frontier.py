@@ -12,6 +12,7 @@ not an extrapolation.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,29 +25,74 @@ from ..solver import HighsSession, Solution, Statistics
 from .common import returning_failures, run_info
 from .sensitivity import rhs_ranges
 
-__all__ = ["MAX_BREAKPOINTS", "value_frontier"]
+__all__ = ["MAX_BREAKPOINTS", "bound_of", "value_frontier"]
 
 #: breakpoints of one frontier at most (each a solve or two); a model with more is cut
 #: there with a note
 MAX_BREAKPOINTS = 10_000
 
 
-def _solve_at(session: HighsSession, row: int, total: float, share: float, what: str) -> Solution:
-    """The system optimum with the resource's row at ``total * share``."""
-    session.set_row_bounds(np.array([row]), np.array([-np.inf]), np.array([total * share]))
+@dataclass(frozen=True)
+class _Parameter:
+    """The bound that varies: row ``row``'s upper bound, lower bound or both (``side``),
+    at ``value * share``."""
+
+    row: int
+    side: str  # "upper", "lower" or "both"
+    share: float = 1.0
+
+
+def _parameter(lp: LinearProgram, resource: str | None, constraint: str | None) -> _Parameter:
+    """A resource's total row, or a constraint row by its name (``capacity`` or
+    ``capacity[3]``)."""
+    if (resource is None) == (constraint is None):
+        msg = "give a resource or a constraint, not both and not neither"
+        raise ValueError(msg)
+    if resource is not None:
+        if resource not in lp.resource_rows:
+            known = ", ".join(lp.resource_rows) or "none"
+            msg = f"unknown resource {resource!r} (the model's resources: {known})"
+            raise ValueError(msg)
+        return _Parameter(lp.resource_rows[resource], "upper")
+    own = {lp.row_components.index(c) for c in lp.constraint_components}
+    rows = {lp.row_name(i): i for i in range(lp.num_rows) if int(lp.row_component[i]) in own}
+    if constraint not in rows:
+        family = [n for n in rows if n.startswith(f"{constraint}[")]
+        hint = f"; it is indexed: name one row, e.g. {family[0]}" if family else ""
+        msg = f"unknown constraint row {constraint!r}{hint}"
+        raise ValueError(msg)
+    i = rows[constraint]
+    lower, upper = lp.row_lower[i], lp.row_upper[i]
+    side = "both" if lower == upper else ("upper" if np.isfinite(upper) else "lower")
+    return _Parameter(i, side)
+
+
+def bound_of(lp: LinearProgram, resource: str | None, constraint: str | None) -> float:
+    """The value the parameter has in the file: a resource's allocatable total divided by
+    its share is the caller's; a constraint row's active bound."""
+    p = _parameter(lp, resource, constraint)
+    return float(lp.row_upper[p.row] if p.side != "lower" else lp.row_lower[p.row])
+
+
+def _solve_at(session: HighsSession, p: _Parameter, value: float, what: str, name: str) -> Solution:
+    """The system optimum with the parameter at ``value``."""
+    lp = session.lp
+    assert lp is not None
+    bound = value * p.share
+    lower = bound if p.side in ("lower", "both") else lp.row_lower[p.row]
+    upper = bound if p.side in ("upper", "both") else lp.row_upper[p.row]
+    session.set_row_bounds(np.array([p.row]), np.array([lower]), np.array([upper]))
     sol = session.solve()
     if not sol.optimal:
-        raise session.explain(sol, f"{what} at a total of {total:g}")
+        raise session.explain(sol, f"{what} at {name} = {value:g}")
     return sol
 
 
-def _piece(session: HighsSession, sol: Solution, row: int, share: float) -> tuple[float, float]:
-    """The slope (objective per unit of total) at ``sol`` and the total up to which it
-    holds."""
-    lp = session.lp
-    assert lp is not None
+def _piece(session: HighsSession, sol: Solution, p: _Parameter) -> tuple[float, float]:
+    """The slope (objective per unit of the parameter) at ``sol`` and the value up to
+    which it holds."""
     ranges = rhs_ranges(session, sol)
-    return float(sol.row_dual[row]) * share, float(ranges.rhs_upper[row]) / share
+    return float(sol.row_dual[p.row]) * p.share, float(ranges.rhs_upper[p.row]) / p.share
 
 
 def _frontier(
@@ -55,39 +101,39 @@ def _frontier(
     options: Options,
     stats: Statistics,
     *,
-    resource: str,
     start: float,
     stop: float,
+    resource: str | None = None,
+    constraint: str | None = None,
     share: float = 1.0,
 ) -> FrontierResult:
-    """The frontier of ``resource`` over totals ``[start, stop]`` (``share``: the part of
-    the total that may be allocated, ``1 - reserve``)."""
-    if resource not in lp.resource_rows:
-        known = ", ".join(lp.resource_rows) or "none"
-        msg = f"unknown resource {resource!r} (the model's resources: {known})"
-        raise ValueError(msg)
+    """The frontier of ``resource``'s total (``share``: the part of it that may be
+    allocated, ``1 - reserve``) or of ``constraint``'s right-hand side (a row by name) over
+    ``[start, stop]``."""
+    p = _parameter(lp, resource, constraint)
+    p = _Parameter(p.row, p.side, share if resource is not None else 1.0)
+    name = f"the total of {resource}" if resource is not None else f"the bound of {constraint}"
     if not (math.isfinite(start) and math.isfinite(stop) and start < stop):
-        msg = f"the totals must be finite with from < to, not {start:g} .. {stop:g}"
+        msg = f"the values must be finite with from < to, not {start:g} .. {stop:g}"
         raise ValueError(msg)
-    row = lp.resource_rows[resource]
     what = f"the system problem of {problem.label}"
     session = HighsSession(lp, options, stats=stats)
     total = start
-    sol = _solve_at(session, row, total, share, what)
+    sol = _solve_at(session, p, total, what, name)
     points = [(total, sol.objective)]
     slopes: list[tuple[float, float, float]] = []
     notes: list[str] = []
     eps = 1e-7 * (1.0 + abs(stop))
     while total < stop:
         if len(points) > MAX_BREAKPOINTS:
-            notes.append(f"cut at {MAX_BREAKPOINTS} breakpoints, at a total of {total:g}")
+            notes.append(f"cut at {MAX_BREAKPOINTS} breakpoints, at {name} = {total:g}")
             break
-        slope, end = _piece(session, sol, row, share)
+        slope, end = _piece(session, sol, p)
         if end <= total + eps:  # a degenerate basis at a breakpoint: the next piece's
-            probe = _solve_at(session, row, min(total + eps, stop), share, what)
-            slope, end = _piece(session, probe, row, share)
+            probe = _solve_at(session, p, min(total + eps, stop), what, name)
+            slope, end = _piece(session, probe, p)
         nxt = min(max(end, total + eps), stop)
-        sol = _solve_at(session, row, nxt, share, what)
+        sol = _solve_at(session, p, nxt, what, name)
         if slopes and abs(slopes[-1][2] - slope) <= 1e-9 * (1.0 + abs(slope)):
             slopes[-1] = (slopes[-1][0], nxt, slopes[-1][2])  # the same piece: no breakpoint
             points[-1] = (nxt, sol.objective)
@@ -95,12 +141,14 @@ def _frontier(
             slopes.append((total, nxt, slope))
             points.append((nxt, sol.objective))
         total = nxt
+    x = "total" if resource is not None else "rhs"
     return FrontierResult(
         run=run_info(problem, lp.sense, options, stats),
-        resource=resource,
+        resource=resource or "",
+        constraint=constraint or "",
         points=pd.DataFrame(
-            [{"total": clean(t), "objective": clean(v)} for t, v in points],
-            columns=["total", "objective"],
+            [{x: clean(t), "objective": clean(v)} for t, v in points],
+            columns=[x, "objective"],
         ),
         slopes=pd.DataFrame(
             [{"from": clean(a), "to": clean(b), "slope": clean(s)} for a, b, s in slopes],
@@ -111,5 +159,6 @@ def _frontier(
 
 
 #: The value frontier: ``value_frontier(lp, problem, options, resource=R, start=A, stop=B,
-#: share=1 - reserve)``; a total without an optimum is returned with its diagnosis.
+#: share=1 - reserve)`` or ``constraint=ROW``; a value without an optimum is returned with
+#: its diagnosis.
 value_frontier = returning_failures(_frontier, FrontierResult.failed)

@@ -108,17 +108,22 @@ def sensitivity(
 @click.command()
 @FILE
 @model_options
-@click.option("--resource", required=True, help="The resource whose total varies.")
+@click.option("--resource", default=None, help="The resource whose total varies.")
+@click.option(
+    "--constraint",
+    default=None,
+    help="Instead, the constraint row whose right-hand side varies (capacity or capacity[3]).",
+)
 @click.option(
     "--from",
     "start",
     type=float,
     default=None,
-    help="The smallest total (default: half the file's total, or the least the "
+    help="The smallest value (default: half the file's, or for a total the least the "
     "allocations' lower bounds need).",
 )
 @click.option(
-    "--to", "stop", type=float, default=None, help="The largest total (default: 1.5x the total)."
+    "--to", "stop", type=float, default=None, help="The largest value (default: 1.5x the file's)."
 )
 @output_options
 @solver_options
@@ -127,19 +132,21 @@ def frontier(
     file: Path,
     variant: str | None,
     max_size: int,
-    resource: str,
+    resource: str | None,
+    constraint: str | None,
     start: float | None,
     stop: float | None,
     fmt: str,
     out: Path | None,
     options: Options,
 ) -> None:
-    """The company objective (allocations optimized) as a function of a resource's total:
-    every breakpoint of the exact value curve and the slope between them."""
+    """The company objective (allocations optimized) as a function of a resource's total
+    (--resource) or of a constraint's right-hand side (--constraint): every breakpoint of
+    the exact value curve and the slope between them."""
     try:
         _run(
             "frontier", file, variant, max_size, fmt, out, options,
-            resource=resource, start=start, stop=stop,
+            resource=resource, constraint=constraint, start=start, stop=stop,
         )  # fmt: skip
     except ValueError as exc:  # an unknown resource, or totals out of order
         raise click.UsageError(str(exc)) from None

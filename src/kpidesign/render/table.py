@@ -158,16 +158,18 @@ def print_sensitivity(r: SensitivityResult, console: Console, top: int = 25) -> 
 
 def print_frontier(r: FrontierResult, console: Console) -> None:
     """The value of a resource: the objective at every breakpoint, the slope after it."""
+    what = f"the total of {r.resource}" if r.resource else f"the bound of {r.constraint}"
     console.print(
         f"[bold]{r.label}[/bold]: the objective ({r.sense}, allocations optimized) as a "
-        f"function of the total of {escape(r.resource)}"
+        f"function of {escape(what)}"
     )
+    x = r.parameter
     t = Table(title="Breakpoints (exact: each point a solve)", title_justify="left")
-    for col in ("total", "objective", "objective change per +1 of total after it"):
+    for col in (x, "objective", f"objective change per +1 of {x} after it"):
         t.add_column(col, justify="right")
     slopes = [*r.slopes.slope, None]
-    for p, slope in zip(r.points.itertuples(index=False), slopes, strict=True):
-        t.add_row(_money(p.total), _money(p.objective), "" if slope is None else figure(slope))
+    for p, slope in zip(r.points.to_dict("records"), slopes, strict=True):
+        t.add_row(_money(p[x]), _money(p["objective"]), "" if slope is None else figure(slope))
     console.print(t)
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")

@@ -15,10 +15,11 @@ __all__ = ["FrontierResult"]
 @dataclass(frozen=True)
 class FrontierResult(Outcome):
     """The company objective (allocations optimized) at every breakpoint of its value as a
-    function of ``resource``'s total, and at both ends.
+    function of ``resource``'s total (or of ``constraint``'s right-hand side), and at both
+    ends.
 
-    DataFrames: ``points`` (total, objective), ``slopes`` (from, to, slope: the objective
-    per unit of total between two breakpoints, the resource's shadow price there).
+    DataFrames: ``points`` (total or rhs, objective), ``slopes`` (from, to, slope: the
+    objective per unit between two breakpoints, the shadow price there).
     """
 
     run: RunInfo
@@ -27,6 +28,12 @@ class FrontierResult(Outcome):
     slopes: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     diagnosis: Diagnosis | None = None
+    constraint: str = ""
+
+    @property
+    def parameter(self) -> str:
+        """What varies, as the points' first column names it: ``total`` or ``rhs``."""
+        return "rhs" if self.constraint else "total"
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> FrontierResult:
@@ -46,9 +53,10 @@ class FrontierResult(Outcome):
             {
                 **self.header(),
                 "resource": self.resource or None,
+                "constraint": self.constraint or None,
                 "points": [
-                    {"total": clean(p.total), "objective": clean(p.objective)}
-                    for p in self.points.itertuples(index=False)
+                    {self.parameter: clean(p[self.parameter]), "objective": clean(p["objective"])}
+                    for p in self.points.to_dict("records")
                 ],
                 "slopes": [
                     {"from": clean(r["from"]), "to": clean(r["to"]), "slope": clean(r["slope"])}
