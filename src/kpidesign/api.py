@@ -9,10 +9,12 @@ turns that into a :class:`~kpidesign.errors.SolveError`).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .analyses.compare import compare_plans
 from .analyses.design import design_schemes
@@ -34,9 +36,10 @@ from .results import (
     SystemResult,
 )
 from .spec import ModelSpec, load
-from .spec.model import without_margins
+from .spec.model import with_total, without_margins
 from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
+from .types import Plan
 
 __all__ = ["compare", "design", "evaluate", "frontier", "prepare", "sensitivity", "solve"]
 
@@ -103,6 +106,8 @@ def frontier(
     constraint: str | None = None,
     start: float | None = None,
     stop: float | None = None,
+    analysis: str = "solve",
+    grid: int = 9,
     options: Options | None = None,
     **settings: Any,
 ) -> FrontierResult:
@@ -111,7 +116,18 @@ def frontier(
     from ``start`` to ``stop``, exact: every breakpoint of the piecewise-linear value
     function and the slope between them (the shadow price). Defaults: half to one and a
     half times the file's value (for a total, at least what the allocations' lower bounds
-    need)."""
+    need). ``analysis="compare"`` adds the status quo and the misalignment cost at ``grid``
+    evenly spaced totals, today's allocations scaled pro rata (not piecewise linear in
+    general, so a grid)."""
+    if analysis not in ("solve", "compare"):
+        msg = f"analysis must be solve or compare, not {analysis!r}"
+        raise ValueError(msg)
+    if analysis == "compare" and resource is None:
+        msg = "the status quo along a frontier needs a resource (--resource)"
+        raise ValueError(msg)
+    if grid < 2:
+        msg = f"grid needs at least 2 points, not {grid}"
+        raise ValueError(msg)
     spec, lp = prepare(model, variant)
     problem = Problem.from_spec(spec, lp)
     opts = Options.of(options, **settings)
@@ -133,7 +149,7 @@ def frontier(
     share = 1.0 - r.reserve
     # below the allocations' own lower bounds (max_shift) no total is feasible
     floor = sum(float(lp.col_lower[a.column]) for a in lp.allocations if a.resource == resource)
-    return value_frontier(
+    result = value_frontier(
         lp,
         problem,
         opts,
@@ -142,6 +158,42 @@ def frontier(
         stop=1.5 * r.total if stop is None else float(stop),
         share=share,
     )
+    if analysis == "solve" or not result.ok:
+        return result
+    lo, hi = float(result.points.total.iloc[0]), float(result.points.total.iloc[-1])
+    rows = []
+    for total in np.linspace(lo, hi, grid):
+        c = compare(with_total(spec, resource, float(total)), options=opts)
+        rows.append(_status_quo_row(float(total), c))
+    return dataclasses.replace(result, status_quo=pd.DataFrame(rows, columns=_SQ_COLUMNS))
+
+
+_SQ_COLUMNS = [
+    "total", "status", "system", "aligned", "status_quo", "status_quo_min", "status_quo_max",
+    "misalignment_cost", "misalignment_cost_min", "misalignment_cost_max",
+]  # fmt: skip
+
+
+def _status_quo_row(total: float, c: CompareResult) -> dict[str, Any]:
+    """One point of the status quo along a frontier: compare's figures at ``total``."""
+    nan = float("nan")
+    if not c.ok:
+        return dict.fromkeys(_SQ_COLUMNS, nan) | {"total": total, "status": str(c.status)}
+    ranged = c.status_quo_range
+    low, high = (ranged.low, ranged.high) if ranged is not None else (nan, nan)
+    m_low, m_high = ranged.misalignment_cost if ranged is not None else (nan, nan)
+    return {
+        "total": total,
+        "status": str(c.status),
+        "system": c.objectives[Plan.SYSTEM],
+        "aligned": c.objectives[Plan.ALIGNED],
+        "status_quo": c.objectives[Plan.STATUS_QUO],
+        "status_quo_min": low,
+        "status_quo_max": high,
+        "misalignment_cost": c.misalignment_cost,
+        "misalignment_cost_min": m_low,
+        "misalignment_cost_max": m_high,
+    }
 
 
 def compare(

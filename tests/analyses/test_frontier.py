@@ -150,3 +150,26 @@ def test_an_indexed_constraint_needs_its_row() -> None:
         kpidesign.frontier(SEED, constraint="capacity")
     with pytest.raises(ValueError, match="not both and not neither"):
         kpidesign.frontier(SEED)
+
+
+def test_the_status_quo_along_the_totals_by_hand() -> None:
+    # budget.yaml with today's split kept (each baseline b = 5/12 of the total): aligned,
+    # made = sold = min(b, 6): 3 min(b, 6). Status quo: production paid on output makes b,
+    # sales on volume sells min(6, b), the rest is stock: 5 min(6, b) - 2 b - (b - min(6, b)):
+    # at a total of 15 (b = 6.25) 17.25 against 18, at 18 (b = 7.5) 13.5 against 18 (25%)
+    r = kpidesign.frontier(BUDGET, "budget", start=6, stop=18, analysis="compare", grid=5,
+                           orders="file")  # fmt: skip
+    q = r.to_dict()["status_quo"]
+    assert [row["total"] for row in q] == pytest.approx([6, 9, 12, 15, 18])
+    assert [row["aligned"] for row in q] == pytest.approx([7.5, 11.25, 15, 18, 18])
+    assert [row["status_quo"] for row in q] == pytest.approx([7.5, 11.25, 15, 17.25, 13.5])
+    assert q[-1]["misalignment_cost"] == pytest.approx(0.25)
+    # with --orders file the range is the file order's two tie-breaks: the same plan here
+    assert q[-1]["misalignment_cost_min"] == pytest.approx(0.25)
+    assert q[-1]["misalignment_cost_max"] == pytest.approx(0.25)
+    assert all(row["status"] == "optimal" for row in q)
+    # the breakpoints are the frontier's as before
+    assert [p["total"] for p in r.to_dict()["points"]] == pytest.approx([6, 8.5, 18])
+    with pytest.raises(ValueError, match="needs a resource"):
+        kpidesign.frontier(MODELS / "textbook" / "wyndor.yaml", constraint="plant3",
+                           analysis="compare")  # fmt: skip

@@ -125,8 +125,22 @@ def sensitivity(
 @click.option(
     "--to", "stop", type=float, default=None, help="The largest value (default: 1.5x the file's)."
 )
+@click.option(
+    "--analysis",
+    type=click.Choice(["solve", "compare"]),
+    default="solve",
+    show_default=True,
+    help="compare: also the status quo and the misalignment cost along the totals (a grid).",
+)
+@click.option(
+    "--grid",
+    type=click.IntRange(min=2),
+    default=9,
+    show_default=True,
+    help="Totals the status quo is computed at with --analysis compare.",
+)
 @output_options
-@solver_options
+@dynamics_options
 @handle_errors
 def frontier(
     file: Path,
@@ -136,6 +150,8 @@ def frontier(
     constraint: str | None,
     start: float | None,
     stop: float | None,
+    analysis: str,
+    grid: int,
     fmt: str,
     out: Path | None,
     options: Options,
@@ -147,6 +163,7 @@ def frontier(
         _run(
             "frontier", file, variant, max_size, fmt, out, options,
             resource=resource, constraint=constraint, start=start, stop=stop,
+            analysis=analysis, grid=grid,
         )  # fmt: skip
     except ValueError as exc:  # an unknown resource, or totals out of order
         raise click.UsageError(str(exc)) from None

@@ -171,6 +171,27 @@ def print_frontier(r: FrontierResult, console: Console) -> None:
     for p, slope in zip(r.points.to_dict("records"), slopes, strict=True):
         t.add_row(_money(p[x]), _money(p["objective"]), "" if slope is None else figure(slope))
     console.print(t)
+    if r.status_quo is not None:
+        t = Table(
+            title="The status quo along the totals (a grid: it is not piecewise linear); "
+            "today's allocations, and their max_shift bounds with them, scaled pro rata, so "
+            "the optimum here can differ from the frontier's, whose bounds stay today's",
+            title_justify="left",
+        )
+        for col in ("total", "optimum", "aligned", "status quo (file order)", "range",
+                    "misalignment"):  # fmt: skip
+            t.add_column(col, justify="right")
+        for q in r.status_quo.to_dict("records"):
+            if q["status"] != "optimal":
+                t.add_row(_money(q["total"]), q["status"], "", "", "", "")
+                continue
+            t.add_row(
+                _money(q["total"]), _money(q["system"]), _money(q["aligned"]),
+                _money(q["status_quo"]),
+                f"{_money(q['status_quo_min'])} .. {_money(q['status_quo_max'])}",
+                f"{q['misalignment_cost_min']:.1%} .. {q['misalignment_cost_max']:.1%}",
+            )  # fmt: skip
+        console.print(t)
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -10,6 +11,14 @@ from ..types import Diagnosis
 from .common import Outcome, RunInfo, clean
 
 __all__ = ["FrontierResult"]
+
+
+def _json_row(row: dict) -> dict:
+    """A status-quo row for JSON: text as is, numbers cleaned, NaN as ``None``."""
+    return {
+        k: v if isinstance(v, str) else (None if math.isnan(v) else clean(v))
+        for k, v in row.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,9 @@ class FrontierResult(Outcome):
     notes: list[str] = field(default_factory=list)
     diagnosis: Diagnosis | None = None
     constraint: str = ""
+    #: with ``analysis="compare"``: total, status, system, aligned, status_quo (file order),
+    #: status_quo_min/max, misalignment_cost (file order), misalignment_cost_min/max
+    status_quo: pd.DataFrame | None = None
 
     @property
     def parameter(self) -> str:
@@ -62,10 +74,18 @@ class FrontierResult(Outcome):
                     {"from": clean(r["from"]), "to": clean(r["to"]), "slope": clean(r["slope"])}
                     for r in self.slopes.to_dict("records")
                 ],
+                **(
+                    {"status_quo": [_json_row(r) for r in self.status_quo.to_dict("records")]}
+                    if self.status_quo is not None
+                    else {}
+                ),
                 "notes": list(self.notes),
             }
         )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The long-format tables written as CSV files."""
-        return {"points": self.points, "slopes": self.slopes}
+        out = {"points": self.points, "slopes": self.slopes}
+        if self.status_quo is not None:
+            out["status_quo"] = self.status_quo
+        return out

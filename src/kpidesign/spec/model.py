@@ -223,3 +223,22 @@ def without_margins(spec: ModelSpec) -> ModelSpec:
         constraints={n: replace(c, slack=None) for n, c in spec.constraints.items()},
         resources={n: replace(r, reserve=0.0) for n, r in spec.resources.items()},
     )
+
+
+def with_total(spec: ModelSpec, resource: str, total: float) -> ModelSpec:
+    """``spec`` with ``resource``'s total at ``total`` and every department's baseline
+    allocation of it scaled by the same factor (pro rata), so that today's split of the
+    resource is kept."""
+    r = spec.resources[resource]
+    factor = total / r.total if r.total else 1.0
+    departments = {
+        n: replace(
+            d, allocation={k: v * factor if k == resource else v for k, v in d.allocation.items()}
+        )
+        for n, d in spec.departments.items()
+    }
+    return replace(
+        spec,
+        resources={**spec.resources, resource: replace(r, total=total)},
+        departments=departments,
+    )
