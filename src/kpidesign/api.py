@@ -118,12 +118,13 @@ def frontier(
     half times the file's value (for a total, at least what the allocations' lower bounds
     need). ``analysis="compare"`` adds the status quo and the misalignment cost at ``grid``
     evenly spaced totals, today's allocations scaled pro rata (not piecewise linear in
-    general, so a grid)."""
-    if analysis not in ("solve", "compare"):
-        msg = f"analysis must be solve or compare, not {analysis!r}"
+    general, so a grid); ``analysis="design"`` the designed scheme's worst computed path
+    there."""
+    if analysis not in ("solve", "compare", "design"):
+        msg = f"analysis must be solve, compare or design, not {analysis!r}"
         raise ValueError(msg)
-    if analysis == "compare" and resource is None:
-        msg = "the status quo along a frontier needs a resource (--resource)"
+    if analysis != "solve" and resource is None:
+        msg = f"{analysis} along a frontier needs a resource (--resource)"
         raise ValueError(msg)
     if grid < 2:
         msg = f"grid needs at least 2 points, not {grid}"
@@ -163,9 +164,14 @@ def frontier(
     lo, hi = float(result.points.total.iloc[0]), float(result.points.total.iloc[-1])
     rows = []
     for total in np.linspace(lo, hi, grid):
-        c = compare(with_total(spec, resource, float(total)), options=opts)
-        rows.append(_status_quo_row(float(total), c))
-    return dataclasses.replace(result, status_quo=pd.DataFrame(rows, columns=_SQ_COLUMNS))
+        at = with_total(spec, resource, float(total))
+        if analysis == "compare":
+            rows.append(_status_quo_row(float(total), compare(at, options=opts)))
+        else:
+            rows.append(_design_row(float(total), design(at, options=opts)))
+    if analysis == "compare":
+        return dataclasses.replace(result, status_quo=pd.DataFrame(rows, columns=_SQ_COLUMNS))
+    return dataclasses.replace(result, designs=pd.DataFrame(rows, columns=_DESIGN_COLUMNS))
 
 
 _SQ_COLUMNS = [
@@ -193,6 +199,25 @@ def _status_quo_row(total: float, c: CompareResult) -> dict[str, Any]:
         "misalignment_cost": c.misalignment_cost,
         "misalignment_cost_min": m_low,
         "misalignment_cost_max": m_high,
+    }
+
+
+_DESIGN_COLUMNS = ["total", "status", "system", "status_quo", "designed", "designed_share"]
+
+
+def _design_row(total: float, d: DesignResult) -> dict[str, Any]:
+    """One point of the designs along a frontier: design's figures at ``total`` (the
+    designed scheme on its worst computed path)."""
+    if not d.ok:
+        nan = float("nan")
+        return dict.fromkeys(_DESIGN_COLUMNS, nan) | {"total": total, "status": str(d.status)}
+    return {
+        "total": total,
+        "status": str(d.status),
+        "system": d.optimum,
+        "status_quo": d.status_quo,
+        "designed": d.chosen.objective,
+        "designed_share": d.chosen.share_of_optimum,
     }
 
 

@@ -173,3 +173,20 @@ def test_the_status_quo_along_the_totals_by_hand() -> None:
     with pytest.raises(ValueError, match="needs a resource"):
         kpidesign.frontier(MODELS / "textbook" / "wyndor.yaml", constraint="plant3",
                            analysis="compare")  # fmt: skip
+
+
+def test_the_design_along_the_totals_is_design_at_each_total() -> None:
+    r = kpidesign.frontier(BUDGET, "budget", start=6, stop=18, analysis="design", grid=3,
+                           orders="file")  # fmt: skip
+    rows = r.to_dict()["designs"]
+    assert [row["total"] for row in rows] == pytest.approx([6, 12, 18])
+    # at the file's own total (12) the row is `design` of the file itself
+    d = kpidesign.design(BUDGET, orders="file")
+    mid = rows[1]
+    assert mid["system"] == pytest.approx(d.optimum)
+    assert mid["status_quo"] == pytest.approx(d.status_quo)
+    assert mid["designed"] == pytest.approx(d.verification.objective)
+    assert mid["designed_share"] == pytest.approx(d.verification.share_of_optimum)
+    for row in rows:
+        assert row["status"] == "optimal" and row["designed"] <= row["system"] + 1e-9
+    assert r.status_quo is None and "status_quo" not in r.to_dict()

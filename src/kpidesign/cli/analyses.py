@@ -127,17 +127,18 @@ def sensitivity(
 )
 @click.option(
     "--analysis",
-    type=click.Choice(["solve", "compare"]),
+    type=click.Choice(["solve", "compare", "design"]),
     default="solve",
     show_default=True,
-    help="compare: also the status quo and the misalignment cost along the totals (a grid).",
+    help="compare: also the status quo and the misalignment cost along the totals (a "
+    "grid); design: the designed scheme's worst computed path there.",
 )
 @click.option(
     "--grid",
     type=click.IntRange(min=2),
     default=9,
     show_default=True,
-    help="Totals the status quo is computed at with --analysis compare.",
+    help="Totals compare or design run at with --analysis.",
 )
 @output_options
 @dynamics_options

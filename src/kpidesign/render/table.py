@@ -192,6 +192,23 @@ def print_frontier(r: FrontierResult, console: Console) -> None:
                 f"{q['misalignment_cost_min']:.1%} .. {q['misalignment_cost_max']:.1%}",
             )  # fmt: skip
         console.print(t)
+    if r.designs is not None:
+        t = Table(
+            title="The design along the totals (a grid; today's allocations scaled pro "
+            "rata): the designed scheme on its worst computed path",
+            title_justify="left",
+        )
+        for col in ("total", "optimum", "status quo (file order)", "designed", "share"):
+            t.add_column(col, justify="right")
+        for q in r.designs.to_dict("records"):
+            if q["status"] != "optimal":
+                t.add_row(_money(q["total"]), q["status"], "", "", "")
+                continue
+            t.add_row(
+                _money(q["total"]), _money(q["system"]), _money(q["status_quo"]),
+                _money(q["designed"]), f"{q['designed_share']:.2%}",
+            )  # fmt: skip
+        console.print(t)
     for note in r.notes:
         console.print(f"[yellow]note:[/yellow] {escape(note)}")
 

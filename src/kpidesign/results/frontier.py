@@ -41,6 +41,9 @@ class FrontierResult(Outcome):
     #: with ``analysis="compare"``: total, status, system, aligned, status_quo (file order),
     #: status_quo_min/max, misalignment_cost (file order), misalignment_cost_min/max
     status_quo: pd.DataFrame | None = None
+    #: with ``analysis="design"``: total, status, system, status_quo (file order),
+    #: designed (the designed scheme's worst computed path), designed_share
+    designs: pd.DataFrame | None = None
 
     @property
     def parameter(self) -> str:
@@ -79,6 +82,11 @@ class FrontierResult(Outcome):
                     if self.status_quo is not None
                     else {}
                 ),
+                **(
+                    {"designs": [_json_row(r) for r in self.designs.to_dict("records")]}
+                    if self.designs is not None
+                    else {}
+                ),
                 "notes": list(self.notes),
             }
         )
@@ -88,4 +96,6 @@ class FrontierResult(Outcome):
         out = {"points": self.points, "slopes": self.slopes}
         if self.status_quo is not None:
             out["status_quo"] = self.status_quo
+        if self.designs is not None:
+            out["designs"] = self.designs
         return out
