@@ -48,6 +48,8 @@ COMMANDS = {
     "compare": ["compare", str(TWO)],
     "design": ["design", str(TWO)],
     "evaluate": _evaluate_args(TWO),
+    "sensitivity": ["sensitivity", str(TWO)],
+    "frontier": ["frontier", str(TWO), "--constraint", "demand"],
 }
 
 
@@ -88,11 +90,16 @@ def test_every_shipped_file_solves_to_clean_json(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", [MANUFACTURER, *SCENARIOS], ids=lambda p: p.name)
-@pytest.mark.parametrize("command", ["validate", "compare", "design", "evaluate"])
+@pytest.mark.parametrize(
+    "command", ["validate", "compare", "design", "evaluate", "sensitivity", "frontier"]
+)
 def test_every_command_on_every_shipped_file_prints_one_json_document(
     command: str, path: Path
 ) -> None:
-    extra = ["--incentive", "sales.revenue=1"] if command == "evaluate" else []
+    extra = {
+        "evaluate": ["--incentive", "sales.revenue=1"],
+        "frontier": ["--resource", "budget"],
+    }.get(command, [])
     res = run(command, path, *extra, "--format", "json")
     assert res.returncode == 0, res.stderr
     assert res.stderr == ""
