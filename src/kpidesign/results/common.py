@@ -147,6 +147,10 @@ class Outcome:
             "sense": self.sense,
         }
 
+    def summary_row(self) -> dict:
+        """The first columns of a result's CSV summary (the JSON header, variant as text)."""
+        return {**self.header(), "variant": self.variant or ""}
+
     def finish(self, out: dict) -> dict:
         """A result's JSON ``out`` with, at its end, the diagnosis of a result without an
         optimum (``status``, ``message``, ``conflict``, ``ray``) and the ``run`` block."""

@@ -173,11 +173,7 @@ class SensitivityResult(Outcome):
         summary = pd.DataFrame(
             [
                 {
-                    "model": self.model,
-                    "scenario": self.scenario,
-                    "variant": self.variant or "",
-                    "status": str(self.status),
-                    "sense": self.sense,
+                    **self.summary_row(),
                     "at": self.at,
                     "objective": clean(self.objective),
                 }

@@ -118,11 +118,7 @@ class SystemResult(Outcome):
         summary = pd.DataFrame(
             [
                 {
-                    "model": self.model,
-                    "scenario": self.scenario,
-                    "variant": self.variant or "",
-                    "status": str(self.status),
-                    "sense": self.sense,
+                    **self.summary_row(),
                     "objective": clean(self.objective),
                 }
             ]
