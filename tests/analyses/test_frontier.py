@@ -190,3 +190,15 @@ def test_the_design_along_the_totals_is_design_at_each_total() -> None:
     for row in rows:
         assert row["status"] == "optimal" and row["designed"] <= row["system"] + 1e-9
     assert r.status_quo is None and "status_quo" not in r.to_dict()
+
+
+def test_a_frontier_through_a_degenerate_vertex_by_hand() -> None:
+    # dorian_degenerate.yaml's description: flat to 4, then 5 per unit to 84, then 50/7
+    r = kpidesign.frontier(MODELS / "textbook" / "dorian_degenerate.yaml", constraint="women",
+                           start=0, stop=200).to_dict()  # fmt: skip
+    assert [(p["rhs"], p["objective"]) for p in r["points"]] == [
+        (0.0, pytest.approx(200.0)), (pytest.approx(4.0), pytest.approx(200.0)),
+        (pytest.approx(84.0), pytest.approx(600.0)),
+        (200.0, pytest.approx(600 + 116 * 50 / 7)),
+    ]  # fmt: skip
+    assert [s["slope"] for s in r["slopes"]] == pytest.approx([0.0, 5.0, 50 / 7])

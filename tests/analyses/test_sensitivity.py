@@ -63,8 +63,8 @@ def test_allocations_at_today_and_at_the_optimum_by_hand() -> None:
     # more (+5 - 2 = 3) up to sold = 6, down to 0. Sales' budget buys promo, worth
     # nothing: 0 from its use (0) up, within its own bounds [2.5, 7.5] (max_shift 0.5),
     # so production's range is [2.5, 6] too. The total (12) is worth nothing while the allocations
-    # (10) are fixed: [10, inf). At the optimum (18, production at 7.5 by max_shift, using
-    # 6) production's budget is worth 0 above 6, and demand 3 up to 7.5.
+    # (10) are fixed: [10, inf). At the optimum (18, production using 6) production's
+    # budget is worth 0, and demand 3 up to 7.5 (production's max_shift bound).
     out = kpidesign.sensitivity(MODELS / "compare" / "budget.yaml").to_dict()
     assert out["objective"] == pytest.approx(15.0)
     assert out["allocation"]["production"]["budget"] == {
@@ -73,12 +73,16 @@ def test_allocations_at_today_and_at_the_optimum_by_hand() -> None:
     assert out["allocation"]["sales"]["budget"] == {
         "value": 5.0, "dual": 0.0, "lower": 2.5, "upper": 7.5,
     }  # fmt: skip
-    assert out["resources"]["budget"] == {"total": 12.0, "dual": 0.0, "lower": 10.0, "upper": None}
+    assert out["resources"]["budget"] == {
+        "available": 12.0, "dual": 0.0, "lower": 10.0, "upper": None,
+    }  # fmt: skip
     at_c = kpidesign.sensitivity(MODELS / "compare" / "budget.yaml", at="optimum").to_dict()
     assert at_c["at"] == "optimum" and at_c["objective"] == pytest.approx(18.0)
-    assert at_c["allocation"]["production"]["budget"] == {
-        "value": 7.5, "dual": 0.0, "lower": 6.0, "upper": 7.5,
-    }  # fmt: skip
+    # at C production's allocation is optimal anywhere in [6, 7.5] (it uses 6): the report
+    # is at the solver's vertex, and one more unit of it is worth nothing at any of them
+    production = at_c["allocation"]["production"]["budget"]
+    assert 6.0 - 1e-9 <= production["value"] <= 7.5 + 1e-9
+    assert production["dual"] == 0.0 and production["upper"] == pytest.approx(7.5)
     assert at_c["constraints"]["demand"]["dual"] == pytest.approx(3.0)
     assert at_c["constraints"]["demand"]["rhs_upper"] == pytest.approx(7.5)
 
@@ -330,3 +334,34 @@ def test_a_move_between_departments_when_nothing_is_unallocated(tmp_path) -> Non
     assert [(m["from"], m["to"]) for m in moves] == [("sales", "production")]
     assert moves[0]["amount"] == pytest.approx(1.0) and moves[0]["gain"] == pytest.approx(3.0)
     assert _apply(path, moves) == pytest.approx(18.0)
+
+
+def test_a_basic_row_at_its_bound_is_priced_only_where_it_is_relaxed() -> None:
+    # tests/models/textbook/dorian_degenerate.yaml, worked out in its description: the
+    # women's row is met exactly but basic (dual 0); HiGHS's ranging of it is its
+    # activity's ([4, 84] was reported), and raising it costs 5 per unit at once
+    path = TEXTBOOK / "dorian_degenerate.yaml"
+    out = kpidesign.sensitivity(path).to_dict()
+    assert out["objective"] == pytest.approx(200.0)
+    women = out["constraints"]["women"]
+    assert (women["dual"], women["rhs_lower"], women["rhs_upper"]) == (0.0, None, 4.0)
+    men = out["constraints"]["men"]
+    assert men["dual"] == pytest.approx(100 / 12) and men["rhs_upper"] is None
+    _, lp = prepare(path)
+    i = lp.row_components.index("women")
+    assert _resolve(lp, "today", rows={i: (6.0, np.inf)}) == pytest.approx(210.0)
+    assert _resolve(lp, "today", rows={i: (2.0, np.inf)}) == pytest.approx(200.0)
+
+
+def test_the_walk_tries_every_pair_and_says_where_single_moves_stop() -> None:
+    # tests/models/compare/pair.yaml, worked out in its description: the move with the
+    # largest price difference (into a or b alone) gains nothing; the walk tries the next
+    # pair (c -> d, +4) instead of stopping, and stops at 7, short of the optimum 13
+    path = MODELS / "compare" / "pair.yaml"
+    r = kpidesign.sensitivity(path)
+    moves = r.to_dict()["reallocation"]
+    assert [(m["from"], m["to"], m["amount"], m["gain"]) for m in moves] == [
+        ("c", "d", pytest.approx(4.0), pytest.approx(4.0))
+    ]
+    assert moves[-1]["objective"] == pytest.approx(7.0)
+    assert kpidesign.sensitivity(path, at="optimum").objective == pytest.approx(13.0)

@@ -32,7 +32,8 @@ def rhs_ranges(session: HighsSession, sol: Solution) -> pd.DataFrame:
     """Per row of the session's program, at its bounds now: the bound the dual refers to
     (``rhs``: the active one, else the upper bound if finite), the slack, and the range of
     that bound over which the dual holds; HiGHS's ranging of the last solve (``sol``) for a
-    binding row, the activity and infinity for a row with slack. ``degenerate``: a binding
+    binding row that is nonbasic, the activity and infinity for a row with slack or a
+    basic one (its dual 0 holds while the bound is relaxed). ``degenerate``: a binding
     row whose range ends at its right-hand side on one side (the dual is then one of
     several, and the range one-sided information)."""
     lp = session.lp
@@ -49,8 +50,11 @@ def rhs_ranges(session: HighsSession, sol: Solution) -> pd.DataFrame:
     upper_side = at_upper | (~binding & np.isfinite(row_upper))
     rhs = np.where(upper_side, row_upper, row_lower)
     slack = np.where(upper_side, row_upper - act, act - row_lower)
-    lower = np.where(binding, down, np.where(upper_side, act, -np.inf))
-    upper = np.where(binding, up, np.where(upper_side, np.inf, act))
+    # a row at its bound but basic (a degenerate vertex) has dual 0 and HiGHS ranges its
+    # activity there: its dual holds while the bound is relaxed, not while it is tightened
+    priced = binding & ~session.basic_rows()
+    lower = np.where(priced, down, np.where(upper_side, np.minimum(act, rhs), -np.inf))
+    upper = np.where(priced, up, np.where(upper_side, np.inf, np.maximum(act, rhs)))
     tol = 1e-9 * (1.0 + np.abs(rhs))
     degenerate = binding & ((np.abs(lower - rhs) <= tol) | (np.abs(upper - rhs) <= tol))
     return pd.DataFrame(
@@ -129,14 +133,14 @@ def _sensitivity(
         [
             {
                 "resource": r,
-                "total": float(lp.row_upper[i]),
+                "available": float(lp.row_upper[i]),
                 "dual": clean(sol.row_dual[i]),
                 "lower": float(rows.rhs_lower[i]),
                 "upper": float(rows.rhs_upper[i]),
             }
             for r, i in lp.resource_rows.items()
         ],
-        columns=["resource", "total", "dual", "lower", "upper"],
+        columns=["resource", "available", "dual", "lower", "upper"],
     )
     slack_prices = (
         pd.DataFrame(columns=["margin", "rows", "resolve", "first_order"])
@@ -228,13 +232,14 @@ HALVINGS = 20
 
 def _reallocation(session: HighsSession, sol: Solution, baseline: np.ndarray) -> pd.DataFrame:
     """Moves of a resource between departments (or from its unallocated part, ``from``
-    None) that raise the objective, from today's allocations: each step moves, per
-    resource, from the allocation whose unit is worth least (the unallocated part first
-    on a tie, then departments by name) to the one whose unit is worth most, as much as
-    both prices' ranges and the allocations' own bounds allow; the move stands only if a
-    re-solve at the moved allocations gains (``gain``, the improvement in the objective's
-    direction, and ``objective``: verified, not the duals' estimate), and the walk goes on
-    from there until no move gains."""
+    None) that raise the objective, from today's allocations: each step tries the moves
+    the prices say gain, from one allocation (or the unallocated part) to another, the
+    largest price difference first, each as far as both prices' ranges and the
+    allocations' own bounds allow (halved where it loses); the first that a re-solve at
+    the moved allocations shows to gain stands (``gain``, the improvement in the
+    objective's direction, and ``objective``: verified, not the duals' estimate), and the
+    walk goes on from there until no single move between two allocations gains (a gain
+    that needs two allocations raised together is not found)."""
     lp = session.lp
     assert lp is not None
     cols, _ = allocation_columns(lp)
@@ -247,26 +252,28 @@ def _reallocation(session: HighsSession, sol: Solution, baseline: np.ndarray) ->
         sol = session.solve()  # the ranging below is of this basis, not of a slack re-solve
         while sol.optimal and len(moves) < MAX_MOVES:
             rows = rhs_ranges(session, sol)
-            move = _best_move(lp, sol, rows, amounts, sign)
-            if move is None:
-                break
-            name, source, target, amount = move
-            if not math.isfinite(amount):
-                break
-            for _ in range(HALVINGS):  # a move past the price's range may lose: halve it
-                trial = amounts.copy()
-                if source is not None:
-                    trial[source] -= amount
-                trial[target] += amount
-                session.fix_cols(cols, trial)
-                moved = session.solve()
-                gain = sign * (moved.objective - objective) if moved.optimal else -np.inf
-                if gain > 1e-9 * (1.0 + abs(objective)):
+            found = None
+            for name, source, target, amount in _candidate_moves(lp, sol, rows, amounts, sign):
+                if not math.isfinite(amount):
+                    continue
+                for _ in range(HALVINGS):  # a move past the price's range may lose: halve it
+                    trial = amounts.copy()
+                    if source is not None:
+                        trial[source] -= amount
+                    trial[target] += amount
+                    session.fix_cols(cols, trial)
+                    moved = session.solve()
+                    gain = sign * (moved.objective - objective) if moved.optimal else -np.inf
+                    if gain > 1e-9 * (1.0 + abs(objective)):
+                        found = (name, source, target, amount, trial, moved, gain)
+                        break
+                    amount /= 2.0
+                if found is not None:
                     break
-                amount /= 2.0
-            if gain <= 1e-9 * (1.0 + abs(objective)):
+            if found is None:  # no single move between two allocations gains
                 session.fix_cols(cols, amounts)
                 break
+            name, source, target, amount, trial, moved, gain = found
             amounts, objective, sol = trial, moved.objective, moved
             moves.append(
                 {
@@ -281,12 +288,13 @@ def _reallocation(session: HighsSession, sol: Solution, baseline: np.ndarray) ->
     return pd.DataFrame(moves, columns=_MOVE_COLUMNS)
 
 
-def _best_move(
+def _candidate_moves(
     lp: LinearProgram, sol: Solution, rows: pd.DataFrame, amounts: np.ndarray, sign: float
-) -> tuple[str, int | None, int, float] | None:
-    """The move whose price difference is largest over the resources (first resource on a
-    tie): ``(resource, source allocation or None, target allocation, amount)``."""
-    best: tuple[float, tuple[str, int | None, int, float]] | None = None
+) -> list[tuple[str, int | None, int, float]]:
+    """Every move that the prices say gains, ``(resource, source allocation or None,
+    target allocation, amount)``, the largest price difference first (the model's order of
+    resources, then of targets, then of sources, on a tie)."""
+    out: list[tuple[float, int, tuple[str, int | None, int, float]]] = []
     for r, r_row in lp.resource_rows.items():
         mine = [k for k, a in enumerate(lp.allocations) if a.resource == r]
         price = {k: sign * float(sol.row_dual[lp.allocations[k].use_row]) for k in mine}
@@ -302,26 +310,21 @@ def _best_move(
             room_up[k] = ranged_up if ranged_up > 1e-9 else up
             room_down[k] = ranged_down if ranged_down > 1e-9 else down
         names = {k: lp.allocations[k].department for k in mine}
-        takers = sorted((k for k in mine if room_up[k] > 1e-9), key=lambda k: (-price[k], names[k]))
-        if not takers:
-            continue
-        target = takers[0]
         pool = float(lp.row_upper[r_row]) - float(sol.row_activity[r_row])
         givers: list[tuple[float, int, str, int | None, float]] = []
         if pool > 1e-9:
             givers.append((0.0, 0, "", None, pool))
         givers += [(price[k], 1, names[k], k, room_down[k]) for k in mine
-                   if k != target and room_down[k] > 1e-9]  # fmt: skip
-        if not givers:
-            continue
-        worth, _, _, source, room = min(givers, key=lambda g: g[:3])
-        edge = price[target] - worth
-        if edge <= 1e-9 * (1.0 + abs(price[target])):
-            continue
-        candidate = (r, source, target, min(room_up[target], room))
-        if best is None or edge > best[0]:
-            best = (edge, candidate)
-    return None if best is None else best[1]
+                   if room_down[k] > 1e-9]  # fmt: skip
+        givers.sort(key=lambda g: g[:3])  # the unallocated part first on a tie, then by name
+        for target in sorted((k for k in mine if room_up[k] > 1e-9), key=lambda k: names[k]):
+            for worth, _, _, source, room in givers:
+                edge = price[target] - worth
+                if source != target and edge > 1e-9 * (1.0 + abs(price[target])):
+                    move = (r, source, target, min(room_up[target], room))
+                    out.append((edge, len(out), move))
+    out.sort(key=lambda c: (-c[0], c[1]))
+    return [move for _, _, move in out]
 
 
 def _allocation_row(lp: LinearProgram, sol: Solution, rows: pd.DataFrame, a) -> dict:

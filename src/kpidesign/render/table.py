@@ -96,10 +96,10 @@ def print_sensitivity(r: SensitivityResult, console: Console, top: int = 25) -> 
         console.print(t)
     if len(r.resources):
         t = Table(title="Resources", title_justify="left")
-        for col in ("resource", "total", _PER_UNIT, "holds for total"):
+        for col in ("resource", "available", _PER_UNIT, "holds for available"):
             t.add_column(col, justify="left" if col == "resource" else "right")
         for x in r.resources.itertuples(index=False):
-            t.add_row(x.resource, _money(x.total), figure(x.dual), _range(x.lower, x.upper))
+            t.add_row(x.resource, _money(x.available), figure(x.dual), _range(x.lower, x.upper))
         console.print(t)
     c = r.constraints.sort_values("binding", ascending=False, kind="stable")
     if len(c):

@@ -19,7 +19,7 @@ _COLUMNS = (
     ],
     ["variable", "index", "value", "reduced_cost", "cost", "cost_lower", "cost_upper"],
     ["department", "resource", "allocation", "dual", "lower", "upper"],
-    ["resource", "total", "dual", "lower", "upper"],
+    ["resource", "available", "dual", "lower", "upper"],
 )
 
 
@@ -63,7 +63,8 @@ class SensitivityResult(Outcome):
                      binding, degenerate
     ``variables``    variable, index, value, reduced_cost, cost, cost_lower, cost_upper
     ``allocations``  department, resource, allocation, dual, lower, upper
-    ``resources``    resource, total, dual, lower, upper
+    ``resources``    resource, available (total x (1 - reserve), what may be allocated),
+                     dual and its range, per unit of what is available
     ``reallocation`` resource, from (None: its unallocated part), to, amount, gain (the
                      improvement, verified by a re-solve), objective (after the move)
     ``slack_prices`` margin (a constraint's name, ``resources.R.reserve`` or ``total``),
@@ -140,7 +141,7 @@ class SensitivityResult(Outcome):
                 "allocation": allocation,
                 "resources": {
                     r.resource: {
-                        "total": clean(r.total),
+                        "available": clean(r.available),
                         "dual": clean(r.dual),
                         "lower": _bound(r.lower),
                         "upper": _bound(r.upper),

@@ -457,6 +457,15 @@ class HighsSession:
             row_bound_up=np.asarray(r.row_bound_up.value_, dtype=float),
         )
 
+    def basic_rows(self) -> np.ndarray:
+        """Which of the program's rows are basic in the last solve's basis (a basic row's
+        dual is 0 and its ranging is that of its activity, not of its bound)."""
+        lp = self.lp
+        assert lp is not None
+        status = self.highs.getBasis().row_status
+        basic = highspy.HighsBasisStatus.kBasic
+        return np.array([s == basic for s in status[: lp.num_rows]], dtype=bool)
+
     # -- evidence for a diagnosis ---------------------------------------------------------
 
     def conflict(self) -> tuple[list[str], list[str]]:
