@@ -132,20 +132,14 @@ def frontier(
     spec, lp = prepare(model, variant)
     problem = Problem.from_spec(spec, lp)
     opts = Options.of(options, **settings)
-    if constraint is not None and resource is None:
-        value = bound_of(lp, None, constraint)
+    value = bound_of(lp, resource, constraint)  # one of them, and known to the model
+    if resource is None:
         lo, hi = sorted((0.5 * value, 1.5 * value)) if value != 0 else (-1.0, 1.0)
         return value_frontier(
             lp, problem, opts, constraint=constraint,
             start=lo if start is None else float(start),
             stop=hi if stop is None else float(stop),
         )  # fmt: skip
-    if resource is None or resource not in spec.resources:
-        known = ", ".join(spec.resources) or "none"
-        msg = f"unknown resource {resource!r} (the model's resources: {known})"
-        if resource is None or constraint is not None:
-            msg = "give a resource or a constraint, not both and not neither"
-        raise ValueError(msg)
     r = spec.resources[resource]
     share = 1.0 - r.reserve
     # below the allocations' own lower bounds (max_shift) no total is feasible

@@ -129,8 +129,7 @@ def _probes(rhs: float, lower: float, upper: float) -> tuple[list[float], list[f
 def test_every_rhs_range_holds_inside_and_ends_where_it_says(path, at) -> None:
     _, lp = prepare(path)
     r = kpidesign.sensitivity(path, at=at)
-    own = {lp.row_components.index(c) for c in lp.constraint_components}
-    rows = [i for i in range(lp.num_rows) if int(lp.row_component[i]) in own]
+    rows = [int(i) for i in lp.constraint_rows()]
     assert len(rows) == len(r.constraints)
     for i, c in zip(rows, r.constraints.itertuples(index=False), strict=True):
         assert c.rhs_lower <= c.rhs <= c.rhs_upper

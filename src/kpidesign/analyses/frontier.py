@@ -54,8 +54,7 @@ def _parameter(lp: LinearProgram, resource: str | None, constraint: str | None) 
             msg = f"unknown resource {resource!r} (the model's resources: {known})"
             raise ValueError(msg)
         return _Parameter(lp.resource_rows[resource], "upper")
-    own = {lp.row_components.index(c) for c in lp.constraint_components}
-    rows = {lp.row_name(i): i for i in range(lp.num_rows) if int(lp.row_component[i]) in own}
+    rows = {lp.row_name(int(i)): int(i) for i in lp.constraint_rows()}
     if constraint not in rows:
         family = [n for n in rows if n.startswith(f"{constraint}[")]
         hint = f"; it is indexed: name one row, e.g. {family[0]}" if family else ""
@@ -68,8 +67,9 @@ def _parameter(lp: LinearProgram, resource: str | None, constraint: str | None) 
 
 
 def bound_of(lp: LinearProgram, resource: str | None, constraint: str | None) -> float:
-    """The value the parameter has in the file: a resource's allocatable total divided by
-    its share is the caller's; a constraint row's active bound."""
+    """The bound the parameter has in the program (a resource's: what may be allocated; a
+    constraint row's: its active bound); a ``ValueError`` unless exactly one of them is
+    given and the model has it."""
     p = _parameter(lp, resource, constraint)
     return float(lp.row_upper[p.row] if p.side != "lower" else lp.row_lower[p.row])
 
@@ -91,7 +91,7 @@ def _solve_at(session: HighsSession, p: _Parameter, value: float, what: str, nam
 def _piece(session: HighsSession, sol: Solution, p: _Parameter) -> tuple[float, float]:
     """The slope (objective per unit of the parameter) at ``sol`` and the value up to
     which it holds."""
-    ranges = rhs_ranges(session, sol)
+    ranges = rhs_ranges(session, sol, session.ranging())
     return float(sol.row_dual[p.row]) * p.share, float(ranges.rhs_upper[p.row]) / p.share
 
 

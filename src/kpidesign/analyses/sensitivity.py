@@ -19,7 +19,9 @@ from ..model.problem import Problem
 from ..model.program import ALLOCATION, LinearProgram
 from ..options import Options
 from ..results import SensitivityResult, clean
+from ..results.sensitivity import MOVE_COLUMNS, SLACK_PRICE_COLUMNS
 from ..solver import HighsSession, Solution, Statistics
+from ..solver.session import Ranging
 from .common import allocation_columns, returning_failures, run_info, system_optimum
 
 __all__ = ["AT", "rhs_ranges", "sensitivity_report"]
@@ -28,17 +30,16 @@ __all__ = ["AT", "rhs_ranges", "sensitivity_report"]
 AT = ("today", "optimum")
 
 
-def rhs_ranges(session: HighsSession, sol: Solution) -> pd.DataFrame:
+def rhs_ranges(session: HighsSession, sol: Solution, ranging: Ranging) -> pd.DataFrame:
     """Per row of the session's program, at its bounds now: the bound the dual refers to
     (``rhs``: the active one, else the upper bound if finite), the slack, and the range of
-    that bound over which the dual holds; HiGHS's ranging of the last solve (``sol``) for a
+    that bound over which the dual holds; HiGHS's ``ranging`` of the last solve (``sol``) for a
     binding row that is nonbasic, the activity and infinity for a row with slack or a
     basic one (its dual 0 holds while the bound is relaxed). ``degenerate``: a binding
     row whose range ends at its right-hand side on one side (the dual is then one of
     several, and the range one-sided information)."""
     lp = session.lp
     assert lp is not None
-    ranging = session.ranging()
     down, up = ranging.row_bound_down, ranging.row_bound_up
     m = lp.num_rows
     row_lower, row_upper = session.row_lower[:m], session.row_upper[:m]
@@ -92,8 +93,7 @@ def _sensitivity(
     else:
         sol = system_optimum(session, what=what)
     ranging = session.ranging()
-    rows = rhs_ranges(session, sol)
-    own = {lp.row_components.index(c) for c in lp.constraint_components}
+    rows = rhs_ranges(session, sol, ranging)
     constraints = pd.DataFrame(
         [
             {
@@ -103,8 +103,7 @@ def _sensitivity(
                 "dual": clean(sol.row_dual[i]),
                 **rows.iloc[i].to_dict(),
             }
-            for i in range(lp.num_rows)
-            if int(lp.row_component[i]) in own
+            for i in lp.constraint_rows()
         ],
         columns=["constraint", "index", "activity", "dual", *rows.columns],
     )
@@ -143,14 +142,14 @@ def _sensitivity(
         columns=["resource", "available", "dual", "lower", "upper"],
     )
     slack_prices = (
-        pd.DataFrame(columns=["margin", "rows", "resolve", "first_order"])
+        pd.DataFrame(columns=SLACK_PRICE_COLUMNS)
         if released is None
         else _slack_prices(session, sol, released)
     )
     moves = (
         _reallocation(session, sol, baseline)
         if at == "today"
-        else pd.DataFrame(columns=_MOVE_COLUMNS)
+        else pd.DataFrame(columns=MOVE_COLUMNS)
     )
     notes = []
     degenerate = bool(constraints.degenerate.any())
@@ -218,10 +217,8 @@ def _slack_prices(session: HighsSession, sol: Solution, released: LinearProgram)
                 "first_order": clean(float(sol.row_dual[rows] @ (freed[rows] - now[rows]))),
             }
         )
-    return pd.DataFrame(out, columns=["margin", "rows", "resolve", "first_order"])
+    return pd.DataFrame(out, columns=SLACK_PRICE_COLUMNS)
 
-
-_MOVE_COLUMNS = ["resource", "from", "to", "amount", "gain", "objective"]
 
 #: moves of one advice at most (each is one re-solve); every move gains at least the
 #: solver's tolerance, so the walk ends long before on any model seen
@@ -251,7 +248,7 @@ def _reallocation(session: HighsSession, sol: Solution, baseline: np.ndarray) ->
         session.fix_cols(cols, amounts)
         sol = session.solve()  # the ranging below is of this basis, not of a slack re-solve
         while sol.optimal and len(moves) < MAX_MOVES:
-            rows = rhs_ranges(session, sol)
+            rows = rhs_ranges(session, sol, session.ranging())
             found = None
             for name, source, target, amount in _candidate_moves(lp, sol, rows, amounts, sign):
                 if not math.isfinite(amount):
@@ -285,7 +282,7 @@ def _reallocation(session: HighsSession, sol: Solution, baseline: np.ndarray) ->
                     "objective": clean(objective),
                 }
             )
-    return pd.DataFrame(moves, columns=_MOVE_COLUMNS)
+    return pd.DataFrame(moves, columns=MOVE_COLUMNS)
 
 
 def _candidate_moves(

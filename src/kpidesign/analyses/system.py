@@ -76,7 +76,6 @@ def _resources_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
 def _constraints_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
     """Every row of the model's own constraints: activity, bounds, dual, binding."""
     binding = binding_rows(lp, sol)
-    own = {lp.row_components.index(c) for c in lp.constraint_components}
     rows = [
         {
             "constraint": lp.row_components[int(lp.row_component[i])],
@@ -87,8 +86,7 @@ def _constraints_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
             "shadow_price": clean(sol.row_dual[i]),
             "binding": bool(binding[i]),
         }
-        for i in range(lp.num_rows)
-        if int(lp.row_component[i]) in own
+        for i in lp.constraint_rows()
     ]
     return pd.DataFrame(
         rows,

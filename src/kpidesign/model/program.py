@@ -144,6 +144,11 @@ class LinearProgram:
         comp = self.col_components[self.col_component[j]]
         return comp if key is None else f"{comp}[{key}]"
 
+    def constraint_rows(self) -> np.ndarray:
+        """The rows of the model's own constraints (not resources), in order."""
+        own = [self.row_components.index(c) for c in self.constraint_components]
+        return np.flatnonzero(np.isin(self.row_component, own))
+
     def columns_of(self, component: str) -> np.ndarray:
         """The columns of the variable (component) ``component``."""
         return np.flatnonzero(self.col_component == self.col_components.index(component))

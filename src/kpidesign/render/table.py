@@ -37,6 +37,12 @@ def _unit(unit: str | None) -> str:
 _PER_UNIT = "objective change per +1"
 
 
+def _notes(notes: list[str], console: Console) -> None:
+    """A result's notes, one line each."""
+    for note in notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+
+
 def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
     """The system optimum for a manager: objective, allocations, KPIs, state, prices."""
     console.print(
@@ -65,8 +71,7 @@ def print_system(r: SystemResult, console: Console, top: int = 15) -> None:
             f"right-hand side (a resource, an allocation, a constraint); the objective is "
             f"{'maximized' if r.sense == 'max' else 'minimized'}, so {good} is good."
         )
-    for note in r.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    _notes(r.notes, console)
 
 
 def _range(lower: float, upper: float) -> str:
@@ -152,8 +157,7 @@ def print_sensitivity(r: SensitivityResult, console: Console, top: int = 25) -> 
         "stays in its range. A coefficient may move within its range with the plan still "
         "optimal."
     )
-    for note in r.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    _notes(r.notes, console)
 
 
 def print_frontier(r: FrontierResult, console: Console) -> None:
@@ -209,8 +213,7 @@ def print_frontier(r: FrontierResult, console: Console) -> None:
                 _money(q["designed"]), f"{q['designed_share']:.2%}",
             )  # fmt: skip
         console.print(t)
-    for note in r.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    _notes(r.notes, console)
 
 
 def _allocations(r: SystemResult) -> Table:
@@ -330,8 +333,7 @@ def print_compare(r: CompareResult, console: Console) -> None:
         "Unilateral loss: the drop in the company objective when only that department "
         "plays its own optimum (optimistic .. pessimistic tie-break)."
     )
-    for note in r.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    _notes(r.notes, console)
 
 
 def _range_sentence(ranged: StatusQuoRange) -> str:
@@ -491,8 +493,7 @@ def print_design(r: DesignResult, console: Console) -> None:
         "its equality rows allow (shared state that a balance ties to its decisions moves "
         "with them). 1 = aligned, -1 = opposed, - = nothing to align."
     )
-    for note in r.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    _notes(r.notes, console)
 
 
 def _exchange_rates(r: DesignResult, console: Console) -> None:

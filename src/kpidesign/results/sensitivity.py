@@ -10,7 +10,11 @@ import pandas as pd
 from ..types import Diagnosis
 from .common import Outcome, RunInfo, clean, figure
 
-__all__ = ["SensitivityResult"]
+__all__ = ["MOVE_COLUMNS", "SLACK_PRICE_COLUMNS", "SensitivityResult"]
+
+#: the columns of ``slack_prices`` and of ``reallocation``
+SLACK_PRICE_COLUMNS = ["margin", "rows", "resolve", "first_order"]
+MOVE_COLUMNS = ["resource", "from", "to", "amount", "gain", "objective"]
 
 _COLUMNS = (
     [
@@ -83,13 +87,9 @@ class SensitivityResult(Outcome):
     allocations: pd.DataFrame
     resources: pd.DataFrame
     slack_prices: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["margin", "rows", "resolve", "first_order"])
+        default_factory=lambda: pd.DataFrame(columns=SLACK_PRICE_COLUMNS)
     )
-    reallocation: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(
-            columns=["resource", "from", "to", "amount", "gain", "objective"]
-        )
-    )
+    reallocation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=MOVE_COLUMNS))
     degenerate: bool = False
     notes: list[str] = field(default_factory=list)
     diagnosis: Diagnosis | None = None
