@@ -22,7 +22,7 @@ from .analyses.frontier import bound_of, value_frontier
 from .analyses.prices import resolve_prices
 from .analyses.sensitivity import sensitivity_report
 from .analyses.system import solve_system
-from .errors import Location
+from .errors import KpiDesignError, Location
 from .model.build import build
 from .model.compile import compile_model
 from .model.problem import Problem
@@ -36,7 +36,7 @@ from .results import (
     SystemResult,
 )
 from .spec import ModelSpec, load
-from .spec.model import with_total, without_margins
+from .spec.model import margins, with_margin, with_total, without_margins
 from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
 from .types import Plan
@@ -104,6 +104,7 @@ def frontier(
     variant: str | None = None,
     *,
     constraint: str | None = None,
+    margin: str | None = None,
     start: float | None = None,
     stop: float | None = None,
     analysis: str = "solve",
@@ -113,16 +114,28 @@ def frontier(
 ) -> FrontierResult:
     """The company objective (allocations optimized) as a function of ``resource``'s total
     (or of the right-hand side of one ``constraint`` row, ``capacity`` or ``capacity[3]``)
-    from ``start`` to ``stop``, exact: every breakpoint of the piecewise-linear value
-    function and the slope between them (the shadow price). Defaults: half to one and a
-    half times the file's value (for a total, at least what the allocations' lower bounds
-    need). ``analysis="compare"`` adds the status quo and the misalignment cost at ``grid``
-    evenly spaced totals, today's allocations scaled pro rata (not piecewise linear in
-    general, so a grid); ``analysis="design"`` the designed scheme's worst computed path
-    there."""
+    or of one ``margin`` (a constraint's ``slack``, its whole family together, or
+    ``resources.R.reserve``, a fraction 0 <= f < 1) from ``start`` to ``stop``, exact: every
+    breakpoint of the piecewise-linear value function and the slope between them (the
+    shadow price). Defaults: half to one and a half times the file's value (for a total,
+    at least what the allocations' lower bounds need; for a margin, 0 to twice the file's,
+    0.1 where it has none, at most 0.95). ``analysis="compare"`` adds the status quo and
+    the misalignment cost at ``grid`` evenly spaced totals, today's allocations scaled
+    pro rata (not piecewise linear in general, so a grid); ``analysis="design"`` the
+    designed scheme's worst computed path there."""
     if analysis not in ("solve", "compare", "design"):
         msg = f"analysis must be solve, compare or design, not {analysis!r}"
         raise ValueError(msg)
+    if margin is not None:
+        if resource is not None or constraint is not None:
+            msg = "give a resource, a constraint or a margin, one of them"
+            raise ValueError(msg)
+        if analysis != "solve":
+            msg = f"{analysis} along a frontier needs a resource (--resource)"
+            raise ValueError(msg)
+        return _margin_frontier(
+            _spec(model, variant, None), margin, start, stop, Options.of(options, **settings)
+        )
     if analysis != "solve" and resource is None:
         msg = f"{analysis} along a frontier needs a resource (--resource)"
         raise ValueError(msg)
@@ -166,6 +179,53 @@ def frontier(
     if analysis == "compare":
         return dataclasses.replace(result, status_quo=pd.DataFrame(rows, columns=_SQ_COLUMNS))
     return dataclasses.replace(result, designs=pd.DataFrame(rows, columns=_DESIGN_COLUMNS))
+
+
+def _margin_frontier(
+    spec: ModelSpec, name: str, start: float | None, stop: float | None, opts: Options
+) -> FrontierResult:
+    """The frontier of one margin: the model built with it at 0 and at 1/2 (the rest as in
+    the file) differs only in the bounds of the margin's rows; their change per unit of
+    margin is the direction the walk moves them along."""
+    file_value = margins(spec).get(name)
+    probe = 0.5
+    base = compile_model(build(with_margin(spec, name, 0.0)))  # unknown names stop here
+    if name in spec.constraints:
+        rows = base.constraint_rows()
+        rows = rows[base.row_component[rows] == base.row_components.index(name)]
+        if np.all(base.row_lower[rows] == base.row_upper[rows]):
+            msg = f"{name} is an equality: it has no margin"
+            raise ValueError(msg)
+    try:
+        moved = compile_model(build(with_margin(spec, name, probe)))
+    except KpiDesignError as exc:  # its right-hand side is not data
+        msg = f"the margin of {name} cannot vary: {exc}"
+        raise ValueError(msg) from None
+    if moved.A.shape != base.A.shape:
+        msg = f"the model with another margin of {name} has other rows or columns"
+        raise ValueError(msg)
+    with np.errstate(invalid="ignore"):  # inf - inf where a side is open
+        up = np.nan_to_num(moved.row_upper - base.row_upper, nan=0.0, posinf=0.0, neginf=0.0)
+        low = np.nan_to_num(moved.row_lower - base.row_lower, nan=0.0, posinf=0.0, neginf=0.0)
+    ranged = np.isfinite(base.row_upper) & np.isfinite(base.row_lower)
+    if np.any(ranged & (up != low)):
+        msg = f"the margin of {name} moves one side of a row bounded on both"
+        raise ValueError(msg)
+    change = np.where(np.isfinite(base.row_upper), up, low) / probe
+    if not np.any(change):
+        msg = f"the margin of {name} moves nothing: its right-hand side is 0 in every row"
+        raise ValueError(msg)
+    if start is None:
+        start = 0.0
+    if stop is None:
+        stop = min(2.0 * file_value if file_value else 0.1, 0.95)
+    if not 0.0 <= start < stop < 1.0:
+        msg = f"a margin is a fraction 0 <= from < to < 1, not {start:g} .. {stop:g}"
+        raise ValueError(msg)
+    problem = Problem.from_spec(spec, base)
+    return value_frontier(
+        base, problem, opts, margin=name, change=change, start=float(start), stop=float(stop)
+    )
 
 
 _SQ_COLUMNS = [

@@ -8,6 +8,7 @@ import itertools
 import json
 import subprocess
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import TESTS, kpidesign_executable
@@ -148,7 +149,7 @@ def test_a_lower_bound_row_on_dorian() -> None:
 def test_an_indexed_constraint_needs_its_row() -> None:
     with pytest.raises(ValueError, match=r"name one row, e.g. capacity\[1\]"):
         kpidesign.frontier(SEED, constraint="capacity")
-    with pytest.raises(ValueError, match="not both and not neither"):
+    with pytest.raises(ValueError, match="a resource, a constraint or a margin, one of them"):
         kpidesign.frontier(SEED)
 
 
@@ -202,3 +203,122 @@ def test_a_frontier_through_a_degenerate_vertex_by_hand() -> None:
         (200.0, pytest.approx(600 + 116 * 50 / 7)),
     ]  # fmt: skip
     assert [s["slope"] for s in r["slopes"]] == pytest.approx([0.0, 5.0, 50 / 7])
+
+
+MARGINS = MODELS / "textbook" / "margins.yaml"
+
+
+def _solve_with_margin(path, name: str, value: float) -> float:
+    """The system optimum with one margin changed in the spec (its rows built with it),
+    compiled and solved from scratch: the other method."""
+    from kpidesign.spec.model import with_margin
+
+    result = kpidesign.solve(with_margin(kpidesign.load(path), name, value))
+    assert result.ok, result.diagnosis
+    return result.objective
+
+
+def test_a_family_margin_by_hand() -> None:
+    # margins.yaml: plants[p2], plants[p3] move together, each by its own |rhs| (12, 18):
+    # 4.5 + 30 (1 - s) up to s = 0.25 (plant 1 binds), 36 (1 - s) after (plant 3 binds)
+    r = kpidesign.frontier(MARGINS, margin="plants", stop=0.5).to_dict()
+    assert (r["margin"], r["resource"], r["constraint"]) == ("plants", None, None)
+    assert [(p["margin"], p["objective"]) for p in r["points"]] == [
+        (0.0, pytest.approx(34.5)), (pytest.approx(0.25), pytest.approx(27.0)),
+        (0.5, pytest.approx(18.0)),
+    ]  # fmt: skip
+    assert [s["slope"] for s in r["slopes"]] == pytest.approx([-30.0, -36.0])
+    # default: from 0 to twice the file's 0.1
+    d = kpidesign.frontier(MARGINS, margin="plants")
+    assert list(d.points.margin) == pytest.approx([0.0, 0.2])
+    assert list(d.points.objective) == pytest.approx([34.5, 28.5])
+
+
+def test_a_reserve_and_a_capacity_margin_by_hand_on_headroom() -> None:
+    # headroom.yaml: max 3x + 2y, x + y <= C, 2x + y <= A. f = 2A up to A = 9, A + 9 up to
+    # 18, 27 after; f = 3C up to C = 7.5, C + 15 after.
+    # The reserve r: A = 20 (1 - r), C = 9: 27 while A >= 18 (r <= 0.1), then 29 - 20 r
+    r = kpidesign.frontier(HEADROOM, margin="resources.budget.reserve")
+    assert [(p.margin, p.objective) for p in r.points.itertuples()] == [
+        (0.0, pytest.approx(27.0)), (pytest.approx(0.1), pytest.approx(27.0)),
+        (0.5, pytest.approx(19.0)),
+    ]  # fmt: skip
+    assert list(r.slopes.slope) == pytest.approx([0.0, -20.0])
+    # capacity's slack s: C = 10 (1 - s), A = 15: 25 - 10 s down to C = 7.5 (s = 0.25),
+    # then 30 (1 - s)
+    c = kpidesign.frontier(HEADROOM, margin="capacity", start=0.0, stop=0.5)
+    assert [(p.margin, p.objective) for p in c.points.itertuples()] == [
+        (0.0, pytest.approx(25.0)), (pytest.approx(0.25), pytest.approx(22.5)),
+        (0.5, pytest.approx(15.0)),
+    ]  # fmt: skip
+    assert list(c.slopes.slope) == pytest.approx([-10.0, -30.0])
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "stop"),
+    [(MARGINS, "plants", 0.6), (HEADROOM, "capacity", 0.5),
+     (HEADROOM, "resources.budget.reserve", 0.5), (SEED, "capacity", 0.05)],
+    ids=["margins-plants", "headroom-capacity", "headroom-reserve", "seed-capacity"],
+)  # fmt: skip
+def test_every_margin_point_and_midpoint_is_a_full_solve(path, name: str, stop: float) -> None:
+    r = kpidesign.frontier(path, margin=name, stop=stop)
+    assert r.ok and len(r.points) >= 2
+    points = list(r.points.itertuples(index=False))
+    for p in points:
+        assert _solve_with_margin(path, name, p.margin) == pytest.approx(p.objective, rel=1e-9)
+    for (a, b), s in zip(itertools.pairwise(points), r.slopes.itertuples(index=False), strict=True):
+        mid = 0.5 * (a.margin + b.margin)
+        line = a.objective + s.slope * (mid - a.margin)
+        assert _solve_with_margin(path, name, mid) == pytest.approx(line, rel=1e-9, abs=1e-6)
+    assert all(x > y for x, y in itertools.pairwise(r.slopes.slope))  # concave, no repeats
+
+
+def test_the_margin_frontier_prices_the_slack_as_sensitivity_does() -> None:
+    # sensitivity's price of a margin at the optimum (a re-solve with it released) is the
+    # frontier's fall from 0 to the file's margin, read off the exact piecewise line
+    for path, name, value in [(MARGINS, "plants", 0.1), (SEED, "capacity", 0.1),
+                              (HEADROOM, "resources.budget.reserve", 0.25)]:  # fmt: skip
+        r = kpidesign.frontier(path, margin=name)
+        at = float(np.interp(value, r.points.margin, r.points.objective))
+        price = kpidesign.sensitivity(path, at="optimum").slack_prices.set_index("margin")
+        assert r.points.objective.iloc[0] - at == pytest.approx(
+            float(price.resolve[name]), rel=1e-7, abs=1e-6
+        )
+
+
+def test_margins_that_cannot_vary_say_why() -> None:
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(main, ["frontier", str(MARGINS), *args])
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        return " ".join(result.output.split())
+
+    assert "unknown margin 'nope'" in run("--margin", "nope")
+    assert "plants, mix, order, link" in run("--margin", "nope")
+    assert "link is an equality: it has no margin" in run("--margin", "link")
+    assert "slack needs one side of the constraint to be data" in run("--margin", "mix")
+    assert "its right-hand side is 0 in every row" in run("--margin", "order")
+    assert "0 <= from < to < 1" in run("--margin", "plants", "--from", "0.3", "--to", "0.2")
+    assert "0 <= from < to < 1" in run("--margin", "plants", "--to", "1")
+    assert "one of them" in run("--margin", "plants", "--resource", "budget")
+    assert "needs a resource" in run("--margin", "plants", "--analysis", "compare")
+    assert "--margin plants" in run("--constraint", "plants")
+
+
+def test_a_margin_frontier_through_the_executable() -> None:
+    proc = subprocess.run(
+        [kpidesign_executable(), "frontier", str(MARGINS), "--margin", "plants", "--to", "0.5",
+         "--format", "json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["margin"] == "plants"
+    assert [p["margin"] for p in out["points"]] == pytest.approx([0.0, 0.25, 0.5])
+    table = subprocess.run(
+        [kpidesign_executable(), "frontier", str(MARGINS), "--margin", "plants", "--to", "0.5"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert table.returncode == 0, table.stderr
+    text = " ".join(table.stdout.split())
+    assert "the margin of plants (a fraction)" in text
+    assert "per +0.01 (one point)" in text and "-0.3" in text  # -30 per unit, per point

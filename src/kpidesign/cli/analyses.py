@@ -115,6 +115,12 @@ def sensitivity(
     help="Instead, the constraint row whose right-hand side varies (capacity or capacity[3]).",
 )
 @click.option(
+    "--margin",
+    default=None,
+    help="Instead, the margin that varies, a fraction: a constraint's slack (its whole "
+    "family together) or resources.R.reserve (default from 0 to twice the file's).",
+)
+@click.option(
     "--from",
     "start",
     type=float,
@@ -149,6 +155,7 @@ def frontier(
     max_size: int,
     resource: str | None,
     constraint: str | None,
+    margin: str | None,
     start: float | None,
     stop: float | None,
     analysis: str,
@@ -158,12 +165,12 @@ def frontier(
     options: Options,
 ) -> None:
     """The company objective (allocations optimized) as a function of a resource's total
-    (--resource) or of a constraint's right-hand side (--constraint): every breakpoint of
-    the exact value curve and the slope between them."""
+    (--resource), of a constraint's right-hand side (--constraint) or of a margin
+    (--margin): every breakpoint of the exact value curve and the slope between them."""
     try:
         _run(
             "frontier", file, variant, max_size, fmt, out, options,
-            resource=resource, constraint=constraint, start=start, stop=stop,
+            resource=resource, constraint=constraint, margin=margin, start=start, stop=stop,
             analysis=analysis, grid=grid,
         )  # fmt: skip
     except ValueError as exc:  # an unknown resource, or totals out of order

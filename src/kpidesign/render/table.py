@@ -162,18 +162,28 @@ def print_sensitivity(r: SensitivityResult, console: Console, top: int = 25) -> 
 
 def print_frontier(r: FrontierResult, console: Console) -> None:
     """The value of a resource: the objective at every breakpoint, the slope after it."""
-    what = f"the total of {r.resource}" if r.resource else f"the bound of {r.constraint}"
+    what = (
+        f"the total of {r.resource}"
+        if r.resource
+        else f"the margin of {r.margin} (a fraction)"
+        if r.margin
+        else f"the bound of {r.constraint}"
+    )
     console.print(
         f"[bold]{r.label}[/bold]: the objective ({r.sense}, allocations optimized) as a "
         f"function of {escape(what)}"
     )
     x = r.parameter
+    # a margin is a fraction: its slope is quoted per percentage point
+    step, per = (0.01, "+0.01 (one point)") if r.margin else (1.0, "+1")
     t = Table(title="Breakpoints (exact: each point a solve)", title_justify="left")
-    for col in (x, "objective", f"objective change per +1 of {x} after it"):
+    for col in (x, "objective", f"objective change per {per} of {x} after it"):
         t.add_column(col, justify="right")
     slopes = [*r.slopes.slope, None]
     for p, slope in zip(r.points.to_dict("records"), slopes, strict=True):
-        t.add_row(_money(p[x]), _money(p["objective"]), "" if slope is None else figure(slope))
+        value = f"{p[x]:.4g}" if r.margin else _money(p[x])
+        change = "" if slope is None else figure(slope * step)
+        t.add_row(value, _money(p["objective"]), change)
     console.print(t)
     if r.status_quo is not None:
         t = Table(

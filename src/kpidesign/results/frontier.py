@@ -38,6 +38,8 @@ class FrontierResult(Outcome):
     notes: list[str] = field(default_factory=list)
     diagnosis: Diagnosis | None = None
     constraint: str = ""
+    #: a margin (a constraint's ``slack`` or ``resources.R.reserve``) whose value varies
+    margin: str = ""
     #: with ``analysis="compare"``: total, status, system, aligned, status_quo (file order),
     #: status_quo_min/max, misalignment_cost (file order), misalignment_cost_min/max
     status_quo: pd.DataFrame | None = None
@@ -47,8 +49,9 @@ class FrontierResult(Outcome):
 
     @property
     def parameter(self) -> str:
-        """What varies, as the points' first column names it: ``total`` or ``rhs``."""
-        return "rhs" if self.constraint else "total"
+        """What varies, as the points' first column names it: ``total``, ``rhs`` or
+        ``margin``."""
+        return "rhs" if self.constraint else ("margin" if self.margin else "total")
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> FrontierResult:
@@ -69,6 +72,7 @@ class FrontierResult(Outcome):
                 **self.header(),
                 "resource": self.resource or None,
                 "constraint": self.constraint or None,
+                "margin": self.margin or None,
                 "points": [
                     {self.parameter: clean(p[self.parameter]), "objective": clean(p["objective"])}
                     for p in self.points.to_dict("records")

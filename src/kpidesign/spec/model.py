@@ -225,6 +225,29 @@ def without_margins(spec: ModelSpec) -> ModelSpec:
     )
 
 
+def margins(spec: ModelSpec) -> dict[str, float]:
+    """Every margin a model has, at its value in the file: each constraint's ``slack`` by
+    the constraint's name (0 where it declares none), each resource's ``reserve`` as
+    ``resources.R.reserve`` (the names ``sensitivity``'s price of slack uses)."""
+    out = {n: c.slack or 0.0 for n, c in spec.constraints.items()}
+    return out | {f"resources.{n}.reserve": r.reserve for n, r in spec.resources.items()}
+
+
+def with_margin(spec: ModelSpec, name: str, value: float) -> ModelSpec:
+    """``spec`` with one margin (a name of :func:`margins`) at ``value``; a ``ValueError``
+    for a name the model does not have."""
+    if name not in margins(spec):
+        known = ", ".join(margins(spec)) or "none"
+        msg = f"unknown margin {name!r} (a constraint or resources.R.reserve: {known})"
+        raise ValueError(msg)
+    if name in spec.constraints:
+        c = replace(spec.constraints[name], slack=value or None)
+        return replace(spec, constraints={**spec.constraints, name: c})
+    resource = name.removeprefix("resources.").removesuffix(".reserve")
+    r = replace(spec.resources[resource], reserve=value)
+    return replace(spec, resources={**spec.resources, resource: r})
+
+
 def with_total(spec: ModelSpec, resource: str, total: float) -> ModelSpec:
     """``spec`` with ``resource``'s total at ``total`` and every department's baseline
     allocation of it scaled by the same factor (pro rata), so that today's split of the
