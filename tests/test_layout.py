@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "analyses": {"errors", "types", "options", "spec", "model", "solver", "results"},
     "runners": {"errors", "types", "options", "spec", "model", "solver", "results", "analyses"},
     "render": {"errors", "types", "results"},
-    "api": {"errors", "types", "options", "spec", "model", "analyses", "results"},
+    "api": {"errors", "types", "options", "spec", "model", "analyses", "results", "runners"},
     "cli": {
         "errors",
         "types",

@@ -7,10 +7,28 @@ One import serves a notebook::
     result.status, result.headline()
 """
 
-from .api import compare, design, evaluate, frontier, prepare, sensitivity, solve
+from .api import (
+    compare,
+    design,
+    diff,
+    evaluate,
+    frontier,
+    prepare,
+    sensitivity,
+    solve,
+    sweep,
+)
 from .errors import BuildError, KpiDesignError, SolveError, SpecError
 from .options import Options
-from .results import CompareResult, DesignResult, RunInfo, SensitivityResult, SystemResult
+from .results import (
+    CompareResult,
+    DesignResult,
+    DiffResult,
+    RunInfo,
+    SensitivityResult,
+    SweepResult,
+    SystemResult,
+)
 from .spec import ModelSpec, load
 from .types import Diagnosis, Mode, Plan, Sense, Status
 
@@ -19,6 +37,7 @@ __all__ = [
     "CompareResult",
     "DesignResult",
     "Diagnosis",
+    "DiffResult",
     "KpiDesignError",
     "Mode",
     "ModelSpec",
@@ -30,13 +49,16 @@ __all__ = [
     "SolveError",
     "SpecError",
     "Status",
+    "SweepResult",
     "SystemResult",
     "compare",
     "design",
+    "diff",
     "evaluate",
     "frontier",
     "load",
     "prepare",
     "sensitivity",
     "solve",
+    "sweep",
 ]

@@ -10,6 +10,7 @@ turns that into a :class:`~kpidesign.errors.SolveError`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -25,28 +26,53 @@ from .analyses.system import solve_system
 from .errors import KpiDesignError, Location
 from .model.build import build
 from .model.compile import compile_model
-from .model.problem import Problem
+from .model.problem import Problem, file_digest
 from .model.program import LinearProgram
 from .options import Options
 from .results import (
     CompareResult,
     DesignResult,
+    DiffResult,
     FrontierResult,
     SensitivityResult,
+    SweepResult,
     SystemResult,
 )
 from .spec import ModelSpec, load
-from .spec.model import margins, with_margin, with_total, without_margins
+from .spec.model import DEFAULT_MAX_SIZE, margins, with_margin, with_total, without_margins
 from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
 from .types import Plan
 
-__all__ = ["compare", "design", "evaluate", "frontier", "prepare", "sensitivity", "solve"]
+__all__ = [
+    "Prepared",
+    "compare",
+    "design",
+    "diff",
+    "evaluate",
+    "frontier",
+    "prepare",
+    "sensitivity",
+    "solve",
+    "sweep",
+]  # fmt: skip
 
-Model = str | Path | ModelSpec
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A spec with its compiled program, for analyses that need not build it again (a
+    sweep's points that share a program); ``lp`` must be ``spec``'s program."""
+
+    spec: ModelSpec
+    lp: LinearProgram
+
+
+Model = str | Path | ModelSpec | Prepared
 
 
 def _spec(model: Model, variant: str | None, start_plan: str | Path | None = None) -> ModelSpec:
+    if isinstance(model, Prepared):
+        model = model.spec
     if not isinstance(model, ModelSpec):
         return load(model, variant, start_plan=start_plan)
     return model if start_plan is None else with_today(model, Path(start_plan))
@@ -57,6 +83,8 @@ def prepare(
 ) -> tuple[ModelSpec, LinearProgram]:
     """Load (if given a path), build and compile: the spec and its LinearProgram.
     ``start_plan`` (a plan file) replaces the file's ``today:``."""
+    if isinstance(model, Prepared) and start_plan is None:
+        return model.spec, model.lp
     spec = _spec(model, variant, start_plan)
     return spec, compile_model(build(spec))
 
@@ -387,4 +415,184 @@ def evaluate(
         start_plan=start_plan,
         options=options,
         **settings,
+    )
+
+
+def _analyse_point(
+    analysis: str,
+    options: Options,
+    scheme: dict[str, Any] | None,
+    scheme_file: str | None,
+    spec: ModelSpec,
+    lp: LinearProgram,
+) -> Any:
+    """One sweep point's ``analysis`` of ``spec`` with its compiled program ``lp``."""
+    model = Prepared(spec, lp)
+    if analysis == "solve":
+        return solve(model, options=options)
+    if analysis == "compare":
+        return compare(model, options=options)
+    if analysis == "design":
+        return design(model, options=options)
+    assert scheme is not None
+    return evaluate(model, scheme, scheme_file=scheme_file, options=options)
+
+
+def sweep(
+    file: str | Path,
+    sets: list[str] | None = None,
+    scales: list[str] | None = None,
+    *,
+    paired: bool = False,
+    variants: list[str | None] | None = None,
+    analysis: str = "solve",
+    scheme_file: str | Path | None = None,
+    workers: int | None = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    max_size: int = DEFAULT_MAX_SIZE,
+    verbose: bool = False,
+    progress: Any = None,
+    options: Options | None = None,
+    **settings: Any,
+) -> SweepResult:
+    """``analysis`` (solve, compare, design, evaluate with ``scheme_file``) at every point of a
+    grid of ``sets`` (``"PATH=a:b:n"`` or ``"PATH=v1,v2"``: any path a scenario's ``set``
+    accepts) and ``scales`` (``"params.demand=0.8:1.2:5"``), or with ``paired`` the i-th
+    values together; each of ``variants`` (a scenario's, ``None`` for the file's own) as one
+    more axis (``workers`` None: one per core). Every point is validated before any solving
+    (a ``SpecError`` naming the points). Points run in chunks of a fixed size on ``workers``
+    processes (``engine="local"``) or on Dask (``engine="dask"``: a cluster at
+    ``scheduler``, else a LocalCluster), and the result does not depend on which; with
+    ``out`` finished chunks are kept there, and ``resume`` continues a sweep kept there. A
+    point without an optimum is a row with its status and diagnosis."""
+    from .runners.plan import fingerprint, parse_axis, sweep_points
+    from .runners.points import ANALYSES, HEADLINES, SweepTask
+    from .runners.sweep import default_workers, point_specs, run_chunks
+    from .spec.load import CachedReader
+    from .spec.scheme import read_scheme
+
+    if analysis not in ANALYSES:
+        msg = f"analysis must be one of {', '.join(ANALYSES)}, not {analysis!r}"
+        raise ValueError(msg)
+    if (analysis == "evaluate") != (scheme_file is not None):
+        msg = "evaluate needs a scheme (--scheme), and only evaluate takes one"
+        raise ValueError(msg)
+    axes = [parse_axis(t, "set") for t in sets or []] + [
+        parse_axis(t, "scale") for t in scales or []
+    ]
+    if not axes and not variants:
+        msg = "nothing to sweep: give --set PATH=VALUES, --scale PATH=VALUES or --variants"
+        raise ValueError(msg)
+    points = sweep_points(axes, paired=paired, variants=variants)
+    path = Path(file)
+    reader = CachedReader()
+    base = {v: load(path, v, max_size=max_size, reader=reader) for v in variants or [None]}
+    specs = point_specs(path, points, max_size, reader)
+    scheme = None
+    if scheme_file is not None:
+        scheme, _ = read_scheme(Path(scheme_file))
+    # the sweep's workers run points; each point's analysis runs in one process (HiGHS's
+    # threads stay at the caller's setting: a process that has solved with its default
+    # cannot switch a later instance to one thread)
+    opts = dataclasses.replace(Options.of(options, **settings), workers=1)
+    named = None if scheme_file is None else str(scheme_file)
+    analyse = functools.partial(_analyse_point, analysis, opts, scheme, named)
+    task = SweepTask(analysis, analyse, base)
+    first = next(iter(base.values()))
+    files = sorted({f for spec in base.values() for f in spec.input_files})
+    key = fingerprint(
+        [(str(f), file_digest(f)) for f in files],
+        [(a.path, a.kind, list(a.values)) for a in axes], paired, variants, analysis,
+        dataclasses.asdict(opts), scheme,
+    )  # fmt: skip
+    rows = run_chunks(
+        task, list(zip(points, specs, strict=True)), workers=workers or default_workers(),
+        engine=engine,
+        scheduler=scheduler, out=None if out is None else Path(out), resume=resume, key=key,
+        verbose=verbose, progress=progress,
+    )  # fmt: skip
+    figures = HEADLINES[analysis]
+    table = []
+    kpis = []
+    for p, row in zip(points, rows, strict=True):
+        assert row["point"] == p.index
+        table.append(
+            {"point": p.index, "variant": p.variant, **p.labels(), "status": row["status"],
+             "built": row["built"], **{k: row[k] for k in figures},
+             "diagnosis": row["diagnosis"]}
+        )  # fmt: skip
+        kpis.extend({"point": p.index, **k} for k in row["kpis"])
+    paths = [a.path if a.kind == "set" else f"{a.path}*" for a in axes]
+    built = sum(r["built"] == "built" for r in rows)
+    notes = []
+    if built:
+        notes.append(
+            f"{built} of {len(rows)} points built their program from their spec (a path that "
+            "changes rows or coefficients); the others reused their variant's compiled program"
+        )
+    return SweepResult(
+        model=first.name,
+        scenario=first.scenario,
+        analysis=analysis,
+        axes=[{"path": a.path, "kind": a.kind, "values": list(a.values)} for a in axes],
+        points=pd.DataFrame(
+            table,
+            columns=["point", "variant", *paths, "status", "built", *figures, "diagnosis"],
+        ),
+        kpis=pd.DataFrame(kpis, columns=["point", "department", "kpi", "plan", "value"]),
+        figures=figures,
+        notes=notes,
+    )
+
+
+def diff(
+    a: Model,
+    b: Model | None = None,
+    *,
+    variants: tuple[str | None, str | None] = (None, None),
+    analysis: str = "solve",
+    everything: bool = False,
+    options: Options | None = None,
+    **settings: Any,
+) -> DiffResult:
+    """``analysis`` (solve, compare or design) of two scenarios, models or variants side by
+    side: ``a`` with ``variants[0]`` against ``b`` (``a`` if None) with ``variants[1]``.
+    Every figure of the two results' JSON is paired by its path (objective, allocations,
+    every KPI, shared state, duals; for design the weights); ``changes`` holds those that
+    differ (all of them with ``everything``), each with ``b - a`` for numbers."""
+    from .results.diff import changes_between
+
+    runs = {"solve": solve, "compare": compare, "design": design}
+    if analysis not in runs:
+        msg = f"analysis must be one of {', '.join(runs)}, not {analysis!r}"
+        raise ValueError(msg)
+    sides = [(a, variants[0]), (a if b is None else b, variants[1])]
+    opts = Options.of(options, **settings)
+    results, described = [], []
+    for model, variant in sides:
+        spec = _spec(model, variant)
+        results.append(runs[analysis](spec, options=opts).to_dict())
+        described.append(
+            {"file": str(spec.scenario_file or spec.model_file), "scenario": spec.scenario,
+             "variant": variant}
+        )  # fmt: skip
+    paired = changes_between(results[0], results[1], everything=True)
+    changed = [
+        r for r in paired
+        if (r["delta"] is not None and r["delta"] != 0.0)
+        or (r["delta"] is None and r["a"] != r["b"])
+    ]  # fmt: skip
+    rows = paired if everything else changed
+    notes = [] if changed else ["the two runs agree on every figure"]
+    return DiffResult(
+        analysis=analysis,
+        a=described[0],
+        b=described[1],
+        changes=pd.DataFrame(rows, columns=["section", "key", "a", "b", "delta"], dtype=object),
+        compared=len(paired),
+        everything=everything,
+        notes=notes,
     )

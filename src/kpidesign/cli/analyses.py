@@ -7,17 +7,21 @@ renders the result.
 
 from __future__ import annotations
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from ..spec import DEFAULT_MAX_SIZE
 from .failures import handle_errors
 from .options import (
     FILE,
     dynamics_options,
     model_options,
     output_options,
+    path_options,
     solver_options,
     start_plan_option,
 )
@@ -25,7 +29,7 @@ from .options import (
 if TYPE_CHECKING:
     from ..options import Options
 
-__all__ = ["compare", "design", "evaluate", "frontier", "sensitivity", "solve"]
+__all__ = ["compare", "design", "diff", "evaluate", "frontier", "sensitivity", "solve", "sweep"]
 
 
 def _run(
@@ -317,3 +321,231 @@ def evaluate(
     spec = load(file, variant, max_size=max_size, start_plan=start_plan)
     result = api.evaluate(spec, scheme, options=options, locations=where, scheme_file=scheme_file)
     emit(result.raise_if_failed(), fmt, out, "evaluate", print_compare)
+
+
+@click.command()
+@FILE
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=VALUES",
+    help="A path a scenario's set accepts (resources.budget.total) and its values: a:b:n "
+    "(n evenly spaced) or a comma list. Several make a grid.",
+)
+@click.option(
+    "--scale",
+    "scales",
+    multiple=True,
+    metavar="PATH=VALUES",
+    help="A path a scenario's scale accepts (params.base_demand) and its factors.",
+)
+@click.option("--zip", "paired", is_flag=True, help="Pair the i-th values instead of a grid.")
+@click.option(
+    "--variants",
+    type=click.Choice(["all"]),
+    default=None,
+    help="Every variant of the scenario file as one more axis.",
+)
+@click.option("--variant", "-V", default=None, help="Sweep this variant of the scenario.")
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_SIZE,
+    show_default=True,
+    help="As for every command: the largest model read.",
+)
+@click.option(
+    "--analysis",
+    type=click.Choice(["solve", "compare", "design", "evaluate"]),
+    default="solve",
+    show_default=True,
+    help="What runs at each point.",
+)
+@click.option(
+    "--scheme",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The scheme evaluate runs at each point.",
+)
+@click.option(
+    "--workers",
+    "sweep_workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes (or Dask workers) the points run on [default: the cores].",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool; dask: a Dask cluster (pip install 'kpidesign[dask]').",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="With --engine dask: an existing cluster's scheduler (tcp://host:8786); "
+    "without it kpidesign starts and stops a LocalCluster.",
+)
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    metavar="DIR",
+    help="Continue the sweep kept in DIR (its --out) after an interruption.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--verbose", is_flag=True, help="Let Dask log (and serve its dashboard).")
+@output_options
+@path_options
+@handle_errors
+def sweep(
+    file: Path,
+    sets: tuple[str, ...],
+    scales: tuple[str, ...],
+    paired: bool,
+    variants: str | None,
+    variant: str | None,
+    max_size: int,
+    analysis: str,
+    scheme: Path | None,
+    sweep_workers: int | None,
+    engine: str,
+    scheduler: str | None,
+    resume: Path | None,
+    quiet: bool,
+    verbose: bool,
+    fmt: str,
+    out: Path | None,
+    options: Options,
+) -> None:
+    """ANALYSIS at every point of a grid of paths (--set, --scale) and variants: one row
+    per point, the points' KPIs long, infeasible points with their diagnosis."""
+    from .. import api
+    from ..render.files import emit
+    from ..render.table import print_sweep
+    from ..spec.scenario import scenario_variants
+
+    if resume is not None and out is not None and resume != out:
+        msg = "--resume DIR continues the sweep kept in DIR: give it alone, or the same --out"
+        raise click.UsageError(msg)
+    out = out or resume
+    if variants == "all" and variant is not None:
+        msg = "give --variants all or --variant V, not both"
+        raise click.UsageError(msg)
+    named: list[str | None] | None = None
+    if variants == "all":
+        named = list(scenario_variants(file))
+        if not named:
+            msg = f"{file} has no variants"
+            raise click.UsageError(msg)
+    elif variant is not None:
+        named = [variant]
+    bar = _progress() if sys.stderr.isatty() and not quiet else None
+    try:
+        with bar or contextlib.nullcontext():
+            result = api.sweep(
+                file, list(sets), list(scales), paired=paired, variants=named,
+                analysis=analysis, scheme_file=scheme,
+                workers=sweep_workers, engine=engine,
+                scheduler=scheduler, out=out, resume=resume is not None, max_size=max_size,
+                verbose=verbose, progress=None if bar is None else bar.update_to,
+                options=options,
+            )  # fmt: skip
+    except ValueError as exc:  # axes, analysis and scheme that do not go together
+        raise click.UsageError(str(exc)) from None
+    emit(result, fmt, out, "sweep", print_sweep)
+
+
+class _progress:
+    """A progress bar of points on stderr."""
+
+    def __enter__(self) -> _progress:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        self._bar = Progress(console=Console(stderr=True), transient=True)
+        self._bar.__enter__()
+        self._task = self._bar.add_task("points", total=None)
+        return self
+
+    def update_to(self, done: int, total: int) -> None:
+        """``done`` of ``total`` points finished."""
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.__exit__(*exc)  # type: ignore[arg-type]
+
+
+@click.command()
+@click.argument("a", type=click.Path(path_type=Path))
+@click.argument("b", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--variant",
+    "-V",
+    "variants",
+    multiple=True,
+    help="A variant: twice (A's first, then B's or A's second), or once (with B: both "
+    "files' variant; without: A itself against its variant).",
+)
+@click.option(
+    "--analysis",
+    type=click.Choice(["solve", "compare", "design"]),
+    default="solve",
+    show_default=True,
+    help="What runs on both sides.",
+)
+@click.option("--all", "everything", is_flag=True, help="Every figure, not only what changed.")
+@click.option(
+    "--max-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_SIZE,
+    show_default=True,
+    help="As for every command: the largest model read.",
+)
+@output_options
+@path_options
+@handle_errors
+def diff(
+    a: Path,
+    b: Path | None,
+    variants: tuple[str, ...],
+    analysis: str,
+    everything: bool,
+    max_size: int,
+    fmt: str,
+    out: Path | None,
+    options: Options,
+) -> None:
+    """Two scenarios, models or variants side by side (A B, or A --variant X --variant Y):
+    the objective, allocations, every KPI, shared state (and design's weights), with the
+    change; only what changed unless --all."""
+    from .. import api
+    from ..render.files import emit
+    from ..render.table import print_diff
+    from ..spec import load
+
+    if len(variants) > 2:
+        msg = "at most two --variant: A's and B's"
+        raise click.UsageError(msg)
+    if b is None and not variants:
+        msg = "give two files (A B), or one file and its variants (--variant X [--variant Y])"
+        raise click.UsageError(msg)
+    if len(variants) == 2:
+        pair = (variants[0], variants[1])
+    elif b is not None:
+        pair = (variants[0], variants[0]) if variants else (None, None)
+    else:
+        pair = (None, variants[0])
+    sides = [(a, pair[0]), (b or a, pair[1])]
+    specs = [load(f, v, max_size=max_size) for f, v in sides]
+    try:
+        result = api.diff(
+            specs[0], specs[1], variants=pair, analysis=analysis, everything=everything,
+            options=options,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    emit(result, fmt, out, "diff", print_diff)

@@ -47,8 +47,8 @@ def handle_errors(fn: Callable) -> Callable:
             sys.exit(2)
         except click.ClickException:
             raise  # a usage error: click prints it with the usage line (exit status 2)
-        except KeyboardInterrupt:
-            _fail(["interrupted"])
+        except KeyboardInterrupt as exc:  # a sweep's says what it kept
+            _fail([str(exc) or "interrupted"])
             sys.exit(130)
         except Exception as exc:
             if debug:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .analyses import compare, design, evaluate, frontier, sensitivity, solve
+from .analyses import compare, design, diff, evaluate, frontier, sensitivity, solve, sweep
 from .schema import schema
 from .validate import validate
 
@@ -18,5 +18,7 @@ def main(debug: bool) -> None:
     """Design KPIs and allocations that make an organization pull in one direction."""
 
 
-for _command in (validate, solve, sensitivity, frontier, compare, design, evaluate, schema):
+for _command in (
+    validate, solve, sensitivity, frontier, compare, design, evaluate, sweep, diff, schema,
+):  # fmt: skip
     main.add_command(_command)

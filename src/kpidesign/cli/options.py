@@ -20,6 +20,7 @@ __all__ = [
     "dynamics_options",
     "model_options",
     "output_options",
+    "path_options",
     "solver_options",
     "start_plan_option",
 ]
@@ -119,6 +120,19 @@ def _orders(value: str | int) -> str | int:
 def dynamics_options(fn: Callable) -> Callable:
     """:func:`solver_options` plus ``--tol``, ``--max-rounds``, ``--orders`` and
     ``--workers``."""
+    fn = click.option(
+        "--workers",
+        type=click.IntRange(min=1),
+        default=_DEFAULTS.workers,
+        show_default=True,
+        help="Processes the dynamics' paths run on (the result does not depend on it).",
+    )(fn)
+    return path_options(fn)
+
+
+def path_options(fn: Callable) -> Callable:
+    """:func:`solver_options` plus the dynamics' ``--tol``, ``--max-rounds`` and
+    ``--orders`` (not ``--workers``: a sweep's workers run points)."""
     fn = solver_options(fn)
     fn = click.option(
         "--orders",
@@ -129,13 +143,6 @@ def dynamics_options(fn: Callable) -> Callable:
         help="Department orders the status-quo dynamics run in: every order (up to "
         "6 departments; a sample of 720 beyond), the file's order alone, or a seeded "
         "sample of N orders. The status quo is reported as the range over them.",
-    )(fn)
-    fn = click.option(
-        "--workers",
-        type=click.IntRange(min=1),
-        default=_DEFAULTS.workers,
-        show_default=True,
-        help="Processes the dynamics' paths run on (the result does not depend on it).",
     )(fn)
     fn = click.option(
         "--tol",

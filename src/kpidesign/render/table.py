@@ -11,9 +11,11 @@ from ..results import (
     SHARE,
     CompareResult,
     DesignResult,
+    DiffResult,
     FrontierResult,
     SensitivityResult,
     StatusQuoRange,
+    SweepResult,
     SystemResult,
     Verification,
     figure,
@@ -660,3 +662,75 @@ def _pct_share(share: float) -> str:
 def _short(v: float) -> str:
     """Three significant digits (a rate, a tolerance, a cosine); '-' for NaN."""
     return "-" if v != v else f"{v:.3g}"
+
+
+def print_sweep(r: SweepResult, console: Console) -> None:
+    """One line per point: its values, status and figures; a point without an optimum
+    with its diagnosis."""
+    console.print(
+        f"[bold]{escape(r.scenario)}[/bold]: {r.analysis} at {len(r.points)} point(s) of "
+        + escape(", ".join(r.paths()) or "the variants")
+    )
+    t = Table(title="Points", title_justify="left")
+    columns = ["point", *(["variant"] if r.points.variant.notna().any() else []), *r.paths()]
+    for col in [*columns, "status", *r.figures]:
+        t.add_column(escape(col), justify="right")
+    for p in r.points.to_dict("records"):
+        cells = [str(p["point"])]
+        if "variant" in columns:
+            cells.append(p["variant"] or "")
+        cells += [f"{p[c]:g}" if isinstance(p[c], float) else str(p[c]) for c in r.paths()]
+        cells.append(p["status"])
+        for f in r.figures:
+            v = p[f]
+            if v != v:  # NaN: no optimum here
+                cells.append("")
+            elif f.startswith("misalignment") or f.endswith("share"):
+                cells.append(f"{v:.1%}")
+            else:
+                cells.append(_money(v))
+        t.add_row(*cells)
+    console.print(t)
+    for p in r.points.to_dict("records"):
+        d = p["diagnosis"]
+        if d is not None:
+            every = [*d["conflict"], *d["ray"]]
+            more = f", and {len(every) - 8} more (in the JSON)" if len(every) > 8 else ""
+            names = ", ".join(every[:8]) + more
+            console.print(
+                f"point {p['point']}: {escape(d['message'])}"
+                + (f" ({escape(names)})" if names else "")
+            )
+    _notes(r.notes, console)
+
+
+#: changes listed in the table at most (all of them in the JSON and CSV)
+DIFF_ROWS = 200
+
+
+def print_diff(r: DiffResult, console: Console) -> None:
+    """The changes between two runs: section, key, A, B and B - A."""
+
+    def side(s: dict) -> str:
+        return s["scenario"] + (f"[{s['variant']}]" if s["variant"] else "") + f" ({s['file']})"
+
+    console.print(
+        f"[bold]{r.analysis}[/bold]: A = {escape(side(r.a))}, B = {escape(side(r.b))}; "
+        f"{len(r.changes)} of {r.compared} figures " + ("shown" if r.everything else "changed")
+    )
+    if len(r.changes):
+        t = Table(title="Changes (B - A)", title_justify="left")
+        for col in ("section", "key", "A", "B", "B - A"):
+            t.add_column(col, justify="left" if col in ("section", "key") else "right")
+        for c in r.changes.head(DIFF_ROWS).to_dict("records"):
+            cells = [
+                "" if v is None else figure(v) if isinstance(v, int | float) else str(v)
+                for v in (c["a"], c["b"], c["delta"])
+            ]
+            t.add_row(escape(c["section"]), escape(c["key"]), *map(escape, cells))
+        console.print(t)
+        if len(r.changes) > DIFF_ROWS:
+            console.print(
+                f"{len(r.changes) - DIFF_ROWS} more change(s) in the JSON and CSV output."
+            )
+    _notes(r.notes, console)

@@ -5,10 +5,12 @@ ended, provenance) and, without an optimum, a diagnosis."""
 from .common import SHARE, Outcome, RunInfo, clean, figure
 from .compare import CompareResult, Dynamics, PathEnd, StatusQuoRange
 from .design import DesignResult
+from .diff import DiffResult
 from .frontier import FrontierResult
 from .prices import ProfitCentre, Quantity, RowChange, TransferPrices
 from .sensitivity import SensitivityResult
 from .summary import ModelSummary
+from .sweep import SweepResult
 from .system import SystemResult
 from .verification import Path, Verification
 
@@ -16,6 +18,7 @@ __all__ = [
     "SHARE",
     "CompareResult",
     "DesignResult",
+    "DiffResult",
     "Dynamics",
     "FrontierResult",
     "ModelSummary",
@@ -28,6 +31,7 @@ __all__ = [
     "RunInfo",
     "SensitivityResult",
     "StatusQuoRange",
+    "SweepResult",
     "SystemResult",
     "TransferPrices",
     "Verification",
