@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from hypothesis import settings
 
 from kpidesign.cli import main
+from kpidesign.model.program import LinearProgram, SparseRow
 
 # the same examples on every run and machine: a red CI run is reproducible, and a failure
 # hypothesis found once is pinned as an @example in the test instead of a local database
@@ -142,3 +143,27 @@ def packing_lp(seed: int, m: int, n: int, density: float) -> dict:
         "row_lower": np.full(m, -np.inf),
         "row_upper": rng.uniform(5.0, 10.0, m),
     }
+
+
+def _same_row(a: SparseRow, b: SparseRow) -> bool:
+    return (
+        np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.values, b.values)
+        and a.constant == b.constant
+    )
+
+
+def assert_same_program(got: LinearProgram, want: LinearProgram) -> None:
+    """Array for array (the matrix in the same canonical form HiGHS receives)."""
+    for k in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(got.A, k), getattr(want.A, k)), k
+    for k in ("row_lower", "row_upper", "col_lower", "col_upper"):
+        assert np.array_equal(getattr(got, k), getattr(want, k)), k
+    assert _same_row(got.objective, want.objective)
+    assert got.kpis.keys() == want.kpis.keys()
+    for name, rows in want.kpis.items():
+        assert _same_row(got.kpis[name].numerator, rows.numerator), name
+        if rows.denominator is None:
+            assert got.kpis[name].denominator is None
+        else:
+            assert _same_row(got.kpis[name].denominator, rows.denominator), name

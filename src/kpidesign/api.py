@@ -42,7 +42,6 @@ from .spec import ModelSpec, load
 from .spec.model import DEFAULT_MAX_SIZE, margins, with_margin, with_total, without_margins
 from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
-from .types import Plan
 
 __all__ = [
     "Prepared",
@@ -256,51 +255,19 @@ def _margin_frontier(
     )
 
 
-_SQ_COLUMNS = [
-    "total", "status", "system", "aligned", "status_quo", "status_quo_min", "status_quo_max",
-    "misalignment_cost", "misalignment_cost_min", "misalignment_cost_max",
-]  # fmt: skip
+_SQ_COLUMNS = ["total", "status", *CompareResult.FIGURES]
+_DESIGN_COLUMNS = ["total", "status", *DesignResult.FIGURES]
 
 
 def _status_quo_row(total: float, c: CompareResult) -> dict[str, Any]:
     """One point of the status quo along a frontier: compare's figures at ``total``."""
-    nan = float("nan")
-    if not c.ok:
-        return dict.fromkeys(_SQ_COLUMNS, nan) | {"total": total, "status": str(c.status)}
-    ranged = c.status_quo_range
-    low, high = (ranged.low, ranged.high) if ranged is not None else (nan, nan)
-    m_low, m_high = ranged.misalignment_cost if ranged is not None else (nan, nan)
-    return {
-        "total": total,
-        "status": str(c.status),
-        "system": c.objectives[Plan.SYSTEM],
-        "aligned": c.objectives[Plan.ALIGNED],
-        "status_quo": c.objectives[Plan.STATUS_QUO],
-        "status_quo_min": low,
-        "status_quo_max": high,
-        "misalignment_cost": c.misalignment_cost,
-        "misalignment_cost_min": m_low,
-        "misalignment_cost_max": m_high,
-    }
-
-
-_DESIGN_COLUMNS = ["total", "status", "system", "status_quo", "designed", "designed_share"]
+    return {"total": total, "status": str(c.status), **c.figures()}
 
 
 def _design_row(total: float, d: DesignResult) -> dict[str, Any]:
     """One point of the designs along a frontier: design's figures at ``total`` (the
     designed scheme on its worst computed path)."""
-    if not d.ok:
-        nan = float("nan")
-        return dict.fromkeys(_DESIGN_COLUMNS, nan) | {"total": total, "status": str(d.status)}
-    return {
-        "total": total,
-        "status": str(d.status),
-        "system": d.optimum,
-        "status_quo": d.status_quo,
-        "designed": d.chosen.objective,
-        "designed_share": d.chosen.share_of_optimum,
-    }
+    return {"total": total, "status": str(d.status), **d.figures()}
 
 
 def compare(
@@ -521,18 +488,24 @@ def sweep(
         assert row["point"] == p.index
         table.append(
             {"point": p.index, "variant": p.variant, **p.labels(), "status": row["status"],
-             "built": row["built"], **{k: row[k] for k in figures},
-             "diagnosis": row["diagnosis"]}
+             "built": row["built"], "built_why": row["built_why"],
+             **{k: row[k] for k in figures}, "diagnosis": row["diagnosis"]}
         )  # fmt: skip
         kpis.extend({"point": p.index, **k} for k in row["kpis"])
     paths = [a.path if a.kind == "set" else f"{a.path}*" for a in axes]
-    built = sum(r["built"] == "built" for r in rows)
     notes = []
-    if built:
+    counts = {how: sum(r["built"] == how for r in rows) for how in ("reused", "re-evaluated")}
+    if any(counts.values()):
         notes.append(
-            f"{built} of {len(rows)} points built their program from their spec (a path that "
-            "changes rows or coefficients); the others reused their variant's compiled program"
+            f"{counts['reused']} point(s) reused their variant's compiled program and "
+            f"{counts['re-evaluated']} had the rows their params feed evaluated anew, "
+            "without Pyomo"
         )
+    why: dict[str, int] = {}
+    for r in rows:
+        if r["built"] == "built":
+            why[r["built_why"]] = why.get(r["built_why"], 0) + 1
+    notes += [f"{n} point(s) built from their spec: {reason}" for reason, n in why.items()]
     return SweepResult(
         model=first.name,
         scenario=first.scenario,
@@ -540,7 +513,16 @@ def sweep(
         axes=[{"path": a.path, "kind": a.kind, "values": list(a.values)} for a in axes],
         points=pd.DataFrame(
             table,
-            columns=["point", "variant", *paths, "status", "built", *figures, "diagnosis"],
+            columns=[
+                "point",
+                "variant",
+                *paths,
+                "status",
+                "built",
+                "built_why",
+                *figures,
+                "diagnosis",
+            ],
         ),
         kpis=pd.DataFrame(kpis, columns=["point", "department", "kpi", "plan", "value"]),
         figures=figures,

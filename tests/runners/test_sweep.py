@@ -14,19 +14,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import TESTS, kpidesign_executable
+from conftest import TESTS, assert_same_program, kpidesign_executable
 
 import kpidesign
 from kpidesign.cli import main
 from kpidesign.model.build import build
 from kpidesign.model.compile import compile_model
 from kpidesign.runners.plan import Axis, parse_axis, sweep_points
-from kpidesign.runners.points import _with_totals, program_reuse
+from kpidesign.runners.points import Reuse, _with_totals, program_reuse
 from kpidesign.spec.scenario import Overlay
 
 SEED = TESTS.parent / "scenarios" / "baseline.yaml"
 BUDGET = "resources.budget.total=500000:700000:3"
 HEADROOM = TESTS / "models" / "textbook" / "headroom.yaml"
+MODEL = (TESTS.parent / "models" / "manufacturer.yaml").resolve()
 
 
 def _scenario_objective(tmp_path: Path, model: Path, total: float) -> float:
@@ -73,27 +74,39 @@ def test_a_sweep_after_other_solves_in_the_same_process() -> None:
 def test_a_reused_program_is_the_program_built_from_the_points_spec() -> None:
     # the sweep patches the resource rows of the variant's program for a total or reserve,
     # and keeps it for an incentive: exactly what build + compile of the point's spec give
+    # (params and margins: tests/model/test_update.py)
     base = kpidesign.load(SEED)
     lp = compile_model(build(base))
     for sets in (
         {"resources.budget.total": 612345.0, "resources.budget.reserve": 0.2},
         {"departments.sales.incentive.volume": 0.3},
     ):
-        axes = [Axis(k, (v,)) for k, v in sets.items()]
-        point = sweep_points(axes)[0]
-        assert program_reuse(point) in ("totals", "same")
+        point = sweep_points([Axis(k, (v,)) for k, v in sets.items()])[0]
+        reuse = program_reuse(point)
+        assert reuse is not None and not reuse.params and not reuse.slacks
         spec = kpidesign.load(SEED, overlay=Overlay(sets, {}, "test"))
-        reused = _with_totals(lp, spec) if program_reuse(point) == "totals" else lp
-        built = compile_model(build(spec))
-        assert (reused.A != built.A).nnz == 0
-        for name in ("row_lower", "row_upper", "col_lower", "col_upper"):
-            assert np.array_equal(getattr(reused, name), getattr(built, name)), name
-        assert np.array_equal(
-            reused.objective.dense(lp.num_cols), built.objective.dense(lp.num_cols)
+        assert_same_program(_with_totals(lp, spec) if reuse.totals else lp,
+                            compile_model(build(spec)))  # fmt: skip
+    assert program_reuse(sweep_points([Axis("variables.cash.lb", (1.0,))])[0]) is None
+    assert program_reuse(sweep_points([Axis("params.base_demand", (1.1,), "scale")])[0]) == (
+        Reuse(params=frozenset({"base_demand"}))
+    )
+
+
+def test_params_and_margins_are_evaluated_anew_and_solve_as_scenarios(tmp_path: Path) -> None:
+    r = kpidesign.sweep(SEED, ["constraints.capacity.slack=0,0.2"], ["params.base_demand=0.9,1.1"])
+    assert set(r.points.built) == {"re-evaluated"}
+    for row in r.points.to_dict("records"):
+        f = tmp_path / f"p{row['point']}.yaml"
+        f.write_text(
+            f"kpidesign: 1\nmodel: {MODEL}\nset:\n  constraints.capacity.slack: "
+            f"{row['constraints.capacity.slack']!r}\nscale:\n  params.base_demand: "
+            f"{row['params.base_demand*']!r}\n"
         )
-    # anything else is built from its spec
-    assert program_reuse(sweep_points([Axis("params.base_demand", (1.1,), "scale")])[0]) is None
-    assert program_reuse(sweep_points([Axis("constraints.capacity.slack", (0.2,))])[0]) is None
+        assert row["objective"] == pytest.approx(kpidesign.solve(f).objective, rel=1e-9)
+    built = kpidesign.sweep(SEED, scales=["params.truck_cost=0.9"])
+    assert built.points.built_why.iloc[0] == "params.truck_cost feeds logistics's use of budget"
+    assert "1 point(s) built from their spec: params.truck_cost feeds" in built.notes[0]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

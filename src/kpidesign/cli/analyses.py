@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..spec import DEFAULT_MAX_SIZE
 from .failures import handle_errors
 from .options import (
     FILE,
     dynamics_options,
+    max_size_option,
     model_options,
     output_options,
     path_options,
@@ -348,13 +348,7 @@ def evaluate(
     help="Every variant of the scenario file as one more axis.",
 )
 @click.option("--variant", "-V", default=None, help="Sweep this variant of the scenario.")
-@click.option(
-    "--max-size",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_SIZE,
-    show_default=True,
-    help="As for every command: the largest model read.",
-)
+@max_size_option
 @click.option(
     "--analysis",
     type=click.Choice(["solve", "compare", "design", "evaluate"]),
@@ -498,13 +492,7 @@ class _progress:
     help="What runs on both sides.",
 )
 @click.option("--all", "everything", is_flag=True, help="Every figure, not only what changed.")
-@click.option(
-    "--max-size",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_SIZE,
-    show_default=True,
-    help="As for every command: the largest model read.",
-)
+@max_size_option
 @output_options
 @path_options
 @handle_errors

@@ -18,6 +18,7 @@ from ..spec import DEFAULT_MAX_SIZE
 __all__ = [
     "FILE",
     "dynamics_options",
+    "max_size_option",
     "model_options",
     "output_options",
     "path_options",
@@ -31,9 +32,9 @@ FILE = click.argument("file", type=click.Path(path_type=Path))
 _DEFAULTS = Options()
 
 
-def model_options(fn: Callable) -> Callable:
-    """``--variant`` and ``--max-size``: how FILE is read."""
-    fn = click.option(
+def max_size_option(fn: Callable) -> Callable:
+    """``--max-size``: the largest model read."""
+    return click.option(
         "--max-size",
         type=click.IntRange(min=1),
         default=DEFAULT_MAX_SIZE,
@@ -41,6 +42,11 @@ def model_options(fn: Callable) -> Callable:
         help="Largest set, variable, constraint family or sum, and total variables; "
         "a bigger model is refused before anything is allocated.",
     )(fn)
+
+
+def model_options(fn: Callable) -> Callable:
+    """``--variant`` and ``--max-size``: how FILE is read."""
+    fn = max_size_option(fn)
     return click.option(
         "--variant", "-V", default=None, help="Apply this variant of the scenario."
     )(fn)

@@ -85,6 +85,8 @@ class BuiltModel:
     constraint_names: list[str]  # model constraints, in file order
     columns: list[Any] = field(default_factory=list)  # variables in build's numbering
     terms: dict[int, LinearTerms] = field(default_factory=dict)  # id(expr) -> its terms
+    #: variable name -> index tuple -> build's column number (what expressions evaluate to)
+    table: dict[str, dict[tuple, int]] = field(default_factory=dict)
 
 
 class _Columns:
@@ -147,6 +149,7 @@ def build(spec: ModelSpec) -> BuiltModel:
         constraint_names,
         columns=cols.vars,
         terms=cols.terms,
+        table=table,
     )
 
 
@@ -288,19 +291,27 @@ def _build_constraint(
         _set_row(con, compiled, env, table, cols, f, key[0] if single else key)
 
 
-def _set_row(
-    con: Any, compiled: Any, env: dict, table: dict, cols: _Columns, slack: float, key: Any = None
-) -> None:
+def constraint_row(
+    compiled: Any, env: dict, table: dict, slack: float
+) -> tuple[float | None, Linear, float | None]:
+    """One row of a compiled constraint at the bindings ``env``: ``(lower, form, upper)``,
+    the body's variables in ``form`` (in build's column numbering, its constant not used)
+    and the data on the bounds (None: open)."""
     form, lhs_const, rhs_const = compiled.evaluate(env, table)
-    body = cols.expr(form, with_constant=False)
     # a margin always tightens: f·|rhs| off a "<=" bound, onto a ">=" bound, whatever the sign
     margin = slack * abs(rhs_const)
     if compiled.sense == "<=":
-        row = (None, body, rhs_const - margin - lhs_const)
-    elif compiled.sense == ">=":
-        row = (rhs_const + margin - lhs_const, body, None)
-    else:
-        row = (-form.constant, body, -form.constant)
+        return None, form, rhs_const - margin - lhs_const
+    if compiled.sense == ">=":
+        return rhs_const + margin - lhs_const, form, None
+    return -form.constant, form, -form.constant
+
+
+def _set_row(
+    con: Any, compiled: Any, env: dict, table: dict, cols: _Columns, slack: float, key: Any = None
+) -> None:
+    lower, form, upper = constraint_row(compiled, env, table, slack)
+    row = (lower, cols.expr(form, with_constant=False), upper)
     if key is None:
         con.set_value(row)
     else:

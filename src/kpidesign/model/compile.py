@@ -95,6 +95,12 @@ def compile_model(built: BuiltModel) -> LinearProgram:
     return lp
 
 
+def column_numbers(built: BuiltModel) -> np.ndarray:
+    """Per variable in build's numbering, its column in the compiled program."""
+    of = _compile_columns(built, tuple(built.spec.departments)).of
+    return np.array([of[id(v)] for v in built.columns], dtype=np.int64)
+
+
 @dataclass
 class _CompiledColumns:
     """The model's variables as columns: per column its component, index, bounds, owner."""

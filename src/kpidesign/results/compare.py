@@ -274,6 +274,33 @@ class CompareResult(Outcome):
             out[dept] = ok
         return out
 
+    #: the names of :meth:`figures`, in order
+    FIGURES = (
+        "system", "aligned", "status_quo", "status_quo_min", "status_quo_max",
+        "misalignment_cost", "misalignment_cost_min", "misalignment_cost_max",
+    )  # fmt: skip
+
+    def figures(self) -> dict[str, float]:
+        """The headline figures a grid of comparisons (a sweep, a frontier) lists: the
+        three objectives, the status quo's range and the misalignment cost with its range
+        (NaN without an optimum, or without a range)."""
+        nan = math.nan
+        if self.diagnosis is not None:
+            return dict.fromkeys(self.FIGURES, nan)
+        ranged = self.status_quo_range
+        low, high = (ranged.low, ranged.high) if ranged is not None else (nan, nan)
+        m_low, m_high = ranged.misalignment_cost if ranged is not None else (nan, nan)
+        return {
+            "system": self.objectives[Plan.SYSTEM],
+            "aligned": self.objectives[Plan.ALIGNED],
+            "status_quo": self.objectives[Plan.STATUS_QUO],
+            "status_quo_min": low,
+            "status_quo_max": high,
+            "misalignment_cost": self.misalignment_cost,
+            "misalignment_cost_min": m_low,
+            "misalignment_cost_max": m_high,
+        }
+
     def headline(self) -> str:
         """One sentence a manager reads in five seconds."""
         if self.diagnosis is not None:  # no plans, so no misalignment to speak of

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -75,6 +76,22 @@ class DesignResult(Outcome):
     #: ``{kpi, unit, per, per_unit, rate, objective_units, text}``
     #: (:func:`~kpidesign.analyses.scales.exchange_rates`)
     exchange_rates: dict[str, list[dict]] = field(default_factory=dict)
+
+    #: the names of :meth:`figures`, in order
+    FIGURES = ("system", "status_quo", "designed", "designed_share")
+
+    def figures(self) -> dict[str, float]:
+        """The headline figures a grid of designs (a sweep, a frontier) lists: the optimum,
+        the status quo, the designed scheme on its worst computed path and its share of the
+        optimum (NaN without an optimum)."""
+        if self.diagnosis is not None:
+            return dict.fromkeys(self.FIGURES, math.nan)
+        return {
+            "system": self.optimum,
+            "status_quo": self.status_quo,
+            "designed": self.chosen.objective,
+            "designed_share": self.chosen.share_of_optimum,
+        }
 
     @classmethod
     def failed(cls, run: RunInfo, diagnosis: Diagnosis) -> DesignResult:

@@ -26,8 +26,9 @@ class SweepResult:
     """A sweep of ``model`` (``scenario``) with ``analysis`` at every point.
 
     ``axes``: each swept path (``path``, ``kind`` set or scale, ``values``). DataFrames:
-    ``points`` (``point``, ``variant``, one column per swept path, ``status``, ``built``,
-    the analysis' figures, ``diagnosis``), ``kpis`` (``point``, ``department``, ``kpi``,
+    ``points`` (``point``, ``variant``, one column per swept path, ``status``, ``built``
+    (``reused``, ``re-evaluated`` or ``built``), ``built_why``, the analysis' figures,
+    ``diagnosis``), ``kpis`` (``point``, ``department``, ``kpi``,
     ``plan``, ``value``).
     """
 
@@ -61,6 +62,7 @@ class SweepResult:
                     "values": {p: _figure(row[p]) for p in self.paths()},
                     "status": row["status"],
                     "built": row["built"],
+                    "built_why": row["built_why"],
                     **{k: _figure(row[k]) for k in self.figures},
                     "diagnosis": row["diagnosis"],
                 }

@@ -1,6 +1,8 @@
 """One chunk of a sweep, run where a worker runs it: each point's spec (resolved in the
-driver) to its compiled program, reused where the point changes only what the program
-holds as bounds, then the analysis, then one row of figures (and the point's KPIs).
+driver) to its program, made from its variant's compiled program where it can be (totals
+and reserves as bounds, params and margins by evaluating anew the rows they feed, without
+Pyomo; incentives are not in the program) and built otherwise, then the analysis, then
+one row of figures (and the point's KPIs).
 
 Every point starts from the same state (a compiled program and fresh HiGHS sessions), so a
 point's figures do not depend on the chunk it is in, on the worker, or on the engine.
@@ -16,11 +18,13 @@ from typing import Any
 from ..model.build import build
 from ..model.compile import compile_model
 from ..model.program import LinearProgram
+from ..model.update import ProgramUpdater, RebuildRequired
+from ..results import CompareResult, DesignResult
 from ..spec import ModelSpec
 from ..types import Plan
 from .plan import Point
 
-__all__ = ["ANALYSES", "SweepTask", "program_reuse", "run_chunk"]
+__all__ = ["ANALYSES", "Reuse", "SweepTask", "program_reuse", "run_chunk"]
 
 #: the analyses a sweep runs at each point
 ANALYSES = ("solve", "compare", "design", "evaluate")
@@ -29,37 +33,46 @@ ANALYSES = ("solve", "compare", "design", "evaluate")
 #: optimum); ``objective`` is the system optimum in every analysis
 HEADLINES = {
     "solve": ["objective"],
-    "compare": [
-        "objective", "aligned", "status_quo", "status_quo_min", "status_quo_max",
-        "misalignment_cost", "misalignment_cost_min", "misalignment_cost_max",
-    ],
-    "design": ["objective", "status_quo", "designed", "designed_share"],
-    "evaluate": [
-        "objective", "aligned", "status_quo", "status_quo_min", "status_quo_max",
-        "misalignment_cost", "misalignment_cost_min", "misalignment_cost_max",
-    ],
-}  # fmt: skip
+    "compare": ["objective", *CompareResult.FIGURES[1:]],
+    "design": ["objective", *DesignResult.FIGURES[1:]],
+    "evaluate": ["objective", *CompareResult.FIGURES[1:]],
+}
 
 
-def program_reuse(point: Point) -> str | None:
-    """Whether the point can reuse its variant's compiled program: ``"same"`` (it changes
-    only incentives, which are not in the program), ``"totals"`` (also resources' totals
-    and reserves: the total rows' bounds), or None (it changes rows or coefficients: built
-    from its spec)."""
-    kinds = set()
+@dataclass(frozen=True)
+class Reuse:
+    """How a point's program comes from its variant's: the params whose values changed and
+    the constraints whose margins did (their rows evaluated anew), and whether resources'
+    totals or reserves changed (the total rows' bounds). Incentives are not in the
+    program."""
+
+    params: frozenset[str] = frozenset()
+    slacks: frozenset[str] = frozenset()
+    totals: bool = False
+
+
+def program_reuse(point: Point) -> Reuse | None:
+    """How the point can reuse its variant's compiled program, or None where it changes
+    something else (a variable's bound, an allocation, a set): built from its spec."""
+    params: set[str] = set()
+    slacks: set[str] = set()
+    totals = False
     for axis, _ in point.values:
         parts = axis.path.split(".")
-        if axis.kind == "set" and len(parts) == 4 and parts[0] == "departments":
+        if parts[0] == "params" and len(parts) >= 2:
+            params.add(parts[1])
+        elif axis.kind == "set" and parts[0] == "departments" and len(parts) == 4:
             if parts[2] != "incentive":
                 return None
-            kinds.add("same")
-        elif axis.kind == "set" and len(parts) == 3 and parts[0] == "resources":
+        elif axis.kind == "set" and parts[0] == "resources" and len(parts) == 3:
             if parts[2] not in ("total", "reserve"):
                 return None
-            kinds.add("totals")
+            totals = True
+        elif axis.kind == "set" and parts[0] == "constraints" and parts[2:] == ["slack"]:
+            slacks.add(parts[1])
         else:
             return None
-    return "totals" if "totals" in kinds else "same"
+    return Reuse(frozenset(params), frozenset(slacks), totals)
 
 
 def _with_totals(lp: LinearProgram, spec: ModelSpec) -> LinearProgram:
@@ -82,30 +95,11 @@ class SweepTask:
 
 
 def _figures(analysis: str, result: Any) -> dict[str, float]:
-    """A result's headline figures (``HEADLINES[analysis]``)."""
-    nan = math.nan
+    """A result's headline figures (``HEADLINES[analysis]``), the optimum as ``objective``."""
     if analysis == "solve":
         return {"objective": result.objective}
-    if analysis == "design":
-        return {
-            "objective": result.optimum,
-            "status_quo": result.status_quo,
-            "designed": result.chosen.objective,
-            "designed_share": result.chosen.share_of_optimum,
-        }
-    ranged = result.status_quo_range
-    low, high = (ranged.low, ranged.high) if ranged is not None else (nan, nan)
-    m_low, m_high = ranged.misalignment_cost if ranged is not None else (nan, nan)
-    return {
-        "objective": result.objectives[Plan.SYSTEM],
-        "aligned": result.objectives[Plan.ALIGNED],
-        "status_quo": result.objectives[Plan.STATUS_QUO],
-        "status_quo_min": low,
-        "status_quo_max": high,
-        "misalignment_cost": result.misalignment_cost,
-        "misalignment_cost_min": m_low,
-        "misalignment_cost_max": m_high,
-    }
+    figures = result.figures()
+    return {"objective": figures.pop("system"), **figures}
 
 
 def _kpis(analysis: str, result: Any) -> list[dict[str, Any]]:
@@ -122,23 +116,40 @@ def _kpis(analysis: str, result: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _program(
+    updaters: dict[str | None, ProgramUpdater], task: SweepTask, point: Point, spec: ModelSpec
+) -> tuple[LinearProgram, str, str | None]:
+    """The point's program, how it was made (``reused``, ``re-evaluated`` or ``built``) and,
+    for a built one, why."""
+    reuse = program_reuse(point)
+    if reuse is None:
+        paths = ", ".join(a.path for a, _ in point.values)
+        return compile_model(build(spec)), "built", f"{paths}: not a param, margin or total"
+    if point.variant not in updaters:
+        base = build(task.base[point.variant])
+        updaters[point.variant] = ProgramUpdater(base, compile_model(base))
+    updater = updaters[point.variant]
+    lp, how = updater.lp, "reused"
+    if reuse.params or reuse.slacks:
+        try:
+            lp = updater.with_params(spec, set(reuse.params), reuse.slacks)
+        except RebuildRequired as exc:
+            return compile_model(build(spec)), "built", exc.reason
+        how = "re-evaluated"
+    if reuse.totals:
+        lp = _with_totals(lp, spec)
+    return lp, how, None
+
+
 def run_chunk(task: SweepTask, chunk: list[tuple[Point, ModelSpec]]) -> list[dict[str, Any]]:
     """Each point of ``chunk`` (with its resolved spec) analysed: one row per point with
-    ``point``, ``status``, ``built`` (``reused`` or ``built``), the headline figures,
-    ``diagnosis`` (a point without an optimum: why, the conflict or ray by name) and
-    ``kpis``."""
-    programs: dict[str | None, LinearProgram] = {}
+    ``point``, ``status``, ``built`` (``reused``, ``re-evaluated`` or ``built``) and
+    ``built_why``, the headline figures, ``diagnosis`` (a point without an optimum: why,
+    the conflict or ray by name) and ``kpis``."""
+    updaters: dict[str | None, ProgramUpdater] = {}
     rows = []
     for point, spec in chunk:
-        reuse = program_reuse(point)
-        if reuse is None:
-            lp = compile_model(build(spec))
-        else:
-            if point.variant not in programs:
-                programs[point.variant] = compile_model(build(task.base[point.variant]))
-            lp = programs[point.variant]
-            if reuse == "totals":
-                lp = _with_totals(lp, spec)
+        lp, how, why = _program(updaters, task, point, spec)
         result = task.analyse(spec, lp)
         figures = dict.fromkeys(HEADLINES[task.analysis], math.nan)
         diagnosis = None
@@ -155,7 +166,8 @@ def run_chunk(task: SweepTask, chunk: list[tuple[Point, ModelSpec]]) -> list[dic
             {
                 "point": point.index,
                 "status": str(result.status),
-                "built": "reused" if reuse is not None else "built",
+                "built": how,
+                "built_why": why,
                 **{k: float(v) for k, v in figures.items()},
                 "diagnosis": diagnosis,
                 "kpis": _kpis(task.analysis, result) if result.ok else [],

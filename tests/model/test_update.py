@@ -1,0 +1,82 @@
+"""Programs with other param values without a build: every array equal to a full build and
+compile of the changed spec, or a rebuild with its reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import TESTS, assert_same_program
+
+import kpidesign
+from kpidesign.model.build import build
+from kpidesign.model.compile import compile_model
+from kpidesign.model.update import ProgramUpdater, RebuildRequired
+from kpidesign.spec.scenario import Overlay
+
+SEED = TESTS.parent / "scenarios" / "baseline.yaml"
+MODELS = [
+    SEED,
+    TESTS / "models" / "compare" / "stock_periods.yaml",
+    TESTS / "models" / "textbook" / "margins.yaml",
+    TESTS / "models" / "compare" / "safety_stock.yaml",
+]
+
+
+@pytest.mark.parametrize("path", MODELS, ids=lambda p: p.stem)
+def test_every_param_scaled_is_a_full_build_or_a_rebuild_with_a_reason(path: Path) -> None:
+    base = kpidesign.load(path)
+    built = build(base)
+    updater = ProgramUpdater(built, compile_model(built))
+    updated = 0
+    for name in base.params:
+        spec = kpidesign.load(path, overlay=Overlay({}, {f"params.{name}": 1.37}, "test"))
+        try:
+            got = updater.with_params(spec, {name})
+        except RebuildRequired as exc:
+            assert exc.reason.startswith(f"params.{name} feeds "), exc.reason
+            continue
+        assert_same_program(got, compile_model(build(spec)))
+        updated += 1
+    # the seed: all but the three freight and overtime costs, which feed a use of budget
+    assert updated >= (27 if path == SEED else len(base.params))
+
+
+def test_a_margin_and_several_params_at_once() -> None:
+    base = kpidesign.load(SEED)
+    built = build(base)
+    updater = ProgramUpdater(built, compile_model(built))
+    spec = kpidesign.load(
+        SEED,
+        overlay=Overlay(
+            {"constraints.capacity.slack": 0.2, "params.ramp": 0.3},
+            {"params.base_demand": 0.9, "params.price": 1.1},
+            "test",
+        ),
+    )
+    got = updater.with_params(spec, {"ramp", "base_demand", "price"}, {"capacity"})
+    assert_same_program(got, compile_model(build(spec)))
+
+
+def test_a_param_that_decides_which_rows_exist_needs_a_build(tmp_path: Path) -> None:
+    f = tmp_path / "rows.yaml"
+    f.write_text(
+        "kpidesign: 1\nname: rows\nsets:\n  plant: [a, b]\nparams:\n  cap: {a: 1, b: 0}\n"
+        "variables:\n  x: {over: [plant], lb: 0}\n"
+        "departments:\n  ops:\n    kpis:\n      out: {max: 'sum(x[p] for p in plant)'}\n"
+        "    incentive: {out: 1}\n"
+        "constraints:\n  limit:\n    for: p in plant if cap[p] > 0\n    expr: x[p] <= cap[p]\n"
+        "  rest:\n    for: p in plant\n    expr: x[p] <= 5\n"
+        "objective:\n  max: sum(x[p] for p in plant)\n"
+    )
+    base = kpidesign.load(f)
+    built = build(base)
+    updater = ProgramUpdater(built, compile_model(built))
+    spec = kpidesign.load(f, overlay=Overlay({"params.cap.b": 2}, {}, "test"))
+    with pytest.raises(RebuildRequired, match=r"params.cap feeds which rows limit has"):
+        updater.with_params(spec, {"cap"})
+    # a swept point with it is built from its spec, saying why, and solves as a full build
+    r = kpidesign.sweep(f, ["params.cap.b=0,2"])
+    assert list(r.points.built) == ["built", "built"]
+    assert r.points.built_why.iloc[0] == "params.cap feeds which rows limit has (its for:)"
+    assert list(r.points.objective) == pytest.approx([6.0, 3.0])  # 1 + 5; 1 + 2
