@@ -104,9 +104,10 @@ def test_params_and_margins_are_evaluated_anew_and_solve_as_scenarios(tmp_path: 
             f"{row['params.base_demand*']!r}\n"
         )
         assert row["objective"] == pytest.approx(kpidesign.solve(f).objective, rel=1e-9)
-    built = kpidesign.sweep(SEED, scales=["params.truck_cost=0.9"])
-    assert built.points.built_why.iloc[0] == "params.truck_cost feeds logistics's use of budget"
-    assert "1 point(s) built from their spec: params.truck_cost feeds" in built.notes[0]
+    built = kpidesign.sweep(SEED, ["variables.cash.lb=0,1000"])
+    why = "variables.cash.lb: not a param, margin or total"
+    assert list(built.points.built_why) == [why, why]
+    assert built.notes == [f"2 point(s) built from their spec: {why}"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

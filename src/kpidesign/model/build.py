@@ -307,6 +307,16 @@ def constraint_row(
     return -form.constant, form, -form.constant
 
 
+def use_row(
+    spec: ModelSpec, text: str, where: Any, table: dict, allocation: int
+) -> tuple[None, Linear, float]:
+    """A department's use of a resource (``text``) within its allocation (build's column
+    ``allocation``): ``use - allocation <= 0`` as ``(lower, form, upper)``."""
+    form = compile_linear(spec, text, where).evaluate({}, table)
+    form.add_term(allocation, -1.0)
+    return None, form, -form.constant
+
+
 def _set_row(
     con: Any, compiled: Any, env: dict, table: dict, cols: _Columns, slack: float, key: Any = None
 ) -> None:
@@ -352,10 +362,10 @@ def _build_resources(
         block.use = pyo.Constraint(pyo.Any)
         for d in users:
             text, where = d.uses[r.name]
-            form = compile_linear(spec, text, where).evaluate({}, table)
-            form.add_term(cols.add(block.allocation[d.name]), -1.0)
-            body = cols.expr(form, with_constant=False)
-            block.use[d.name] = (None, body, -form.constant)
+            lower, form, upper = use_row(
+                spec, text, where, table, cols.add(block.allocation[d.name])
+            )
+            block.use[d.name] = (lower, cols.expr(form, with_constant=False), upper)
             allocations.append(
                 AllocationVar(
                     d.name,

@@ -5,8 +5,8 @@ the build uses) and put in place of the old ones; everything else is the base pr
 Pyomo is not involved.
 
 Where a changed param could change more than the values of some rows (which rows a
-constraint family has, a department's use of a resource) the program must be built
-again: :class:`RebuildRequired` says why (as linopy's ``RebuildRequiredError`` does).
+constraint family has) the program must be built again: :class:`RebuildRequired` says
+why (as linopy's ``RebuildRequiredError`` does).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from ..expressions import (
     compile_kpi,
     compile_linear,
 )
-from ..spec import ModelSpec
-from .build import BuiltModel, constraint_row
+from ..spec import ConstraintSpec, ModelSpec
+from .build import BuiltModel, constraint_row, use_row
 from .compile import column_numbers
 from .program import KpiRows, LinearProgram, SparseRow
 
@@ -56,8 +56,10 @@ class ProgramUpdater:
     lp: LinearProgram
 
     def __post_init__(self) -> None:
-        #: build's column number -> the program's column
+        #: build's column number -> the program's column, and back
         self.column = column_numbers(self.built)
+        self.build_column = np.empty_like(self.column)
+        self.build_column[self.column] = np.arange(self.column.size)
 
     def with_params(
         self, spec: ModelSpec, changed: set[str], slacks: set[str] | frozenset = frozenset()
@@ -66,58 +68,73 @@ class ProgramUpdater:
         params ``changed`` and the margins (``slack``) of the constraints ``slacks``
         changed: the base's, with every KPI, the objective and the rows of every constraint
         that reads a changed param (or names a KPI) or whose margin changed evaluated anew.
+        Departments' uses of resources that read a changed param are evaluated anew too.
         Raises :class:`RebuildRequired` where a changed param decides which rows a
-        constraint has or feeds a department's use of a resource."""
+        constraint has."""
         base = self.built.spec
         if set(spec.params) != set(base.params) or spec.sets != base.sets:
             msg = "the model's sets or params are others"
             raise RebuildRequired(msg)
         structure = [
-            (f"{d.name}'s use of {r}", text)
-            for d in spec.departments.values()
-            for r, (text, _) in d.uses.items()
-        ] + [(f"which rows {c.name} has (its for:)", c.bindings) for c in spec.constraints.values()]
+            (f"which rows {c.name} has (its for:)", c.bindings) for c in spec.constraints.values()
+        ]
         for what, text in structure:
             hit = sorted(_names(text) & changed)
             if hit:
                 msg = f"params.{hit[0]} feeds {what}"
                 raise RebuildRequired(msg)
         kpi_names = {k.name for k in spec.all_kpis().values()} | set(spec.all_kpis())
-        fed = [
-            c
-            for c in spec.constraints.values()
-            if c.name in slacks or _names(c.expr) & (changed | kpi_names)
-        ]
+        rows: list[tuple[int, float | None, Linear, float | None]] = []
+        for c in spec.constraints.values():
+            if c.name in slacks or _names(c.expr) & (changed | kpi_names):
+                rows += self._constraint_rows(spec, c)
+        table = self.built.table
+        for a in self.lp.allocations:
+            text, where = spec.departments[a.department].uses[a.resource]
+            if _names(text) & changed:
+                own = int(self.build_column[a.column])
+                rows.append((a.use_row, *use_row(spec, text, where, table, own)))
         lp = self.lp
         if changed:
             lp = replace(lp, kpis=self._kpis(spec), objective=self._objective(spec))
-        return self._with_rows(lp, spec, fed) if fed else lp
+        return self._with_rows(lp, rows) if rows else lp
 
-    def _with_rows(self, lp: LinearProgram, spec: ModelSpec, fed: list) -> LinearProgram:
-        """``lp`` with the rows of the constraints ``fed`` evaluated with ``spec``."""
+    def _constraint_rows(
+        self, spec: ModelSpec, c: ConstraintSpec
+    ) -> list[tuple[int, float | None, Linear, float | None]]:
+        """Every row of constraint ``c`` evaluated with ``spec``: (row, lower, form, upper)."""
+        lp = self.lp
+        rows = np.flatnonzero(lp.row_component == lp.row_components.index(c.name))
+        bindings = compile_bindings(spec, c.bindings, c.bindings_where)
+        compiled = compile_constraint(spec, c.expr, c.where, bindings.bound)
+        envs = list(bindings) if bindings.names else [{}]
+        if len(envs) != rows.size:  # cannot happen while its for: reads no changed param
+            msg = f"{c.name} has {len(envs)} rows now, {rows.size} before"
+            raise RebuildRequired(msg)
+        table, slack = self.built.table, c.slack or 0.0
+        return [
+            (int(i), *constraint_row(compiled, env, table, slack))
+            for i, env in zip(rows, envs, strict=True)
+        ]
+
+    def _with_rows(
+        self, lp: LinearProgram, replaced: list[tuple[int, float | None, Linear, float | None]]
+    ) -> LinearProgram:
+        """``lp`` with each row ``(i, lower, form, upper)`` of ``replaced`` in place of its
+        row ``i``."""
         lower, upper = lp.row_lower.copy(), lp.row_upper.copy()
         coo = lp.A.tocoo()
-        keep = np.ones(coo.nnz, dtype=bool)
+        keep = ~np.isin(coo.row, [i for i, *_ in replaced])
         rows_new: list[np.ndarray] = []
         cols_new: list[np.ndarray] = []
         vals_new: list[np.ndarray] = []
-        for c in fed:
-            rows = np.flatnonzero(lp.row_component == lp.row_components.index(c.name))
-            bindings = compile_bindings(spec, c.bindings, c.bindings_where)
-            compiled = compile_constraint(spec, c.expr, c.where, bindings.bound)
-            envs = list(bindings) if bindings.names else [{}]
-            if len(envs) != rows.size:  # cannot happen while its for: reads no changed param
-                msg = f"{c.name} has {len(envs)} rows now, {rows.size} before"
-                raise RebuildRequired(msg)
-            keep &= ~np.isin(coo.row, rows)
-            for i, env in zip(rows, envs, strict=True):
-                lo, form, hi = constraint_row(compiled, env, self.built.table, c.slack or 0.0)
-                lower[i] = -np.inf if lo is None else float(lo)
-                upper[i] = np.inf if hi is None else float(hi)
-                row = self._row(form)
-                rows_new.append(np.full(row.indices.size, i, dtype=np.int64))
-                cols_new.append(row.indices)
-                vals_new.append(row.values)
+        for i, lo, form, hi in replaced:
+            lower[i] = -np.inf if lo is None else float(lo)
+            upper[i] = np.inf if hi is None else float(hi)
+            row = self._row(form)
+            rows_new.append(np.full(row.indices.size, i, dtype=np.int64))
+            cols_new.append(row.indices)
+            vals_new.append(row.values)
         A = sp.csr_array(
             (
                 np.concatenate([coo.data[keep], *vals_new]),
