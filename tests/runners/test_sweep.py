@@ -223,3 +223,21 @@ def test_interrupt_and_resume_give_the_uninterrupted_output(
     # a resume of another sweep does not reuse these chunks
     other = _cli(str(SEED), "--scale", "params.base_demand=0.8:1.2:5", "--resume", str(out))
     assert other.returncode == 2 and "another one" in other.stderr
+
+
+def test_a_point_the_build_refuses_is_a_row_not_the_end(tmp_path: Path) -> None:
+    # x <= 10 / d: d = 0 divides by zero and d = 1e-320 overflows to an infinite bound;
+    # both are found only when the point's rows are evaluated, so they are rows, and the
+    # point in between solves (x = 5)
+    f = tmp_path / "divide.yaml"
+    f.write_text(
+        "kpidesign: 1\nname: divide\nparams:\n  d: 1\nvariables:\n  x: {lb: 0}\n"
+        "departments:\n  ops:\n    kpis:\n      out: {max: x}\n    incentive: {out: 1}\n"
+        "constraints:\n  cap: {expr: 'x <= 10 / d'}\nobjective:\n  max: x\n"
+    )
+    r = kpidesign.sweep(f, ["params.d=0,2,1e-320"])
+    assert list(r.points.status) == ["invalid", "optimal", "invalid"]
+    assert r.points.objective.iloc[1] == pytest.approx(5.0)
+    assert list(r.points.built) == ["re-evaluated"] * 3
+    for i in (0, 2):
+        assert "cap" in r.points.diagnosis.iloc[i]["message"]

@@ -91,7 +91,7 @@ def compile_model(built: BuiltModel) -> LinearProgram:
         resource_rows={r: rows.of[id(con)] for r, con in built.resource_rows.items()},
         constraint_components=tuple(built.constraint_names),
     )
-    _check_finite(lp, built)
+    check_finite(lp, built)
     return lp
 
 
@@ -230,7 +230,7 @@ def _kpi_rows(built: BuiltModel, read: _Reader) -> dict[str, KpiRows]:
     return kpis
 
 
-def _check_finite(lp: LinearProgram, built: BuiltModel) -> None:
+def check_finite(lp: LinearProgram, built: BuiltModel) -> None:
     """Every coefficient finite, and no bound that excludes every value (a lower bound of
     +inf): data such as ``1e308 * 10`` overflow to infinity, which HiGHS would only reject
     as a whole model.  Checked on the arrays, so it costs nothing for sound models."""

@@ -26,7 +26,7 @@ from ..expressions import (
 )
 from ..spec import ConstraintSpec, ModelSpec
 from .build import BuiltModel, constraint_row, use_row
-from .compile import column_numbers
+from .compile import check_finite, column_numbers
 from .program import KpiRows, LinearProgram, SparseRow
 
 __all__ = ["ProgramUpdater", "RebuildRequired"]
@@ -97,7 +97,9 @@ class ProgramUpdater:
         lp = self.lp
         if changed:
             lp = replace(lp, kpis=self._kpis(spec), objective=self._objective(spec))
-        return self._with_rows(lp, rows) if rows else lp
+        lp = self._with_rows(lp, rows) if rows else lp
+        check_finite(lp, self.built)  # as compile does: data that overflowed is an error
+        return lp
 
     def _constraint_rows(
         self, spec: ModelSpec, c: ConstraintSpec

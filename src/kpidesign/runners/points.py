@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..errors import KpiDesignError
 from ..model.build import build
 from ..model.compile import compile_model
 from ..model.program import LinearProgram
@@ -116,6 +117,15 @@ def _kpis(analysis: str, result: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _intended(point: Point) -> str:
+    """How the point's program is meant to be made (before a rebuild it may turn out to
+    need): ``reused``, ``re-evaluated`` or ``built``."""
+    reuse = program_reuse(point)
+    if reuse is None:
+        return "built"
+    return "re-evaluated" if reuse.params or reuse.slacks else "reused"
+
+
 def _program(
     updaters: dict[str | None, ProgramUpdater], task: SweepTask, point: Point, spec: ModelSpec
 ) -> tuple[LinearProgram, str, str | None]:
@@ -149,28 +159,32 @@ def run_chunk(task: SweepTask, chunk: list[tuple[Point, ModelSpec]]) -> list[dic
     updaters: dict[str | None, ProgramUpdater] = {}
     rows = []
     for point, spec in chunk:
-        lp, how, why = _program(updaters, task, point, spec)
-        result = task.analyse(spec, lp)
         figures = dict.fromkeys(HEADLINES[task.analysis], math.nan)
-        diagnosis = None
-        if result.ok:
-            figures |= _figures(task.analysis, result)
+        kpis: list[dict[str, Any]] = []
+        how, why, diagnosis = _intended(point), None, None
+        try:
+            lp, how, why = _program(updaters, task, point, spec)
+            result = task.analyse(spec, lp)
+        except KpiDesignError as exc:  # data the build refuses (a divisor at 0, an overflow)
+            status = "invalid"
+            diagnosis = {"message": " / ".join(exc.messages), "conflict": [], "ray": []}
         else:
-            d = result.diagnosis
-            diagnosis = {
-                "message": d.message,
-                "conflict": list(d.conflict),
-                "ray": list(d.ray),
-            }
+            status = str(result.status)
+            if result.ok:
+                figures |= _figures(task.analysis, result)
+                kpis = _kpis(task.analysis, result)
+            else:
+                d = result.diagnosis
+                diagnosis = {"message": d.message, "conflict": list(d.conflict), "ray": list(d.ray)}
         rows.append(
             {
                 "point": point.index,
-                "status": str(result.status),
+                "status": status,
                 "built": how,
                 "built_why": why,
                 **{k: float(v) for k, v in figures.items()},
                 "diagnosis": diagnosis,
-                "kpis": _kpis(task.analysis, result) if result.ok else [],
+                "kpis": kpis,
             }
         )
     return rows
