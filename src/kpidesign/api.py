@@ -481,52 +481,14 @@ def sweep(
         scheduler=scheduler, out=None if out is None else Path(out), resume=resume, key=key,
         verbose=verbose, progress=progress,
     )  # fmt: skip
-    figures = HEADLINES[analysis]
-    table = []
-    kpis = []
-    for p, row in zip(points, rows, strict=True):
-        assert row["point"] == p.index
-        table.append(
-            {"point": p.index, "variant": p.variant, **p.labels(), "status": row["status"],
-             "built": row["built"], "built_why": row["built_why"],
-             **{k: row[k] for k in figures}, "diagnosis": row["diagnosis"]}
-        )  # fmt: skip
-        kpis.extend({"point": p.index, **k} for k in row["kpis"])
-    paths = [a.path if a.kind == "set" else f"{a.path}*" for a in axes]
-    notes = []
-    counts = {how: sum(r["built"] == how for r in rows) for how in ("reused", "re-evaluated")}
-    if any(counts.values()):
-        notes.append(
-            f"{counts['reused']} point(s) reused their variant's compiled program and "
-            f"{counts['re-evaluated']} had the rows their params feed evaluated anew, "
-            "without Pyomo"
-        )
-    why: dict[str, int] = {}
-    for r in rows:
-        if r["built"] == "built":
-            why[r["built_why"]] = why.get(r["built_why"], 0) + 1
-    notes += [f"{n} point(s) built from their spec: {reason}" for reason, n in why.items()]
-    return SweepResult(
+    return SweepResult.of_rows(
         model=first.name,
         scenario=first.scenario,
         analysis=analysis,
         axes=[{"path": a.path, "kind": a.kind, "values": list(a.values)} for a in axes],
-        points=pd.DataFrame(
-            table,
-            columns=[
-                "point",
-                "variant",
-                *paths,
-                "status",
-                "built",
-                "built_why",
-                *figures,
-                "diagnosis",
-            ],
-        ),
-        kpis=pd.DataFrame(kpis, columns=["point", "department", "kpi", "plan", "value"]),
-        figures=figures,
-        notes=notes,
+        points=[(p.index, p.variant, p.labels()) for p in points],
+        rows=rows,
+        figures=HEADLINES[analysis],
     )
 
 

@@ -241,3 +241,18 @@ def test_a_point_the_build_refuses_is_a_row_not_the_end(tmp_path: Path) -> None:
     assert list(r.points.built) == ["re-evaluated"] * 3
     for i in (0, 2):
         assert "cap" in r.points.diagnosis.iloc[i]["message"]
+
+
+def test_a_running_cluster_through_its_scheduler() -> None:
+    # --scheduler ADDRESS submits to a cluster kpidesign did not start (here one this test
+    # starts, as a cluster's admin would): the same JSON as one worker
+    from distributed import LocalCluster
+
+    args = [str(SEED), "--scale", "params.base_demand=0.9,1.0,1.1", "--format", "json", "-q"]
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        remote = _cli(*args, "--engine", "dask", "--scheduler", cluster.scheduler_address)
+    one = _cli(*args, "--workers", "1")
+    assert remote.returncode == 0, remote.stderr
+    assert remote.stdout == one.stdout and remote.stderr == ""

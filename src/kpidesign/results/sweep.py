@@ -11,7 +11,7 @@ import pandas as pd
 
 from .common import clean
 
-__all__ = ["SweepResult"]
+__all__ = ["SweepResult", "column_name"]
 
 
 def _figure(v: Any) -> Any:
@@ -19,6 +19,16 @@ def _figure(v: Any) -> Any:
     if isinstance(v, float):
         return None if math.isnan(v) else clean(v)
     return v
+
+
+def column_name(path: str, kind: str) -> str:
+    """A swept path as the points' column (and JSON ``values`` key) names it: a set's path
+    as it is, a scale's with ``*`` (a factor, not a value)."""
+    return path if kind == "set" else f"{path}*"
+
+
+def _columns(axes: list[dict[str, Any]]) -> list[str]:
+    return [column_name(a["path"], a["kind"]) for a in axes]
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,55 @@ class SweepResult:
     figures: list[str]
     notes: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of_rows(
+        cls,
+        *,
+        model: str,
+        scenario: str,
+        analysis: str,
+        axes: list[dict[str, Any]],
+        points: list[tuple[int, str | None, dict[str, Any]]],
+        rows: list[dict[str, Any]],
+        figures: list[str],
+    ) -> SweepResult:
+        """The result of ``rows`` (one per point, as a chunk returns them, in point order)
+        for ``points`` (number, variant, ``{path: value}``), with notes that say how the
+        points' programs were made."""
+        table, kpis = [], []
+        for (index, variant, values), row in zip(points, rows, strict=True):
+            assert row["point"] == index
+            table.append(
+                {"point": index, "variant": variant, **values, "status": row["status"],
+                 "built": row["built"], "built_why": row["built_why"],
+                 **{k: row[k] for k in figures}, "diagnosis": row["diagnosis"]}
+            )  # fmt: skip
+            kpis.extend({"point": index, **k} for k in row["kpis"])
+        notes = []
+        made = {how: sum(r["built"] == how for r in rows) for how in ("reused", "re-evaluated")}
+        if any(made.values()):
+            notes.append(
+                f"{made['reused']} point(s) reused their variant's compiled program and "
+                f"{made['re-evaluated']} had the rows their params feed evaluated anew, "
+                "without Pyomo"
+            )
+        why: dict[str, int] = {}
+        for r in rows:
+            if r["built"] == "built":
+                why[r["built_why"]] = why.get(r["built_why"], 0) + 1
+        notes += [f"{n} point(s) built from their spec: {reason}" for reason, n in why.items()]
+        columns = ["point", "variant", *_columns(axes), "status", "built", "built_why"]
+        return cls(
+            model,
+            scenario,
+            analysis,
+            axes,
+            pd.DataFrame(table, columns=[*columns, *figures, "diagnosis"]),
+            pd.DataFrame(kpis, columns=["point", "department", "kpi", "plan", "value"]),
+            figures,
+            notes,
+        )
+
     @property
     def ok(self) -> bool:
         """True when every point has an optimum."""
@@ -48,7 +107,7 @@ class SweepResult:
 
     def paths(self) -> list[str]:
         """The swept paths as the points' columns name them (a scale's with ``*``)."""
-        return [a["path"] if a["kind"] == "set" else f"{a['path']}*" for a in self.axes]
+        return _columns(self.axes)
 
     def to_dict(self) -> dict:
         """The JSON contract: ``points`` (``{point, variant, values, status, built,

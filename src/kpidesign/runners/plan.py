@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..results.sweep import column_name
+
 __all__ = ["CHUNK", "MAX_POINTS", "Axis", "Point", "chunks", "parse_axis", "sweep_points"]
 
 #: points of one sweep at most: a grid grows as a product, and a typo (0:1:1000000) must not
@@ -93,7 +95,7 @@ class Point:
 
     def labels(self) -> dict[str, Any]:
         """``{path: value}`` as the output names them (a scale's path with ``*``)."""
-        return {(a.path if a.kind == "set" else f"{a.path}*"): v for a, v in self.values}
+        return {column_name(a.path, a.kind): v for a, v in self.values}
 
 
 def sweep_points(
