@@ -20,9 +20,11 @@ __all__ = ["CHUNK", "MAX_POINTS", "Axis", "Point", "chunks", "parse_axis", "swee
 #: points of one sweep at most: a grid grows as a product, and a typo (0:1:1000000) must not
 #: start a day of solving
 MAX_POINTS = 100_000
-#: points per chunk (a task of the process pool or of Dask): a fixed number, so that chunk
-#: boundaries never depend on the number of workers
-CHUNK = 8
+#: points per chunk (a task of the process pool or of Dask) by analysis: fixed numbers, so
+#: that chunk boundaries never depend on the number of workers, chosen so that a task takes
+#: seconds, not milliseconds, on the seed (a solve about 35 ms, a compare or evaluate a
+#: second or more, a design several)
+CHUNK = {"solve": 32, "compare": 2, "evaluate": 2, "design": 1}
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def sweep_points(
     return out
 
 
-def chunks(points: list[Point], size: int = CHUNK) -> list[list[Point]]:
+def chunks(points: list, size: int) -> list[list]:
     """Consecutive chunks of ``size`` points (the last may be shorter)."""
     return [points[i : i + size] for i in range(0, len(points), size)]
 

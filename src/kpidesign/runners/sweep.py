@@ -175,15 +175,15 @@ def run_chunks(
     verbose: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Every point's row, in point order: chunks of :data:`CHUNK` points (the same whatever
-    the number of workers) run serially (``workers`` 1), on a process pool, or on Dask (a
-    cluster at ``scheduler``, else a LocalCluster of ``workers`` processes); chunks kept
+    """Every point's row, in point order: chunks of ``CHUNK[analysis]`` points (the same
+    whatever the number of workers) run serially (``workers`` 1), on a process pool, or on
+    Dask (a cluster at ``scheduler``, else a LocalCluster of ``workers`` processes); chunks kept
     in ``out`` are not run again when ``resume``. Ctrl-C raises :class:`SweepInterrupted`
     after the finished chunks are kept. ``progress(done, total)`` hears of every chunk."""
     if engine not in ENGINES:
         msg = f"engine must be one of {', '.join(ENGINES)}, not {engine!r}"
         raise ValueError(msg)
-    parts = chunks(work, CHUNK)
+    parts = chunks(work, CHUNK[task.analysis])
     store = _Store(out, key or fingerprint(task.analysis), resume)
     done: dict[int, list[dict]] = {}
     for i in range(len(parts)):
