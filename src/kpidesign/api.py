@@ -153,19 +153,16 @@ def frontier(
     if analysis not in ("solve", "compare", "design"):
         msg = f"analysis must be solve, compare or design, not {analysis!r}"
         raise ValueError(msg)
-    if margin is not None:
-        if resource is not None or constraint is not None:
-            msg = "give a resource, a constraint or a margin, one of them"
-            raise ValueError(msg)
-        if analysis != "solve":
-            msg = f"{analysis} along a frontier needs a resource (--resource)"
-            raise ValueError(msg)
-        return _margin_frontier(
-            _spec(model, variant, None), margin, start, stop, Options.of(options, **settings)
-        )
+    if margin is not None and (resource is not None or constraint is not None):
+        msg = "give a resource, a constraint or a margin, one of them"
+        raise ValueError(msg)
     if analysis != "solve" and resource is None:
         msg = f"{analysis} along a frontier needs a resource (--resource)"
         raise ValueError(msg)
+    if margin is not None:
+        return _margin_frontier(
+            _spec(model, variant, None), margin, start, stop, Options.of(options, **settings)
+        )
     if grid < 2:
         msg = f"grid needs at least 2 points, not {grid}"
         raise ValueError(msg)
@@ -507,7 +504,7 @@ def diff(
     Every figure of the two results' JSON is paired by its path (objective, allocations,
     every KPI, shared state, duals; for design the weights); ``changes`` holds those that
     differ (all of them with ``everything``), each with ``b - a`` for numbers."""
-    from .results.diff import changes_between
+    from .results.diff import pair_figures
 
     runs = {"solve": solve, "compare": compare, "design": design}
     if analysis not in runs:
@@ -521,15 +518,11 @@ def diff(
         results.append(runs[analysis](spec, options=opts).to_dict())
         described.append(
             {"file": str(spec.scenario_file or spec.model_file), "scenario": spec.scenario,
-             "variant": variant}
+             "variant": spec.variant}
         )  # fmt: skip
-    paired = changes_between(results[0], results[1], everything=True)
-    changed = [
-        r for r in paired
-        if (r["delta"] is not None and r["delta"] != 0.0)
-        or (r["delta"] is None and r["a"] != r["b"])
-    ]  # fmt: skip
-    rows = paired if everything else changed
+    paired = pair_figures(results[0], results[1])
+    changed = [row for row, differs in paired if differs]
+    rows = [row for row, _ in paired] if everything else changed
     notes = [] if changed else ["the two runs agree on every figure"]
     return DiffResult(
         analysis=analysis,

@@ -531,9 +531,8 @@ def diff(
     specs = [load(f, v, max_size=max_size) for f, v in sides]
     try:
         result = api.diff(
-            specs[0], specs[1], variants=pair, analysis=analysis, everything=everything,
-            options=options,
-        )  # fmt: skip
+            specs[0], specs[1], analysis=analysis, everything=everything, options=options
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     emit(result, fmt, out, "diff", print_diff)

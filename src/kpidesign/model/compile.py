@@ -32,8 +32,8 @@ class _Reader:
     def __init__(self, built: BuiltModel, col_of: dict[int, int]):
         self.col_of = col_of
         self.terms = built.terms
-        remap = [col_of[id(v)] for v in built.columns]
-        self.remap = None if remap == list(range(len(remap))) else np.asarray(remap)
+        remap = _program_columns(built, col_of)
+        self.remap = None if np.array_equal(remap, np.arange(remap.size)) else remap
 
     def __call__(self, expr: Any, where: str) -> tuple[list[int], list[float], float]:
         rec = self.terms.get(id(expr))
@@ -95,10 +95,15 @@ def compile_model(built: BuiltModel) -> LinearProgram:
     return lp
 
 
+def _program_columns(built: BuiltModel, col_of: dict[int, int]) -> np.ndarray:
+    """Per variable in build's numbering, its column in the program (``col_of``: id of a
+    variable -> column)."""
+    return np.array([col_of[id(v)] for v in built.columns], dtype=np.int64)
+
+
 def column_numbers(built: BuiltModel) -> np.ndarray:
     """Per variable in build's numbering, its column in the compiled program."""
-    of = _compile_columns(built, tuple(built.spec.departments)).of
-    return np.array([of[id(v)] for v in built.columns], dtype=np.int64)
+    return _program_columns(built, _compile_columns(built, tuple(built.spec.departments)).of)
 
 
 @dataclass

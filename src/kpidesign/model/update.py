@@ -75,13 +75,10 @@ class ProgramUpdater:
         if set(spec.params) != set(base.params) or spec.sets != base.sets:
             msg = "the model's sets or params are others"
             raise RebuildRequired(msg)
-        structure = [
-            (f"which rows {c.name} has (its for:)", c.bindings) for c in spec.constraints.values()
-        ]
-        for what, text in structure:
-            hit = sorted(_names(text) & changed)
+        for c in spec.constraints.values():
+            hit = sorted(_names(c.bindings) & changed)
             if hit:
-                msg = f"params.{hit[0]} feeds {what}"
+                msg = f"params.{hit[0]} feeds which rows {c.name} has (its for:)"
                 raise RebuildRequired(msg)
         kpi_names = {k.name for k in spec.all_kpis().values()} | set(spec.all_kpis())
         rows: list[tuple[int, float | None, Linear, float | None]] = []

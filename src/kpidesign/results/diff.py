@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["DiffResult", "changes_between"]
+__all__ = ["DiffResult", "changes_between", "pair_figures"]
 
 #: what is not compared: which file and variant ran (said in ``a`` and ``b``), provenance
 #: and notes
@@ -33,11 +33,11 @@ def _number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def changes_between(a: dict, b: dict, *, everything: bool = False) -> list[dict[str, Any]]:
+def pair_figures(a: dict, b: dict) -> list[tuple[dict[str, Any], bool]]:
     """Every figure of two results' JSON paired by path (``section``: the top-level key,
     ``key``: the rest), in ``a``'s order then what only ``b`` has: ``{section, key, a, b,
-    delta}`` (``delta`` ``b - a`` for two numbers, else None; a side that lacks the path
-    is None). Only what differs, unless ``everything``."""
+    delta}`` (``delta`` ``b - a`` for two numbers, 0 within the tolerance, else None; a
+    side that lacks the path is None), each with whether it differs."""
     flat_a: dict[str, Any] = {}
     flat_b: dict[str, Any] = {}
     for k in a:
@@ -57,11 +57,14 @@ def changes_between(a: dict, b: dict, *, everything: bool = False) -> list[dict[
                 delta = 0.0
         else:
             same = va == vb
-        if same and not everything:
-            continue
         section, _, key = path.partition(".")
-        out.append({"section": section, "key": key, "a": va, "b": vb, "delta": delta})
+        out.append(({"section": section, "key": key, "a": va, "b": vb, "delta": delta}, not same))
     return out
+
+
+def changes_between(a: dict, b: dict, *, everything: bool = False) -> list[dict[str, Any]]:
+    """The figures of :func:`pair_figures` that differ (all of them with ``everything``)."""
+    return [row for row, changed in pair_figures(a, b) if changed or everything]
 
 
 @dataclass(frozen=True)

@@ -115,13 +115,15 @@ def sweep_points(
         sizes = ", ".join(f"{a.path}: {len(a.values)}" for a in axes)
         msg = f"--zip pairs the i-th values of each path, so they need as many values ({sizes})"
         raise ValueError(msg)
+    paired = paired and bool(axes)  # pairing nothing is the one empty combination
+    per_variant = len(axes[0].values) if paired else math.prod(len(a.values) for a in axes)
+    size = per_variant * len(variants or [None])
+    if size > MAX_POINTS:
+        msg = f"the grid has {size:,} points, more than a sweep may have ({MAX_POINTS:,})"
+        raise ValueError(msg)
     if paired:
         combos: list[tuple[Any, ...]] = list(zip(*(a.values for a in axes), strict=True))
     else:
-        size = math.prod(len(a.values) for a in axes) * len(variants or [None])
-        if size > MAX_POINTS:
-            msg = f"the grid has {size:,} points, more than a sweep may have ({MAX_POINTS:,})"
-            raise ValueError(msg)
         combos = list(itertools.product(*(a.values for a in axes)))
     out = []
     for variant in variants or [None]:

@@ -51,6 +51,11 @@ class Reuse:
     slacks: frozenset[str] = frozenset()
     totals: bool = False
 
+    @property
+    def how(self) -> str:
+        """``re-evaluated`` where rows are evaluated anew, else ``reused``."""
+        return "re-evaluated" if self.params or self.slacks else "reused"
+
 
 def program_reuse(point: Point) -> Reuse | None:
     """How the point can reuse its variant's compiled program, or None where it changes
@@ -117,21 +122,15 @@ def _kpis(analysis: str, result: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _intended(point: Point) -> str:
-    """How the point's program is meant to be made (before a rebuild it may turn out to
-    need): ``reused``, ``re-evaluated`` or ``built``."""
-    reuse = program_reuse(point)
-    if reuse is None:
-        return "built"
-    return "re-evaluated" if reuse.params or reuse.slacks else "reused"
-
-
 def _program(
-    updaters: dict[str | None, ProgramUpdater], task: SweepTask, point: Point, spec: ModelSpec
+    updaters: dict[str | None, ProgramUpdater],
+    task: SweepTask,
+    point: Point,
+    spec: ModelSpec,
+    reuse: Reuse | None,
 ) -> tuple[LinearProgram, str, str | None]:
-    """The point's program, how it was made (``reused``, ``re-evaluated`` or ``built``) and,
-    for a built one, why."""
-    reuse = program_reuse(point)
+    """The point's program (``reuse``: :func:`program_reuse` of the point), how it was made
+    (``reused``, ``re-evaluated`` or ``built``) and, for a built one, why."""
     if reuse is None:
         paths = ", ".join(a.path for a, _ in point.values)
         return compile_model(build(spec)), "built", f"{paths}: not a param, margin or total"
@@ -139,16 +138,15 @@ def _program(
         base = build(task.base[point.variant])
         updaters[point.variant] = ProgramUpdater(base, compile_model(base))
     updater = updaters[point.variant]
-    lp, how = updater.lp, "reused"
+    lp = updater.lp
     if reuse.params or reuse.slacks:
         try:
             lp = updater.with_params(spec, set(reuse.params), reuse.slacks)
         except RebuildRequired as exc:
             return compile_model(build(spec)), "built", exc.reason
-        how = "re-evaluated"
     if reuse.totals:
         lp = _with_totals(lp, spec)
-    return lp, how, None
+    return lp, reuse.how, None
 
 
 def run_chunk(task: SweepTask, chunk: list[tuple[Point, ModelSpec]]) -> list[dict[str, Any]]:
@@ -161,9 +159,11 @@ def run_chunk(task: SweepTask, chunk: list[tuple[Point, ModelSpec]]) -> list[dic
     for point, spec in chunk:
         figures = dict.fromkeys(HEADLINES[task.analysis], math.nan)
         kpis: list[dict[str, Any]] = []
-        how, why, diagnosis = _intended(point), None, None
+        reuse = program_reuse(point)
+        # what was meant, for a point the build refuses
+        how, why, diagnosis = ("built" if reuse is None else reuse.how), None, None
         try:
-            lp, how, why = _program(updaters, task, point, spec)
+            lp, how, why = _program(updaters, task, point, spec, reuse)
             result = task.analyse(spec, lp)
         except KpiDesignError as exc:  # data the build refuses (a divisor at 0, an overflow)
             status = "invalid"

@@ -77,7 +77,6 @@ class _Store:
 
     def __init__(self, root: Path | None, key: str, resume: bool):
         self.dir = None if root is None else root / ".sweep"
-        self.key = key
         if self.dir is None:
             return
         stamp = self.dir / "sweep.json"
