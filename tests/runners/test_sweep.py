@@ -266,3 +266,11 @@ def test_a_running_cluster_through_its_scheduler() -> None:
     one = _cli(*args, "--workers", "1")
     assert remote.returncode == 0, remote.stderr
     assert remote.stdout == one.stdout and remote.stderr == ""
+
+
+def test_the_point_bound_counts_zipped_axes_and_variants() -> None:
+    # --zip pairs values, and the variants multiply them: 60,000 pairs over two variants
+    # are 120,000 points, over the bound; zipping no axes over variants is one point each
+    with pytest.raises(ValueError, match="120,000 points, more than a sweep may have"):
+        sweep_points([parse_axis("a=0:1:60000")], paired=True, variants=["x", "y"])
+    assert [p.variant for p in sweep_points([], paired=True, variants=["x", "y"])] == ["x", "y"]
