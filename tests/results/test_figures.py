@@ -93,6 +93,31 @@ def test_compare_json_state_measures_by_hand() -> None:
             assert got["system"] == pytest.approx(b, abs=1e-6), (var, measure)
 
 
+def test_compare_json_state_by_period_by_hand() -> None:
+    # the model's description, period by period: status quo stock 5, 10, 15 (a: 2, 4, 6
+    # plus b: 3, 6, 9) and cash 9, 8, 7; aligned and optimum stock 0 and cash 19, 28, 37
+    result = kpidesign.compare(STOCK)
+    out = result.to_dict()["state_by_period"]
+    assert (out["stock"]["per"], out["stock"]["unit"], out["cash"]["unit"]) == (
+        "period", "units", "EUR",
+    )  # fmt: skip
+    expected = {
+        "stock": {"status_quo": [5, 10, 15], "aligned": [0, 0, 0], "system": [0, 0, 0]},
+        "cash": {"status_quo": [9, 8, 7], "aligned": [19, 28, 37], "system": [19, 28, 37]},
+    }
+    for var, plans in expected.items():
+        assert list(out[var]["periods"]) == ["1", "2", "3"]  # in the set's order
+        for plan, values in plans.items():
+            got = [out[var]["periods"][t][plan] for t in ("1", "2", "3")]
+            assert got == pytest.approx(values, abs=1e-6), (var, plan)
+    # the periods add up to the totals and average to the measures
+    frame = result.state_periods
+    for (var, plan), rows in frame.groupby(["variable", "plan"]):
+        assert rows.value.sum() == pytest.approx(result.state_total(var, plan), abs=1e-9)
+        average = result.state_measure(var, "average", plan)
+        assert rows.value.mean() == pytest.approx(average, abs=1e-9)
+
+
 def test_headline_quotes_averages_in_units() -> None:
     r = kpidesign.compare(STOCK)
     # a change from 0 as levels only; a moderate one with its % too

@@ -18,6 +18,7 @@ from ..model.problem import Problem
 from ..model.program import LinearProgram
 from ..options import Options
 from ..results import RunInfo, clean
+from ..results.compare import STATE_PERIOD_COLUMNS
 from ..solver import HighsSession, Solution, Statistics, highs_version
 from ..types import Diagnosis, Sense, Status
 
@@ -31,6 +32,8 @@ __all__ = [
     "share_of_optimum",
     "state_measures",
     "state_measures_long",
+    "state_periods",
+    "state_periods_long",
     "state_totals",
     "system_optimum",
     "worse_by",
@@ -84,14 +87,17 @@ def state_totals(lp: LinearProgram, problem: Problem, x: np.ndarray) -> dict[str
 STATE_MEASURES = ("average", "min", "max")
 
 
-def state_series(lp: LinearProgram, problem: Problem, variable: str, x: np.ndarray) -> np.ndarray:
+def state_periods(
+    lp: LinearProgram, problem: Problem, variable: str, x: np.ndarray
+) -> tuple[list[str], np.ndarray]:
     """The variable's value per member of its time-like set (``StateVariable.per``), summed
-    over its other sets (both products' stock in month t), in the set's order; one value,
-    the total, for a variable without one."""
+    over its other sets (both products' stock in month t), in the set's order, with the
+    members' labels; one value, the total, labelled ``total``, for a variable without
+    one."""
     cols = lp.columns_of(variable)
     axis = problem.state_variable(variable).axis
     if axis is None or not len(cols):
-        return np.array([float(x[cols].sum())])
+        return ["total"], np.array([float(x[cols].sum())])
     periods = [
         lp.col_indices[j][axis] if isinstance(lp.col_indices[j], tuple) else lp.col_indices[j]
         for j in cols
@@ -99,7 +105,12 @@ def state_series(lp: LinearProgram, problem: Problem, variable: str, x: np.ndarr
     order = {t: i for i, t in enumerate(dict.fromkeys(sorted(periods)))}
     series = np.zeros(len(order))
     np.add.at(series, [order[t] for t in periods], x[cols])
-    return series
+    return [str(t) for t in order], series
+
+
+def state_series(lp: LinearProgram, problem: Problem, variable: str, x: np.ndarray) -> np.ndarray:
+    """The values of :func:`state_periods` without their labels."""
+    return state_periods(lp, problem, variable, x)[1]
 
 
 def state_measures(
@@ -143,6 +154,34 @@ def state_measures_long(
                     }
                 )
     return pd.DataFrame(rows, columns=["variable", "per", "unit", "measure", "plan", "value"])
+
+
+def state_periods_long(
+    lp: LinearProgram, problem: Problem, plans: Mapping[str, np.ndarray | None]
+) -> pd.DataFrame:
+    """Each shared-state variable with a time-like set, per period (:func:`state_periods`)
+    under each plan: variable, per, unit, period, plan, value."""
+    rows = []
+    for plan, x in plans.items():
+        if x is None:
+            continue
+        for var in problem.state:
+            info = problem.state_variable(var)
+            if info.axis is None:
+                continue
+            labels, series = state_periods(lp, problem, var, x)
+            for label, value in zip(labels, series, strict=True):
+                rows.append(
+                    {
+                        "variable": var,
+                        "per": info.per or "",
+                        "unit": info.unit or "",
+                        "period": label,
+                        "plan": plan,
+                        "value": clean(float(value)),
+                    }
+                )
+    return pd.DataFrame(rows, columns=STATE_PERIOD_COLUMNS)
 
 
 def feasible(lp: LinearProgram, x: np.ndarray, tol: float = 1e-6) -> bool:

@@ -12,7 +12,7 @@ from ..types import Diagnosis, Plan, Sense
 from .common import Outcome, RunInfo, clean, figure
 from .verification import Verification
 
-__all__ = ["CompareResult", "Dynamics", "PathEnd", "StatusQuoRange"]
+__all__ = ["STATE_PERIOD_COLUMNS", "CompareResult", "Dynamics", "PathEnd", "StatusQuoRange"]
 
 _COLUMNS = (
     ["department", "kpi", "sense", "unit", "plan", "value"],
@@ -21,6 +21,8 @@ _COLUMNS = (
     ["department", "resource", "plan", "allocation"],
 )
 _MEASURE_COLUMNS = ["variable", "per", "unit", "measure", "plan", "value"]
+#: the columns of :attr:`CompareResult.state_periods`
+STATE_PERIOD_COLUMNS = ["variable", "per", "unit", "period", "plan", "value"]
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,9 @@ class CompareResult(Outcome):
     status_quo/aligned/system); ``unilateral``: department, loss, loss_pessimistic, score;
     ``state``: variable, plan, total (the sum over indices); ``state_measures``: variable,
     per (the time-like set the measures run over, "" for none), unit, measure
-    (``average``, ``min``, ``max`` of the per-period value), plan, value; ``allocations``:
+    (``average``, ``min``, ``max`` of the per-period value), plan, value; ``state_periods``:
+    variable, per, unit, period, plan, value (each variable with a time-like set, per
+    period); ``allocations``:
     department, resource, plan, allocation.
     """
 
@@ -162,6 +166,9 @@ class CompareResult(Outcome):
     status_quo_range: StatusQuoRange | None = None
     state_measures: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=_MEASURE_COLUMNS)
+    )
+    state_periods: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=STATE_PERIOD_COLUMNS)
     )
 
     @classmethod
@@ -374,6 +381,12 @@ class CompareResult(Outcome):
                 row.variable, {"per": row.per or None, "unit": row.unit or None}
             )
             entry.setdefault(row.measure, {})[row.plan] = clean(row.value)
+        by_period: dict[str, dict] = {}
+        for row in self.state_periods.itertuples(index=False):
+            entry = by_period.setdefault(
+                row.variable, {"per": row.per or None, "unit": row.unit or None, "periods": {}}
+            )
+            entry["periods"].setdefault(row.period, {})[row.plan] = clean(row.value)
         allocation: dict[str, dict] = {}
         for row in self.allocations.itertuples(index=False):
             allocation.setdefault(row.department, {}).setdefault(row.resource, {})[row.plan] = (
@@ -406,6 +419,7 @@ class CompareResult(Outcome):
                 "company_kpis": company,
                 "state": state,
                 "state_measures": measures,
+                "state_by_period": by_period,
                 "allocation": allocation,
                 "decentralized": {
                     **self.decentralized.to_dict(),
@@ -464,6 +478,7 @@ class CompareResult(Outcome):
             "unilateral": self.unilateral,
             "state": self.state,
             "state_measures": self.state_measures,
+            "state_by_period": self.state_periods,
             "allocations": self.allocations,
             **(
                 {"kpi_ranges": self.status_quo_range.kpis}
