@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
@@ -126,6 +128,25 @@ def kpidesign_executable() -> str:
     )
     assert found, "the kpidesign console script is not installed (pip install -e .)"
     return found
+
+
+def run_kpidesign(
+    *args: str | Path, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed executable with ``args``, as a user's shell runs it (no pytest
+    variables in its environment, no stdin, 200 columns), its output captured."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env["COLUMNS"] = "200"
+    return subprocess.run(
+        [kpidesign_executable(), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        cwd=cwd,
+    )
 
 
 def packing_lp(seed: int, m: int, n: int, density: float) -> dict:

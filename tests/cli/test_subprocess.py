@@ -10,13 +10,12 @@ bad file gives exit status 2 with one located ``error:`` line per problem.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import TESTS, kpidesign_executable
+from conftest import TESTS, run_kpidesign
 
 ROOT = TESTS.parent
 TWO = TESTS / "models" / "compare" / "two_departments.yaml"
@@ -25,17 +24,7 @@ SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
 
 
 def run(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [kpidesign_executable(), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return run_kpidesign(*args, timeout=timeout)
 
 
 def _evaluate_args(model: Path) -> list[str]:

@@ -22,6 +22,7 @@ from .options import (
     model_options,
     output_options,
     path_options,
+    scheme_option,
     solver_options,
     start_plan_option,
 )
@@ -273,15 +274,7 @@ def design(
 @click.command()
 @FILE
 @model_options
-@click.option(
-    "--scheme",
-    "scheme_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="YAML file mapping department -> {kpi: weight}, with optional sections "
-    "allocations: (what design --out writes) and prices: (the departments it does not name "
-    "become profit centres at those transfer prices).",
-)
+@scheme_option
 @click.option(
     "--incentive",
     "incentives",

@@ -64,6 +64,19 @@ def start_plan_option(fn: Callable) -> Callable:
     )(fn)
 
 
+def scheme_option(fn: Callable) -> Callable:
+    """``--scheme FILE``: a scheme file, as ``evaluate`` and ``report`` read it."""
+    return click.option(
+        "--scheme",
+        "scheme_file",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="YAML file mapping department -> {kpi: weight}, with optional sections "
+        "allocations: (what design --out writes) and prices: (the departments it does not "
+        "name become profit centres at those transfer prices).",
+    )(fn)
+
+
 def output_options(fn: Callable) -> Callable:
     """``--format`` and ``--out``."""
     fn = click.option(
