@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,9 +40,20 @@ from .results import (
     SystemResult,
 )
 from .spec import ModelSpec, load
-from .spec.model import DEFAULT_MAX_SIZE, margins, with_margin, with_total, without_margins
+from .spec.model import (
+    DEFAULT_MAX_SIZE,
+    margins,
+    own_name,
+    with_margin,
+    with_total,
+    without_margins,
+)
 from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
+from .types import Plan, Sense
+
+if TYPE_CHECKING:
+    from .results.report import ReportResult
 
 __all__ = [
     "Prepared",
@@ -51,6 +63,7 @@ __all__ = [
     "evaluate",
     "frontier",
     "prepare",
+    "report",
     "sensitivity",
     "solve",
     "sweep",
@@ -532,4 +545,134 @@ def diff(
         compared=len(paired),
         everything=everything,
         notes=notes,
+    )
+
+
+def _own_names(scheme: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """A scheme with each department's own KPIs by their own names (``volume``, not
+    ``sales.volume``), as design writes them."""
+    return {d: {own_name(k, d): w for k, w in ws.items()} for d, ws in scheme.items()}
+
+
+#: the steps of :func:`report`, for a progress bar (one more per resource's frontier)
+REPORT_STEPS = ("build", "compare", "recommend", "sensitivity")
+
+
+def report(
+    model: Model,
+    variant: str | None = None,
+    *,
+    scheme: dict[str, dict[str, float]] | None = None,
+    locations: dict[tuple[str, ...], Location] | None = None,
+    scheme_file: str | Path | None = None,
+    title: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    options: Options | None = None,
+    **settings: Any,
+) -> ReportResult:
+    """Everything the consultant's report shows, on one compiled program: ``compare``,
+    the recommended scheme (``design``'s, or ``scheme`` evaluated, as :func:`evaluate`
+    takes it), ``sensitivity`` at today's allocations and a value frontier over each
+    resource.  ``progress`` is called with each step's name before it runs (``build``,
+    ``compare``, ``recommend``, ``sensitivity``, then ``frontier R`` per resource).  A
+    step without an optimum raises :class:`~kpidesign.errors.SolveError`."""
+    from .analyses.common import share_of_optimum
+    from .analyses.summary import summarize
+    from .results.report import Recommendation, ReportResult
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name)
+
+    opts = Options.of(options, **settings)
+    step("build")
+    spec = _spec(model, variant)
+    built = build(spec)
+    here = Prepared(spec, compile_model(built))
+    step("compare")
+    compared = compare(here, options=opts).raise_if_failed()
+    current = _own_names(compared.incentives)
+    step("recommend")
+    designed: DesignResult | None = None
+    if scheme is None:
+        designed = design(here, options=opts).raise_if_failed()
+        chosen = designed.chosen
+        recommendation = Recommendation(
+            source="design",
+            weights=_own_names(designed.scheme),
+            current=current,
+            worst=chosen.objective,
+            worst_share=chosen.share_of_optimum,
+            best=chosen.optimistic.objective,
+            best_share=chosen.optimistic.share_of_optimum,
+            start=chosen.start,
+            paths=chosen.paths,
+            allocation=designed.allocation(),
+            allocation_changes=tuple(designed.allocation_changes()),
+        )
+        runs = [compared.run, designed.run]
+    else:
+        evaluated = evaluate(
+            here, scheme, locations=locations, scheme_file=scheme_file, options=opts
+        ).raise_if_failed()
+        weights, allocations, _ = split_scheme(scheme)
+        optimum, sense = evaluated.objectives[Plan.SYSTEM], str(evaluated.sense)
+        checked = evaluated.verification
+        if checked is not None:
+            ends = [(checked.objective, checked.share_of_optimum, checked.start, checked.paths)]
+            ends.append((checked.optimistic.objective, checked.optimistic.share_of_optimum))
+        else:
+            ranged = evaluated.status_quo_range
+            low, high = (ranged.low, ranged.high) if ranged else (np.nan, np.nan)
+            worst, best = (low, high) if evaluated.sense is Sense.MAX else (high, low)
+            start = "today's allocations, the aligned plan B and today's plan if given"
+            ends = [
+                (
+                    worst,
+                    share_of_optimum(sense, worst, optimum),
+                    start,
+                    ranged.paths if ranged else 1,
+                )
+            ]
+            ends.append((best, share_of_optimum(sense, best, optimum)))
+        recommendation = Recommendation(
+            source=str(scheme_file) if scheme_file is not None else "scheme",
+            weights={**current, **_own_names(weights or {})},
+            current=current,
+            worst=ends[0][0],
+            worst_share=ends[0][1],
+            best=ends[1][0],
+            best_share=ends[1][1],
+            start=ends[0][2],
+            paths=ends[0][3],
+            allocation={d: dict(a) for d, a in (allocations or {}).items()},
+        )
+        runs = [compared.run, evaluated.run]
+    step("sensitivity")
+    priced = sensitivity(here, options=opts).raise_if_failed()
+    runs.append(priced.run)
+    frontiers = {}
+    for name in spec.resources:
+        step(f"frontier {name}")
+        frontiers[name] = frontier(here, name, options=opts).raise_if_failed()
+        runs.append(frontiers[name].run)
+    inputs = dict(kv for r in runs for kv in r.inputs)
+    run = dataclasses.replace(
+        compared.run,
+        solves=sum(r.solves for r in runs),
+        iterations=sum(r.iterations for r in runs),
+        seconds=sum(r.seconds for r in runs),
+        inputs=tuple(inputs.items()),
+    )
+    return ReportResult(
+        title=title
+        or f"{spec.name}: {spec.scenario}" + (f" ({spec.variant})" if spec.variant else ""),
+        run=run,
+        summary=summarize(built),
+        margins=margins(spec),
+        compare=compared,
+        recommendation=recommendation,
+        sensitivity=priced,
+        frontiers=frontiers,
+        design=designed,
     )

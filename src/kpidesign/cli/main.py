@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from .analyses import compare, design, diff, evaluate, frontier, sensitivity, solve, sweep
+from .init import init
+from .report import report
 from .schema import schema
 from .validate import validate
 
@@ -19,6 +21,7 @@ def main(debug: bool) -> None:
 
 
 for _command in (
-    validate, solve, sensitivity, frontier, compare, design, evaluate, sweep, diff, schema,
+    init, validate, solve, sensitivity, frontier, compare, design, evaluate, report, sweep, diff,
+    schema,
 ):  # fmt: skip
     main.add_command(_command)

@@ -1,0 +1,166 @@
+"""``kpidesign report``: the consultant's deliverable, ``DIR/report.html`` and
+``DIR/report.xlsx``, from compare, design (or a given scheme), sensitivity and a frontier
+over each resource, run on one compiled program."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .failures import handle_errors
+from .options import FILE, dynamics_options, model_options, scheme_option
+
+if TYPE_CHECKING:
+    from ..options import Options
+    from ..results.report import ReportResult
+
+__all__ = ["report"]
+
+
+def _check_extra() -> None:
+    """Stop with one line when the ``report`` extra is not installed."""
+    from importlib.util import find_spec
+
+    from ..errors import KpiDesignError
+
+    missing = [m for m in ("jinja2", "matplotlib", "xlsxwriter") if find_spec(m) is None]
+    if missing:
+        msg = (
+            f"report needs {', '.join(missing)}: install the report extra, "
+            "pip install 'kpidesign[report]'"
+        )
+        raise KpiDesignError(msg)
+
+
+def _print_summary(result: ReportResult, written: list[Path], console: Console) -> None:
+    f = result.figures()
+    first, second = result.loss_story()
+    console.print(f"[bold]{result.title}[/bold]", markup=True)
+    console.print(f"misalignment cost: {result.cost_text()}", markup=False)
+    console.print(
+        f"recommended ({f['recommended']}): {100 * float(f['recommended_pessimistic_share']):.1f}%"
+        f" of the optimum on the worst computed path, "
+        f"{100 * float(f['recommended_optimistic_share']):.1f}% optimistic",
+        markup=False,
+    )
+    console.print(first, markup=False)
+    console.print(second, markup=False)
+    for i, d in enumerate(result.decisions(), start=1):
+        console.print(f"{i}. {d}", markup=False)
+    console.print(f"wrote {', '.join(str(p) for p in written)}", markup=False)
+
+
+@contextlib.contextmanager
+def _progress(console: Console, steps: int) -> Iterator[Callable[[str], None]]:
+    """A progress bar on ``console`` (stderr) when it is a terminal: the callback names
+    the step starting; a pipe or a log gets nothing, not even a blank line."""
+    if not console.is_terminal:
+        yield lambda _step: None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+    )
+    with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("report", total=steps)
+        yield lambda step: bar.update(task, description=step, advance=0 if step == "build" else 1)
+
+
+@click.command()
+@FILE
+@model_options
+@scheme_option
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("report"),
+    show_default=True,
+    help="The directory report.html and report.xlsx are written to.",
+)
+@click.option("--title", default=None, help="The report's title (default: model and scenario).")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="What stdout shows: a summary, or JSON (the files written, the headline figures).",
+)
+@dynamics_options
+@handle_errors
+def report(
+    file: Path,
+    variant: str | None,
+    max_size: int,
+    scheme_file: Path | None,
+    out: Path,
+    title: str | None,
+    fmt: str,
+    options: Options,
+) -> None:
+    """Write DIR/report.html (self-contained, charts inline, prints to A4) and
+    DIR/report.xlsx (one sheet per table, native charts) for FILE; with --scheme, that
+    scheme is the one recommended (evaluated as evaluate --scheme does) instead of
+    design's."""
+    _check_extra()
+    from .. import api
+    from ..errors import KpiDesignError
+    from ..render.files import to_json
+    from ..render.report import libraries, write_report
+    from ..spec import load
+    from ..spec.scheme import read_scheme
+
+    scheme, where = read_scheme(scheme_file) if scheme_file is not None else (None, None)
+    spec = load(file, variant, max_size=max_size)
+    steps = len(api.REPORT_STEPS) + len(spec.resources)  # build starts at 0, write ends
+    stderr = Console(stderr=True)
+    with _progress(stderr, steps) as progress:
+        result = api.report(
+            spec,
+            scheme=scheme,
+            locations=where,
+            scheme_file=scheme_file,
+            title=title,
+            progress=progress,
+            options=options,
+        )
+        result = dataclasses.replace(result, renderers=libraries())
+        progress("write")
+        try:
+            written = write_report(result, out)
+        except OSError as exc:
+            msg = f"--out {out}: cannot write the report: {exc.strerror}"
+            raise KpiDesignError(msg) from None
+    if fmt == "json":
+        document = to_json(_Document(result, [str(p) for p in written]))
+        print(document, end="")
+        names = ", ".join(p.name for p in written)
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            f"wrote {names} to {out}", highlight=False, markup=False
+        )
+    else:
+        _print_summary(result, written, Console(highlight=False, soft_wrap=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Document:
+    """The JSON of ``report``: what ``to_json`` expects of a result."""
+
+    result: ReportResult
+    files: list[str]
+
+    def to_dict(self) -> dict:
+        return self.result.to_dict(self.files)
+
+    def tables(self) -> dict:
+        return {}

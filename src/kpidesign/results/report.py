@@ -1,0 +1,404 @@
+"""The result of ``report``: compare, design (or a given scheme), sensitivity and a frontier
+over each resource, gathered once for the HTML report and the workbook.
+
+Every number the report shows is computed here, once, and cleaned exactly as the JSON of
+the analysis it comes from cleans it, so that the report, the workbook and each command's
+``--format json`` agree to the last digit.  The renderers only lay these tables out.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..types import Plan, Sense
+from .common import RunInfo, clean, figure
+from .compare import CompareResult
+from .design import DesignResult
+from .frontier import FrontierResult
+from .sensitivity import SensitivityResult
+from .summary import ModelSummary
+
+__all__ = ["PLAN_LABELS", "Recommendation", "ReportResult"]
+
+#: how the report names the three plans of ``compare``
+PLAN_LABELS = {
+    Plan.STATUS_QUO: "status quo",
+    Plan.ALIGNED: "aligned",
+    Plan.SYSTEM: "optimum",
+}
+
+#: what a linear program assumes, said once in every report
+DIVISIBILITY = (
+    "The model is a linear program: every quantity is divisible. Truckloads, batches and "
+    "headcount come out as fractions (12.4 trucks), and the plans are exact only as far "
+    "as rounding them to whole units changes little."
+)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The scheme the report recommends and what it achieves.
+
+    ``source`` is ``design`` (the designed scheme) or the scheme file's path; ``weights``
+    and ``current`` map department -> {kpi: weight}; ``worst``/``best`` are the company
+    objective on the worst and best computed path under it (pessimistic and optimistic
+    tie-breaks over department orders), with their shares of the optimum; ``start`` says
+    where those paths start, ``allocation`` (department -> {resource: amount}) is where
+    the scheme is run.
+    """
+
+    source: str
+    weights: dict[str, dict[str, float]]
+    current: dict[str, dict[str, float]]
+    worst: float
+    worst_share: float
+    best: float
+    best_share: float
+    start: str
+    paths: int
+    allocation: dict[str, dict[str, float]] = field(default_factory=dict)
+    allocation_changes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """Everything ``report`` shows, for :mod:`kpidesign.render.report`."""
+
+    title: str
+    run: RunInfo
+    summary: ModelSummary
+    margins: dict[str, float]
+    compare: CompareResult
+    recommendation: Recommendation
+    sensitivity: SensitivityResult
+    frontiers: dict[str, FrontierResult]
+    design: DesignResult | None = None
+    #: the libraries that drew the report (name -> version), for its provenance
+    renderers: dict[str, str] = field(default_factory=dict)
+
+    # -- the headline page -------------------------------------------------------------
+
+    @property
+    def sense(self) -> Sense:
+        """Whether the company objective is maximized or minimized."""
+        return self.compare.sense
+
+    def _worse_first(self, a: float, b: float) -> tuple[float, float]:
+        return (min(a, b), max(a, b)) if self.sense is Sense.MAX else (max(a, b), min(a, b))
+
+    def figures(self) -> dict[str, float | str]:
+        """The figures on the headline page, by name (the JSON's ``headline``)."""
+        c, rec = self.compare, self.recommendation
+        ranged = c.status_quo_range
+        sq_low, sq_high = (ranged.low, ranged.high) if ranged else (math.nan, math.nan)
+        sq_worst, sq_best = self._worse_first(sq_low, sq_high)
+        cost_min, cost_max = (
+            ranged.misalignment_cost if ranged else (c.misalignment_cost, c.misalignment_cost)
+        )
+        return {
+            "optimum": clean(c.objectives[Plan.SYSTEM]),
+            "aligned": clean(c.objectives[Plan.ALIGNED]),
+            "status_quo": clean(c.objectives[Plan.STATUS_QUO]),
+            "status_quo_worst": clean(sq_worst),
+            "status_quo_best": clean(sq_best),
+            "misalignment_cost": clean(c.misalignment_cost),
+            "misalignment_cost_min": clean(cost_min),
+            "misalignment_cost_max": clean(cost_max),
+            "reallocation_gain": clean(c.reallocation_gain),
+            "recommended": rec.source,
+            "recommended_pessimistic": clean(rec.worst),
+            "recommended_pessimistic_share": clean(rec.worst_share),
+            "recommended_optimistic": clean(rec.best),
+            "recommended_optimistic_share": clean(rec.best_share),
+            "recovered_pessimistic": clean(_better_by(self.sense, rec.worst, sq_worst)),
+            "recovered_optimistic": clean(_better_by(self.sense, rec.best, sq_best)),
+        }
+
+    def cost_text(self) -> str:
+        """The misalignment cost as the headline quotes it: a range where compare gives
+        one, with the file order's value."""
+        f = self.figures()
+        low, high, file = (
+            f["misalignment_cost_min"],
+            f["misalignment_cost_max"],
+            f["misalignment_cost"],
+        )
+        if abs(float(high) - float(low)) < 5e-4:
+            return _pct(float(file))
+        return f"{_pct(float(low))}–{_pct(float(high))} (file order {_pct(float(file))})"
+
+    def loss_story(self) -> tuple[str, str]:
+        """What the company loses and why, in two sentences."""
+        c = self.compare
+        f = self.figures()
+        holds = c.own_kpis_hold()
+        everyone = bool(holds) and all(holds.values())
+        lead = (
+            "Every department meets its own KPIs at least as well as under the aligned plan, "
+            "yet the company"
+            if everyone
+            else "Under today's scorecards the company"
+        )
+        verb = "earns" if self.sense is Sense.MAX else "spends"
+        less = "less" if self.sense is Sense.MAX else "more"
+        first = (
+            f"{lead} {verb} {self.cost_text()} {less} than it could with the same budgets: "
+            f"{figure(float(f['status_quo_worst']))} to {figure(float(f['status_quo_best']))} "
+            f"against {figure(float(f['aligned']))} aligned and "
+            f"{figure(float(f['optimum']))} at the optimum."
+        )
+        current = self.recommendation.current
+        losses = sorted(
+            ((loss, d) for d, (loss, _) in c.unilateral_losses().items() if loss > 1e-9),
+            reverse=True,
+        )
+        if not losses:
+            second = (
+                "No department alone pulls the company away from the aligned plan; the loss "
+                "comes from how their moves combine."
+            )
+        else:
+            parts = [
+                f"{d} (paid on {_paid(current.get(d, {}))}) alone costs {figure(loss)}"
+                for loss, d in losses[:2]
+            ]
+            second = (
+                f"Why: {' and '.join(parts)}, because what their scorecards reward pulls away "
+                "from the company's objective and takes shared headroom from the others."
+            )
+        return first, second
+
+    def recovery_text(self) -> str:
+        """What the recommended scheme recovers against today's scorecards, worst computed
+        path against worst and best against best, said plainly where it falls short."""
+        f = self.figures()
+        parts = []
+        for key, which in (("pessimistic", "worst"), ("optimistic", "best")):
+            gain = float(f[f"recovered_{key}"])
+            if gain >= 0:
+                parts.append(f"recovers {figure(gain)} on the {which} computed path ({key})")
+            else:
+                parts.append(f"ends {figure(-gain)} below today's {which} computed path ({key})")
+        return f"Against today's scorecards, the recommended scheme {' and '.join(parts)}."
+
+    def decisions(self) -> list[str]:
+        """The three decisions to take, most valuable first."""
+        rec, out = self.recommendation, []
+        changed = [
+            d for d, w in rec.weights.items() if _rounded(w) != _rounded(rec.current.get(d, {}))
+        ]
+        if changed:
+            out.append(
+                f"Change the scorecards of {', '.join(changed)} to the recommended weights "
+                f"(worst computed path {_pct(rec.worst_share)} of the optimum, "
+                f"{_pct(rec.best_share)} optimistic)."
+            )
+        else:
+            out.append("Keep today's scorecards: no weights change.")
+        if rec.allocation_changes:
+            out.append(f"Reallocate: {'; '.join(rec.allocation_changes)}.")
+        else:
+            moves = self.sensitivity.advice()
+            out.append(f"Reallocate: {moves[0]}." if moves else "Keep today's allocations.")
+        prices = self.sensitivity.slack_prices
+        paid = prices[(prices.margin != "total") & (prices.resolve.abs() > 1e-9)]
+        if not paid.empty:
+            top = paid.loc[paid.resolve.abs().idxmax()]
+            out.append(
+                f"Review the margin {top.margin}: holding it costs {figure(abs(top.resolve))} "
+                "of the objective (re-solved without it)."
+            )
+        else:
+            dual = self.sensitivity.allocations
+            if not dual.empty and dual.dual.abs().max() > 1e-9:
+                top = dual.loc[dual.dual.abs().idxmax()]
+                out.append(
+                    f"Watch {top.department}'s {top.resource}: one more unit is worth "
+                    f"{figure(top.dual)} between {figure(top.lower)} and {figure(top.upper)}."
+                )
+            else:
+                out.append("No margin or allocation has a price: the budgets are not binding.")
+        return out
+
+    def notes(self) -> list[tuple[str, str]]:
+        """Every note and flag of the analyses behind the report, as (analysis, note)."""
+        out = [("compare", n) for n in self.compare.notes]
+        if self.design is not None:
+            out += [("design", n) for n in self.design.notes]
+            for d, flags in self.design.flagged().items():
+                out += [("design", f"{d}: {flag}") for flag in flags]
+        out += [("sensitivity", n) for n in self.sensitivity.notes]
+        for name, f in self.frontiers.items():
+            out += [(f"frontier {name}", n) for n in f.notes]
+        return out
+
+    # -- the tables behind every chart ---------------------------------------------------
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the report, by sheet name, numbers as the JSON gives them."""
+        c, rec, f = self.compare, self.recommendation, self.figures()
+        headline = pd.DataFrame(
+            [{"figure": k, "value": v} for k, v in f.items()],
+            columns=["figure", "value"],
+        )
+        plans = pd.DataFrame(
+            [{"plan": str(p), "objective": clean(v)} for p, v in c.objectives.items()]
+            + [
+                {"plan": "status_quo_worst", "objective": f["status_quo_worst"]},
+                {"plan": "status_quo_best", "objective": f["status_quo_best"]},
+                {"plan": "recommended_pessimistic", "objective": clean(rec.worst)},
+                {"plan": "recommended_optimistic", "objective": clean(rec.best)},
+            ],
+            columns=["plan", "objective"],
+        )
+        kpis = c.kpis.copy()
+        kpis["paid"] = [
+            rec.current.get(r.department, {}).get(r.kpi, 0.0) if r.department else 0.0
+            for r in kpis.itertuples(index=False)
+        ]
+        scorecards = pd.DataFrame(
+            [
+                {
+                    "department": d,
+                    "kpi": k,
+                    "current": clean(rec.current.get(d, {}).get(k, 0.0)),
+                    "recommended": clean(rec.weights.get(d, {}).get(k, 0.0)),
+                }
+                for d in dict.fromkeys([*rec.current, *rec.weights])
+                for k in dict.fromkeys([*rec.current.get(d, {}), *rec.weights.get(d, {})])
+            ],
+            columns=["department", "kpi", "current", "recommended"],
+        )
+        rates = pd.DataFrame(
+            [
+                {
+                    "department": d,
+                    "kpi": r["kpi"],
+                    "per": r["per"],
+                    "rate": clean(r["rate"]),
+                    "text": r["text"],
+                }
+                for d, rs in (self.design.exchange_rates if self.design else {}).items()
+                for r in rs
+            ],
+            columns=["department", "kpi", "per", "rate", "text"],
+        )
+        s = self.sensitivity
+        frontier = pd.DataFrame(
+            [
+                {"resource": name, "total": clean(p["total"]), "objective": clean(p["objective"])}
+                for name, f in self.frontiers.items()
+                for p in f.points.to_dict("records")
+            ],
+            columns=["resource", "total", "objective"],
+        )
+        slopes = pd.DataFrame(
+            [
+                {
+                    "resource": name,
+                    "from": clean(r["from"]),
+                    "to": clean(r["to"]),
+                    "slope": clean(r["slope"]),
+                }
+                for name, f in self.frontiers.items()
+                for r in f.slopes.to_dict("records")
+            ],
+            columns=["resource", "from", "to", "slope"],
+        )
+        tables = {
+            "headline": headline,
+            "plans": plans,
+            "kpis": kpis,
+            "state_by_period": c.state_periods,
+            "scorecards": scorecards,
+            "exchange_rates": rates,
+            "allocations": s.allocations,
+            "reallocation": s.reallocation,
+            "margins": s.slack_prices,
+            "constraints": s.constraints,
+            "frontier": frontier,
+            "frontier_slopes": slopes,
+            "notes": pd.DataFrame(self.notes(), columns=["analysis", "note"]),
+            "provenance": pd.DataFrame(self.provenance(), columns=["item", "value"]),
+        }
+        return {name: _cleaned(t) for name, t in tables.items()}
+
+    def provenance(self) -> list[tuple[str, str]]:
+        """What a consultant needs to defend the report: versions, input digests,
+        scenario, variant, seed, the options of the run."""
+        run = self.run
+        out = [
+            ("model", run.model),
+            ("scenario", run.scenario),
+            ("variant", run.variant or "(none)"),
+            ("recommended scheme", self.recommendation.source),
+            ("kpidesign", run.kpidesign_version),
+            ("HiGHS", run.highs_version),
+            *((name, v) for name, v in sorted(self.renderers.items())),
+            ("seed", "none (nothing random)" if run.seed is None else str(run.seed)),
+        ]
+        out += [(f"input {path}", digest) for path, digest in run.inputs]
+        if run.options is not None:
+            out += [(f"option {k}", str(v)) for k, v in run.options.provenance().items()]
+        return out
+
+    def to_dict(self, files: list[str] | None = None) -> dict:
+        """``--format json``: the files written and the figures on the headline page."""
+        first, second = self.loss_story()
+        return {
+            "title": self.title,
+            "model": self.run.model,
+            "scenario": self.run.scenario,
+            "variant": self.run.variant,
+            "sense": str(self.sense),
+            "files": list(files or []),
+            "headline": self.figures(),
+            "misalignment_cost_text": self.cost_text(),
+            "story": [first, second],
+            "decisions": self.decisions(),
+            "run": self.run.to_dict(),
+        }
+
+
+def _better_by(sense: Sense, value: float, reference: float) -> float:
+    """How much better ``value`` is than ``reference`` for the company (positive: better)."""
+    return value - reference if sense is Sense.MAX else reference - value
+
+
+def _number(x: object) -> object:
+    """A cell as the JSON gives it: a float cleaned (None where not finite), else as is."""
+    if x is None or isinstance(x, bool | np.bool_):
+        return None if x is None else bool(x)
+    if isinstance(x, numbers.Real):
+        return clean(float(x)) if math.isfinite(x) else None
+    return str(x)
+
+
+def _cleaned(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every cell as the JSON gives it (object columns, so that an
+    unbounded range end stays None instead of NaN)."""
+    return pd.DataFrame(
+        {col: [_number(v) for v in frame[col].tolist()] for col in frame.columns},
+        columns=list(frame.columns),
+        dtype=object,
+    )
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x is None or math.isnan(x) else f"{100 * x:.1f}%"
+
+
+def _paid(weights: dict[str, float]) -> str:
+    return (
+        " + ".join(k if abs(w - 1) < 1e-9 else f"{w:.2f}·{k}" for k, w in weights.items() if w)
+        or "nothing"
+    )
+
+
+def _rounded(weights: dict[str, float]) -> dict[str, float]:
+    return {k: round(w, 6) for k, w in weights.items() if abs(w) > 1e-9}

@@ -1,0 +1,297 @@
+"""``kpidesign report``: the HTML report opened in headless Chromium, the workbook re-read
+and compared with the JSON of the same input, byte-identical reruns.
+
+The seed scenario is the acceptance run (once per module, through the installed
+executable); the starter model of ``kpidesign init`` is the quick one for determinism,
+the ``--scheme`` path and errors.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+from browser import is_blank, open_page
+from click.testing import CliRunner
+from conftest import TESTS, run_kpidesign
+
+from kpidesign.cli import main
+from kpidesign.cli.init import write_starter
+
+ROOT = TESTS.parent
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
+
+#: what the page reports about itself, evaluated in Chromium after load
+PAGE = {
+    "charts": "document.querySelectorAll('figure.chart svg').length",
+    # per chart: its id and how many of its series marks have a visible size
+    "series": """Array.from(document.querySelectorAll('figure.chart')).map(f => [f.id,
+        Array.from(f.querySelectorAll('svg [id*="-series-"]')).filter(e => {
+            const b = e.getBoundingClientRect(); return b.width > 0 || b.height > 0; }).length])""",
+    "cost": "document.getElementById('misalignment-cost').innerText",
+    "cost_note": "document.getElementById('misalignment-cost').nextElementSibling.innerText",
+    "recommended": "document.getElementById('recommended-share').innerText",
+    "title": "document.title",
+    "external": """Array.from(document.querySelectorAll('[src],[href]')).map(
+        e => e.getAttribute('src') || e.getAttribute('href')).filter(u => !u.startsWith('#'))""",
+}
+
+
+def run(*args: str | Path, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return run_kpidesign(*args, timeout=timeout, cwd=ROOT)
+
+
+def cli_json(*args: str | Path) -> dict:
+    res = CliRunner().invoke(main, [*map(str, args), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def sheet(book: openpyxl.Workbook, name: str) -> list[dict]:
+    rows = list(book[name].iter_rows(values_only=True))
+    header = rows[0]
+    return [dict(zip(header, r, strict=True)) for r in rows[1:]]
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+# -- the acceptance run: the seed scenario --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("seed") / "out"
+    res = run("report", BASELINE, "--out", out, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    # one line, as every command with --out says; no progress bar left behind in a pipe
+    assert res.stderr == f"wrote report.html, report.xlsx to {out}\n"
+    return out, json.loads(res.stdout)  # the whole of stdout: one JSON document
+
+
+@pytest.fixture(scope="module")
+def analyses() -> dict[str, dict]:
+    """compare, design, sensitivity and frontier --format json of the same input."""
+    return {
+        "compare": cli_json("compare", BASELINE),
+        "design": cli_json("design", BASELINE),
+        "sensitivity": cli_json("sensitivity", BASELINE),
+        "frontier": cli_json("frontier", BASELINE, "--resource", "budget"),
+    }
+
+
+@pytest.fixture(scope="module")
+def page(seed: tuple[Path, dict]):
+    return open_page(seed[0] / "report.html", evaluations=PAGE)
+
+
+def test_report_lists_its_files_and_headline(seed: tuple[Path, dict]) -> None:
+    out, doc = seed
+    assert doc["files"] == [str(out / "report.html"), str(out / "report.xlsx")]
+    assert all(Path(f).stat().st_size > 0 for f in doc["files"])
+    assert len(doc["story"]) == 2
+    assert len(doc["decisions"]) == 3
+    assert doc["headline"]["recommended"] == "design"
+    inputs = {Path(p).name: digest for p, digest in doc["run"]["inputs"].items()}
+    assert set(inputs) == {"baseline.yaml", "manufacturer.yaml", "base_demand.csv"}
+    assert all(digest.startswith("sha256:") for digest in inputs.values())
+
+
+def test_report_states_what_compare_and_design_state(
+    seed: tuple[Path, dict], analyses: dict[str, dict], page
+) -> None:
+    head = seed[1]["headline"]
+    c, d = analyses["compare"], analyses["design"]
+    assert head["misalignment_cost"] == c["misalignment_cost"]
+    assert head["misalignment_cost_min"] == c["misalignment_cost_range"]["min"]
+    assert head["misalignment_cost_max"] == c["misalignment_cost_range"]["max"]
+    assert head["optimum"] == c["plans"]["system"]["objective"]
+    assert head["status_quo_worst"] == c["status_quo_range"]["min"]  # maximized
+    assert head["recommended_pessimistic"] == d["verification"]["objective"]
+    assert head["recommended_pessimistic_share"] == d["verification"]["share_of_optimum"]
+    optimistic = d["verification"]["optimistic"]["share_of_optimum"]
+    assert head["recommended_optimistic_share"] == optimistic
+    low, high = c["misalignment_cost_range"]["min"], c["misalignment_cost_range"]["max"]
+    file_order = c["misalignment_cost"]
+    assert page.values["cost"] == f"{pct(low)}–{pct(high)}"
+    assert page.values["cost_note"].endswith(f"(file order {pct(file_order)})")
+    assert page.values["recommended"] == pct(d["verification"]["share_of_optimum"])
+
+
+def test_report_opens_offline_in_chromium_with_its_charts(page) -> None:
+    assert page.console_errors == []
+    assert page.requests == []
+    assert page.data_urls == []
+    assert page.values["external"] == []
+    assert page.values["charts"] >= 5
+    drawn = dict(page.values["series"])
+    assert set(drawn) >= {
+        "chart-plans", "chart-paradox", "chart-scorecards", "chart-frontier-budget",
+        "chart-prices", "chart-state-inventory", "chart-state-cash",
+    }  # fmt: skip
+    assert all(n > 0 for n in drawn.values()), drawn  # every chart shows its series
+    assert page.values["title"] == "manufacturer: baseline"
+    assert not is_blank(page.screenshot)
+    assert page.pdf_pages >= 5  # prints to A4, a page per section
+    target = os.environ.get("KPIDESIGN_SCREENSHOT")
+    if target:  # how docs/report.png is made: KPIDESIGN_SCREENSHOT=docs/report.png pytest …
+        Path(target).write_bytes(page.screenshot)
+
+
+def test_paradox_chart_has_a_bar_per_plan_for_each_paid_kpi(seed: tuple[Path, dict]) -> None:
+    html = (seed[0] / "report.html").read_text()
+    # three paid KPIs with a nonzero aligned value (volume, unit cost, freight per unit)
+    # and the company objective; escape rate and interest are charted too if not 0
+    for plan in ("status_quo", "aligned", "system"):
+        assert html.count(f'id="paradox-series-{plan}-') >= 4
+
+
+def test_workbook_reproduces_the_json_exactly(
+    seed: tuple[Path, dict], analyses: dict[str, dict]
+) -> None:
+    out, doc = seed
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    c, d, s, f = (analyses[k] for k in ("compare", "design", "sensitivity", "frontier"))
+    headline = {r["figure"]: r["value"] for r in sheet(book, "headline")}
+    assert headline == doc["headline"]
+    plans = {r["plan"]: r["objective"] for r in sheet(book, "plans")}
+    assert {p: plans[p] for p in c["plans"]} == {p: v["objective"] for p, v in c["plans"].items()}
+    kpis = sheet(book, "kpis")
+    assert len(kpis) == 93
+    for r in kpis:
+        where = c["departments"][r["department"]]["kpis"] if r["department"] else c["company_kpis"]
+        assert r["value"] == where[r["kpi"]][r["plan"]], r
+    periods = sheet(book, "state_by_period")
+    assert periods
+    for r in periods:
+        assert r["value"] == c["state_by_period"][r["variable"]]["periods"][r["period"]][r["plan"]]
+    for r in sheet(book, "scorecards"):
+        assert r["recommended"] == d["departments"][r["department"]]["weights"].get(r["kpi"], 0)
+    for r in sheet(book, "allocations"):
+        a = s["allocation"][r["department"]][r["resource"]]
+        assert (r["allocation"], r["dual"], r["lower"], r["upper"]) == (
+            a["value"], a["dual"], a["lower"], a["upper"],
+        )  # fmt: skip
+    points = [(r["total"], r["objective"]) for r in sheet(book, "frontier")]
+    assert points == [(p["total"], p["objective"]) for p in f["points"]]
+    slopes = [(r["from"], r["to"], r["slope"]) for r in sheet(book, "frontier_slopes")]
+    assert slopes == [(p["from"], p["to"], p["slope"]) for p in f["slopes"]]
+    constraints = sheet(book, "constraints")
+    assert len(constraints) == sum(len(rows) for rows in s["constraints"].values())
+    for r in constraints:
+        row = s["constraints"][r["constraint"]][str(r["index"]) if r["index"] else ""]
+        assert r["dual"] == row["dual"]
+
+
+def test_workbook_has_frozen_headers_formats_and_native_charts(seed: tuple[Path, dict]) -> None:
+    book = openpyxl.load_workbook(seed[0] / "report.xlsx")
+    assert book.sheetnames[0] == "contents"
+    for name in book.sheetnames[1:]:
+        assert book[name].freeze_panes == "A2", name
+    assert book["plans"]["B2"].number_format == "#,##0.00"
+    share = next(r for r in book["headline"].iter_rows(min_row=2) if r[0].value == "optimum")
+    assert share[1].number_format == "#,##0.00"
+    cost = next(r for r in book["headline"].iter_rows(min_row=2) if r[0].value.endswith("cost"))
+    assert cost[1].number_format == "0.00%"
+    with __import__("zipfile").ZipFile(seed[0] / "report.xlsx") as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2  # the plans and the frontier, as Excel charts
+
+
+# -- the starter model: determinism, --scheme, errors ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def starter(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("starter")
+    write_starter(folder)
+    return folder / "scenario.yaml"
+
+
+def test_report_twice_is_byte_identical_on_any_number_of_workers(
+    starter: Path, tmp_path: Path
+) -> None:
+    for out, workers in (("a", "1"), ("b", "2")):
+        res = CliRunner().invoke(
+            main, ["report", str(starter), "--out", str(tmp_path / out), "--workers", workers]
+        )
+        assert res.exit_code == 0, res.output
+    for name in ("report.html", "report.xlsx"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    html = (tmp_path / "a" / "report.html").read_text()
+    assert "<script" not in html
+    assert "http://" not in html.replace("http://www.w3.org/", "")  # only XML namespaces
+    assert "https://" not in html
+
+
+def test_report_table_summary_names_the_files(starter: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["report", str(starter), "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "misalignment cost:" in res.stdout
+    assert f"wrote {tmp_path / 'report.html'}, {tmp_path / 'report.xlsx'}" in res.stdout
+
+
+def test_report_recommends_a_given_scheme_as_evaluate_verifies_it(
+    starter: Path, tmp_path: Path
+) -> None:
+    designed = tmp_path / "design"
+    res = CliRunner().invoke(main, ["design", str(starter), "--out", str(designed)])
+    assert res.exit_code == 0, res.output
+    scheme = designed / "scheme.yaml"
+    doc = cli_json("report", starter, "--scheme", scheme, "--out", tmp_path / "r")
+    evaluated = cli_json("evaluate", starter, "--scheme", scheme)
+    head, check = doc["headline"], evaluated["verification"]
+    assert head["recommended"] == str(scheme)
+    assert head["recommended_pessimistic"] == check["objective"]
+    assert head["recommended_optimistic"] == check["optimistic"]["objective"]
+    assert head["recommended_pessimistic_share"] == check["share_of_optimum"]
+    # the recovered figures: the recommended scheme against today's, worst against worst
+    c = evaluated  # evaluate's status quo is under the scheme; compare's is today's
+    today = cli_json("compare", starter)
+    assert math.isclose(
+        head["recovered_pessimistic"],
+        check["objective"] - today["status_quo_range"]["min"],
+        rel_tol=0,
+        abs_tol=1e-9,
+    )
+    assert c["plans"]["system"]["objective"] == head["optimum"]
+    assert str(scheme) in doc["run"]["inputs"]
+
+
+def test_report_without_the_extra_says_how_to_install_it(
+    starter: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "xlsxwriter" else real(name)
+    )
+    res = CliRunner().invoke(main, ["report", str(starter), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2
+    assert res.stderr.strip() == (
+        "error: report needs xlsxwriter: install the report extra, pip install 'kpidesign[report]'"
+    )
+    assert not (tmp_path / "r").exists()
+
+
+def test_report_bad_input_is_one_line_and_keeps_what_was_written(
+    starter: Path, tmp_path: Path
+) -> None:
+    res = CliRunner().invoke(
+        main, ["report", str(starter), "--scheme", str(tmp_path / "missing.yaml")]
+    )
+    assert res.exit_code == 2
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "missing.yaml" in res.stderr
+    blocked = tmp_path / "file"
+    blocked.write_text("keep me")
+    res = CliRunner().invoke(main, ["report", str(starter), "--out", str(blocked)])
+    assert res.exit_code == 2
+    assert blocked.read_text() == "keep me"
