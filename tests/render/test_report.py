@@ -295,3 +295,18 @@ def test_report_bad_input_is_one_line_and_keeps_what_was_written(
     res = CliRunner().invoke(main, ["report", str(starter), "--out", str(blocked)])
     assert res.exit_code == 2
     assert blocked.read_text() == "keep me"
+
+
+def test_report_on_an_aligned_model_says_nothing_is_lost(tmp_path: Path) -> None:
+    # Dorian (minimized cost): every department's own optimum is the company's, and the
+    # status quo reaches the optimum of 200; the plans chart has nothing to zoom into
+    model = TESTS / "models" / "textbook" / "dorian_degenerate.yaml"
+    doc = cli_json("report", model, "--out", tmp_path)
+    head = doc["headline"]
+    assert (doc["sense"], head["optimum"], head["misalignment_cost_max"]) == ("min", 200, 0)
+    assert doc["story"] == [
+        "Today's scorecards cost the company nothing measurable: every computed path of "
+        "the status quo reaches the aligned plan's 200.",
+        "So neither the scorecards nor the allocations leave anything to gain.",
+    ]
+    assert doc["decisions"][0] == "Keep today's scorecards: no weights change."

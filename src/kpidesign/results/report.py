@@ -144,6 +144,19 @@ class ReportResult:
             if everyone
             else "Under today's scorecards the company"
         )
+        if float(f["misalignment_cost_max"]) <= _NOTHING:
+            rest = (
+                f"the only gain left is the reallocation's, {_pct(c.reallocation_gain)} "
+                f"(the optimum is {figure(float(f['optimum']))})."
+                if c.reallocation_gain > _NOTHING
+                else "neither the scorecards nor the allocations leave anything to gain."
+            )
+            return (
+                "Today's scorecards cost the company nothing measurable: every computed "
+                f"path of the status quo reaches the aligned plan's "
+                f"{figure(float(f['aligned']))}.",
+                f"So {rest}",
+            )
         verb = "earns" if self.sense is Sense.MAX else "spends"
         less = "less" if self.sense is Sense.MAX else "more"
         first = (
@@ -363,6 +376,10 @@ class ReportResult:
             "decisions": self.decisions(),
             "run": self.run.to_dict(),
         }
+
+
+#: a share below which nothing is lost (0.05%: what the report's one decimal shows as 0.0%)
+_NOTHING = 5e-4
 
 
 def _better_by(sense: Sense, value: float, reference: float) -> float:

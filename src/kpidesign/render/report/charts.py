@@ -154,7 +154,7 @@ def plans_chart(plans: pd.DataFrame, sense: str) -> str:
         _number_axis(ax.yaxis)
         low = min(min(b[1] for b in bars), *(min(b[2]) for b in bars if b[2]))
         high = max(max(b[1] for b in bars), *(max(b[2]) for b in bars if b[2]))
-        if low > 0:
+        if low > 0 and high > low:
             ax.set_ylim(low - 0.25 * (high - low), high + 0.08 * (high - low))
     return out[0]
 
