@@ -18,6 +18,7 @@ from .failures import handle_errors
 from .options import (
     FILE,
     dynamics_options,
+    engine_options,
     max_size_option,
     model_options,
     output_options,
@@ -355,27 +356,7 @@ def evaluate(
     default=None,
     help="The scheme evaluate runs at each point.",
 )
-@click.option(
-    "--workers",
-    "sweep_workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Processes (or Dask workers) the points run on [default: the cores].",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "dask"]),
-    default="local",
-    show_default=True,
-    help="local: a process pool; dask: a Dask cluster (pip install 'kpidesign[dask]').",
-)
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="With --engine dask: an existing cluster's scheduler (tcp://host:8786); "
-    "without it kpidesign starts and stops a LocalCluster.",
-)
+@engine_options
 @click.option(
     "--resume",
     type=click.Path(path_type=Path, file_okay=False),
@@ -398,7 +379,7 @@ def sweep(
     max_size: int,
     analysis: str,
     scheme: Path | None,
-    sweep_workers: int | None,
+    engine_workers: int | None,
     engine: str,
     scheduler: str | None,
     resume: Path | None,
@@ -436,7 +417,7 @@ def sweep(
             result = api.sweep(
                 file, list(sets), list(scales), paired=paired, variants=named,
                 analysis=analysis, scheme_file=scheme,
-                workers=sweep_workers, engine=engine,
+                workers=engine_workers, engine=engine,
                 scheduler=scheduler, out=out, resume=resume is not None, max_size=max_size,
                 verbose=verbose, progress=None if bar is None else bar.update_to,
                 options=options,

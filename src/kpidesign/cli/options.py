@@ -77,6 +77,32 @@ def scheme_option(fn: Callable) -> Callable:
     )(fn)
 
 
+def engine_options(fn: Callable) -> Callable:
+    """``--workers``, ``--engine`` and ``--scheduler``: where a sweep's points (a stress
+    test's futures) run; the result does not depend on them."""
+    fn = click.option(
+        "--workers",
+        "engine_workers",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Processes (or Dask workers) the work runs on [default: the cores].",
+    )(fn)
+    fn = click.option(
+        "--engine",
+        type=click.Choice(["local", "dask"]),
+        default="local",
+        show_default=True,
+        help="local: a process pool; dask: a Dask cluster (pip install 'kpidesign[dask]').",
+    )(fn)
+    return click.option(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="With --engine dask: an existing cluster's scheduler (tcp://host:8786); "
+        "without it kpidesign starts and stops a LocalCluster.",
+    )(fn)
+
+
 def output_options(fn: Callable) -> Callable:
     """``--format`` and ``--out``."""
     fn = click.option(

@@ -6,6 +6,7 @@ point order, so that the output is the same whatever ran it."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ from ..spec.scenario import Overlay
 from .plan import CHUNK, Point, chunks, fingerprint
 from .points import SweepTask, run_chunk
 
-__all__ = ["ENGINES", "MAX_ERRORS", "SweepInterrupted", "point_specs", "run_chunks"]
+__all__ = ["ENGINES", "MAX_ERRORS", "SweepInterrupted", "map_chunks", "point_specs", "run_chunks"]
 
 ENGINES = ("local", "dask")
 #: point errors shown at most (each is one line; a bad range can make thousands)
@@ -199,37 +200,67 @@ def run_chunks(
         report(sum(len(r) for r in done.values()), len(work))
 
     try:
-        if engine == "local" and (workers <= 1 or len(todo) <= 1):
-            for i in todo:
-                finished(i, run_chunk(task, parts[i]))
-        elif engine == "local":
-            with _local(min(workers, len(todo))) as pool:
-                futures = {pool.submit(run_chunk, task, parts[i]): i for i in todo}
-                try:
-                    pending = set(futures)
-                    while pending:
-                        ready, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for f in sorted(ready, key=futures.__getitem__):
-                            finished(futures[f], f.result())
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
-        else:
-            from distributed import as_completed
-
-            with _dask_client(workers, scheduler, verbose) as client:
-                futures = {client.submit(run_chunk, task, parts[i], pure=False): i for i in todo}
-                try:
-                    for f in as_completed(list(futures)):
-                        finished(futures[f], f.result())
-                except BaseException:
-                    client.cancel(list(futures))
-                    raise
+        map_chunks(
+            functools.partial(run_chunk, task),
+            {i: parts[i] for i in todo},
+            finished,
+            workers=workers,
+            engine=engine,
+            scheduler=scheduler,
+            verbose=verbose,
+        )
     except KeyboardInterrupt:
         n = sum(len(r) for r in done.values())
         raise SweepInterrupted(n, len(work), out) from None
     return [row for i in range(len(parts)) for row in done[i]]
+
+
+def map_chunks(
+    fn: Callable[[Any], Any],
+    chunks: dict[int, Any],
+    finished: Callable[[int, Any], None],
+    *,
+    workers: int = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    verbose: bool = False,
+) -> None:
+    """``fn`` of every chunk, each result handed to ``finished(i, result)`` as it comes
+    (in chunk order among those done together): serially (``workers`` 1), on a spawned
+    process pool, or on Dask (a cluster at ``scheduler``, else a LocalCluster of
+    ``workers`` processes). ``fn`` must be picklable (a module function or a partial of
+    one). A failure or Ctrl-C cancels what has not run."""
+    if engine not in ENGINES:
+        msg = f"engine must be one of {', '.join(ENGINES)}, not {engine!r}"
+        raise ValueError(msg)
+    todo = sorted(chunks)
+    if engine == "local" and (workers <= 1 or len(todo) <= 1):
+        for i in todo:
+            finished(i, fn(chunks[i]))
+    elif engine == "local":
+        with _local(min(workers, len(todo))) as pool:
+            futures = {pool.submit(fn, chunks[i]): i for i in todo}
+            try:
+                pending = set(futures)
+                while pending:
+                    ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in sorted(ready, key=futures.__getitem__):
+                        finished(futures[f], f.result())
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    else:
+        from distributed import as_completed
+
+        with _dask_client(workers, scheduler, verbose) as client:
+            futures = {client.submit(fn, chunks[i], pure=False): i for i in todo}
+            try:
+                for f in as_completed(list(futures)):
+                    finished(futures[f], f.result())
+            except BaseException:
+                client.cancel(list(futures))
+                raise
 
 
 def default_workers() -> int:
