@@ -54,6 +54,7 @@ from .types import Plan, Sense
 
 if TYPE_CHECKING:
     from .results.report import ReportResult
+    from .results.stress import StressResult
 
 __all__ = [
     "Prepared",
@@ -66,6 +67,7 @@ __all__ = [
     "report",
     "sensitivity",
     "solve",
+    "stress",
     "sweep",
 ]  # fmt: skip
 
@@ -554,6 +556,13 @@ def _own_names(scheme: dict[str, dict[str, float]]) -> dict[str, dict[str, float
     return {d: {own_name(k, d): w for k, w in ws.items()} for d, ws in scheme.items()}
 
 
+def _has_shocks(spec: ModelSpec) -> bool:
+    """Does the spec's scenario file declare ``shocks:``?"""
+    from .spec.shocks import read_shocks
+
+    return spec.scenario_file is not None and read_shocks(spec.scenario_file, spec) is not None
+
+
 #: the steps of :func:`report`, for a progress bar (one more per resource's frontier)
 REPORT_STEPS = ("build", "compare", "recommend", "sensitivity")
 
@@ -567,15 +576,18 @@ def report(
     scheme_file: str | Path | None = None,
     title: str | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
     options: Options | None = None,
     **settings: Any,
 ) -> ReportResult:
     """Everything the consultant's report shows, on one compiled program: ``compare``,
     the recommended scheme (``design``'s, or ``scheme`` evaluated, as :func:`evaluate`
     takes it), ``sensitivity`` at today's allocations and a value frontier over each
-    resource.  ``progress`` is called with each step's name before it runs (``build``,
-    ``compare``, ``recommend``, ``sensitivity``, then ``frontier R`` per resource).  A
-    step without an optimum raises :class:`~kpidesign.errors.SolveError`."""
+    resource; where the scenario declares ``shocks:``, :func:`stress` too (its futures on
+    ``workers`` processes).  ``progress`` is called with each step's name before it runs
+    (``build``, ``compare``, ``recommend``, ``sensitivity``, ``frontier R`` per resource,
+    ``stress``).  A step without an optimum raises
+    :class:`~kpidesign.errors.SolveError`."""
     from .analyses.common import share_of_optimum
     from .analyses.summary import summarize
     from .results.report import Recommendation, ReportResult
@@ -656,6 +668,11 @@ def report(
         step(f"frontier {name}")
         frontiers[name] = frontier(here, name, options=opts).raise_if_failed()
         runs.append(frontiers[name].run)
+    stressed = None
+    if _has_shocks(spec):
+        step("stress")
+        stressed = stress(spec, workers=workers, options=opts)
+        runs.append(stressed.run)
     inputs = dict(kv for r in runs for kv in r.inputs)
     run = dataclasses.replace(
         compared.run,
@@ -675,4 +692,129 @@ def report(
         sensitivity=priced,
         frontiers=frontiers,
         design=designed,
+        stress=stressed,
     )
+
+
+def stress(
+    model: Model,
+    variant: str | None = None,
+    *,
+    samples: int | str | None = None,
+    seed: int | None = None,
+    commit: int | str = 0,
+    per_margin: bool = False,
+    analysis: str = "solve",
+    workers: int | None = 1,
+    engine: str = "local",
+    scheduler: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    options: Options | None = None,
+    **settings: Any,
+) -> StressResult:
+    """The scenario's plans lived through futures drawn from its ``shocks:``: the plan made
+    with the model's margins, without them, for the average future, and the robust
+    allocation, each re-solved in every future with the margins released (see
+    :mod:`kpidesign.analyses.stress`).  ``samples`` and ``seed`` override the file's;
+    ``commit`` (0, a number of periods, or ``all``) fixes more than the allocations;
+    ``per_margin`` adds a plan per margin made with it alone (its own value);
+    ``analysis="compare"`` adds the decentralized outcome in every future: today's
+    schemes (compare's status quo) against the scheme design makes for the forecast
+    (evaluated there at its allocations) and the system optimum, each future planned
+    afresh (no first stage); the
+    futures run in chunks serially, on a pool of ``workers`` processes (None: one per
+    core) or on Dask
+    (``engine``), with the same result on any of them.  The fresh futures of the
+    out-of-sample figures are drawn with ``seed + 1``."""
+    from .analyses.stress import run_futures, stress_test
+    from .runners.sweep import default_workers, map_chunks
+    from .spec.shocks import draw, read_shocks
+
+    spec = _spec(model, variant)
+    file = spec.scenario_file
+    shocks = read_shocks(file, spec) if file is not None else None
+    if shocks is None:
+        where = file or spec.model_file
+        msg = f"{where}: no shocks: section (a scenario's shocks: declare the futures)"
+        raise KpiDesignError(msg)
+    base = shocks.seed if seed is None else seed
+    workers = workers or default_workers()
+    futures = draw(shocks, spec, samples=samples, seed=base)
+    fresh = futures if futures.exact else draw(shocks, spec, samples=samples, seed=base + 1)
+
+    def evaluate(task: Any, chunks: list[list[int]]) -> list:
+        done: dict[int, list] = {}
+        map_chunks(
+            functools.partial(run_futures, task),
+            dict(enumerate(chunks)),
+            done.__setitem__,
+            workers=workers,
+            engine=engine,
+            scheduler=scheduler,
+        )
+        return [row for i in range(len(chunks)) for row in done[i]]
+
+    if analysis not in ("solve", "compare"):
+        msg = f"analysis must be solve or compare, not {analysis!r}"
+        raise ValueError(msg)
+    result = stress_test(
+        spec,
+        dataclasses.replace(shocks, seed=base),
+        futures,
+        fresh,
+        Options.of(options, **settings),
+        commit=commit,
+        per_margin=per_margin,
+        evaluate=evaluate,
+        progress=progress,
+    )
+    if analysis == "compare":
+        if progress is not None:
+            progress("decentralized")
+        here = Prepared(spec, compile_model(build(spec)))
+        designed = design(here, options=result.run.options).raise_if_failed()
+        scheme: dict[str, Any] = {**designed.scheme, "allocations": designed.allocation()}
+        job = (spec, futures, scheme, result.run.options)
+        indices = list(range(futures.size))
+        chunks = {i: indices[k : k + 5] for i, k in enumerate(range(0, len(indices), 5))}
+        done: dict[int, list] = {}
+        map_chunks(
+            functools.partial(_decentralized_chunk, job),
+            chunks,
+            done.__setitem__,
+            workers=workers,
+            engine=engine,
+            scheduler=scheduler,
+        )
+        rows = [row for i in range(len(chunks)) for row in done[i]]
+        frame = pd.DataFrame(rows)
+        frame.insert(0, "weight", futures.weights)
+        frame.insert(0, "future", indices)
+        result = dataclasses.replace(result, decentralized=frame)
+    return result
+
+
+def _decentralized_chunk(job: tuple, indices: list[int]) -> list[dict[str, float]]:
+    """compare (today's schemes) and evaluate (the designed scheme, at its allocations) in
+    each future of ``indices``: the objectives, NaN where a future has no optimum."""
+    spec, futures, scheme, options = job
+    rows = []
+    for s in indices:
+        future = futures.spec(spec, s)
+        here = Prepared(future, compile_model(build(future)))
+        figures = compare(here, options=options).figures()
+        checked = evaluate(here, scheme, options=options).verification
+        worst = checked.objective if checked is not None else np.nan
+        best = checked.optimistic.objective if checked is not None else np.nan
+        rows.append(
+            {
+                "system": figures["system"],
+                "aligned": figures["aligned"],
+                "status_quo": figures["status_quo"],
+                "status_quo_min": figures["status_quo_min"],
+                "status_quo_max": figures["status_quo_max"],
+                "designed": worst,
+                "designed_optimistic": best,
+            }
+        )
+    return rows

@@ -22,6 +22,7 @@ from conftest import TESTS, run_kpidesign
 
 from kpidesign.cli import main
 from kpidesign.cli.init import write_starter
+from kpidesign.results.common import figure
 
 ROOT = TESTS.parent
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -310,3 +311,45 @@ def test_report_on_an_aligned_model_says_nothing_is_lost(tmp_path: Path) -> None
         "So neither the scorecards nor the allocations leave anything to gain.",
     ]
     assert doc["decisions"][0] == "Keep today's scorecards: no weights change."
+
+
+def test_a_scenario_with_shocks_gets_a_stress_section(tmp_path: Path) -> None:
+    scenario = TESTS / "models" / "stress" / "shocks_reserve.yaml"
+    doc = cli_json("report", scenario, "--out", tmp_path)
+    stressed = cli_json("stress", scenario)
+    head = doc["headline"]
+    assert head["value_of_slack"] == stressed["value_of_slack"]["mean"] == 1.0
+    assert head["robust_keeps_more_headroom"] is stressed["robust"]["keeps_more_headroom"] is False
+    assert doc["stress"] == (
+        "Under the scenario's shocks (2 futures), the shipped margins pay 1 ± 0 on average "
+        "against a plan made without them (both re-solved in every future with the margins "
+        "released); the robust allocation keeps no more headroom unallocated than the plan "
+        "for the forecast."
+    )
+    book = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    means = {r["plan"]: r["mean"] for r in sheet(book, "stress")}
+    assert means == {p: v["distribution"]["mean"] for p, v in stressed["plans"].items()}
+    assert len(sheet(book, "stress_futures")) == 4 * 2 * 2  # 4 plans, 2 futures, in and out
+    page = open_page(tmp_path / "report.html", evaluations=PAGE)
+    assert page.console_errors == [] and page.requests == []
+    assert dict(page.values["series"])["chart-stress"] > 0
+
+
+def test_the_seed_report_under_shocks_states_the_value_of_slack(tmp_path: Path) -> None:
+    # acceptance of the stress issue: scenarios/shocks.yaml (200 futures of the seed)
+    scenario = ROOT / "scenarios" / "shocks.yaml"
+    res = run("report", scenario, "--out", tmp_path, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    from kpidesign.api import stress
+
+    value, se = stress(scenario).value_of_slack()
+    assert doc["headline"]["value_of_slack"] == value
+    assert doc["headline"]["value_of_slack_standard_error"] == se
+    assert isinstance(doc["headline"]["robust_keeps_more_headroom"], bool)
+    text = (tmp_path / "report.html").read_text()
+    sentence = doc["stress"].replace("'", "&#39;")
+    assert sentence in text
+    assert f"{figure(abs(value))} ± {figure(se)}" in doc["stress"]
+    more = "more" if doc["headline"]["robust_keeps_more_headroom"] else "no more"
+    assert f"the robust allocation keeps {more} headroom" in doc["stress"]

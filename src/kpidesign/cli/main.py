@@ -8,6 +8,7 @@ from .analyses import compare, design, diff, evaluate, frontier, sensitivity, so
 from .init import init
 from .report import report
 from .schema import schema
+from .stress import stress
 from .validate import validate
 
 __all__ = ["main"]
@@ -21,7 +22,7 @@ def main(debug: bool) -> None:
 
 
 for _command in (
-    init, validate, solve, sensitivity, frontier, compare, design, evaluate, report, sweep, diff,
-    schema,
+    init, validate, solve, sensitivity, frontier, compare, design, evaluate, stress, report,
+    sweep, diff, schema,
 ):  # fmt: skip
     main.add_command(_command)

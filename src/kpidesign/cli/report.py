@@ -52,6 +52,8 @@ def _print_summary(result: ReportResult, written: list[Path], console: Console) 
     )
     console.print(first, markup=False)
     console.print(second, markup=False)
+    if (stressed := result.stress_text()) is not None:
+        console.print(stressed, markup=False)
     for i, d in enumerate(result.decisions(), start=1):
         console.print(f"{i}. {d}", markup=False)
     console.print(f"wrote {', '.join(str(p) for p in written)}", markup=False)
@@ -122,7 +124,7 @@ def report(
 
     scheme, where = read_scheme(scheme_file) if scheme_file is not None else (None, None)
     spec = load(file, variant, max_size=max_size)
-    steps = len(api.REPORT_STEPS) + len(spec.resources)  # build starts at 0, write ends
+    steps = len(api.REPORT_STEPS) + len(spec.resources) + 1  # build starts at 0, write ends
     stderr = Console(stderr=True)
     with _progress(stderr, steps) as progress:
         result = api.report(
@@ -132,6 +134,7 @@ def report(
             scheme_file=scheme_file,
             title=title,
             progress=progress,
+            workers=options.workers,
             options=options,
         )
         result = dataclasses.replace(result, renderers=libraries())

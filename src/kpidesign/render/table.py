@@ -20,6 +20,7 @@ from ..results import (
     Verification,
     figure,
 )
+from ..results.stress import StressResult
 from ..types import Plan
 
 #: amounts of money print as every other number (:func:`~kpidesign.results.figure`)
@@ -734,3 +735,84 @@ def print_diff(r: DiffResult, console: Console) -> None:
                 f"{len(r.changes) - DIFF_ROWS} more change(s) in the JSON and CSV output."
             )
     _notes(r.notes, console)
+
+
+def print_stress(r: StressResult, console: Console) -> None:
+    """Each plan's objective over the futures, the value of the slack, the robust
+    allocation."""
+    n, fresh = r.weights.size, r.out_of_sample_weights.size
+    how = "every combination, with its probability" if r.exact else f"drawn with seed {r.seed}"
+    console.print(
+        f"[bold]{escape(r.label)}[/bold]: {n} futures ({how}); the first stage "
+        f"{'is every decision' if r.commit == 'all' else 'is the allocations'}"
+        f"{'' if r.commit in ('0', 'all') else f' and the first {r.commit} periods'}, the rest "
+        "re-solved in each future with the margins released",
+        highlight=False,
+    )
+    t = Table(title="The company objective over the futures", title_justify="left")
+    for col in ("plan", "forecast", "mean", "± s.e.", "p05", "p50", "p95", "worst 5%",
+                "P(infeasible)", f"mean, {fresh} fresh futures"):  # fmt: skip
+        t.add_column(col, justify="right" if col != "plan" else "left")
+    for name, p in r.plans.items():
+        d = r.distribution(name)
+        oos = r.distribution(name, out_of_sample=True).mean if p.out_of_sample is not None else None
+        t.add_row(
+            name.replace("_", " "), _money(p.forecast), _money(d.mean), figure(d.standard_error),
+            _money(d.quantiles["p05"]), _money(d.quantiles["p50"]), _money(d.quantiles["p95"]),
+            _money(d.worst_tail_mean), f"{100 * d.infeasible:.1f}%", _money(oos),
+        )  # fmt: skip
+    console.print(t)
+    value, se = r.value_of_slack()
+    console.print(
+        f"Value of the slack (with the margins, against without, on the same futures): "
+        f"{figure(value)} ± {figure(se)}",
+        highlight=False,
+    )
+    for name, (v, e) in r.value_of_margins().items():
+        console.print(f"  of {escape(name)} alone: {figure(v)} ± {figure(e)}", highlight=False)
+    if "robust" in r.plans:
+        vss, vss_se = r.value_of_stochastic_solution()
+        rows = ", ".join(
+            f"{d}.{res} {_money(v)}" for d, rs in r.plans["robust"].allocation.items()
+            for res, v in rs.items()
+        )  # fmt: skip
+        more = r.keeps_more_headroom()
+        console.print(
+            f"Robust allocation ({r.robust_futures} futures): {rows}; expected "
+            f"{_money(r.robust_expected)}; it keeps {'more' if more else 'no more'} headroom "
+            f"than the plan for the forecast; value of the stochastic solution {figure(vss)} "
+            f"± {figure(vss_se)}",
+            highlight=False,
+        )
+    if r.decentralized is not None:
+        t = Table(
+            title="Each future planned afresh by the departments (no first stage)",
+            title_justify="left",
+        )
+        for col in ("outcome", "mean", "± s.e.", "p05", "p50", "p95", "worst 5%"):
+            t.add_column(col, justify="right" if col != "outcome" else "left")
+        labels = {
+            "status_quo": "today's schemes (file order)",
+            "status_quo_min": "today's schemes, lowest path",
+            "status_quo_max": "today's schemes, highest path",
+            "designed": "designed scheme, worst path",
+            "designed_optimistic": "designed scheme, optimistic",
+            "aligned": "aligned (today's allocations)",
+            "system": "system optimum",
+        }
+        for key, d in r.to_dict()["decentralized"].items():
+            q = d["quantiles"]
+            t.add_row(
+                labels[key], _money(d["mean"]), figure(d["standard_error"]), _money(q["p05"]),
+                _money(q["p50"]), _money(q["p95"]), _money(d["worst_5pct_mean"]),
+            )  # fmt: skip
+        console.print(t)
+    for name, p in r.plans.items():
+        if p.broken:
+            top = sorted(p.broken.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+            console.print(
+                f"{name}: rows broken — " + ", ".join(f"{row} in {k}" for row, k in top),
+                highlight=False,
+            )
+    for note in r.notes:
+        console.print(f"note: {escape(note)}", highlight=False)

@@ -21,6 +21,7 @@ from .compare import CompareResult
 from .design import DesignResult
 from .frontier import FrontierResult
 from .sensitivity import SensitivityResult
+from .stress import StressResult
 from .summary import ModelSummary
 
 __all__ = ["PLAN_LABELS", "Recommendation", "ReportResult"]
@@ -78,6 +79,8 @@ class ReportResult:
     sensitivity: SensitivityResult
     frontiers: dict[str, FrontierResult]
     design: DesignResult | None = None
+    #: the plans lived through the scenario's shocks (None without shocks:)
+    stress: StressResult | None = None
     #: the libraries that drew the report (name -> version), for its provenance
     renderers: dict[str, str] = field(default_factory=dict)
 
@@ -117,7 +120,48 @@ class ReportResult:
             "recommended_optimistic_share": clean(rec.best_share),
             "recovered_pessimistic": clean(_better_by(self.sense, rec.worst, sq_worst)),
             "recovered_optimistic": clean(_better_by(self.sense, rec.best, sq_best)),
+            **self._stress_figures(),
         }
+
+    def _stress_figures(self) -> dict[str, float | bool | None]:
+        """The headline's stress figures (none without shocks)."""
+        if self.stress is None:
+            return {}
+        value, se = self.stress.value_of_slack()
+        return {
+            "value_of_slack": _number(value),
+            "value_of_slack_standard_error": _number(se),
+            "robust_keeps_more_headroom": self.stress.keeps_more_headroom(),
+        }
+
+    def stress_text(self) -> str | None:
+        """What the margins are worth under the scenario's shocks, and whether the robust
+        allocation keeps more headroom, in one sentence (None without shocks)."""
+        s = self.stress
+        if s is None:
+            return None
+        value, se = s.value_of_slack()
+        n = s.weights.size
+        if math.isnan(value):
+            worth = (
+                "the value of the margins is undefined: a future the plans cannot meet has "
+                "no objective (declare shocks.shortfall_penalty)"
+            )
+        else:
+            sign = "pay" if value > 0 else "cost"
+            worth = (
+                f"the shipped margins {sign} {figure(abs(value))} ± {figure(se)} on average "
+                "against a plan made without them (both re-solved in every future with the "
+                "margins released)"
+            )
+        more = s.keeps_more_headroom()
+        robust = (
+            "there is no robust allocation"
+            if more is None
+            else f"the robust allocation keeps {'more' if more else 'no more'} headroom "
+            "unallocated than the plan for the forecast"
+        )
+        return f"Under the scenario's shocks ({n} futures), {worth}; {robust}."
 
     def cost_text(self) -> str:
         """The misalignment cost as the headline quotes it: a range where compare gives
@@ -246,6 +290,8 @@ class ReportResult:
             for d, flags in self.design.flagged().items():
                 out += [("design", f"{d}: {flag}") for flag in flags]
         out += [("sensitivity", n) for n in self.sensitivity.notes]
+        if self.stress is not None:
+            out += [("stress", n) for n in self.stress.notes]
         for name, f in self.frontiers.items():
             out += [(f"frontier {name}", n) for n in f.notes]
         return out
@@ -339,6 +385,10 @@ class ReportResult:
             "notes": pd.DataFrame(self.notes(), columns=["analysis", "note"]),
             "provenance": pd.DataFrame(self.provenance(), columns=["item", "value"]),
         }
+        if self.stress is not None:
+            stressed = self.stress.tables()
+            tables["stress"] = stressed["distributions"]
+            tables["stress_futures"] = stressed["outcomes"]
         return {name: _cleaned(t) for name, t in tables.items()}
 
     def provenance(self) -> list[tuple[str, str]]:
@@ -374,6 +424,7 @@ class ReportResult:
             "misalignment_cost_text": self.cost_text(),
             "story": [first, second],
             "decisions": self.decisions(),
+            "stress": self.stress_text(),
             "run": self.run.to_dict(),
         }
 

@@ -335,6 +335,64 @@ class OverlayDecl(_Strict):
     """Free text."""
 
 
+class NormalDecl(_Strict):
+    """A normal factor ``1 + sd·z`` (z standard normal; a factor below 0 is taken as 0)."""
+
+    sd: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    """Standard deviation as a share of the value (0.2 = ±20%)."""
+
+
+class UniformDecl(_Strict):
+    """A factor uniform on [low, high]."""
+
+    low: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    """Lowest factor, >= 0."""
+    high: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    """Highest factor, >= low."""
+
+
+class DiscreteDecl(_Strict):
+    """A factor taking one of a few values with given probabilities."""
+
+    values: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(min_length=1)
+    """The factors, >= 0."""
+    probabilities: list[Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]] = Field(
+        min_length=1
+    )
+    """Their probabilities, summing to 1."""
+
+
+class ShockDecl(_Strict):
+    """How one param (or a resource's total) varies: a factor it is multiplied by, drawn
+    from one distribution."""
+
+    normal: NormalDecl | None = None
+    """Normal factor around 1."""
+    uniform: UniformDecl | None = None
+    """Uniform factor."""
+    discrete: DiscreteDecl | None = None
+    """Discrete factor."""
+    by: str | None = None
+    """Which values share a draw: omitted, each value its own; `all`, one draw for the
+    whole param; a set the param is indexed over (`period`), one draw per member of that
+    set, shared by the param's other indices."""
+
+
+class ShocksDecl(_Strict):
+    """Sampled futures for `kpidesign stress`."""
+
+    factors: dict[str, ShockDecl] = Field(min_length=1)
+    """Dotted path (params.demand, resources.budget.total): its distribution."""
+    samples: Annotated[int, Field(ge=1, le=100_000)] | Literal["all"] = 200
+    """Futures drawn; `all` enumerates every combination of discrete factors with its
+    probability (every factor discrete, at most 10,000 combinations)."""
+    seed: Annotated[int, Field(ge=0)] = 0
+    """Seed of the draws: the same seed, the same futures."""
+    shortfall_penalty: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    """Objective units per unit a constraint is broken by, in a future the plan cannot
+    meet; without it, such a future has no objective and the mean is undefined."""
+
+
 class ScenarioFile(OverlayDecl):
     """A kpidesign scenario file (format 1): a model with overrides."""
 
@@ -349,6 +407,8 @@ class ScenarioFile(OverlayDecl):
     today: PlanFileDecl | None = None
     """The organization's current plan (a plan file, relative to this file); replaces the
     model's `today:`.  A variant sets its own with `set: {today: {file: other.csv}}`."""
+    shocks: ShocksDecl | None = None
+    """Sampled futures for `kpidesign stress`: which params vary and how."""
 
 
 # --------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ __all__ = [
     "prices_chart",
     "scorecards_chart",
     "state_chart",
+    "stress_chart",
 ]
 
 #: one colour per plan, the same in every chart
@@ -334,4 +335,37 @@ def prices_chart(allocations: pd.DataFrame) -> str:
             dot.set_gid(f"series-allocation-{y}")
         right.set_xlabel("allocation: today (dot), range where the price holds")
         _number_axis(right.xaxis)
+    return out[0]
+
+
+def stress_chart(distributions: pd.DataFrame) -> str:
+    """Each plan's objective over the futures: 5th to 95th percentile (thin bar), 25th to
+    75th (thick), the median (tick) and the mean (dot)."""
+    rows = [r for r in distributions.to_dict("records") if r["mean"] is not None]
+    colours = {
+        "with_slack": PLAN_COLOURS["aligned"],
+        "without_slack": PLAN_COLOURS["status_quo"],
+        "average_future": PLAN_COLOURS["current"],
+        "robust": PLAN_COLOURS["recommended"],
+    }
+    out: list[str] = []
+    with _figure("stress", 6.4, 0.8 + 0.5 * max(len(rows), 1), out) as fig:
+        ax = fig.subplots()
+        for y, r in enumerate(rows):
+            colour = colours.get(r["plan"], "#17202a")
+            (thin,) = ax.plot([r["p05"], r["p95"]], [y, y], color=colour, lw=2)
+            thin.set_gid(f"series-{r['plan']}-range")
+            (thick,) = ax.plot(
+                [r["p25"], r["p75"]], [y, y], color=colour, lw=9, solid_capstyle="butt"
+            )
+            thick.set_gid(f"series-{r['plan']}-quartiles")
+            ax.plot([r["p50"]] * 2, [y - 0.25, y + 0.25], color="#17202a", lw=1.5)
+            dot = ax.scatter([r["mean"]], [y], color="white", edgecolor="#17202a", zorder=3, s=28)
+            dot.set_gid(f"series-{r['plan']}-mean")
+        ax.set_yticks(range(len(rows)), [str(r["plan"]).replace("_", " ") for r in rows])
+        ax.invert_yaxis()
+        ax.set_xlabel(
+            "company objective over the futures (5th–95th percentile, quartiles, median; dot: mean)"
+        )
+        _number_axis(ax.xaxis)
     return out[0]

@@ -56,6 +56,7 @@ def _charts(result: ReportResult, tables: dict[str, pd.DataFrame]) -> dict[str, 
             for name in result.frontiers
         },
         "prices": charts.prices_chart(tables["allocations"]) if len(tables["allocations"]) else "",
+        "stress": charts.stress_chart(tables["stress"]) if "stress" in tables else "",
     }
 
 

@@ -43,6 +43,8 @@ SHEETS = {
     "frontier": "the company objective against each resource's total (breakpoints)",
     "frontier_slopes": "the slope between breakpoints",
     "notes": "notes and flags of every analysis",
+    "stress": "each plan's objective over the scenario's shocks (stress)",
+    "stress_futures": "each plan's objective in each future drawn",
     "provenance": "versions, input digests, options",
 }
 

@@ -1,0 +1,499 @@
+"""``kpidesign stress``: a plan made for the forecast, lived through sampled futures.
+
+**First stage and recourse.** A plan fixes its first stage: the allocations (and, with
+``commit``, every decision of the first periods, or all of them).  In each future the rest
+is re-solved (the recourse) with the intentional margins **released**: each constraint's
+``slack`` and each resource's reserve are there to be used when the shock comes.  A
+committed allocation stands; the reserve (that share of the future's total) may be added
+to any allocation.  A plan made without margins has no reserve to draw on.
+
+**A future the plan cannot meet** is never dropped: with ``shortfall_penalty`` every row
+may be broken at that price per unit (the rows broken are named); without it, that
+future has no objective, and every mean over futures is undefined (NaN).
+
+**The robust allocation** maximizes the expected objective over the futures: the
+sample-average two-stage LP in extensive form (one copy of the recourse per future, from
+the compiled matrices), its first stage the allocations (committed decisions other than
+allocations are not part of it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import KpiDesignError
+from ..model.problem import Problem
+from ..model.program import LinearProgram
+from ..model.update import ProgramUpdater
+from ..options import Options
+from ..results.stress import PlanOutcomes, StressResult
+from ..solver import HighsSession, Statistics
+from ..spec import ModelSpec
+from ..spec.model import margins, with_margin, without_margins
+from ..spec.shocks import Futures, Shocks
+from ..types import Sense
+from .common import allocation_columns, run_info, system_optimum
+
+__all__ = [
+    "FutureOutcome",
+    "StressPlan",
+    "StressTask",
+    "commit_columns",
+    "robust_allocation",
+    "run_futures",
+    "shocked_params",
+    "shocked_program",
+    "stress_plan",
+    "stress_test",
+]
+
+
+@dataclass(frozen=True)
+class StressPlan:
+    """A plan's first stage: its column values ``x``, allocations ``allocation`` (in the
+    program's allocation order), the reserve share of each resource it keeps
+    (``reserve``: resource -> share), and its objective in the forecast."""
+
+    name: str
+    x: np.ndarray
+    allocation: np.ndarray
+    reserve: dict[str, float]
+    objective: float
+
+
+@dataclass(frozen=True)
+class FutureOutcome:
+    """One plan in one future: the objective (penalized where rows were broken; NaN where
+    the plan cannot be met and there is no penalty), whether it could be met as it is, and
+    the rows broken."""
+
+    objective: float
+    feasible: bool
+    broken: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StressTask:
+    """What evaluating plans in futures needs, picklable for a worker: the spec with its
+    margins released, the futures, the plans, which columns are committed, the penalty."""
+
+    released: ModelSpec
+    futures: Futures
+    plans: tuple[StressPlan, ...]
+    committed: np.ndarray  # bool per column: fixed at the plan's value
+    allocations_fixed: bool  # every decision committed: allocations too, no top-up
+    shortfall_penalty: float | None
+    options: Options
+
+
+def stress_plan(
+    name: str, lp: LinearProgram, spec: ModelSpec, options: Options, stats: Statistics
+) -> StressPlan:
+    """The system optimum of ``lp`` (allocations optimized) as a plan: its first stage."""
+    session = HighsSession(lp, options, stats=stats)
+    sol = system_optimum(session, what=f"the {name} plan")
+    cols, _ = allocation_columns(lp)
+    reserve = {r: spec.resources[r].reserve for r in lp.resource_rows}
+    return StressPlan(name, sol.x.copy(), sol.x[cols].copy(), reserve, sol.objective)
+
+
+def commit_columns(
+    lp: LinearProgram, spec: ModelSpec, time_set: str | None, commit: int | str
+) -> np.ndarray:
+    """Which columns a plan fixes besides its allocations: none (``commit`` 0), every one
+    (``all``), or each decision indexed over the time-like set ``time_set`` at one of its
+    first ``commit`` members."""
+    if commit == "all":
+        return np.ones(lp.num_cols, dtype=bool)
+    k = int(commit)
+    out = np.zeros(lp.num_cols, dtype=bool)
+    if k == 0:
+        return out
+    if time_set is None:
+        msg = "--commit K needs a time-like set (a shared-state variable's per:); use all"
+        raise KpiDesignError(msg)
+    first = set(spec.sets[time_set].members[:k])
+    for j in range(lp.num_cols):
+        variable = spec.variables.get(lp.col_components[int(lp.col_component[j])])
+        if variable is None or time_set not in variable.over:
+            continue
+        index = lp.col_indices[j]
+        members = index if isinstance(index, tuple) else (index,)
+        out[j] = members[variable.over.index(time_set)] in first
+    return out
+
+
+def shocked_program(updater: ProgramUpdater, spec: ModelSpec, changed: set[str]) -> LinearProgram:
+    """``updater``'s program with ``spec``'s values of the params ``changed`` (their rows
+    anew) and each resource's row at ``spec``'s total less its reserve."""
+    lp = updater.with_params(spec, changed)
+    upper = lp.row_upper.copy()
+    for r, i in lp.resource_rows.items():
+        resource = spec.resources[r]
+        upper[i] = resource.total * (1.0 - resource.reserve)
+    return replace(lp, row_upper=upper)
+
+
+def shocked_params(futures: Futures) -> set[str]:
+    """The params the futures change."""
+    return {p.split(".")[1] for p in futures.factors if p.startswith("params.")}
+
+
+def _bounds(
+    lp: LinearProgram, plan: StressPlan, task: StressTask
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Column bounds and resource-row uppers of ``plan``'s recourse in the future ``lp``."""
+    lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
+    cols, _ = allocation_columns(lp)
+    lower[task.committed], upper[task.committed] = plan.x[task.committed], plan.x[task.committed]
+    row_upper = lp.row_upper.copy()
+    if task.allocations_fixed:
+        lower[cols], upper[cols] = plan.allocation, plan.allocation
+        return lower, upper, row_upper
+    lower[cols] = np.maximum(lower[cols], plan.allocation)  # a commitment stands
+    upper[cols] = np.maximum(upper[cols], plan.allocation)
+    for r, i in lp.resource_rows.items():
+        mine = np.array([a.resource == r for a in lp.allocations])
+        # the committed allocations plus the reserve share of the future's total
+        row_upper[i] = (
+            float(plan.allocation[mine].sum()) + plan.reserve.get(r, 0.0) * lp.row_upper[i]
+        )
+    return lower, upper, row_upper
+
+
+def _elastic(
+    lp: LinearProgram, lower: np.ndarray, upper: np.ndarray, row_upper: np.ndarray,
+    penalty: float, options: Options, stats: Statistics,
+) -> FutureOutcome:  # fmt: skip
+    """The recourse with every row allowed to break at ``penalty`` per unit."""
+    m, n = lp.num_rows, lp.num_cols
+    eye = sp.identity(m, format="csc")
+    A = sp.hstack([lp.A, eye, -eye], format="csc")
+    sign = -1.0 if lp.sense is Sense.MAX else 1.0
+    cost = np.concatenate([lp.objective.dense(n), np.full(2 * m, sign * penalty)])
+    session = HighsSession.from_arrays(
+        cost=cost, offset=lp.objective.constant, sense=lp.sense, A=A,
+        col_lower=np.concatenate([lower, np.zeros(2 * m)]),
+        col_upper=np.concatenate([upper, np.full(2 * m, np.inf)]),
+        row_lower=lp.row_lower, row_upper=row_upper, options=options, stats=stats,
+    )  # fmt: skip
+    sol = session.solve(warm=False)
+    if not sol.optimal:
+        return FutureOutcome(float("nan"), False)
+    broken = sol.x[n : n + m] + sol.x[n + m :]
+    scale = 1e-7 * (1.0 + np.abs(np.where(np.isfinite(row_upper), row_upper, 0.0)))
+    names = tuple(lp.row_name(int(i)) for i in np.flatnonzero(broken > scale))
+    return FutureOutcome(sol.objective, False, names)
+
+
+#: the last released spec this process built, and its updater: chunks of one run in one
+#: process (serially) share it; a worker's chunks arrive as copies and build their own
+_LAST: list[tuple[ModelSpec, ProgramUpdater]] = []
+
+
+def _updater(released: ModelSpec) -> ProgramUpdater:
+    """The program updater of ``released``, built once per spec object and process."""
+    from ..model.build import build
+    from ..model.compile import compile_model
+
+    if _LAST and _LAST[0][0] is released:
+        return _LAST[0][1]
+    built = build(released)
+    updater = ProgramUpdater(built, compile_model(built))
+    _LAST[:] = [(released, updater)]
+    return updater
+
+
+def run_futures(task: StressTask, indices: list[int]) -> list[list[FutureOutcome]]:
+    """Every plan of ``task`` in each future of ``indices``: per future, one outcome per
+    plan.  Each future's program is made once; each recourse is a fresh solve (no warm
+    start from another future), so the outcome does not depend on which worker ran it."""
+    updater = _updater(task.released)
+    stats = Statistics()
+    changed = shocked_params(task.futures)
+    out = []
+    for s in indices:
+        lp = shocked_program(updater, task.futures.spec(task.released, s), changed)
+        row: list[FutureOutcome] = []
+        for plan in task.plans:
+            lower, upper, row_upper = _bounds(lp, plan, task)
+            future = replace(lp, col_lower=lower, col_upper=upper, row_upper=row_upper)
+            sol = HighsSession(future, task.options, stats=stats).solve(warm=False)
+            if sol.optimal:
+                row.append(FutureOutcome(sol.objective, True))
+            elif task.shortfall_penalty is None:
+                row.append(FutureOutcome(float("nan"), False))
+            else:
+                row.append(
+                    _elastic(
+                        lp, lower, upper, row_upper, task.shortfall_penalty, task.options, stats
+                    )
+                )
+        out.append(row)
+    return out
+
+
+def robust_allocation(
+    lp: LinearProgram,
+    programs: list[LinearProgram],
+    weights: np.ndarray,
+    reserve: dict[str, float],
+    penalty: float | None,
+    options: Options,
+    stats: Statistics,
+) -> tuple[np.ndarray, float] | None:
+    """The allocations that maximize (minimize) the expected objective over the futures'
+    ``programs`` (margins released, weighted by ``weights``), and that expectation: the
+    extensive form, first stage the allocations within ``lp``'s resource rows (the
+    model's reserve kept) and bounds, each future's allocations at least those plus its
+    reserve share; None where no allocation meets every future (without a penalty)."""
+    cols, _ = allocation_columns(lp)
+    k, n, S = cols.size, lp.num_cols, len(programs)
+    resource_rows = sorted(lp.resource_rows.values())
+    other = np.setdiff1d(np.arange(lp.num_rows), resource_rows)
+    blocks_A, lo, hi, cost, clo, cup = [], [], [], [], [], []
+    # first stage: the resource rows on the allocations, as planned (reserve kept)
+    first = lp.A[resource_rows][:, cols]
+    rows_first = [sp.hstack([first, sp.csr_array((len(resource_rows), S * n))])]
+    lo.append(lp.row_lower[resource_rows])
+    hi.append(lp.row_upper[resource_rows])
+    cost.append(np.zeros(k))
+    clo.append(lp.col_lower[cols])
+    cup.append(lp.col_upper[cols])
+    offset = 0.0
+    sign = -1.0 if lp.sense is Sense.MAX else 1.0
+    elastic = []
+    for s, future in enumerate(programs):
+        A_s = future.A[other]
+        left = sp.csr_array((A_s.shape[0], k))
+        pieces = [
+            left,
+            sp.csr_array((A_s.shape[0], s * n)),
+            A_s,
+            sp.csr_array((A_s.shape[0], (S - s - 1) * n)),
+        ]
+        blocks_A.append(sp.hstack(pieces))
+        lo.append(future.row_lower[other])
+        hi.append(future.row_upper[other])
+        # each allocation at least the first stage's
+        link = sp.hstack([
+            -sp.identity(k), sp.csr_array((k, s * n)),
+            sp.csr_array((np.ones(k), (np.arange(k), cols)), shape=(k, n)),
+            sp.csr_array((k, (S - s - 1) * n)),
+        ])  # fmt: skip
+        blocks_A.append(link)
+        lo.append(np.zeros(k))
+        hi.append(np.full(k, np.inf))
+        # top-ups out of the reserve share of the future's total
+        for r, i in lp.resource_rows.items():
+            mine = np.array([a.resource == r for a in lp.allocations], dtype=float)
+            row = sp.hstack([
+                sp.csr_array(-mine[None, :]), sp.csr_array((1, s * n)),
+                sp.csr_array((mine, (np.zeros(k, dtype=int), cols)), shape=(1, n)),
+                sp.csr_array((1, (S - s - 1) * n)),
+            ])  # fmt: skip
+            blocks_A.append(row)
+            lo.append(np.array([-np.inf]))
+            hi.append(np.array([reserve.get(r, 0.0) * future.row_upper[i]]))
+        cost.append(weights[s] * future.objective.dense(n))
+        offset += weights[s] * future.objective.constant
+        clo.append(future.col_lower)
+        cup.append(future.col_upper)
+        if penalty is not None:
+            elastic.append((s, A_s.shape[0]))
+    A = sp.vstack(rows_first + blocks_A, format="csc")
+    row_lower, row_upper = np.concatenate(lo), np.concatenate(hi)
+    c, col_lower, col_upper = np.concatenate(cost), np.concatenate(clo), np.concatenate(cup)
+    if penalty is not None:
+        # every future's own rows may break at the penalty, weighted as its future
+        m_total = A.shape[0]
+        starts, entries = [], []
+        at = len(resource_rows)
+        for s, m in elastic:
+            starts.append(at)
+            at += m + k + len(lp.resource_rows)
+            entries.append((np.arange(starts[-1], starts[-1] + m), weights[s]))
+        rows_idx = np.concatenate([e[0] for e in entries])
+        w = np.concatenate([np.full(e[0].size, e[1]) for e in entries])
+        e_cols = rows_idx.size
+        E = sp.csc_array((np.ones(e_cols), (rows_idx, np.arange(e_cols))), shape=(m_total, e_cols))
+        A = sp.hstack([A, E, -E], format="csc")
+        c = np.concatenate([c, sign * penalty * w, sign * penalty * w])
+        col_lower = np.concatenate([col_lower, np.zeros(2 * e_cols)])
+        col_upper = np.concatenate([col_upper, np.full(2 * e_cols, np.inf)])
+    session = HighsSession.from_arrays(
+        cost=c, offset=offset, sense=lp.sense, A=A, col_lower=col_lower, col_upper=col_upper,
+        row_lower=row_lower, row_upper=row_upper, options=options, stats=stats,
+    )  # fmt: skip
+    sol = session.solve(warm=False)
+    if not sol.optimal:
+        return None
+    return sol.x[:k].copy(), sol.objective
+
+
+#: futures per chunk of work: a few seconds of solves on the seed model
+CHUNK = 25
+
+#: the most futures the robust allocation's extensive form holds (the first ones drawn)
+ROBUST_FUTURES = 50
+
+Evaluate = Callable[[StressTask, list[list[int]]], list[list[FutureOutcome]]]
+
+
+def evaluate_serially(task: StressTask, chunks: list[list[int]]) -> list[list[FutureOutcome]]:
+    """Every chunk of futures in this process, in order (what a pool or Dask does too)."""
+    return [row for chunk in chunks for row in run_futures(task, chunk)]
+
+
+def _outcomes(task: StressTask, futures: Futures, evaluate: Evaluate) -> list[list[FutureOutcome]]:
+    indices = list(range(futures.size))
+    chunks = [indices[i : i + CHUNK] for i in range(0, len(indices), CHUNK)]
+    return evaluate(replace(task, futures=futures), chunks)
+
+
+def stress_test(
+    spec: ModelSpec,
+    shocks: Shocks,
+    futures: Futures,
+    fresh: Futures,
+    options: Options,
+    *,
+    commit: int | str = 0,
+    robust_futures: int = ROBUST_FUTURES,
+    per_margin: bool = False,
+    evaluate: Evaluate = evaluate_serially,
+    progress: Callable[[str], None] | None = None,
+) -> StressResult:
+    """Plans made for the forecast (with the margins, without them, for the average
+    future, and the robust allocation) lived through ``futures`` and the ``fresh`` ones
+    (out of sample), each recourse with the margins released; with ``per_margin`` also a
+    plan per margin the model has, made with that margin alone (``margin:NAME``);
+    ``evaluate`` runs chunks of futures (serially here; a pool or Dask from the API)."""
+    from ..model.build import build
+    from ..model.compile import compile_model
+
+    def step(name: str) -> None:
+        if progress is not None:
+            progress(name)
+
+    stats = Statistics()
+    step("plans")
+    built = build(spec)
+    lp = compile_model(built)
+    released = without_margins(spec)
+    released_built = build(released)
+    released_lp = compile_model(released_built)
+    if (released_lp.num_rows, released_lp.num_cols) != (lp.num_rows, lp.num_cols):
+        msg = "the model without margins has other rows or columns than the model"
+        raise KpiDesignError(msg)
+    changed = shocked_params(futures)
+    average = shocked_program(ProgramUpdater(built, lp), futures.mean_spec(spec, shocks), changed)
+    plans = (
+        stress_plan("with_slack", lp, spec, options, stats),
+        stress_plan("without_slack", released_lp, released, options, stats),
+        stress_plan("average_future", average, spec, options, stats),
+    )
+    if per_margin:
+        for name, value in margins(spec).items():
+            if value:
+                only = with_margin(released, name, value)
+                plans += (
+                    stress_plan(f"margin:{name}", compile_model(build(only)), only, options, stats),
+                )
+    problem = Problem.from_spec(spec, lp)
+    per = next((p for v in problem.state if (p := problem.state_variable(v).per)), None)
+    committed = commit_columns(lp, spec, per, commit)
+    task = StressTask(
+        released, futures, plans, committed, commit == "all", shocks.shortfall_penalty, options
+    )
+    step("futures")
+    inside = _outcomes(task, futures, evaluate)
+    notes: list[str] = []
+    robust: StressPlan | None = None
+    expected, count = float("nan"), 0
+    if commit != 0:
+        notes.append(
+            "the robust allocation commits the allocations only; with --commit it is not computed"
+        )
+    else:
+        step("robust")
+        updater = ProgramUpdater(released_built, released_lp)
+        count = futures.size if futures.exact else min(futures.size, robust_futures)
+        programs = [
+            shocked_program(updater, futures.spec(released, s), changed) for s in range(count)
+        ]
+        weights = futures.weights[:count] / futures.weights[:count].sum()
+        reserve = {r: spec.resources[r].reserve for r in lp.resource_rows}
+        found = robust_allocation(
+            lp, programs, weights, reserve, shocks.shortfall_penalty, options, stats
+        )
+        if found is None:
+            notes.append(
+                "no allocation meets every future drawn: there is no robust allocation "
+                "(declare shocks.shortfall_penalty to price the shortfall)"
+            )
+        else:
+            allocation, expected = found
+            x = plans[0].x.copy()
+            cols, _ = allocation_columns(lp)
+            x[cols] = allocation
+            robust = StressPlan("robust", x, allocation, reserve, float("nan"))
+            if count < futures.size:
+                notes.append(
+                    f"the robust allocation is optimal over the first {count} of the "
+                    f"{futures.size} futures drawn; its figures are over all of them"
+                )
+    step("out of sample")
+    every = (*plans, robust) if robust is not None else plans
+    inside_robust = (
+        _outcomes(replace(task, plans=(robust,)), futures, evaluate) if robust is not None else []
+    )
+    outside = (
+        inside
+        if fresh is futures and robust is None
+        else _outcomes(replace(task, plans=every), fresh, evaluate)
+    )
+    result_plans = {}
+    cols, _ = allocation_columns(lp)
+    for k, plan in enumerate(every):
+        values = (
+            [row[0] for row in inside_robust]
+            if plan.name == "robust"
+            else [row[k] for row in inside]
+        )
+        broken: dict[str, int] = {}
+        for o in values:
+            for name in o.broken:
+                broken[name] = broken.get(name, 0) + 1
+        out = [row[k] for row in outside]
+        allocation: dict[str, dict[str, float]] = {}
+        unallocated = {r: spec.resources[r].total for r in lp.resource_rows}
+        for a, v in zip(lp.allocations, plan.allocation, strict=True):
+            allocation.setdefault(a.department, {})[a.resource] = float(v)
+            unallocated[a.resource] -= float(v)
+        result_plans[plan.name] = PlanOutcomes(
+            allocation=allocation,
+            unallocated=unallocated,
+            forecast=plan.objective,
+            values=np.array([o.objective for o in values]),
+            feasible=np.array([o.feasible for o in values]),
+            broken=broken,
+            out_of_sample=np.array([o.objective for o in out]),
+            out_of_sample_feasible=np.array([o.feasible for o in out]),
+        )
+    return StressResult(
+        run=run_info(problem, lp.sense, options, stats),
+        plans=result_plans,
+        weights=futures.weights,
+        out_of_sample_weights=fresh.weights,
+        exact=futures.exact,
+        seed=shocks.seed,
+        commit=str(commit),
+        robust_expected=expected,
+        robust_futures=count,
+        notes=notes,
+    )

@@ -1,0 +1,237 @@
+"""``stress``: plans lived through futures, against answers worked by hand.
+
+The models (tests/models/stress/) say their answers in their descriptions: two shops
+sharing a budget of 10 with a fifth in reserve (shocks_reserve, shocks_zero), and a
+contract that one future cannot meet (shocks_contract, shocks_penalty)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import TESTS, run_kpidesign
+
+import kpidesign
+from kpidesign.api import stress
+from kpidesign.cli import main
+from kpidesign.render.files import to_json
+
+STRESS = TESTS / "models" / "stress"
+SEED_MODEL = TESTS.parent / "models" / "manufacturer.yaml"
+
+
+def plan(result, name: str) -> dict:
+    return result.to_dict()["plans"][name]
+
+
+def test_reserve_pays_when_demand_is_uncertain_as_by_hand() -> None:
+    r = stress(STRESS / "shocks_reserve.yaml")
+    out = r.to_dict()
+    assert out["futures"] == {"count": 2, "out_of_sample": 2, "enumerated": True, "seed": 0}
+    assert plan(r, "with_slack")["allocation"] == {
+        "shop_a": {"budget": 5.0}, "shop_b": {"budget": 3.0},
+    }  # fmt: skip
+    assert plan(r, "with_slack")["forecast_objective"] == pytest.approx(21)
+    assert plan(r, "without_slack")["forecast_objective"] == pytest.approx(25)
+    assert plan(r, "with_slack")["distribution"]["mean"] == pytest.approx(21.5)
+    assert plan(r, "without_slack")["distribution"]["mean"] == pytest.approx(20.5)
+    assert plan(r, "with_slack")["distribution"]["quantiles"]["p95"] == pytest.approx(27)
+    assert plan(r, "with_slack")["distribution"]["worst_5pct_mean"] == pytest.approx(16)
+    assert out["value_of_slack"]["mean"] == pytest.approx(1.0)
+    assert out["value_of_slack"]["standard_error"] == 0  # enumerated: exact
+    robust = plan(r, "robust")
+    assert robust["allocation"]["shop_a"]["budget"] == pytest.approx(2)
+    assert robust["allocation"]["shop_b"]["budget"] == pytest.approx(6)
+    assert out["robust"]["expected"] == pytest.approx(23)
+    # the extensive form's expectation is what the robust plan's recourse gives
+    assert robust["distribution"]["mean"] == pytest.approx(out["robust"]["expected"])
+    assert out["robust"]["value_of_stochastic_solution"]["mean"] == pytest.approx(1.5)
+    assert out["robust"]["keeps_more_headroom"] is False  # both leave the reserve, 2
+
+
+def test_zero_variance_slack_never_pays_and_committed_it_costs_its_price() -> None:
+    r = stress(STRESS / "shocks_zero.yaml")
+    assert r.value_of_slack()[0] == pytest.approx(0.0, abs=1e-9)
+    assert r.value_of_slack()[0] <= 1e-9
+    committed = stress(STRESS / "shocks_zero.yaml", commit="all")
+    price = kpidesign.sensitivity(STRESS / "shocks_zero.yaml", at="optimum")
+    assert price.slack_price_total()["resolve"] == pytest.approx(4.0)
+    assert committed.value_of_slack()[0] == pytest.approx(-4.0)
+    assert committed.to_dict()["robust"]["found"] is False  # not computed when committed
+
+
+def test_zero_variance_on_the_seed_model(tmp_path: Path) -> None:
+    # the seed model's capacity slack and budget reserve together: committed, the value of
+    # the slack is minus what sensitivity at the optimum says they cost
+    scenario = tmp_path / "zero.yaml"
+    scenario.write_text(
+        textwrap.dedent(f"""\
+            kpidesign: 1
+            model: {SEED_MODEL}
+            shocks:
+              samples: 2
+              factors:
+                params.base_demand: {{normal: {{sd: 0}}}}
+            """)
+    )
+    free = stress(scenario)
+    assert free.value_of_slack()[0] <= 1e-6 * 366_559
+    committed = stress(scenario, commit="all")
+    cost = kpidesign.sensitivity(scenario, at="optimum").slack_price_total()["resolve"]
+    assert cost > 0
+    assert committed.value_of_slack()[0] == pytest.approx(-cost, rel=1e-9)
+
+
+def test_a_future_the_plan_cannot_meet_is_counted_not_dropped() -> None:
+    r = stress(STRESS / "shocks_contract.yaml")
+    out = r.to_dict()
+    for name in ("with_slack", "without_slack", "average_future"):
+        d = plan(r, name)["distribution"]
+        assert d["mean"] is None  # undefined: one future has no objective
+        assert d["probability_infeasible"] == pytest.approx(0.5)
+    assert out["robust"]["found"] is False
+    assert "no robust allocation" in " ".join(out["notes"])
+
+
+def test_a_shortfall_penalty_prices_the_broken_rows_by_name() -> None:
+    r = stress(STRESS / "shocks_penalty.yaml")
+    with_slack = plan(r, "with_slack")
+    assert with_slack["distribution"]["mean"] == pytest.approx(20.5)
+    assert with_slack["distribution"]["probability_infeasible"] == pytest.approx(0.5)
+    assert with_slack["broken"] == {"market_a": 1}
+    assert plan(r, "without_slack")["distribution"]["mean"] == pytest.approx(20.0)
+    assert plan(r, "without_slack")["broken"] == {"contract_a": 1}
+    assert r.to_dict()["robust"]["expected"] == pytest.approx(20.5)
+
+
+@pytest.fixture
+def sampled(tmp_path: Path) -> Path:
+    scenario = tmp_path / "sampled.yaml"
+    scenario.write_text(
+        textwrap.dedent(f"""\
+            kpidesign: 1
+            model: {STRESS / "two_shops.yaml"}
+            shocks:
+              samples: 60
+              seed: 11
+              factors:
+                params.demand_a: {{normal: {{sd: 0.4}}}}
+                params.demand_b: {{uniform: {{low: 0.2, high: 1.0}}}}
+                resources.budget.total:
+                  discrete: {{values: [1, 0.8], probabilities: [0.7, 0.3]}}
+            """)
+    )
+    return scenario
+
+
+def test_same_seed_same_bytes_on_one_worker_two_and_dask(sampled: Path) -> None:
+    one = to_json(stress(sampled, workers=1))
+    assert to_json(stress(sampled, workers=2)) == one
+    assert to_json(stress(sampled, workers=2, engine="dask")) == one
+    assert to_json(stress(sampled, workers=1, seed=12)) != one  # the seed matters
+    out = json.loads(one)
+    assert out["futures"] == {"count": 60, "out_of_sample": 60, "enumerated": False, "seed": 11}
+    assert out["value_of_slack"]["standard_error"] > 0
+
+
+def test_cli_json_is_one_document_and_table_names_the_plans(sampled: Path) -> None:
+    res = run_kpidesign("stress", sampled, "--format", "json", "--workers", "1")
+    assert res.returncode == 0, res.stderr
+    assert res.stderr == ""
+    assert json.loads(res.stdout)["plans"]["robust"]["distribution"]["mean"] is not None
+    res = CliRunner().invoke(main, ["stress", str(STRESS / "shocks_reserve.yaml")])
+    assert res.exit_code == 0, res.output
+    assert "Value of the slack" in res.stdout
+    assert "shop_a.budget 2, shop_b.budget 6" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("factors", "message"),
+    [
+        ("params.nope: {normal: {sd: 0.1}}", "shocks.factors.params.nope: no param nope"),
+        ("params.demand_a: {normal: {sd: 0.1}, by: period}", "by: period is not a set"),
+        (
+            "params.demand_a: {discrete: {values: [1, 2], probabilities: [0.5, 0.6]}}",
+            "probabilities sum to 1.1, not 1",
+        ),
+        ("params.demand_a: {uniform: {low: 2, high: 1}}", "high 1 < low 2"),
+        ("params.demand_a: {}", "give one of normal, uniform, discrete"),
+        ("budget.total: {normal: {sd: 0.1}}", "a param (params.NAME) or resources.R.total"),
+    ],
+)
+def test_bad_shocks_are_located_one_line_each(tmp_path: Path, factors: str, message: str) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(
+        f"kpidesign: 1\nmodel: {STRESS / 'two_shops.yaml'}\nshocks:\n  factors:\n    {factors}\n"
+    )
+    res = CliRunner().invoke(main, ["stress", str(scenario)])
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {scenario}:5: ")
+    assert message in lines[0]
+
+
+def test_a_file_without_shocks_says_so(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["stress", str(STRESS / "two_shops.yaml")])
+    assert res.exit_code == 2
+    assert res.stderr.strip().endswith(
+        "no shocks: section (a scenario's shocks: declare the futures)"
+    )
+    res = CliRunner().invoke(
+        main, ["stress", str(STRESS / "shocks_reserve.yaml"), "--samples", "0"]
+    )
+    assert res.exit_code == 2
+    res = CliRunner().invoke(main, ["stress", str(STRESS / "shocks_zero.yaml"), "--samples", "all"])
+    assert res.exit_code == 2
+    assert "'all' enumerates discrete factors only" in res.stderr or "discrete" in res.stderr
+
+
+def test_per_margin_values_each_margin_alone() -> None:
+    # the reserve is the model's only margin: planned alone it is worth what all are, 1
+    r = stress(STRESS / "shocks_reserve.yaml", per_margin=True)
+    out = r.to_dict()
+    assert out["value_of_slack"]["per_margin"] == {
+        "resources.budget.reserve": {"mean": 1.0, "standard_error": 0.0}
+    }
+    alone = out["plans"]["margin:resources.budget.reserve"]
+    assert alone["allocation"] == out["plans"]["with_slack"]["allocation"]
+    assert stress(STRESS / "shocks_reserve.yaml").to_dict()["value_of_slack"]["per_margin"] == {}
+
+
+def test_decentralized_under_shocks_is_compare_and_evaluate_in_each_future(
+    tmp_path: Path,
+) -> None:
+    # one method against another: stress --analysis compare's row for a future is what
+    # compare and evaluate (of the scheme design makes for the forecast) give on that
+    # future's spec
+    from kpidesign.cli.init import write_starter
+    from kpidesign.spec.shocks import draw, read_shocks
+
+    write_starter(tmp_path)
+    scenario = tmp_path / "shaken.yaml"
+    scenario.write_text(
+        "kpidesign: 1\nmodel: model.yaml\nshocks:\n  samples: 3\n  seed: 5\n  factors:\n"
+        "    params.demand: {normal: {sd: 0.1}, by: all}\n"
+    )
+    r = stress(scenario, analysis="compare", orders="file")
+    frame = r.decentralized
+    assert list(frame.future) == [0, 1, 2]
+    spec = kpidesign.load(scenario)
+    futures = draw(read_shocks(scenario, spec), spec)
+    designed = kpidesign.design(scenario, orders="file")
+    scheme = {**designed.scheme, "allocations": designed.allocation()}
+    for s in range(3):
+        future = futures.spec(spec, s)
+        c = kpidesign.compare(future, orders="file").figures()
+        checked = kpidesign.evaluate(future, scheme, orders="file").verification
+        assert frame.status_quo[s] == c["status_quo"]
+        assert frame.system[s] == c["system"]
+        assert frame.designed[s] == checked.objective
+        assert frame.designed_optimistic[s] == checked.optimistic.objective
+    out = r.to_dict()["decentralized"]
+    assert out["system"]["mean"] == pytest.approx(frame.system.mean())
+    assert set(out) == set(r.DECENTRALIZED)
