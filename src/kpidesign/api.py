@@ -705,6 +705,8 @@ def stress(
     commit: int | str = 0,
     per_margin: bool = False,
     analysis: str = "solve",
+    scheme: dict[str, Any] | None = None,
+    locations: dict[tuple[str, ...], Location] | None = None,
     workers: int | None = 1,
     engine: str = "local",
     scheduler: str | None = None,
@@ -720,8 +722,8 @@ def stress(
     ``per_margin`` adds a plan per margin made with it alone (its own value);
     ``analysis="compare"`` adds the decentralized outcome in every future: today's
     schemes (compare's status quo) against the scheme design makes for the forecast
-    (evaluated there at its allocations) and the system optimum, each future planned
-    afresh (no first stage); the
+    (evaluated there at its allocations; ``scheme``, as :func:`evaluate` takes it, in its
+    place) and the system optimum, each future planned afresh (no first stage); the
     futures run in chunks serially, on a pool of ``workers`` processes (None: one per
     core) or on Dask
     (``engine``), with the same result on any of them.  The fresh futures of the
@@ -740,7 +742,8 @@ def stress(
     base = shocks.seed if seed is None else seed
     workers = workers or default_workers()
     futures = draw(shocks, spec, samples=samples, seed=base)
-    fresh = futures if futures.exact else draw(shocks, spec, samples=samples, seed=base + 1)
+    given = futures.exact or shocks.table is not None  # nothing fresh to draw
+    fresh = futures if given else draw(shocks, spec, samples=samples, seed=base + 1)
 
     def evaluate(task: Any, chunks: list[list[int]]) -> list:
         done: dict[int, list] = {}
@@ -771,9 +774,14 @@ def stress(
     if analysis == "compare":
         if progress is not None:
             progress("decentralized")
-        here = Prepared(spec, compile_model(build(spec)))
-        designed = design(here, options=result.run.options).raise_if_failed()
-        scheme: dict[str, Any] = {**designed.scheme, "allocations": designed.allocation()}
+        if scheme is not None:  # every name checked once, located in its file
+            weights, allocations, _ = split_scheme(scheme)
+            resolve_scheme(spec, weights or {}, locations)
+            resolve_allocations(spec, allocations or {}, locations)
+        else:
+            here = Prepared(spec, compile_model(build(spec)))
+            designed = design(here, options=result.run.options).raise_if_failed()
+            scheme = {**designed.scheme, "allocations": designed.allocation()}
         job = (spec, futures, scheme, result.run.options)
         indices = list(range(futures.size))
         chunks = {i: indices[k : k + 5] for i, k in enumerate(range(0, len(indices), 5))}

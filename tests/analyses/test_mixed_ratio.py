@@ -283,3 +283,23 @@ def test_without_a_certificate_the_bound_is_reported_and_still_holds(
         assert any("node limit" in note and "proven bound" in note for note in out.notes)
     else:
         assert out.bound - out.score <= 1e-7 * (1.0 + abs(out.score))
+
+
+def test_two_slices_a_rounding_apart_bound_without_dividing_by_zero() -> None:
+    # seen in CI (numpy 1.26, highspy 1.13): two solved slices whose t differ in the last
+    # bit have the same 1/t, and the no-score-row weight was 0/0 (a RuntimeWarning, an
+    # error under the suite's filterwarnings); at one point both duals' bounds hold
+    import warnings
+
+    import numpy as np
+
+    from kpidesign.analyses.mixed_ratio import _combined, _Point
+
+    t1 = np.float64(1958.6410175729116)
+    t2 = np.nextafter(t1, np.inf)
+    assert 1.0 / t1 == 1.0 / t2
+    p1 = _Point(t1, 10.0, 0.5, np.zeros(1))
+    p2 = _Point(t2, 9.0, -0.5, np.zeros(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _combined(p1, p2)(float(t1)) == pytest.approx(9.0)

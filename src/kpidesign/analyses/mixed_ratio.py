@@ -160,6 +160,8 @@ def _combined(p1: _Point, p2: _Point) -> Callable[[float], float]:
         a1 = p1.value + p1.pi * (t - p1.t)
         a2 = p2.value + p2.pi * (t - p2.t)
         if not tie:
+            if s1 == s2:  # two slices a rounding apart: one point, both bounds hold there
+                return min(a1, a2)
             lam = (s - s2) / (s1 - s2)
             return lam * a1 + (1.0 - lam) * a2
         options = []

@@ -7,9 +7,13 @@ is re-solved (the recourse) with the intentional margins **released**: each cons
 committed allocation stands; the reserve (that share of the future's total) may be added
 to any allocation.  A plan made without margins has no reserve to draw on.
 
-**A future the plan cannot meet** is never dropped: with ``shortfall_penalty`` every row
-may be broken at that price per unit (the rows broken are named); without it, that
-future has no objective, and every mean over futures is undefined (NaN).
+**A future the plan cannot meet** is never dropped: with ``shortfall_penalty`` the
+model's own constraints are soft at that price per unit in every future, in the recourse
+and in the robust LP alike (budgets and uses stay hard; the rows broken are named);
+without it, that future has no objective, and every mean over futures is undefined (NaN).
+
+**Which plan**, of several optimal ones: the one that allocates the most, then the one
+closest to today's allocations (:func:`canonical`), for the robust allocation too.
 
 **The robust allocation** maximizes the expected objective over the futures: the
 sample-average two-stage LP in extensive form (one copy of the recourse per future, from
@@ -27,7 +31,7 @@ import scipy.sparse as sp
 
 from ..errors import KpiDesignError
 from ..model.problem import Problem
-from ..model.program import LinearProgram
+from ..model.program import LinearProgram, SparseRow
 from ..model.update import ProgramUpdater
 from ..options import Options
 from ..results.stress import PlanOutcomes, StressResult
@@ -35,13 +39,14 @@ from ..solver import HighsSession, Statistics
 from ..spec import ModelSpec
 from ..spec.model import margins, with_margin, without_margins
 from ..spec.shocks import Futures, Shocks
-from ..types import Sense
-from .common import allocation_columns, run_info, system_optimum
+from ..types import Sense, Status
+from .common import allocation_columns, name_weights, run_info, system_optimum
 
 __all__ = [
     "FutureOutcome",
     "StressPlan",
     "StressTask",
+    "canonical",
     "commit_columns",
     "robust_allocation",
     "run_futures",
@@ -93,12 +98,50 @@ class StressTask:
 def stress_plan(
     name: str, lp: LinearProgram, spec: ModelSpec, options: Options, stats: Statistics
 ) -> StressPlan:
-    """The system optimum of ``lp`` (allocations optimized) as a plan: its first stage."""
+    """The system optimum of ``lp`` (allocations optimized; of several, the
+    :func:`canonical` one) as a plan: its first stage."""
     session = HighsSession(lp, options, stats=stats)
     sol = system_optimum(session, what=f"the {name} plan")
-    cols, _ = allocation_columns(lp)
+    cols, baseline = allocation_columns(lp)
+    held = Sense(lp.sense).sign * lp.objective.dense(lp.num_cols)
+    x = canonical(session, sol.x, held, cols, baseline, name_weights(lp, cols), options)
     reserve = {r: spec.resources[r].reserve for r in lp.resource_rows}
-    return StressPlan(name, sol.x.copy(), sol.x[cols].copy(), reserve, sol.objective)
+    objective = float(lp.objective.dense(lp.num_cols) @ x + lp.objective.constant)
+    return StressPlan(name, x.copy(), x[cols].copy(), reserve, objective)
+
+
+def canonical(
+    session: HighsSession,
+    x: np.ndarray,
+    held: np.ndarray,
+    cols: np.ndarray,
+    today: np.ndarray,
+    weights: np.ndarray,
+    options: Options,
+) -> np.ndarray:
+    """Of the plans as good as ``x`` (``held``: the objective as maximized, within the tie
+    slack): the one that allocates the most over ``cols`` (what a plan leaves unallocated
+    beyond its reserve sits idle in every future), then the one closest to ``today`` over
+    them in the ``weights``-weighted L1 distance (weights from the columns' names); so
+    that no figure depends on the vertex HiGHS returns.  ``x`` itself where no other
+    vertex is found."""
+    value = float(held @ x)
+    every, ones = np.arange(held.size), np.ones(cols.size)
+    with session.temporary_rows():
+        session.add_row(every, held, value - options.tie_slack * (1.0 + abs(value)))
+        session.set_objective(SparseRow(cols, ones), "max")
+        most = session.solve(warm=False)
+        if most.optimal:
+            total = float(most.x[cols].sum())
+            session.add_row(cols, ones, total - 1e-9 * (1.0 + abs(total)))
+        reference = x.copy()
+        reference[cols] = today
+        sol = session.closest(reference, cols, weights)
+    if sol.optimal:
+        moved = np.abs(sol.x[cols] - x[cols]) > 1e-6 * (1.0 + np.abs(x[cols]))
+        if moved.any():  # another vertex, not the same one within the tie slack
+            return sol.x[: x.size]
+    return x
 
 
 def commit_columns(
@@ -167,27 +210,33 @@ def _bounds(
 
 def _elastic(
     lp: LinearProgram, lower: np.ndarray, upper: np.ndarray, row_upper: np.ndarray,
-    penalty: float, options: Options, stats: Statistics,
+    penalty: float, options: Options, stats: Statistics, feasible: bool,
 ) -> FutureOutcome:  # fmt: skip
-    """The recourse with every row allowed to break at ``penalty`` per unit."""
-    m, n = lp.num_rows, lp.num_cols
-    eye = sp.identity(m, format="csc")
-    A = sp.hstack([lp.A, eye, -eye], format="csc")
+    """The recourse with each of the model's own constraint rows soft: broken at
+    ``penalty`` objective units per unit (a budget, an allocation's use stays hard)."""
+    n = lp.num_cols
+    rows = lp.constraint_rows()
+    k = rows.size
+    E = sp.csc_array((np.ones(k), (rows, np.arange(k))), shape=(lp.num_rows, k))
+    A = sp.hstack([lp.A, E, -E], format="csc")
     sign = -1.0 if lp.sense is Sense.MAX else 1.0
-    cost = np.concatenate([lp.objective.dense(n), np.full(2 * m, sign * penalty)])
+    cost = np.concatenate([lp.objective.dense(n), np.full(2 * k, sign * penalty)])
     session = HighsSession.from_arrays(
         cost=cost, offset=lp.objective.constant, sense=lp.sense, A=A,
-        col_lower=np.concatenate([lower, np.zeros(2 * m)]),
-        col_upper=np.concatenate([upper, np.full(2 * m, np.inf)]),
+        col_lower=np.concatenate([lower, np.zeros(2 * k)]),
+        col_upper=np.concatenate([upper, np.full(2 * k, np.inf)]),
         row_lower=lp.row_lower, row_upper=row_upper, options=options, stats=stats,
     )  # fmt: skip
     sol = session.solve(warm=False)
+    if sol.status is Status.UNBOUNDED:
+        return FutureOutcome(float("nan"), feasible, ("(unbounded: the penalty is too low)",))
     if not sol.optimal:
-        return FutureOutcome(float("nan"), False)
-    broken = sol.x[n : n + m] + sol.x[n + m :]
-    scale = 1e-7 * (1.0 + np.abs(np.where(np.isfinite(row_upper), row_upper, 0.0)))
-    names = tuple(lp.row_name(int(i)) for i in np.flatnonzero(broken > scale))
-    return FutureOutcome(sol.objective, False, names)
+        return FutureOutcome(float("nan"), feasible)
+    broken = sol.x[n : n + k] + sol.x[n + k :]
+    bound = np.where(np.isfinite(row_upper[rows]), row_upper[rows], lp.row_lower[rows])
+    scale = 1e-7 * (1.0 + np.abs(np.where(np.isfinite(bound), bound, 0.0)))
+    names = tuple(lp.row_name(int(rows[i])) for i in np.flatnonzero(broken > scale))
+    return FutureOutcome(sol.objective, feasible, names)
 
 
 #: the last released spec this process built, and its updater: chunks of one run in one
@@ -223,16 +272,16 @@ def run_futures(task: StressTask, indices: list[int]) -> list[list[FutureOutcome
             lower, upper, row_upper = _bounds(lp, plan, task)
             future = replace(lp, col_lower=lower, col_upper=upper, row_upper=row_upper)
             sol = HighsSession(future, task.options, stats=stats).solve(warm=False)
-            if sol.optimal:
-                row.append(FutureOutcome(sol.objective, True))
-            elif task.shortfall_penalty is None:
-                row.append(FutureOutcome(float("nan"), False))
-            else:
+            if task.shortfall_penalty is None:
+                value = sol.objective if sol.optimal else float("nan")
+                row.append(FutureOutcome(value, sol.optimal))
+            else:  # the constraints soft in every future, as the robust LP has them
                 row.append(
                     _elastic(
-                        lp, lower, upper, row_upper, task.shortfall_penalty, task.options, stats
+                        lp, lower, upper, row_upper, task.shortfall_penalty, task.options,
+                        stats, sol.optimal,
                     )
-                )
+                )  # fmt: skip
         out.append(row)
     return out
 
@@ -304,7 +353,7 @@ def robust_allocation(
         clo.append(future.col_lower)
         cup.append(future.col_upper)
         if penalty is not None:
-            elastic.append((s, A_s.shape[0]))
+            elastic.append((s, A_s.shape[0]))  # the future's block of rows starts here
     A = sp.vstack(rows_first + blocks_A, format="csc")
     row_lower, row_upper = np.concatenate(lo), np.concatenate(hi)
     c, col_lower, col_upper = np.concatenate(cost), np.concatenate(clo), np.concatenate(cup)
@@ -313,10 +362,11 @@ def robust_allocation(
         m_total = A.shape[0]
         starts, entries = [], []
         at = len(resource_rows)
+        soft = np.flatnonzero(np.isin(other, lp.constraint_rows()))  # within a block
         for s, m in elastic:
             starts.append(at)
             at += m + k + len(lp.resource_rows)
-            entries.append((np.arange(starts[-1], starts[-1] + m), weights[s]))
+            entries.append((starts[-1] + soft, weights[s]))
         rows_idx = np.concatenate([e[0] for e in entries])
         w = np.concatenate([np.full(e[0].size, e[1]) for e in entries])
         e_cols = rows_idx.size
@@ -332,7 +382,11 @@ def robust_allocation(
     sol = session.solve(warm=False)
     if not sol.optimal:
         return None
-    return sol.x[:k].copy(), sol.objective
+    held = Sense(lp.sense).sign * c
+    _, today = allocation_columns(lp)
+    first = np.arange(k)
+    x = canonical(session, sol.x, held, first, today, name_weights(lp, cols), options)
+    return x[:k].copy(), sol.objective
 
 
 #: futures per chunk of work: a few seconds of solves on the seed model
@@ -413,6 +467,17 @@ def stress_test(
     step("futures")
     inside = _outcomes(task, futures, evaluate)
     notes: list[str] = []
+    cheap = sum(1 for row in inside for o in row if o.feasible and o.broken)
+    if cheap:
+        notes.append(
+            f"the shortfall penalty ({shocks.shortfall_penalty:g}) is below what breaking a "
+            f"row earns: {cheap} plan-futures that could be met break rows instead; the "
+            "figures price those breaks (raise shocks.shortfall_penalty to forbid them)"
+        )
+    if fresh is futures and not futures.exact:
+        notes.append(
+            "the futures are a file's: the out-of-sample figures are over the same futures"
+        )
     robust: StressPlan | None = None
     expected, count = float("nan"), 0
     if commit != 0:

@@ -11,7 +11,14 @@ import click
 from rich.console import Console
 
 from .failures import handle_errors
-from .options import FILE, engine_options, model_options, output_options, path_options
+from .options import (
+    FILE,
+    engine_options,
+    model_options,
+    output_options,
+    path_options,
+    scheme_option,
+)
 
 if TYPE_CHECKING:
     from ..options import Options
@@ -73,6 +80,7 @@ def _commit(_ctx: click.Context, _param: click.Parameter, value: str) -> int | s
     help="compare: also each future planned afresh by the departments, under today's "
     "schemes and under the scheme design makes for the forecast, against the optimum.",
 )
+@scheme_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @engine_options
 @output_options
@@ -87,6 +95,7 @@ def stress(
     commit: int | str,
     per_margin: bool,
     analysis: str,
+    scheme_file: Path | None,
     quiet: bool,
     engine_workers: int | None,
     engine: str,
@@ -100,10 +109,16 @@ def stress(
     declare with the margins released: the distribution of the objective, the value of
     the slack, the value of the stochastic solution."""
     from .. import api
+    from ..errors import KpiDesignError
     from ..render.files import emit
     from ..render.table import print_stress
     from ..spec import load
+    from ..spec.scheme import read_scheme
 
+    if scheme_file is not None and analysis != "compare":
+        msg = "--scheme is the scheme --analysis compare runs in each future: add it"
+        raise KpiDesignError(msg)
+    scheme, where = read_scheme(scheme_file) if scheme_file is not None else (None, None)
     spec = load(file, variant, max_size=max_size)
     console = Console(stderr=True)
     show = console.is_terminal and not quiet
@@ -119,6 +134,8 @@ def stress(
             commit=commit,
             per_margin=per_margin,
             analysis=analysis,
+            scheme=scheme,
+            locations=where,
             workers=engine_workers,
             engine=engine,
             scheduler=scheduler,

@@ -749,9 +749,14 @@ def print_stress(r: StressResult, console: Console) -> None:
         "re-solved in each future with the margins released",
         highlight=False,
     )
-    t = Table(title="The company objective over the futures", title_justify="left")
-    for col in ("plan", "forecast", "mean", "± s.e.", "p05", "p50", "p95", "worst 5%",
-                "P(infeasible)", f"mean, {fresh} fresh futures"):  # fmt: skip
+    title = "The company objective over the futures" + (
+        " (where a plan breaks rows, less the shortfall penalty)" if r.has_breaks() else ""
+    )
+    t = Table(title=title, title_justify="left")
+    same = (fresh == n and r.exact) or any("the same futures" in note for note in r.notes)
+    last = "mean, the same futures" if same else f"mean, {fresh} fresh futures"
+    for col in ("plan", "as planned", "mean", "± s.e.", "p05", "p50", "p95", "worst 5%",
+                "P(not met as planned)", last):  # fmt: skip
         t.add_column(col, justify="right" if col != "plan" else "left")
     for name, p in r.plans.items():
         d = r.distribution(name)

@@ -93,7 +93,8 @@ _Q = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
 @dataclass(frozen=True)
 class PlanOutcomes:
     """One plan: its allocations (department -> {resource: amount}), what it leaves
-    unallocated per resource, its objective in the forecast, and its objective in each
+    unallocated per resource, its objective as planned (``forecast``: with its margins;
+    the average-future plan's in the average future), and its objective in each
     future (in-sample ``values``; ``out_of_sample`` on fresh futures) with feasibility
     and the rows broken (row name -> futures)."""
 
@@ -181,6 +182,10 @@ class StressResult(Outcome):
             return self._better(r.out_of_sample, m.out_of_sample, self.out_of_sample_weights)
         return self._better(r.values, m.values, self.weights)
 
+    def has_breaks(self) -> bool:
+        """Did any plan break a row in any future (its objective then less the penalty)?"""
+        return any(p.broken for p in self.plans.values())
+
     def keeps_more_headroom(self) -> bool | None:
         """Does the robust allocation leave more of the resources unallocated than the
         deterministic optimum (the plan with slack)? None without a robust allocation."""
@@ -198,7 +203,7 @@ class StressResult(Outcome):
                 "description": PLAN_NAMES.get(
                     name, f"made for the forecast with {name.removeprefix('margin:')} alone"
                 ),
-                "forecast_objective": _num(p.forecast),
+                "planned_objective": _num(p.forecast),
                 "allocation": {
                     d: {r: clean(v) for r, v in rs.items()} for d, rs in p.allocation.items()
                 },

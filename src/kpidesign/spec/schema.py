@@ -381,11 +381,15 @@ class ShockDecl(_Strict):
 class ShocksDecl(_Strict):
     """Sampled futures for `kpidesign stress`."""
 
-    factors: dict[str, ShockDecl] = Field(min_length=1)
+    factors: dict[str, ShockDecl] = Field(default_factory=dict)
     """Dotted path (params.demand, resources.budget.total): its distribution."""
-    samples: Annotated[int, Field(ge=1, le=100_000)] | Literal["all"] = 200
-    """Futures drawn; `all` enumerates every combination of discrete factors with its
-    probability (every factor discrete, at most 10,000 combinations)."""
+    file: Text | None = None
+    """Instead of factors: a CSV of sampled futures, relative to this file, with columns
+    future, path, key (a value's index, comma-joined; empty: every value), factor, and
+    optionally probability (per future; default: equal)."""
+    samples: Annotated[int, Field(ge=1, le=100_000)] | Literal["all"] | None = None
+    """Futures drawn (default 200); `all` enumerates every combination of discrete factors
+    with its probability (every factor discrete, at most 10,000 combinations)."""
     seed: Annotated[int, Field(ge=0)] = 0
     """Seed of the draws: the same seed, the same futures."""
     shortfall_penalty: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None

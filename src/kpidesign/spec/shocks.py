@@ -13,10 +13,12 @@ import itertools
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import ErrorCollector, Location, SpecError
+from .csvfiles import RowErrors, csv_rows, read_csv
 from .model import ModelSpec
 from .schema import ScenarioFile, ShockDecl
 from .shape import validate_shape
@@ -62,6 +64,8 @@ class Shocks:
     seed: int
     shortfall_penalty: float | None
     file: Path
+    #: the futures of a CSV (``shocks.file``), read once: then there is nothing to draw
+    table: Futures | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,21 @@ def read_shocks(path: Path, spec: ModelSpec) -> Shocks | None:
     if decl is None:
         return None
     errors = ErrorCollector()
+    where_shocks = source.locate(("shocks",))
+    if (decl.file is None) == (not decl.factors):
+        errors.add(where_shocks, "shocks: give factors (distributions) or file (a CSV of futures)")
+        errors.raise_if_any()
+    if decl.file is not None:
+        if decl.samples is not None:
+            errors.add(
+                source.locate(("shocks", "samples")),
+                "shocks.samples: the futures are the file's; leave samples out",
+            )
+        csv_path = Path(path).parent / decl.file
+        table = _read_futures(csv_path, source.locate(("shocks", "file")), spec, errors)
+        errors.raise_if_any()
+        assert table is not None
+        return Shocks((), table.size, decl.seed, decl.shortfall_penalty, Path(path), table=table)
     factors = []
     for dotted, shock in decl.factors.items():
         where = source.locate(("shocks", "factors", dotted))
@@ -197,7 +216,124 @@ def read_shocks(path: Path, spec: ModelSpec) -> Shocks | None:
             "shocks.samples: 'all' enumerates discrete factors only; give a number",
         )
     errors.raise_if_any()
-    return Shocks(tuple(factors), decl.samples, decl.seed, decl.shortfall_penalty, Path(path))
+    samples = 200 if decl.samples is None else decl.samples
+    return Shocks(tuple(factors), samples, decl.seed, decl.shortfall_penalty, Path(path))
+
+
+#: the columns of a CSV of futures (``probability`` optional)
+FUTURE_COLUMNS = ("future", "path", "key", "factor")
+
+
+def _read_futures(
+    csv_path: Path, where: Location, spec: ModelSpec, errors: ErrorCollector
+) -> Futures | None:
+    """The futures of a CSV (:data:`FUTURE_COLUMNS`, optional ``probability``): each
+    row multiplies one value (``key``, the index comma-joined) or every value (empty
+    ``key``) of a param or a total in one future; what no row names keeps factor 1."""
+
+    def read(reader: Any) -> Futures | None:
+        header = next(reader, None)
+        names = [h.strip() for h in header or []]
+        missing = [c for c in FUTURE_COLUMNS if c not in names]
+        if missing:
+            errors.add(
+                Location(csv_path, 1, ""),
+                f"missing columns {', '.join(missing)} "
+                f"(a CSV of futures has {', '.join(FUTURE_COLUMNS)}[, probability])",
+            )
+            return None
+        col = {c: names.index(c) for c in names}
+        report = RowErrors(csv_path, reader, errors)
+        order: dict[str, int] = {}
+        chances: dict[str, float] = {}
+        entries: list[tuple[int, str, str, float]] = []
+        for row in csv_rows(reader, csv_path, errors, MAX_FUTURE_ROWS):
+            cells = {c: (row[i].strip() if i < len(row) else "") for c, i in col.items()}
+            path_, key = cells["path"], cells["key"]
+            if not _known_path(spec, path_):
+                report(f"path {path_!r} is not a param (params.NAME) or resources.R.total")
+                continue
+            try:
+                factor = float(cells["factor"])
+            except ValueError:
+                factor = math.nan
+            if not (math.isfinite(factor) and factor >= 0):
+                report(f"factor {cells['factor']!r} is not a number >= 0")
+                continue
+            if key and _key_index(spec, path_, key) is None:
+                report(f"key {key!r} is not an index of {path_}")
+                continue
+            label = cells["future"]
+            order.setdefault(label, len(order))
+            if "probability" in col:
+                try:
+                    p = float(cells["probability"])
+                except ValueError:
+                    p = math.nan
+                if not (0 <= p <= 1):
+                    report(f"probability {cells['probability']!r} is not in [0, 1]")
+                    continue
+                if chances.setdefault(label, p) != p:
+                    report(f"future {label!r} has two probabilities")
+                    continue
+            entries.append((order[label], path_, key, factor))
+        report.close()
+        if report.count:
+            return None
+        if not order:
+            errors.add(Location(csv_path, 1, ""), "no futures")
+            return None
+        if "probability" in col:
+            weights = np.array([chances[label] for label in order])
+            if abs(weights.sum() - 1.0) > 1e-9:
+                errors.add(
+                    Location(csv_path, 1, ""),
+                    f"the futures' probabilities sum to {weights.sum():g}, not 1",
+                )
+                return None
+        else:
+            weights = np.full(len(order), 1.0 / len(order))
+        keys = {
+            p: _groups(spec, Factor(p, "discrete", ((1.0,), (1.0,)), None, where))[0]
+            for p in dict.fromkeys(e[1] for e in entries)
+        }
+        factors = {p: np.ones((len(order), len(k))) for p, k in keys.items()}
+        for s, p, key, factor in entries:
+            if key:
+                factors[p][s, _key_index(spec, p, key)] *= factor
+            else:
+                factors[p][s, :] *= factor
+        # with probabilities the file is the distribution itself; without, a sample
+        return Futures(weights, factors, keys, exact="probability" in col)
+
+    return read_csv(csv_path, where, errors, read, "CSV of futures")
+
+
+#: rows a CSV of futures may have
+MAX_FUTURE_ROWS = 1_000_000
+
+
+def _known_path(spec: ModelSpec, path: str) -> bool:
+    parts = path.split(".")
+    if len(parts) == 2 and parts[0] == "params":
+        return parts[1] in spec.params
+    return (
+        len(parts) == 3
+        and parts[0] == "resources"
+        and parts[2] == "total"
+        and (parts[1] in spec.resources)
+    )
+
+
+def _key_index(spec: ModelSpec, path: str, key: str) -> int | None:
+    """The position of the value ``key`` (comma-joined index) names among the param's."""
+    parts = path.split(".")
+    if parts[0] != "params":
+        return None
+    for i, k in enumerate(spec.params[parts[1]].values):
+        if ",".join(str(m) for m in k) == key.replace(" ", ""):
+            return i
+    return None
 
 
 def _groups(spec: ModelSpec, factor: Factor) -> tuple[list[tuple], np.ndarray]:
@@ -223,6 +359,11 @@ def draw(
     """The futures of ``shocks`` (``samples`` and ``seed`` override the file's): random
     draws with equal weights, or with ``all`` every combination of the discrete factors'
     draws with its probability."""
+    if shocks.table is not None:
+        if samples is not None:
+            msg = f"{shocks.file}: the futures are those of shocks.file; --samples does not apply"
+            raise SpecError(msg)
+        return shocks.table
     n = shocks.samples if samples is None else samples
     rng = np.random.default_rng(shocks.seed if seed is None else seed)
     grouped = {f.path: _groups(spec, f) for f in shocks.factors}
