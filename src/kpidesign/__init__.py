@@ -14,8 +14,10 @@ from .api import (
     evaluate,
     frontier,
     prepare,
+    report,
     sensitivity,
     solve,
+    stress,
     sweep,
 )
 from .errors import BuildError, KpiDesignError, SolveError, SpecError
@@ -58,7 +60,9 @@ __all__ = [
     "frontier",
     "load",
     "prepare",
+    "report",
     "sensitivity",
     "solve",
+    "stress",
     "sweep",
 ]

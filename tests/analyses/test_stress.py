@@ -53,7 +53,7 @@ def test_reserve_pays_when_demand_is_uncertain_as_by_hand() -> None:
 
 
 def test_zero_variance_slack_never_pays_and_committed_it_costs_its_price() -> None:
-    r = stress(STRESS / "shocks_zero.yaml")
+    r = kpidesign.stress(STRESS / "shocks_zero.yaml")  # the one-import API
     assert r.value_of_slack()[0] == pytest.approx(0.0, abs=1e-9)
     assert r.value_of_slack()[0] <= 1e-9
     committed = stress(STRESS / "shocks_zero.yaml", commit="all")
