@@ -208,6 +208,23 @@ def _bounds(
     return lower, upper, row_upper
 
 
+def _soften(
+    A: sp.sparray, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+    rows: np.ndarray, price: np.ndarray,
+) -> tuple[sp.sparray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The columns, costs and bounds with each of ``rows`` soft: two columns per row, one
+    that lets it run over and one under, each costing ``price`` (signed for the
+    objective's sense) per unit."""
+    k = rows.size
+    E = sp.csc_array((np.ones(k), (rows, np.arange(k))), shape=(A.shape[0], k))
+    return (
+        sp.hstack([A, E, -E], format="csc"),
+        np.concatenate([cost, price, price]),
+        np.concatenate([lower, np.zeros(2 * k)]),
+        np.concatenate([upper, np.full(2 * k, np.inf)]),
+    )
+
+
 def _elastic(
     lp: LinearProgram, lower: np.ndarray, upper: np.ndarray, row_upper: np.ndarray,
     penalty: float, options: Options, stats: Statistics, feasible: bool,
@@ -217,14 +234,11 @@ def _elastic(
     n = lp.num_cols
     rows = lp.constraint_rows()
     k = rows.size
-    E = sp.csc_array((np.ones(k), (rows, np.arange(k))), shape=(lp.num_rows, k))
-    A = sp.hstack([lp.A, E, -E], format="csc")
-    sign = -1.0 if lp.sense is Sense.MAX else 1.0
-    cost = np.concatenate([lp.objective.dense(n), np.full(2 * k, sign * penalty)])
+    price = np.full(k, -Sense(lp.sense).sign * penalty)
+    A, cost, col_lower, col_upper = _soften(lp.A, lp.objective.dense(n), lower, upper, rows, price)
     session = HighsSession.from_arrays(
         cost=cost, offset=lp.objective.constant, sense=lp.sense, A=A,
-        col_lower=np.concatenate([lower, np.zeros(2 * k)]),
-        col_upper=np.concatenate([upper, np.full(2 * k, np.inf)]),
+        col_lower=col_lower, col_upper=col_upper,
         row_lower=lp.row_lower, row_upper=row_upper, options=options, stats=stats,
     )  # fmt: skip
     sol = session.solve(warm=False)
@@ -300,7 +314,7 @@ def robust_allocation(
     extensive form, first stage the allocations within ``lp``'s resource rows (the
     model's reserve kept) and bounds, each future's allocations at least those plus its
     reserve share; None where no allocation meets every future (without a penalty)."""
-    cols, _ = allocation_columns(lp)
+    cols, today = allocation_columns(lp)
     k, n, S = cols.size, lp.num_cols, len(programs)
     resource_rows = sorted(lp.resource_rows.values())
     other = np.setdiff1d(np.arange(lp.num_rows), resource_rows)
@@ -314,7 +328,6 @@ def robust_allocation(
     clo.append(lp.col_lower[cols])
     cup.append(lp.col_upper[cols])
     offset = 0.0
-    sign = -1.0 if lp.sense is Sense.MAX else 1.0
     elastic = []
     for s, future in enumerate(programs):
         A_s = future.A[other]
@@ -353,28 +366,18 @@ def robust_allocation(
         clo.append(future.col_lower)
         cup.append(future.col_upper)
         if penalty is not None:
-            elastic.append((s, A_s.shape[0]))  # the future's block of rows starts here
+            elastic.append(s)
     A = sp.vstack(rows_first + blocks_A, format="csc")
     row_lower, row_upper = np.concatenate(lo), np.concatenate(hi)
     c, col_lower, col_upper = np.concatenate(cost), np.concatenate(clo), np.concatenate(cup)
     if penalty is not None:
         # every future's own rows may break at the penalty, weighted as its future
-        m_total = A.shape[0]
-        starts, entries = [], []
-        at = len(resource_rows)
         soft = np.flatnonzero(np.isin(other, lp.constraint_rows()))  # within a block
-        for s, m in elastic:
-            starts.append(at)
-            at += m + k + len(lp.resource_rows)
-            entries.append((starts[-1] + soft, weights[s]))
-        rows_idx = np.concatenate([e[0] for e in entries])
-        w = np.concatenate([np.full(e[0].size, e[1]) for e in entries])
-        e_cols = rows_idx.size
-        E = sp.csc_array((np.ones(e_cols), (rows_idx, np.arange(e_cols))), shape=(m_total, e_cols))
-        A = sp.hstack([A, E, -E], format="csc")
-        c = np.concatenate([c, sign * penalty * w, sign * penalty * w])
-        col_lower = np.concatenate([col_lower, np.zeros(2 * e_cols)])
-        col_upper = np.concatenate([col_upper, np.full(2 * e_cols, np.inf)])
+        block = len(other) + k + len(lp.resource_rows)  # a future's rows
+        rows = np.concatenate([len(resource_rows) + s * block + soft for s in elastic])
+        w = np.concatenate([np.full(soft.size, weights[s]) for s in elastic])
+        price = -Sense(lp.sense).sign * penalty * w
+        A, c, col_lower, col_upper = _soften(A, c, col_lower, col_upper, rows, price)
     session = HighsSession.from_arrays(
         cost=c, offset=offset, sense=lp.sense, A=A, col_lower=col_lower, col_upper=col_upper,
         row_lower=row_lower, row_upper=row_upper, options=options, stats=stats,
@@ -383,9 +386,7 @@ def robust_allocation(
     if not sol.optimal:
         return None
     held = Sense(lp.sense).sign * c
-    _, today = allocation_columns(lp)
-    first = np.arange(k)
-    x = canonical(session, sol.x, held, first, today, name_weights(lp, cols), options)
+    x = canonical(session, sol.x, held, np.arange(k), today, name_weights(lp, cols), options)
     return x[:k].copy(), sol.objective
 
 
@@ -514,22 +515,13 @@ def stress_test(
                 )
     step("out of sample")
     every = (*plans, robust) if robust is not None else plans
-    inside_robust = (
-        _outcomes(replace(task, plans=(robust,)), futures, evaluate) if robust is not None else []
-    )
-    outside = (
-        inside
-        if fresh is futures and robust is None
-        else _outcomes(replace(task, plans=every), fresh, evaluate)
-    )
+    if robust is not None:  # the robust plan in the same futures, beside the others
+        extra = _outcomes(replace(task, plans=(robust,)), futures, evaluate)
+        inside = [row + more for row, more in zip(inside, extra, strict=True)]
+    outside = inside if fresh is futures else _outcomes(replace(task, plans=every), fresh, evaluate)
     result_plans = {}
-    cols, _ = allocation_columns(lp)
     for k, plan in enumerate(every):
-        values = (
-            [row[0] for row in inside_robust]
-            if plan.name == "robust"
-            else [row[k] for row in inside]
-        )
+        values = [row[k] for row in inside]
         broken: dict[str, int] = {}
         for o in values:
             for name in o.broken:
