@@ -55,6 +55,7 @@ from .types import Plan, Sense
 if TYPE_CHECKING:
     from .results.report import ReportResult
     from .results.stress import StressResult
+    from .spec.shocks import Shocks
 
 __all__ = [
     "Prepared",
@@ -556,11 +557,11 @@ def _own_names(scheme: dict[str, dict[str, float]]) -> dict[str, dict[str, float
     return {d: {own_name(k, d): w for k, w in ws.items()} for d, ws in scheme.items()}
 
 
-def _has_shocks(spec: ModelSpec) -> bool:
-    """Does the spec's scenario file declare ``shocks:``?"""
+def _shocks(spec: ModelSpec) -> Shocks | None:
+    """The ``shocks:`` of the spec's scenario file, checked (None without)."""
     from .spec.shocks import read_shocks
 
-    return spec.scenario_file is not None and read_shocks(spec.scenario_file, spec) is not None
+    return None if spec.scenario_file is None else read_shocks(spec.scenario_file, spec)
 
 
 #: the steps of :func:`report`, for a progress bar (one more per resource's frontier)
@@ -576,7 +577,6 @@ def report(
     scheme_file: str | Path | None = None,
     title: str | None = None,
     progress: Callable[[str], None] | None = None,
-    workers: int = 1,
     options: Options | None = None,
     **settings: Any,
 ) -> ReportResult:
@@ -584,7 +584,7 @@ def report(
     the recommended scheme (``design``'s, or ``scheme`` evaluated, as :func:`evaluate`
     takes it), ``sensitivity`` at today's allocations and a value frontier over each
     resource; where the scenario declares ``shocks:``, :func:`stress` too (its futures on
-    ``workers`` processes).  ``progress`` is called with each step's name before it runs
+    ``options.workers`` processes).  ``progress`` is called with each step's name before it runs
     (``build``, ``compare``, ``recommend``, ``sensitivity``, ``frontier R`` per resource,
     ``stress``).  A step without an optimum raises
     :class:`~kpidesign.errors.SolveError`."""
@@ -630,33 +630,29 @@ def report(
         weights, allocations, _ = split_scheme(scheme)
         optimum, sense = evaluated.objectives[Plan.SYSTEM], str(evaluated.sense)
         checked = evaluated.verification
-        if checked is not None:
-            ends = [(checked.objective, checked.share_of_optimum, checked.start, checked.paths)]
-            ends.append((checked.optimistic.objective, checked.optimistic.share_of_optimum))
-        else:
+        if checked is not None:  # at the scheme's allocations: its verification
+            worst, best = checked.objective, checked.optimistic.objective
+            worst_share = checked.share_of_optimum
+            best_share = checked.optimistic.share_of_optimum
+            start, paths = checked.start, checked.paths
+        else:  # at today's allocations: the status quo's range under the scheme
             ranged = evaluated.status_quo_range
             low, high = (ranged.low, ranged.high) if ranged else (np.nan, np.nan)
             worst, best = (low, high) if evaluated.sense is Sense.MAX else (high, low)
+            worst_share = share_of_optimum(sense, worst, optimum)
+            best_share = share_of_optimum(sense, best, optimum)
             start = "today's allocations, the aligned plan B and today's plan if given"
-            ends = [
-                (
-                    worst,
-                    share_of_optimum(sense, worst, optimum),
-                    start,
-                    ranged.paths if ranged else 1,
-                )
-            ]
-            ends.append((best, share_of_optimum(sense, best, optimum)))
+            paths = ranged.paths if ranged else 1
         recommendation = Recommendation(
             source=str(scheme_file) if scheme_file is not None else "scheme",
             weights={**current, **_own_names(weights or {})},
             current=current,
-            worst=ends[0][0],
-            worst_share=ends[0][1],
-            best=ends[1][0],
-            best_share=ends[1][1],
-            start=ends[0][2],
-            paths=ends[0][3],
+            worst=worst,
+            worst_share=worst_share,
+            best=best,
+            best_share=best_share,
+            start=start,
+            paths=paths,
             allocation={d: dict(a) for d, a in (allocations or {}).items()},
         )
         runs = [compared.run, evaluated.run]
@@ -669,9 +665,9 @@ def report(
         frontiers[name] = frontier(here, name, options=opts).raise_if_failed()
         runs.append(frontiers[name].run)
     stressed = None
-    if _has_shocks(spec):
+    if (shocks := _shocks(spec)) is not None:
         step("stress")
-        stressed = stress(spec, workers=workers, options=opts)
+        stressed = stress(spec, shocks=shocks, workers=opts.workers, options=opts)
         runs.append(stressed.run)
     inputs = dict(kv for r in runs for kv in r.inputs)
     run = dataclasses.replace(
@@ -707,6 +703,7 @@ def stress(
     analysis: str = "solve",
     scheme: dict[str, Any] | None = None,
     locations: dict[tuple[str, ...], Location] | None = None,
+    shocks: Shocks | None = None,
     workers: int | None = 1,
     engine: str = "local",
     scheduler: str | None = None,
@@ -725,18 +722,17 @@ def stress(
     (evaluated there at its allocations; ``scheme``, as :func:`evaluate` takes it, in its
     place) and the system optimum, each future planned afresh (no first stage); the
     futures run in chunks serially, on a pool of ``workers`` processes (None: one per
-    core) or on Dask
-    (``engine``), with the same result on any of them.  The fresh futures of the
-    out-of-sample figures are drawn with ``seed + 1``."""
+    core) or on Dask (``engine``), with the same result on any of them.  The fresh
+    futures of the out-of-sample figures are drawn with ``seed + 1``.  ``shocks``: the
+    scenario's, if already read (:func:`~kpidesign.spec.shocks.read_shocks`)."""
     from .analyses.stress import run_futures, stress_test
     from .runners.sweep import default_workers, map_chunks
-    from .spec.shocks import draw, read_shocks
+    from .spec.shocks import draw
 
     spec = _spec(model, variant)
-    file = spec.scenario_file
-    shocks = read_shocks(file, spec) if file is not None else None
+    shocks = shocks or _shocks(spec)
     if shocks is None:
-        where = file or spec.model_file
+        where = spec.scenario_file or spec.model_file
         msg = f"{where}: no shocks: section (a scenario's shocks: declare the futures)"
         raise KpiDesignError(msg)
     base = shocks.seed if seed is None else seed

@@ -29,8 +29,9 @@ def _check_extra() -> None:
     from importlib.util import find_spec
 
     from ..errors import KpiDesignError
+    from ..render.report import REPORT_LIBRARIES
 
-    missing = [m for m in ("jinja2", "matplotlib", "xlsxwriter") if find_spec(m) is None]
+    missing = [m for m in REPORT_LIBRARIES if find_spec(m) is None]
     if missing:
         msg = (
             f"report needs {', '.join(missing)}: install the report extra, "
@@ -40,14 +41,16 @@ def _check_extra() -> None:
 
 
 def _print_summary(result: ReportResult, written: list[Path], console: Console) -> None:
+    from ..results.report import percent
+
     f = result.figures()
     first, second = result.loss_story()
     console.print(f"[bold]{result.title}[/bold]", markup=True)
     console.print(f"misalignment cost: {result.cost_text()}", markup=False)
     console.print(
-        f"recommended ({f['recommended']}): {100 * float(f['recommended_pessimistic_share']):.1f}%"
+        f"recommended ({f['recommended']}): {percent(f['recommended_pessimistic_share'])}"
         f" of the optimum on the worst computed path, "
-        f"{100 * float(f['recommended_optimistic_share']):.1f}% optimistic",
+        f"{percent(f['recommended_optimistic_share'])} optimistic",
         markup=False,
     )
     console.print(first, markup=False)
@@ -117,7 +120,7 @@ def report(
     _check_extra()
     from .. import api
     from ..errors import KpiDesignError
-    from ..render.files import to_json
+    from ..render.files import say_written, to_json
     from ..render.report import libraries, write_report
     from ..spec import load
     from ..spec.scheme import read_scheme
@@ -134,7 +137,6 @@ def report(
             scheme_file=scheme_file,
             title=title,
             progress=progress,
-            workers=options.workers,
             options=options,
         )
         result = dataclasses.replace(result, renderers=libraries())
@@ -147,10 +149,7 @@ def report(
     if fmt == "json":
         document = to_json(_Document(result, [str(p) for p in written]))
         print(document, end="")
-        names = ", ".join(p.name for p in written)
-        Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"wrote {names} to {out}", highlight=False, markup=False
-        )
+        say_written([p.name for p in written], out)
     else:
         _print_summary(result, written, Console(highlight=False, soft_wrap=True))
 

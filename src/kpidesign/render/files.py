@@ -22,7 +22,7 @@ from rich.console import Console
 
 from ..errors import KpiDesignError
 
-__all__ = ["FORMATS", "emit", "to_json", "write_atomic"]
+__all__ = ["FORMATS", "emit", "say_written", "to_json", "write_atomic"]
 
 FORMATS = ("table", "json", "csv")
 
@@ -72,6 +72,15 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         raise
 
 
+def say_written(names: list[str], out: Path) -> None:
+    """The one stderr line of a command that wrote files: ``wrote a.json, b.csv to DIR``;
+    the path as given, on one line (no markup read from it, no wrapping at 80 columns,
+    rich's width in a pipe)."""
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"wrote {', '.join(names)} to {out}", highlight=False, markup=False
+    )
+
+
 def emit(
     result: Result,
     fmt: str,
@@ -112,8 +121,4 @@ def emit(
         for filename, text in files.items():
             write_atomic(out / filename, text)
         if fmt != "table":
-            # the path as given, on one line: no markup read from it, no wrapping at 80
-            # columns (rich's width in a pipe)
-            Console(stderr=True, highlight=False, soft_wrap=True).print(
-                f"wrote {', '.join(sorted(files))} to {out}", highlight=False, markup=False
-            )
+            say_written(sorted(files), out)

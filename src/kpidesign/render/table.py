@@ -20,6 +20,7 @@ from ..results import (
     Verification,
     figure,
 )
+from ..results.report import percent
 from ..results.stress import StressResult
 from ..types import Plan
 
@@ -764,7 +765,7 @@ def print_stress(r: StressResult, console: Console) -> None:
         t.add_row(
             name.replace("_", " "), _money(p.forecast), _money(d.mean), figure(d.standard_error),
             _money(d.quantiles["p05"]), _money(d.quantiles["p50"]), _money(d.quantiles["p95"]),
-            _money(d.worst_tail_mean), f"{100 * d.infeasible:.1f}%", _money(oos),
+            _money(d.worst_tail_mean), percent(d.infeasible), _money(oos),
         )  # fmt: skip
     console.print(t)
     value, se = r.value_of_slack()

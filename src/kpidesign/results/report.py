@@ -24,7 +24,7 @@ from .sensitivity import SensitivityResult
 from .stress import StressResult
 from .summary import ModelSummary
 
-__all__ = ["PLAN_LABELS", "Recommendation", "ReportResult"]
+__all__ = ["PLAN_LABELS", "Recommendation", "ReportResult", "percent"]
 
 #: how the report names the three plans of ``compare``
 PLAN_LABELS = {
@@ -173,8 +173,8 @@ class ReportResult:
             f["misalignment_cost"],
         )
         if abs(float(high) - float(low)) < 5e-4:
-            return _pct(float(file))
-        return f"{_pct(float(low))}–{_pct(float(high))} (file order {_pct(float(file))})"
+            return percent(float(file))
+        return f"{percent(float(low))}–{percent(float(high))} (file order {percent(float(file))})"
 
     def loss_story(self) -> tuple[str, str]:
         """What the company loses and why, in two sentences."""
@@ -190,7 +190,7 @@ class ReportResult:
         )
         if float(f["misalignment_cost_max"]) <= _NOTHING:
             rest = (
-                f"the only gain left is the reallocation's, {_pct(c.reallocation_gain)} "
+                f"the only gain left is the reallocation's, {percent(c.reallocation_gain)} "
                 f"(the optimum is {figure(float(f['optimum']))})."
                 if c.reallocation_gain > _NOTHING
                 else "neither the scorecards nor the allocations leave anything to gain."
@@ -252,8 +252,8 @@ class ReportResult:
         if changed:
             out.append(
                 f"Change the scorecards of {', '.join(changed)} to the recommended weights "
-                f"(worst computed path {_pct(rec.worst_share)} of the optimum, "
-                f"{_pct(rec.best_share)} optimistic)."
+                f"(worst computed path {percent(rec.worst_share)} of the optimum, "
+                f"{percent(rec.best_share)} optimistic)."
             )
         else:
             out.append("Keep today's scorecards: no weights change.")
@@ -457,8 +457,10 @@ def _cleaned(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _pct(x: float) -> str:
-    return "n/a" if x is None or math.isnan(x) else f"{100 * x:.1f}%"
+def percent(x: float | None) -> str:
+    """A share as the report quotes it: one decimal (``84.3%``), ``n/a`` where there is
+    none."""
+    return "n/a" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.1f}%"
 
 
 def _paid(weights: dict[str, float]) -> str:

@@ -16,7 +16,8 @@ from ..files import write_atomic
 
 __all__ = ["REPORT_LIBRARIES", "render", "write_report"]
 
-#: the libraries that draw the report, named in its provenance
+#: the libraries that draw the report (their import names are their package names), named
+#: in its provenance and checked before a report is run
 REPORT_LIBRARIES = ("jinja2", "matplotlib", "xlsxwriter")
 
 

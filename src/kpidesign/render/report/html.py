@@ -11,7 +11,7 @@ from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
 from ...results.common import figure
-from ...results.report import DIVISIBILITY, ReportResult
+from ...results.report import DIVISIBILITY, ReportResult, percent
 from . import charts
 
 __all__ = ["render_html"]
@@ -27,10 +27,6 @@ def _cell(x: object) -> Markup | str:
             return ""
         return Markup('<span class="n" data-value="{}">{}</span>').format(repr(x), figure(x))
     return str(x)
-
-
-def _pct(x: float) -> str:
-    return "n/a" if x is None or not math.isfinite(float(x)) else f"{100 * float(x):.1f}%"
 
 
 def _charts(result: ReportResult, tables: dict[str, pd.DataFrame]) -> dict[str, object]:
@@ -64,7 +60,7 @@ def render_html(result: ReportResult) -> str:
     """The report as one HTML document."""
     env = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
     env.filters["cell"] = _cell
-    env.filters["pct"] = _pct
+    env.filters["pct"] = percent
     env.filters["fig"] = figure
     template = env.from_string(
         files("kpidesign.render.report").joinpath("report.html.j2").read_text(encoding="utf-8")
