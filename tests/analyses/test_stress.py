@@ -52,6 +52,27 @@ def test_reserve_pays_when_demand_is_uncertain_as_by_hand() -> None:
     assert out["robust"]["keeps_more_headroom"] is False  # both leave the reserve, 2
 
 
+@pytest.mark.parametrize(("reserve", "expected"), [(0.2, 23.0), (0.5, 24.5), (0.8, 25.0)])
+def test_a_larger_reserve_never_lowers_the_robust_expectation(
+    tmp_path: Path, reserve: float, expected: float
+) -> None:
+    # why a reserve is not a first-stage decision of the robust LP: released in the
+    # recourse it is a free option, so the LP would always hold the most it may.  By hand
+    # (shocks_reserve's futures, today's allocations 1 each so that every reserve fits):
+    # 0.2 is the shipped answer, 23.  0.5: a + b <= 5, top-ups <= 5; a = 2, b = 3:
+    # demand 2 gives 6 + 2 * 8 = 22, demand 8 gives 3 * 7 + 2 * 3 = 27, mean 24.5 (a
+    # in [0, 2] gives 23.5 + a / 2, a in [2, 3] gives (51 - a) / 2).  0.8: a, b <= 2
+    # and the reserve of 8 reaches the best of each future, 22 and 28: 25, what knowing
+    # the future before allocating would give.
+    model = (STRESS / "two_shops.yaml").read_text()
+    model = model.replace("reserve: 0.2", f"reserve: {reserve}")
+    (tmp_path / "two_shops.yaml").write_text(model.replace("{budget: 4}", "{budget: 1}"))
+    (tmp_path / "s.yaml").write_text((STRESS / "shocks_reserve.yaml").read_text())
+    out = stress(tmp_path / "s.yaml").to_dict()
+    assert out["robust"]["expected"] == pytest.approx(expected)
+    assert out["plans"]["robust"]["distribution"]["mean"] == pytest.approx(expected)
+
+
 def test_zero_variance_slack_never_pays_and_committed_it_costs_its_price() -> None:
     r = kpidesign.stress(STRESS / "shocks_zero.yaml")  # the one-import API
     assert r.value_of_slack()[0] == pytest.approx(0.0, abs=1e-9)
