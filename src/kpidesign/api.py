@@ -53,6 +53,7 @@ from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
 from .types import Plan, Sense
 
 if TYPE_CHECKING:
+    from .results.monitor import MonitorResult
     from .results.report import ReportResult
     from .results.stress import StressResult
     from .spec.shocks import Shocks
@@ -64,6 +65,7 @@ __all__ = [
     "diff",
     "evaluate",
     "frontier",
+    "monitor",
     "prepare",
     "report",
     "sensitivity",
@@ -689,6 +691,63 @@ def report(
         frontiers=frontiers,
         design=designed,
         stress=stressed,
+    )
+
+
+def monitor(
+    model: Model,
+    variant: str | None = None,
+    *,
+    actuals: str | Path,
+    through: Any = None,
+    time_set: str | None = None,
+    keep_allocations: bool = False,
+    options: Options | None = None,
+    **settings: Any,
+) -> MonitorResult:
+    """The year so far against the plan (see :mod:`kpidesign.analyses.monitor`): the
+    ``actuals`` (a plan file) of the periods of the model's time set (the set its lags
+    run over; ``time_set`` where there are several) up to ``through`` (default: the last
+    period the actuals give) fixed, the rest and the allocations (unless
+    ``keep_allocations``) re-optimized: the value lost, each department's part of it
+    (Shapley values), the drift of decisions and KPIs, the re-planned allocations."""
+    from .analyses.monitor import monitor_year, observe
+    from .errors import ErrorCollector
+    from .spec.plan import read_plan
+    from .spec.time import member_of
+    from .spec.time import time_set as find_time_set
+
+    spec, lp = prepare(model, variant)
+    period_set = find_time_set(spec, time_set)
+    errors = ErrorCollector()
+    csv_path = Path(actuals)
+    read = read_plan(
+        csv_path, Location(None, None, "--actuals"), spec.variables, spec.sets, errors,
+        spec.max_size,
+    )  # fmt: skip
+    errors.raise_if_any()
+    assert read is not None
+    members = tuple(spec.sets[period_set].members)
+    over = {n: v.over for n, v in spec.variables.items()}
+    if through is None:
+        given = {
+            idx[over[name].index(period_set)]
+            for name, idx in read.values
+            if period_set in over[name]
+        }
+        if not given:
+            msg = (
+                f"{csv_path}: the actuals give no value of a variable over {period_set}: "
+                "say which periods they cover with --through"
+            )
+            raise KpiDesignError(msg)
+        through = max(given, key=members.index)
+    else:
+        through = member_of(spec, period_set, str(through), "--through")
+    observed = observe(lp, over, members, read, period_set, through)
+    problem = Problem.from_spec(spec, lp).reading(csv_path)
+    return monitor_year(
+        lp, problem, observed, Options.of(options, **settings), keep_allocations=keep_allocations
     )
 
 

@@ -6,6 +6,7 @@ import click
 
 from .analyses import compare, design, diff, evaluate, frontier, sensitivity, solve, sweep
 from .init import init
+from .monitor import monitor
 from .report import report
 from .schema import schema
 from .stress import stress
@@ -22,7 +23,7 @@ def main(debug: bool) -> None:
 
 
 for _command in (
-    init, validate, solve, sensitivity, frontier, compare, design, evaluate, stress, report,
-    sweep, diff, schema,
+    init, validate, solve, sensitivity, frontier, compare, design, evaluate, stress, monitor,
+    report, sweep, diff, schema,
 ):  # fmt: skip
     main.add_command(_command)

@@ -20,6 +20,7 @@ from ..results import (
     Verification,
     figure,
 )
+from ..results.monitor import MonitorResult
 from ..results.report import percent
 from ..results.stress import StressResult
 from ..types import Plan
@@ -822,3 +823,50 @@ def print_stress(r: StressResult, console: Console) -> None:
             )
     for note in r.notes:
         console.print(f"note: {escape(note)}", highlight=False)
+
+
+def print_monitor(r: MonitorResult, console: Console, top: int = 15) -> None:
+    """The year so far: plan, re-plan, the value lost and who lost it, the largest
+    drifts, the re-planned allocations."""
+    periods = r.periods
+    span = f"{periods[0]}–{periods[-1]}" if len(periods) > 1 else str(periods[0])
+    console.print(
+        f"[bold]{escape(r.label)}[/bold]: actuals of {escape(r.time_set)} {escape(span)} "
+        f"({r.actuals_given} values); the rest re-planned"
+        f"{' at the allocations in force' if r.keep_allocations else ', allocations included'}",
+        highlight=False,
+    )
+    console.print(
+        f"Plan {_money(r.plan_objective)}, re-plan {_money(r.replan_objective)}: "
+        f"[bold]lost {_money(r.lost)}[/bold]",
+        highlight=False,
+    )
+    t = Table(title="Who lost it", caption=r.method, title_justify="left", caption_justify="left")
+    t.add_column("department")
+    t.add_column("lost", justify="right")
+    for d, v in sorted(r.attribution.items(), key=lambda kv: (-kv[1], kv[0])):
+        t.add_row(escape(d), _money(v))
+    if r.unexplained:
+        t.add_row("(unexplained: observed shared state)", _money(r.unexplained))
+    console.print(t)
+    moved = r.drift[r.drift["drift"] != 0]
+    if len(moved):
+        order = moved["drift"].abs().sort_values(ascending=False, kind="stable").index
+        t = Table(
+            title=f"Largest drifts (actual − plan), {min(top, len(moved))} of {len(moved)}",
+            title_justify="left",
+        )
+        for col in ("department", "kind", "name", "period", "plan", "actual", "drift"):
+            t.add_column(col, justify="right" if col in ("plan", "actual", "drift") else "left")
+        for row in moved.loc[order[:top]].itertuples(index=False):
+            t.add_row(
+                escape(row.department or "(shared)"), row.kind, escape(row.name), row.period,
+                figure(row.plan), figure(row.actual), figure(row.drift),
+            )  # fmt: skip
+        console.print(t)
+    if r.allocation:
+        rows = ", ".join(
+            f"{d}.{res} {_money(v)}" for d, rs in r.allocation.items() for res, v in rs.items()
+        )
+        console.print(f"Re-planned allocations: {rows}", highlight=False)
+    _notes(r.notes, console)

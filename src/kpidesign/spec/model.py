@@ -165,6 +165,8 @@ class PlanSpec:
 
     file: Path
     values: dict[tuple[str, tuple], float]
+    #: the line of the file each value is on (for errors located in it)
+    lines: dict[tuple[str, tuple], int] = field(default_factory=dict, compare=False)
 
     def __len__(self) -> int:
         return len(self.values)

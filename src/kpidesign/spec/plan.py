@@ -45,8 +45,8 @@ def read_plan(
     (with every error of the file in ``errors``) where it has any.  ``where`` is the key
     that names the file (``today.file``), where a file that cannot be read is reported."""
     reader = _PlanReader(csv_path, variables, sets, errors, max_rows)
-    values = read_csv(csv_path, where, errors, reader, "plan file")
-    return None if values is None else PlanSpec(csv_path, values)
+    read = read_csv(csv_path, where, errors, reader, "plan file")
+    return None if read is None else PlanSpec(csv_path, *read)
 
 
 def with_today(spec: ModelSpec, csv_path: Path) -> ModelSpec:
@@ -77,7 +77,9 @@ class _PlanReader:
         self.max_rows = max_rows
         self.lookups: dict[str, list[dict[str, Any]]] = {}
 
-    def __call__(self, reader: Any) -> dict[tuple[str, tuple], float] | None:
+    def __call__(
+        self, reader: Any
+    ) -> tuple[dict[tuple[str, tuple], float], dict[tuple[str, tuple], int]] | None:
         positions = self._header(next(reader, None), reader.line_num)
         if positions is None:
             return None
@@ -108,7 +110,7 @@ class _PlanReader:
             values[key] = value
             first_line[key] = reader.line_num
         report.close()
-        return None if report.count else values
+        return None if report.count else (values, first_line)
 
     def _header(self, header: list[str] | None, line: int) -> dict[str, int] | None:
         """Column -> position of the header ``variable,index,value`` (in any order)."""

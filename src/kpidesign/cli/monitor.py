@@ -1,0 +1,77 @@
+"""``kpidesign monitor``: the year so far against the plan, who caused the gap, and the
+best plan from here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .failures import handle_errors
+from .options import FILE, model_options, output_options, solver_options
+
+if TYPE_CHECKING:
+    from ..options import Options
+
+__all__ = ["monitor"]
+
+
+@click.command()
+@FILE
+@model_options
+@click.option(
+    "--actuals",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="A plan file (variable,index,value) of what was done in the periods so far.",
+)
+@click.option(
+    "--through",
+    default=None,
+    metavar="PERIOD",
+    help="The last period the actuals cover (default: the last one they give).",
+)
+@click.option(
+    "--time-set",
+    default=None,
+    help="The model's time set, where its lags run over several sets.",
+)
+@click.option(
+    "--keep-allocations",
+    is_flag=True,
+    help="Re-plan at the allocations in force (the file's baselines) instead of "
+    "re-optimizing them.",
+)
+@output_options
+@solver_options
+@handle_errors
+def monitor(
+    file: Path,
+    variant: str | None,
+    max_size: int,
+    actuals: Path,
+    through: str | None,
+    time_set: str | None,
+    keep_allocations: bool,
+    fmt: str,
+    out: Path | None,
+    options: Options,
+) -> None:
+    """The actuals of FILE's periods so far against the plan: the re-plan from here, the
+    value lost, each department's part of it (Shapley values) and the drift."""
+    from .. import api
+    from ..render.files import emit
+    from ..render.table import print_monitor
+    from ..spec import load
+
+    spec = load(file, variant, max_size=max_size)
+    result = api.monitor(
+        spec,
+        actuals=actuals,
+        through=through,
+        time_set=time_set,
+        keep_allocations=keep_allocations,
+        options=options,
+    )
+    emit(result, fmt, out, "monitor", print_monitor)

@@ -1,0 +1,96 @@
+"""The result of ``monitor``: the year so far against the plan, the value lost, who lost
+it, and the best plan from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .common import Outcome, RunInfo, clean
+
+__all__ = ["DRIFT_COLUMNS", "MonitorResult"]
+
+#: the columns of :attr:`MonitorResult.drift`
+DRIFT_COLUMNS = ["department", "kind", "name", "period", "plan", "actual", "drift"]
+
+
+@dataclass(frozen=True)
+class MonitorResult(Outcome):
+    """The plan and the re-plan from the actuals through ``through`` (a member of
+    ``time_set``; ``periods`` are the observed ones).
+
+    ``lost``: how much worse the re-plan is than the plan (positive when the company is
+    worse off); ``attribution``: each department's part of it (Shapley values, ``method``
+    says how computed); ``unexplained``: what the departments' actuals do not account for
+    (observed shared state), so that the parts add up to ``lost``; ``allocation``: the
+    re-plan's allocations, department -> resource -> amount; ``drift``: department, kind
+    (``decision`` of a department, ``state`` for shared state, either with `` (re-planned)``
+    for an observed value the file does not give; ``kpi`` for a linear KPI's part in a
+    period), name, period, plan, actual, drift
+    (actual − plan), in the model's units.
+    """
+
+    run: RunInfo
+    time_set: str
+    through: Any
+    periods: tuple
+    actuals_given: int
+    missing: list[str]
+    ignored: int
+    plan_objective: float
+    replan_objective: float
+    lost: float
+    attribution: dict[str, float]
+    unexplained: float
+    method: str
+    keep_allocations: bool
+    allocation: dict[str, dict[str, float]]
+    drift: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    diagnosis: None = None
+
+    def to_dict(self) -> dict:
+        """The JSON contract: ``plan.objective``, ``replan.objective``, ``lost``,
+        ``attribution.{dept}``, ``unexplained``, ``drift`` (long rows) and
+        ``allocation.{dept}.{resource}``."""
+        return self.finish(
+            {
+                **self.header(),
+                "time_set": self.time_set,
+                "through": self.through,
+                "observed_periods": list(self.periods),
+                "actuals": {
+                    "given": self.actuals_given,
+                    "re_planned": list(self.missing),
+                    "ignored_after_through": self.ignored,
+                },
+                "plan": {"objective": clean(self.plan_objective)},
+                "replan": {
+                    "objective": clean(self.replan_objective),
+                    "keep_allocations": self.keep_allocations,
+                },
+                "lost": clean(self.lost),
+                "attribution": {d: clean(v) for d, v in self.attribution.items()},
+                "unexplained": clean(self.unexplained),
+                "attribution_method": self.method,
+                "allocation": self.allocation,
+                "drift": [
+                    {k: (clean(v) if isinstance(v, float) else v) for k, v in row.items()}
+                    for row in self.drift.to_dict("records")
+                ],
+                "notes": list(self.notes),
+            }
+        )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The long-format tables written as CSV files."""
+        attribution = pd.DataFrame(
+            [
+                *({"part": d, "lost": v} for d, v in self.attribution.items()),
+                {"part": "(unexplained)", "lost": self.unexplained},
+            ],
+            columns=["part", "lost"],
+        )
+        return {"drift": self.drift, "attribution": attribution}
