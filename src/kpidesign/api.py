@@ -50,12 +50,15 @@ from .spec.model import (
 )
 from .spec.plan import with_today
 from .spec.scheme import resolve_allocations, resolve_scheme, split_scheme
+from .spec.sources import did_you_mean
 from .types import Plan, Sense
 
 if TYPE_CHECKING:
     from .results.monitor import MonitorResult
     from .results.report import ReportResult
+    from .results.reveal import RevealResult
     from .results.stress import StressResult
+    from .spec.model import PlanSpec
     from .spec.shocks import Shocks
 
 __all__ = [
@@ -68,6 +71,7 @@ __all__ = [
     "monitor",
     "prepare",
     "report",
+    "reveal",
     "sensitivity",
     "solve",
     "stress",
@@ -694,6 +698,22 @@ def report(
     )
 
 
+def _actuals(spec: ModelSpec, csv_path: Path) -> PlanSpec:
+    """The plan file of actuals ``csv_path``, checked against ``spec`` (a
+    :class:`~kpidesign.errors.SpecError` with every error of the file)."""
+    from .errors import ErrorCollector
+    from .spec.plan import read_plan
+
+    errors = ErrorCollector()
+    read = read_plan(
+        csv_path, Location(None, None, "--actuals"), spec.variables, spec.sets, errors,
+        spec.max_size,
+    )  # fmt: skip
+    errors.raise_if_any()
+    assert read is not None
+    return read
+
+
 def monitor(
     model: Model,
     variant: str | None = None,
@@ -712,21 +732,13 @@ def monitor(
     ``keep_allocations``) re-optimized: the value lost, each department's part of it
     (Shapley values), the drift of decisions and KPIs, the re-planned allocations."""
     from .analyses.monitor import monitor_year, observe
-    from .errors import ErrorCollector
-    from .spec.plan import read_plan
     from .spec.time import member_of
     from .spec.time import time_set as find_time_set
 
     spec, lp = prepare(model, variant)
     period_set = find_time_set(spec, time_set)
-    errors = ErrorCollector()
     csv_path = Path(actuals)
-    read = read_plan(
-        csv_path, Location(None, None, "--actuals"), spec.variables, spec.sets, errors,
-        spec.max_size,
-    )  # fmt: skip
-    errors.raise_if_any()
-    assert read is not None
+    read = _actuals(spec, csv_path)
     members = tuple(spec.sets[period_set].members)
     over = {n: v.over for n, v in spec.variables.items()}
     if through is None:
@@ -748,6 +760,41 @@ def monitor(
     problem = Problem.from_spec(spec, lp).reading(csv_path)
     return monitor_year(
         lp, problem, observed, Options.of(options, **settings), keep_allocations=keep_allocations
+    )
+
+
+def reveal(
+    model: Model,
+    variant: str | None = None,
+    *,
+    actuals: str | Path,
+    departments: list[str] | None = None,
+    options: Options | None = None,
+    **settings: Any,
+) -> RevealResult:
+    """The incentives each department acts on, read from the ``actuals`` (a plan file;
+    see :mod:`kpidesign.analyses.reveal`): per department the weights over its KPIs under
+    which its observed decisions are its best choice or closest to it, the interval of
+    weights that fit as well per KPI, the fit ρ in [0, 1], and its official scheme's fit;
+    ``departments`` (default: all) limits it to those."""
+    from .analyses.reveal import reveal_weights
+    from .model.problem import TodayPlan
+
+    spec, lp = prepare(model, variant)
+    for d in departments or []:
+        if d not in spec.departments:
+            hint = did_you_mean(d, spec.departments, otherwise="")
+            msg = f"--department: unknown department '{d}'{hint}"
+            raise KpiDesignError(msg)
+    csv_path = Path(actuals)
+    read = _actuals(spec, csv_path)
+    problem = Problem.from_spec(spec, lp).reading(csv_path)
+    return reveal_weights(
+        lp,
+        problem,
+        TodayPlan.of(read, lp),
+        Options.of(options, **settings),
+        departments=departments,
     )
 
 

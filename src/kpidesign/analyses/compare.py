@@ -26,7 +26,7 @@ from .common import (
     system_optimum,
     worse_by,
 )
-from .dynamics import DynamicsOutcome
+from .dynamics import DynamicsOutcome, best_response_dynamics
 from .equilibria import (
     ALIGNED_START,
     TODAY_START,
@@ -42,7 +42,7 @@ from .start import today_start
 from .target import reference_plan
 from .verify import verify_scheme
 
-__all__ = ["compare_plans", "kpi_long_table"]
+__all__ = ["compare_plans", "kpi_long_table", "status_quo_plan"]
 
 
 def kpi_long_table(lp: LinearProgram, plans: dict[Plan, np.ndarray | None]) -> pd.DataFrame:
@@ -232,6 +232,31 @@ def _weighted(*schemes: Mapping[str, Mapping[str, float]]) -> list[str]:
     return list(
         dict.fromkeys(k for scheme in schemes for weights in scheme.values() for k in weights)
     )
+
+
+def status_quo_plan(
+    lp: LinearProgram,
+    problem: Problem,
+    scheme: dict[str, dict[str, float]] | None = None,
+    options: Options | None = None,
+) -> np.ndarray:
+    """The plan ``compare`` reports as the status quo under ``scheme`` (default: today's
+    incentives; qualified KPI names): the departments' best responses in file order with
+    the optimistic tie-break, from plan B at the baseline allocations, as one vector (to
+    generate actuals a known scheme produces)."""
+    options = options or Options()
+    stats = Statistics()
+    scheme = problem.incentives if scheme is None else scheme
+    session = HighsSession(lp, options, stats=stats)
+    _, baseline = allocation_columns(lp)
+    b = reference_plan(session, baseline, options, stats)
+    scales = measure_scales(session, b.x, _weighted(scheme, problem.incentives))
+    cards, _ = scorecards(lp, scheme, scales)
+    outcome = best_response_dynamics(session, cards, b.x, mode=Mode.OPTIMISTIC, options=options)
+    if outcome.x is None:  # pragma: no cover - the optimistic dynamics always end somewhere
+        msg = f"the status quo of {problem.label}: {'; '.join(outcome.notes)}"
+        raise SolveError(msg, Status.NUMERICAL)
+    return outcome.x
 
 
 def _dynamics(outcome: DynamicsOutcome) -> Dynamics:

@@ -256,6 +256,18 @@ class InverseLP:
         self._set_cost(np.arange(self.t0, self.t0 + K))
         return self._run(what)[:K]
 
+    def weight_range(self, k: int, eps: float, what: str) -> tuple[float, float]:
+        """The smallest and largest weight of candidate ``k`` over the weights whose gap
+        is at most ``eps`` (within the caps and cuts)."""
+        self.session.set_col_bounds(np.array([self.eps]), 0.0, float(eps))
+        ends = []
+        for sense in ("min", "max"):
+            cost = np.zeros(self.n)
+            cost[k] = 1.0
+            self.session.set_objective(cost, sense, 0.0)
+            ends.append(float(self._run(what)[k]))
+        return ends[0], ends[1]
+
     def gap_of(self, weights: np.ndarray, what: str) -> float:
         """The incentive gap of fixed weights (the current scheme)."""
         s = self.session

@@ -246,8 +246,15 @@ def fix_others(session: HighsSession, lp: LinearProgram, free: np.ndarray, x: np
     session.set_col_bounds(np.arange(lp.num_cols), lower, upper)
 
 
-def can_move(session: HighsSession, department: str, kpi: KpiRows, x: np.ndarray) -> bool:
-    """Can ``department`` change ``kpi`` from plan ``x`` (everyone else fixed there)?
+def can_move(
+    session: HighsSession,
+    department: str,
+    kpi: KpiRows,
+    x: np.ndarray,
+    free: np.ndarray | None = None,
+) -> bool:
+    """Can ``department`` change ``kpi`` from plan ``x`` (everyone else fixed there;
+    ``free``: the columns it may move, by default its own and the shared state)?
 
     False only when proven: each linear part of the KPI (a ratio's numerator and
     denominator) has the same largest and smallest value over the department's local
@@ -257,7 +264,7 @@ def can_move(session: HighsSession, department: str, kpi: KpiRows, x: np.ndarray
     """
     lp = session.lp
     assert lp is not None
-    free = free_columns(lp, department)
+    free = free_columns(lp, department) if free is None else free
     fix_others(session, lp, free, x)
     parts = [kpi.numerator] if kpi.denominator is None else [kpi.numerator, kpi.denominator]
     for part in parts:

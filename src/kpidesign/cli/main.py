@@ -6,7 +6,7 @@ import click
 
 from .analyses import compare, design, diff, evaluate, frontier, sensitivity, solve, sweep
 from .init import init
-from .monitor import monitor
+from .monitor import monitor, reveal
 from .report import report
 from .schema import schema
 from .stress import stress
@@ -24,6 +24,6 @@ def main(debug: bool) -> None:
 
 for _command in (
     init, validate, solve, sensitivity, frontier, compare, design, evaluate, stress, monitor,
-    report, sweep, diff, schema,
+    reveal, report, sweep, diff, schema,
 ):  # fmt: skip
     main.add_command(_command)

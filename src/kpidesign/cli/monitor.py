@@ -1,5 +1,5 @@
-"""``kpidesign monitor``: the year so far against the plan, who caused the gap, and the
-best plan from here."""
+"""``kpidesign monitor`` (the year so far against the plan, who caused the gap, the best
+plan from here) and ``kpidesign reveal`` (which incentives a department acts on)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .options import FILE, model_options, output_options, solver_options
 if TYPE_CHECKING:
     from ..options import Options
 
-__all__ = ["monitor"]
+__all__ = ["monitor", "reveal"]
 
 
 @click.command()
@@ -75,3 +75,46 @@ def monitor(
         options=options,
     )
     emit(result, fmt, out, "monitor", print_monitor)
+
+
+@click.command()
+@FILE
+@model_options
+@click.option(
+    "--actuals",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="A plan file (variable,index,value) of what the departments did.",
+)
+@click.option(
+    "--department",
+    "departments",
+    multiple=True,
+    help="Only this department (repeat for several; default: every one).",
+)
+@output_options
+@solver_options
+@handle_errors
+def reveal(
+    file: Path,
+    variant: str | None,
+    max_size: int,
+    actuals: Path,
+    departments: tuple[str, ...],
+    fmt: str,
+    out: Path | None,
+    options: Options,
+) -> None:
+    """The incentives each department of FILE acts on, read from the actuals: the KPI
+    weights under which its observed decisions are its best choice (or closest to it),
+    their fit, and its official scheme's fit."""
+    from .. import api
+    from ..render.files import emit
+    from ..render.table import print_reveal
+    from ..spec import load
+
+    spec = load(file, variant, max_size=max_size)
+    result = api.reveal(
+        spec, actuals=actuals, departments=list(departments) or None, options=options
+    )
+    emit(result, fmt, out, "reveal", print_reveal)

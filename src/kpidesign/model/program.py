@@ -157,6 +157,16 @@ class LinearProgram:
         """The columns owned by ``department``."""
         return np.flatnonzero(self.col_owner == self.departments.index(department))
 
+    def plan_entries(self, x: np.ndarray) -> list[tuple[str, tuple, float]]:
+        """Plan ``x`` as a plan file's entries, ``(variable, members, value)`` for every
+        column but the allocations, in column order."""
+        out = []
+        for j in np.flatnonzero(self.col_owner != ALLOCATION):
+            index = self.col_indices[j]
+            members = () if index is None else index if isinstance(index, tuple) else (index,)
+            out.append((self.col_components[self.col_component[j]], members, float(x[j])))
+        return out
+
 
 def _key_label(index: Any) -> str | None:
     if index is None:

@@ -22,6 +22,7 @@ from ..results import (
 )
 from ..results.monitor import MonitorResult
 from ..results.report import percent
+from ..results.reveal import RevealResult
 from ..results.stress import StressResult
 from ..types import Plan
 
@@ -869,4 +870,41 @@ def print_monitor(r: MonitorResult, console: Console, top: int = 15) -> None:
             f"{d}.{res} {_money(v)}" for d, rs in r.allocation.items() for res, v in rs.items()
         )
         console.print(f"Re-planned allocations: {rows}", highlight=False)
+    _notes(r.notes, console)
+
+
+def print_reveal(r: RevealResult, console: Console) -> None:
+    """Per department: what it acts as if paid on, how well that fits, against its
+    official scheme."""
+    console.print(
+        f"[bold]{escape(r.label)}[/bold]: the incentives each department's actuals reveal",
+        highlight=False,
+    )
+    t = Table(
+        title="Acts as if paid on (the best-fitting weights closest to its official scheme)",
+        caption="fit: 1 = its plan is its best choice under those weights; 0 = no better "
+        "than the average single KPI",
+        title_justify="left",
+        caption_justify="left",
+    )
+    for col in ("department", "acts as if paid on", "fit", "official scheme", "its fit"):
+        t.add_column(col, justify="right" if "fit" in col else "left")
+
+    def scheme(weights: dict[str, float]) -> str:
+        shown = sorted(((w, k) for k, w in weights.items() if w > 5e-4), reverse=True)
+        return ", ".join(f"{k.split('.')[-1]} {percent(w)}" for w, k in shown) or "—"
+
+    for d, f in r.departments.items():
+        t.add_row(
+            escape(d), escape(scheme(f.weights)), figure(f.fit), escape(scheme(f.official)),
+            figure(f.official_fit),
+        )  # fmt: skip
+    console.print(t)
+    t = Table(title="Weights that fit as well (min–max)", title_justify="left")
+    for col in ("department", "kpi", "min", "max"):
+        t.add_column(col, justify="right" if col in ("min", "max") else "left")
+    for d, f in r.departments.items():
+        for k, (lo, hi) in f.ranges.items():
+            t.add_row(escape(d), escape(k.split(".")[-1]), percent(lo), percent(hi))
+    console.print(t)
     _notes(r.notes, console)

@@ -9,8 +9,11 @@ column (``plan.csv:4: index: ...``); all of a file's errors are reported togethe
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +23,15 @@ from .model import DEFAULT_MAX_SIZE, ModelSpec, PlanSpec, SetSpec, VariableSpec
 from .params import member_lookup
 from .sources import did_you_mean
 
-__all__ = ["PLAN_COLUMNS", "START_PLAN", "PlanSpec", "entry_name", "read_plan", "with_today"]
+__all__ = [
+    "PLAN_COLUMNS",
+    "START_PLAN",
+    "PlanSpec",
+    "entry_name",
+    "plan_csv",
+    "read_plan",
+    "with_today",
+]
 
 #: the columns of a plan file, in the order the format gives them
 PLAN_COLUMNS = ("variable", "index", "value")
@@ -31,6 +42,18 @@ START_PLAN = Location(None, None, "--start-plan")
 def entry_name(variable: str, index: tuple) -> str:
     """``inventory[standard,3]``, or ``cash`` for a scalar variable."""
     return f"{variable}[{','.join(map(str, index))}]" if index else variable
+
+
+def plan_csv(entries: Iterable[tuple[str, tuple, float]]) -> str:
+    """A plan file's text (``variable,index,value``, the index quoted where it has several
+    members) of ``(variable, members, value)`` entries, values as Python's shortest exact
+    repr: what :func:`read_plan` reads back to the same floats."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PLAN_COLUMNS)
+    for name, index, value in entries:
+        writer.writerow([name, ",".join(map(str, index)), repr(float(value))])
+    return out.getvalue()
 
 
 def read_plan(
