@@ -188,3 +188,41 @@ def test_shapley_of_known_games() -> None:
     glove = lambda s: 1.0 if "a" in s and ({"b", "c"} & s) else 0.0  # noqa: E731
     values, _ = shapley(list("abc"), glove)
     assert values == pytest.approx({"a": 2 / 3, "b": 1 / 6, "c": 1 / 6})
+
+
+ROOT = TESTS.parent
+STORY = ROOT / "scenarios" / "monitoring.yaml"
+DATA = ROOT / "scenarios" / "data"
+
+
+def _values(text: str) -> dict[tuple[str, str], float]:
+    rows = [line.rsplit(",", 1) for line in text.strip().splitlines()[1:]]
+    return {tuple(key.split(",", 1)): float(value) for key, value in rows}
+
+
+def test_the_shipped_actuals_are_what_their_script_writes() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make", DATA / "make_monitoring_actuals.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, text in module.actuals_texts().items():
+        shipped = _values((DATA / name).read_text())
+        written = _values(text)
+        assert shipped.keys() == written.keys()
+        for key, value in written.items():
+            assert shipped[key] == pytest.approx(value, rel=1e-6, abs=1e-6), (name, key)
+
+
+def test_the_seed_monitoring_story_in_models_readme() -> None:
+    out = kpidesign.monitor(STORY, actuals=DATA / "monitoring_actuals.csv").to_dict()
+    assert out["through"] == 4
+    assert out["plan"]["objective"] == pytest.approx(366_559, abs=1)
+    assert out["replan"]["objective"] == pytest.approx(360_843, abs=1)
+    assert out["lost"] == pytest.approx(5_716, abs=1)
+    parts = {d: round(v) for d, v in out["attribution"].items()}
+    assert parts == {"sales": 0, "production": 0, "quality": 291, "logistics": 5_426, "finance": 0}
+    assert out["unexplained"] == 0
+    assert "exact over all 32 coalitions" in out["attribution_method"]
+    assert any(str(DATA / "monitoring_actuals.csv") in f for f in out["run"]["inputs"])

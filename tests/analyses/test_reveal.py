@@ -85,6 +85,7 @@ def test_the_seed_status_quo_reveals_today_s_scorecards(tmp_path: Path) -> None:
         assert f["official_fit"] == pytest.approx(f["fit"], abs=1e-6), d
     # sales' orders are pinned by what logistics ships: every scheme fits, none revealed
     assert out["departments"]["sales"]["weight_ranges"]["sales.volume"] == {"min": 0, "max": 1}
+    assert out["departments"]["sales"]["moves_no_kpi"] is True
     assert any("sales cannot move any KPI" in n for n in out["notes"])
 
 
@@ -121,3 +122,22 @@ def test_cli_table_json_and_errors(tmp_path: Path) -> None:
         bad = tmp_path / "bad.csv"
         bad.write_text("variable,index,value\naa,,1\n")
         kpidesign.reveal(MIX, actuals=bad)
+
+
+def test_the_seed_reveal_story_in_models_readme() -> None:
+    story = TESTS.parent / "scenarios" / "monitoring.yaml"
+    data = TESTS.parent / "scenarios" / "data"
+    four = kpidesign.reveal(story, actuals=data / "monitoring_actuals.csv").to_dict()
+    fits = {d: f["official_fit"] for d, f in four["departments"].items()}
+    assert fits == pytest.approx(
+        {"sales": 1, "production": 0.985, "quality": 1, "logistics": 0.997, "finance": 1},
+        abs=5e-4,
+    )
+    assert all(f["fit"] == pytest.approx(1) for f in four["departments"].values())
+    assert four["departments"]["sales"]["moves_no_kpi"] is True
+    year = kpidesign.reveal(
+        story, actuals=data / "monitoring_actuals_year.csv", departments=["production"]
+    ).to_dict()["departments"]["production"]
+    assert year["official_fit"] == pytest.approx(0.467, abs=5e-4)
+    assert year["weights"]["production.unit_cost"] == pytest.approx(0.5, abs=1e-3)
+    assert year["weights"]["production.output"] == pytest.approx(0.488, abs=1e-3)

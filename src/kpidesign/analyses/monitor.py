@@ -364,7 +364,9 @@ def monitor_year(
             f"{obs.ignored} value(s) of the actuals are for periods after "
             f"{obs.time_set} {obs.through} and were not used"
         )
-    unexplained = clean(lost - everyone)
+    unexplained = lost - everyone
+    if abs(unexplained) <= 1e-9 * (1.0 + abs(plan_objective)):  # solver dust
+        unexplained = 0.0
     if unexplained:
         shared = int((owners == SHARED).sum())
         notes.append(

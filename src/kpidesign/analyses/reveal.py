@@ -100,7 +100,7 @@ def _department(
             f"{d} cannot move any KPI of its menu given what the others did: its plan is "
             "its best choice under every scheme (fit 1), so its actuals reveal nothing"
         )
-        return DepartmentFit.pinned(d, names, w0, official, int(own.size)), notes
+        return DepartmentFit.moving_nothing(d, names, w0, official, int(own.size)), notes
     n = lp.num_cols
     rows = [
         normalized_kpi_row(lp.kpis[k], n, scales, x)

@@ -861,7 +861,8 @@ def print_monitor(r: MonitorResult, console: Console, top: int = 15) -> None:
             t.add_column(col, justify="right" if col in ("plan", "actual", "drift") else "left")
         for row in moved.loc[order[:top]].itertuples(index=False):
             t.add_row(
-                escape(row.department or "(shared)"), row.kind, escape(row.name), row.period,
+                escape(row.department or ("(company)" if row.kind == "kpi" else "(shared)")),
+                row.kind, escape(row.name), row.period,
                 figure(row.plan), figure(row.actual), figure(row.drift),
             )  # fmt: skip
         console.print(t)
@@ -895,8 +896,9 @@ def print_reveal(r: RevealResult, console: Console) -> None:
         return ", ".join(f"{k.split('.')[-1]} {percent(w)}" for w, k in shown) or "—"
 
     for d, f in r.departments.items():
+        acts = "anything (it moves no KPI)" if f.pinned else scheme(f.weights)
         t.add_row(
-            escape(d), escape(scheme(f.weights)), figure(f.fit), escape(scheme(f.official)),
+            escape(d), escape(acts), figure(f.fit), escape(scheme(f.official)),
             figure(f.official_fit),
         )  # fmt: skip
     console.print(t)
@@ -904,6 +906,8 @@ def print_reveal(r: RevealResult, console: Console) -> None:
     for col in ("department", "kpi", "min", "max"):
         t.add_column(col, justify="right" if col in ("min", "max") else "left")
     for d, f in r.departments.items():
+        if f.pinned:
+            continue
         for k, (lo, hi) in f.ranges.items():
             t.add_row(escape(d), escape(k.split(".")[-1]), percent(lo), percent(hi))
     console.print(t)

@@ -28,7 +28,8 @@ class DepartmentFit:
     of the single-KPI scorecards; ``fit``: ρ = 1 − gap/baseline_gap; ``official``: its
     official scheme (normalized), with its gap and fit; ``left_out``: KPIs it cannot move
     (or undefined ratios); ``given``: its values in the actuals; ``distance``: L1 distance
-    its values moved where the actuals had to be projected onto the feasible plans.
+    its values moved where the actuals had to be projected onto the feasible plans;
+    ``pinned``: it can move no KPI, so every scheme fits and nothing is revealed.
     """
 
     department: str
@@ -44,9 +45,11 @@ class DepartmentFit:
     left_out: list[str]
     given: int
     distance: float = 0.0
+    #: it can move none of its KPIs: every scheme fits, nothing is revealed
+    pinned: bool = False
 
     @classmethod
-    def pinned(
+    def moving_nothing(
         cls,
         department: str,
         kpis: list[str],
@@ -71,6 +74,7 @@ class DepartmentFit:
             official_fit=1.0,
             left_out=list(kpis),
             given=given,
+            pinned=True,
         )
 
     def to_dict(self) -> dict:
@@ -89,6 +93,7 @@ class DepartmentFit:
             "left_out": list(self.left_out),
             "given": self.given,
             "distance": _num(self.distance),
+            "moves_no_kpi": self.pinned,
         }
 
 
