@@ -722,6 +722,7 @@ def monitor(
     through: Any = None,
     time_set: str | None = None,
     keep_allocations: bool = False,
+    redesign: bool = False,
     options: Options | None = None,
     **settings: Any,
 ) -> MonitorResult:
@@ -730,8 +731,9 @@ def monitor(
     run over; ``time_set`` where there are several) up to ``through`` (default: the last
     period the actuals give) fixed, the rest and the allocations (unless
     ``keep_allocations``) re-optimized: the value lost, each department's part of it
-    (Shapley values), the drift of decisions and KPIs, the re-planned allocations."""
-    from .analyses.monitor import monitor_year, observe
+    (Shapley values), the drift of decisions and KPIs, the re-planned allocations; with
+    ``redesign``, the KPI design for the periods from here (``result.redesign``)."""
+    from .analyses.monitor import fixed_program, monitor_year, observe
     from .spec.time import member_of
     from .spec.time import time_set as find_time_set
 
@@ -758,9 +760,12 @@ def monitor(
         through = member_of(spec, period_set, str(through), "--through")
     observed = observe(lp, over, members, read, period_set, through)
     problem = Problem.from_spec(spec, lp).reading(csv_path)
-    return monitor_year(
-        lp, problem, observed, Options.of(options, **settings), keep_allocations=keep_allocations
-    )
+    opts = Options.of(options, **settings)
+    result = monitor_year(lp, problem, observed, opts, keep_allocations=keep_allocations)
+    if not redesign:
+        return result
+    fixed = fixed_program(lp, observed, keep_allocations)
+    return dataclasses.replace(result, redesign=design_schemes(fixed, problem, opts))
 
 
 def reveal(

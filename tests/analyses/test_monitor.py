@@ -75,6 +75,20 @@ def test_keeping_the_allocations_in_force(month_one: Path) -> None:
     assert out["allocation"] == {"sales": {"budget": 5.0}}
 
 
+def test_redesign_designs_for_the_periods_from_here(month_one: Path) -> None:
+    # the design's optimum is the re-plan (40): month 1 cannot move any more
+    out = kpidesign.monitor(SHOP, actuals=month_one, redesign=True).to_dict()
+    design = out["redesign"]
+    assert design["optimum"] == pytest.approx(out["replan"]["objective"])
+    assert design["verification"]["objective"] == pytest.approx(40)
+    assert design["allocation"] == {"sales": {"budget": 6.0}}
+    res = CliRunner().invoke(
+        main, ["monitor", str(SHOP), "--actuals", str(month_one), "--redesign"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "Scorecards for the periods from here" in res.output
+
+
 def test_values_not_given_are_re_planned_and_later_ones_ignored(tmp_path: Path) -> None:
     # made[1] = 8 alone: sold[1] and stock[1] re-planned (s1 = 8: v({production}) = 46);
     # sold[2] is after --through 1 and is not used

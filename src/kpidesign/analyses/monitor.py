@@ -27,6 +27,7 @@ actuals that no later decision can complete are diagnosed by the conflicting con
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections.abc import Callable
@@ -48,7 +49,14 @@ from ..spec.model import PlanSpec
 from ..types import Sense
 from .common import allocation_columns, name_weights, run_info, system_optimum
 
-__all__ = ["EXACT_PLAYERS", "SAMPLED_ORDERS", "Observed", "monitor_year", "observe"]
+__all__ = [
+    "EXACT_PLAYERS",
+    "SAMPLED_ORDERS",
+    "Observed",
+    "fixed_program",
+    "monitor_year",
+    "observe",
+]
 
 #: the most departments whose Shapley values are computed exactly (2^D re-plans)
 EXACT_PLAYERS = 12
@@ -128,6 +136,18 @@ def observe(
         ignored=int((~keep).sum()),
         period_of=period_of,
     )
+
+
+def fixed_program(lp: LinearProgram, obs: Observed, keep_allocations: bool) -> LinearProgram:
+    """``lp`` with the observed values fixed at the actuals (and the allocations at their
+    baselines with ``keep_allocations``): the program of the periods from here, whose
+    system optimum is the re-plan (what ``--redesign`` designs scorecards for)."""
+    lower, upper = lp.col_lower.copy(), lp.col_upper.copy()
+    lower[obs.columns], upper[obs.columns] = obs.values, obs.values
+    if keep_allocations:
+        cols, baseline = allocation_columns(lp)
+        lower[cols], upper[cols] = baseline, baseline
+    return dataclasses.replace(lp, col_lower=lower, col_upper=upper)
 
 
 def check_actuals(lp: LinearProgram, obs: Observed) -> None:

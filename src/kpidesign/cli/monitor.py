@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .failures import handle_errors
-from .options import FILE, model_options, output_options, solver_options
+from .options import FILE, model_options, output_options, path_options, solver_options
 
 if TYPE_CHECKING:
     from ..options import Options
@@ -43,8 +43,13 @@ __all__ = ["monitor", "reveal"]
     help="Re-plan at the allocations in force (the file's baselines) instead of "
     "re-optimizing them.",
 )
+@click.option(
+    "--redesign",
+    is_flag=True,
+    help="Also design the scorecards for the periods from here (the re-plan as target).",
+)
 @output_options
-@solver_options
+@path_options
 @handle_errors
 def monitor(
     file: Path,
@@ -54,6 +59,7 @@ def monitor(
     through: str | None,
     time_set: str | None,
     keep_allocations: bool,
+    redesign: bool,
     fmt: str,
     out: Path | None,
     options: Options,
@@ -72,6 +78,7 @@ def monitor(
         through=through,
         time_set=time_set,
         keep_allocations=keep_allocations,
+        redesign=redesign,
         options=options,
     )
     emit(result, fmt, out, "monitor", print_monitor)

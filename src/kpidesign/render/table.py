@@ -872,6 +872,9 @@ def print_monitor(r: MonitorResult, console: Console, top: int = 15) -> None:
         )
         console.print(f"Re-planned allocations: {rows}", highlight=False)
     _notes(r.notes, console)
+    if r.redesign is not None:
+        console.print("\n[bold]Scorecards for the periods from here[/bold] (the re-plan as target)")
+        print_design(r.redesign, console)
 
 
 def print_reveal(r: RevealResult, console: Console) -> None:

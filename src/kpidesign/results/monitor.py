@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .common import Outcome, RunInfo, clean
+from .design import DesignResult
 
 __all__ = ["DRIFT_COLUMNS", "MonitorResult"]
 
@@ -29,7 +30,8 @@ class MonitorResult(Outcome):
     (``decision`` of a department, ``state`` for shared state, either with `` (re-planned)``
     for an observed value the file does not give; ``kpi`` for a linear KPI's part in a
     period), name, period, plan, actual, drift
-    (actual − plan), in the model's units.
+    (actual − plan), in the model's units; ``redesign``: with ``--redesign``, the KPI
+    design for the periods from here (the re-plan as its target).
     """
 
     run: RunInfo
@@ -50,6 +52,8 @@ class MonitorResult(Outcome):
     drift: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     diagnosis: None = None
+    #: with ``redesign``: the KPI design for the periods from here (the re-plan as target)
+    redesign: DesignResult | None = None
 
     def to_dict(self) -> dict:
         """The JSON contract: ``plan.objective``, ``replan.objective``, ``lost``,
@@ -81,6 +85,7 @@ class MonitorResult(Outcome):
                     for row in self.drift.to_dict("records")
                 ],
                 "notes": list(self.notes),
+                **({"redesign": self.redesign.to_dict()} if self.redesign is not None else {}),
             }
         )
 
@@ -93,4 +98,7 @@ class MonitorResult(Outcome):
             ],
             columns=["part", "lost"],
         )
-        return {"drift": self.drift, "attribution": attribution}
+        out = {"drift": self.drift, "attribution": attribution}
+        if self.redesign is not None:
+            out |= {f"redesign_{k}": v for k, v in self.redesign.tables().items()}
+        return out
