@@ -582,6 +582,8 @@ def report(
     locations: dict[tuple[str, ...], Location] | None = None,
     scheme_file: str | Path | None = None,
     title: str | None = None,
+    actuals: str | Path | None = None,
+    through: Any = None,
     progress: Callable[[str], None] | None = None,
     options: Options | None = None,
     **settings: Any,
@@ -590,9 +592,10 @@ def report(
     the recommended scheme (``design``'s, or ``scheme`` evaluated, as :func:`evaluate`
     takes it), ``sensitivity`` at today's allocations and a value frontier over each
     resource; where the scenario declares ``shocks:``, :func:`stress` too (its futures on
-    ``options.workers`` processes).  ``progress`` is called with each step's name before it runs
-    (``build``, ``compare``, ``recommend``, ``sensitivity``, ``frontier R`` per resource,
-    ``stress``).  A step without an optimum raises
+    ``options.workers`` processes); with ``actuals`` (a plan file), :func:`monitor` through
+    ``through`` and :func:`reveal`.  ``progress`` is called with each step's name before it
+    runs (``build``, ``compare``, ``recommend``, ``sensitivity``, ``frontier R`` per
+    resource, ``stress``, ``monitor``, ``reveal``).  A step without an optimum raises
     :class:`~kpidesign.errors.SolveError`."""
     from .analyses.common import share_of_optimum
     from .analyses.summary import summarize
@@ -675,6 +678,13 @@ def report(
         step("stress")
         stressed = stress(spec, shocks=shocks, workers=opts.workers, options=opts)
         runs.append(stressed.run)
+    monitored = revealed = None
+    if actuals is not None:
+        step("monitor")
+        monitored = monitor(here, actuals=actuals, through=through, options=opts)
+        step("reveal")
+        revealed = reveal(here, actuals=actuals, options=opts)
+        runs += [monitored.run, revealed.run]
     inputs = dict(kv for r in runs for kv in r.inputs)
     run = dataclasses.replace(
         compared.run,
@@ -695,6 +705,8 @@ def report(
         frontiers=frontiers,
         design=designed,
         stress=stressed,
+        monitor=monitored,
+        reveal=revealed,
     )
 
 

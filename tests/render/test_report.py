@@ -353,3 +353,37 @@ def test_the_seed_report_under_shocks_states_the_value_of_slack(tmp_path: Path) 
     assert f"{figure(abs(value))} ± {figure(se)}" in doc["stress"]
     more = "more" if doc["headline"]["robust_keeps_more_headroom"] else "no more"
     assert f"the robust allocation keeps {more} headroom" in doc["stress"]
+
+
+def test_actuals_add_the_year_so_far(tmp_path: Path) -> None:
+    # the shop's month 1 (tests/analyses/test_monitor.py works it by hand): 12 lost,
+    # sales 9, production 3; production's plan fits no scorecard of its menu (output
+    # alone, which month 1's made = 8 does not maximize)
+    model = TESTS / "models" / "plans" / "shop.yaml"
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text("variable,index,value\nmade,1,8\nsold,1,6\nstock,1,2\n")
+    out = tmp_path / "out"
+    doc = cli_json("report", model, "--actuals", actuals, "--out", out)
+    monitored = cli_json("monitor", model, "--actuals", actuals)
+    revealed = cli_json("reveal", model, "--actuals", actuals)
+    head = doc["headline"]
+    assert head["monitoring_lost"] == monitored["lost"] == 12
+    assert head["monitoring_replan"] == monitored["replan"]["objective"] == 40
+    assert doc["monitoring"] == (
+        "After month 1 the company can still reach 40 against a plan of 52: 12 is lost by "
+        "sales 9 (75.0%), production 3 (25.0%). The actuals fit the official scorecards "
+        "least for production (fit 0): no scorecard of its menu explains what it did (the "
+        "best fits 0)."
+    )
+    assert revealed["departments"]["production"]["official_fit"] == 0
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    parts = {r["part"]: r["lost"] for r in sheet(book, "monitor_attribution")}
+    assert parts == {**monitored["attribution"], "(unexplained)": 0}
+    assert {r["department"] for r in sheet(book, "reveal_fit")} == {"production", "sales"}
+    assert len(sheet(book, "monitor_drift")) == len(monitored["drift"])
+    page = open_page(out / "report.html", evaluations=PAGE)
+    assert page.console_errors == [] and page.requests == []
+    assert dict(page.values["series"])["chart-attribution"] == 2
+    res = run("report", model, "--through", "1", "--out", tmp_path / "other")
+    assert res.returncode == 2
+    assert "--through says which periods the actuals cover: add --actuals" in res.stderr

@@ -57,6 +57,8 @@ def _print_summary(result: ReportResult, written: list[Path], console: Console) 
     console.print(second, markup=False)
     if (stressed := result.stress_text()) is not None:
         console.print(stressed, markup=False)
+    if (monitored := result.monitoring_text()) is not None:
+        console.print(monitored, markup=False)
     for i, d in enumerate(result.decisions(), start=1):
         console.print(f"{i}. {d}", markup=False)
     console.print(f"wrote {', '.join(str(p) for p in written)}", markup=False)
@@ -93,6 +95,18 @@ def _progress(console: Console, steps: int) -> Iterator[Callable[[str], None]]:
 )
 @click.option("--title", default=None, help="The report's title (default: model and scenario).")
 @click.option(
+    "--actuals",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A plan file of what was done so far: adds the year so far (monitor and reveal).",
+)
+@click.option(
+    "--through",
+    default=None,
+    metavar="PERIOD",
+    help="With --actuals: the last period they cover (default: the last one they give).",
+)
+@click.option(
     "--format",
     "-f",
     "fmt",
@@ -110,13 +124,15 @@ def report(
     scheme_file: Path | None,
     out: Path,
     title: str | None,
+    actuals: Path | None,
+    through: str | None,
     fmt: str,
     options: Options,
 ) -> None:
     """Write DIR/report.html (self-contained, charts inline, prints to A4) and
     DIR/report.xlsx (one sheet per table, native charts) for FILE; with --scheme, that
     scheme is the one recommended (evaluated as evaluate --scheme does) instead of
-    design's."""
+    design's; with --actuals, the year so far (monitor and reveal) too."""
     _check_extra()
     from .. import api
     from ..errors import KpiDesignError
@@ -125,9 +141,13 @@ def report(
     from ..spec import load
     from ..spec.scheme import read_scheme
 
+    if through is not None and actuals is None:
+        msg = "--through says which periods the actuals cover: add --actuals"
+        raise KpiDesignError(msg)
     scheme, where = read_scheme(scheme_file) if scheme_file is not None else (None, None)
     spec = load(file, variant, max_size=max_size)
     steps = len(api.REPORT_STEPS) + len(spec.resources) + 1  # build starts at 0, write ends
+    steps += 2 if actuals is not None else 0  # monitor, reveal
     stderr = Console(stderr=True)
     with _progress(stderr, steps) as progress:
         result = api.report(
@@ -136,6 +156,8 @@ def report(
             locations=where,
             scheme_file=scheme_file,
             title=title,
+            actuals=actuals,
+            through=through,
             progress=progress,
             options=options,
         )

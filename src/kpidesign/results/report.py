@@ -20,6 +20,8 @@ from .common import RunInfo, clean, figure
 from .compare import CompareResult
 from .design import DesignResult
 from .frontier import FrontierResult
+from .monitor import MonitorResult
+from .reveal import RevealResult
 from .sensitivity import SensitivityResult
 from .stress import StressResult
 from .summary import ModelSummary
@@ -81,6 +83,9 @@ class ReportResult:
     design: DesignResult | None = None
     #: the plans lived through the scenario's shocks (None without shocks:)
     stress: StressResult | None = None
+    #: the actuals against the plan, and the incentives they reveal (None without actuals)
+    monitor: MonitorResult | None = None
+    reveal: RevealResult | None = None
     #: the libraries that drew the report (name -> version), for its provenance
     renderers: dict[str, str] = field(default_factory=dict)
 
@@ -121,7 +126,65 @@ class ReportResult:
             "recovered_pessimistic": clean(_better_by(self.sense, rec.worst, sq_worst)),
             "recovered_optimistic": clean(_better_by(self.sense, rec.best, sq_best)),
             **self._stress_figures(),
+            **self._monitoring_figures(),
         }
+
+    def _monitoring_figures(self) -> dict[str, float]:
+        """The headline's monitoring figures (none without actuals)."""
+        m = self.monitor
+        if m is None:
+            return {}
+        return {
+            "monitoring_plan": clean(m.plan_objective),
+            "monitoring_replan": clean(m.replan_objective),
+            "monitoring_lost": clean(m.lost),
+        }
+
+    def monitoring_text(self) -> str | None:
+        """How far behind the plan the actuals leave the company, who lost it, and what
+        the departments act on, in two sentences (None without actuals)."""
+        m = self.monitor
+        if m is None:
+            return None
+        periods = m.periods
+        span = f"{periods[0]}–{periods[-1]}" if len(periods) > 1 else str(periods[0])
+        ranked = sorted(((v, d) for d, v in m.attribution.items() if v > 0), reverse=True)
+        if m.lost <= 0 or not ranked:
+            who = "no department's actuals cost the company anything"
+        else:
+            parts = [f"{d} {figure(v)} ({percent(v / m.lost)})" for v, d in ranked[:3]]
+            who = "lost by " + ", ".join(parts)
+        first = (
+            f"After {m.time_set} {span} the company can still reach {figure(m.replan_objective)} "
+            f"against a plan of {figure(m.plan_objective)}: {figure(m.lost)} is {who}."
+        )
+        r = self.reveal
+        if r is None:
+            return first
+        off = sorted(
+            ((f.official_fit, d) for d, f in r.departments.items() if not f.pinned),
+        )
+        if not off:
+            return first
+        fit, d = off[0]
+        best = r.departments[d]
+        if best.fit < _EXPLAINS:
+            acts = (
+                f"no scorecard of its menu explains what it did (the best fits {figure(best.fit)})"
+            )
+        else:
+            acts = (
+                "it acts as if paid on "
+                + ", ".join(
+                    f"{k.split('.')[-1]} {percent(w)}"
+                    for k, w in sorted(best.weights.items(), key=lambda kv: -kv[1])
+                    if w > 5e-4
+                )
+                + f" (fit {figure(best.fit)})"
+            )
+        return first + (
+            f" The actuals fit the official scorecards least for {d} (fit {figure(fit)}): {acts}."
+        )
 
     def _stress_figures(self) -> dict[str, float | bool | None]:
         """The headline's stress figures (none without shocks)."""
@@ -292,6 +355,10 @@ class ReportResult:
         out += [("sensitivity", n) for n in self.sensitivity.notes]
         if self.stress is not None:
             out += [("stress", n) for n in self.stress.notes]
+        if self.monitor is not None:
+            out += [("monitor", n) for n in self.monitor.notes]
+        if self.reveal is not None:
+            out += [("reveal", n) for n in self.reveal.notes]
         for name, f in self.frontiers.items():
             out += [(f"frontier {name}", n) for n in f.notes]
         return out
@@ -389,6 +456,14 @@ class ReportResult:
             stressed = self.stress.tables()
             tables["stress"] = stressed["distributions"]
             tables["stress_futures"] = stressed["outcomes"]
+        if self.monitor is not None:
+            monitored = self.monitor.tables()
+            tables["monitor_attribution"] = monitored["attribution"]
+            tables["monitor_drift"] = monitored["drift"]
+        if self.reveal is not None:
+            revealed = self.reveal.tables()
+            tables["reveal_fit"] = revealed["fit"]
+            tables["reveal_weights"] = revealed["weights"]
         return {name: _cleaned(t) for name, t in tables.items()}
 
     def provenance(self) -> list[tuple[str, str]]:
@@ -425,9 +500,13 @@ class ReportResult:
             "story": [first, second],
             "decisions": self.decisions(),
             "stress": self.stress_text(),
+            "monitoring": self.monitoring_text(),
             "run": self.run.to_dict(),
         }
 
+
+#: a revealed fit below which the report says no scorecard explains a department's plan
+_EXPLAINS = 0.5
 
 #: a share below which nothing is lost (0.05%: what the report's one decimal shows as 0.0%)
 _NOTHING = 5e-4

@@ -25,6 +25,7 @@ from matplotlib.ticker import FuncFormatter
 
 __all__ = [
     "PLAN_COLOURS",
+    "attribution_chart",
     "frontier_chart",
     "paradox_chart",
     "plans_chart",
@@ -367,5 +368,22 @@ def stress_chart(distributions: pd.DataFrame) -> str:
         ax.set_xlabel(
             "company objective over the futures (5th–95th percentile, quartiles, median; dot: mean)"
         )
+        _number_axis(ax.xaxis)
+    return out[0]
+
+
+def attribution_chart(attribution: pd.DataFrame) -> str:
+    """The value lost so far, one bar per department (and the unexplained part)."""
+    rows = [r for r in attribution.to_dict("records") if r["lost"]]
+    out: list[str] = []
+    with _figure("attribution", 6.4, 0.8 + 0.4 * max(len(rows), 1), out) as fig:
+        ax = fig.subplots()
+        for y, r in enumerate(rows):
+            bar = ax.barh([y], [r["lost"]], color=PLAN_COLOURS["status_quo"], height=0.6)
+            bar.patches[0].set_gid(f"series-lost-{y}")
+        ax.set_yticks(range(len(rows)), [str(r["part"]) for r in rows])
+        ax.invert_yaxis()
+        ax.axvline(0, color="#17202a", lw=0.8)
+        ax.set_xlabel("company objective lost so far, by department (Shapley values)")
         _number_axis(ax.xaxis)
     return out[0]

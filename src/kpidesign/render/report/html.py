@@ -53,6 +53,11 @@ def _charts(result: ReportResult, tables: dict[str, pd.DataFrame]) -> dict[str, 
         },
         "prices": charts.prices_chart(tables["allocations"]) if len(tables["allocations"]) else "",
         "stress": charts.stress_chart(tables["stress"]) if "stress" in tables else "",
+        "attribution": (
+            charts.attribution_chart(tables["monitor_attribution"])
+            if "monitor_attribution" in tables
+            else ""
+        ),
     }
 
 
@@ -73,6 +78,10 @@ def render_html(result: ReportResult) -> str:
     constraints = tables["constraints"]
     binding = constraints[[bool(b) for b in constraints.binding]]
     first, second = result.loss_story()
+    drift = tables.get("monitor_drift")
+    if drift is not None:  # the largest drifts first, 20 of them
+        order = drift["drift"].abs().sort_values(ascending=False, kind="stable").index
+        drift = drift.loc[order[:20]]
     return template.render(
         r=result,
         f=result.figures(),
@@ -80,6 +89,7 @@ def render_html(result: ReportResult) -> str:
         decisions=result.decisions(),
         tables=tables,
         binding=binding,
+        drift=drift,
         charts=drawn,
         summary=result.summary,
         divisibility=DIVISIBILITY,
