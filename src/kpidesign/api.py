@@ -735,6 +735,9 @@ def monitor(
     time_set: str | None = None,
     keep_allocations: bool = False,
     redesign: bool = False,
+    scheme: dict[str, dict[str, float]] | None = None,
+    locations: dict[tuple[str, ...], Location] | None = None,
+    scheme_file: str | Path | None = None,
     options: Options | None = None,
     **settings: Any,
 ) -> MonitorResult:
@@ -744,7 +747,10 @@ def monitor(
     period the actuals give) fixed, the rest and the allocations (unless
     ``keep_allocations``) re-optimized: the value lost, each department's part of it
     (Shapley values), the drift of decisions and KPIs, the re-planned allocations; with
-    ``redesign``, the KPI design for the periods from here (``result.redesign``)."""
+    ``redesign``, the KPI design for the periods from here (``result.redesign``).  With
+    ``scheme`` (as :func:`evaluate` takes it; ``scheme_file`` its file), the plan is its
+    predicted outcome (compare's status quo under it) instead of the optimum."""
+    from .analyses.compare import status_quo_plan
     from .analyses.monitor import fixed_program, monitor_year, observe
     from .spec.time import member_of
     from .spec.time import time_set as find_time_set
@@ -773,7 +779,18 @@ def monitor(
     observed = observe(lp, over, members, read, period_set, through)
     problem = Problem.from_spec(spec, lp).reading(csv_path)
     opts = Options.of(options, **settings)
-    result = monitor_year(lp, problem, observed, opts, keep_allocations=keep_allocations)
+    predicted, source = None, "system optimum"
+    if scheme is not None:
+        weights, _, _ = split_scheme(scheme)
+        resolved = resolve_scheme(spec, weights or {}, locations)
+        if scheme_file is not None:
+            problem = problem.reading(Path(scheme_file))
+        predicted = status_quo_plan(lp, problem, resolved, opts)
+        source = f"the prediction of {scheme_file or 'the scheme'} at today's allocations"
+    result = monitor_year(
+        lp, problem, observed, opts, keep_allocations=keep_allocations, predicted=predicted
+    )
+    result = dataclasses.replace(result, plan_source=source)
     if not redesign:
         return result
     fixed = fixed_program(lp, observed, keep_allocations)

@@ -12,14 +12,17 @@ of the model's time set up to ``through``.  Definitions (the README's *monitor*)
   re-optimized; its allocations, of several optimal ones, those closest to the
   allocations in force;
 - **lost**: how much worse the re-plan is than the plan, positive when the company is
-  worse off, for maximized and minimized objectives alike;
+  worse off, for maximized and minimized objectives alike; with a scheme's predicted
+  plan as the plan (``predicted``), the drift is measured against it and ``lost``
+  against its objective;
 - **attribution**: the Shapley value of the game ``v(S)`` = the re-plan with the actuals
   of the departments in ``S`` fixed (their own variables; the shared state follows), so
   ``v(∅)`` is the plan and ``v(all)`` fixes every department's actuals.  Exact up to
   :data:`EXACT_PLAYERS` departments (``2^D`` re-plans on one session), sampled over
   :data:`SAMPLED_ORDERS` seeded orders beyond.  What the departments' actuals leave
   unexplained (observed shared state that their decisions do not imply, e.g. shrinkage)
-  is ``unexplained``; the parts add up to ``lost``.
+  is ``unexplained``; the parts add up to ``lost`` (against a scheme's predicted plan,
+  less the scheme's own shortfall from the optimum, ``scheme_shortfall``).
 
 Actuals that break a bound or a constraint on their own are errors located in the file;
 actuals that no later decision can complete are diagnosed by the conflicting constraints.
@@ -324,10 +327,14 @@ def monitor_year(
     options: Options | None = None,
     *,
     keep_allocations: bool = False,
+    predicted: np.ndarray | None = None,
 ) -> MonitorResult:
     """The plan, the re-plan from the actuals ``obs``, the value lost, its attribution to
-    departments and the drift (see the module's definitions).  A :class:`SpecError`
-    where the actuals break a bound or constraint, or leave no feasible plan."""
+    departments and the drift (see the module's definitions).  With ``predicted`` (a
+    scheme's predicted plan), that is the plan: the drift is measured against it, and
+    the value lost against its objective, less its shortfall from the optimum.  A
+    :class:`SpecError` where the actuals break a bound or constraint, or leave no
+    feasible plan."""
     options = options or Options()
     check_actuals(lp, obs)
     stats = Statistics()
@@ -337,8 +344,12 @@ def monitor_year(
     session = HighsSession(lp, options, stats=stats)
     what = f"the plan of {problem.label}"
     first = system_optimum(session, allocations=kept, what=what)
-    plan_objective = first.objective
-    plan = _closest_optimal(session, first.x, obs.columns, obs.values, options)
+    optimum = first.objective
+    if predicted is None:
+        plan_objective = optimum
+        plan = _closest_optimal(session, first.x, obs.columns, obs.values, options)
+    else:
+        plan_objective, plan = lp.objective.at(predicted), predicted
 
     with session.restored():  # the re-plan: the actuals fixed, the rest re-optimized
         session.fix_cols(obs.columns, obs.values)
@@ -365,10 +376,11 @@ def monitor_year(
             part = session.solve(warm=False)
             if not part.optimal:  # fewer values fixed than the re-plan: only numerically
                 raise session.explain(part, f"the re-plan with the actuals of {sorted(coalition)}")
-        return sign * (plan_objective - part.objective)
+        return sign * (optimum - part.objective)
 
     parts, method = shapley(players, loss)
     lost = sign * (plan_objective - replan_objective)
+    shortfall = sign * (optimum - plan_objective)  # 0 for the optimum itself
     everyone = loss(frozenset(players)) if players else 0.0
     attribution = {d: clean(parts.get(d, 0.0)) for d in lp.departments}
     notes = []
@@ -384,7 +396,7 @@ def monitor_year(
             f"{obs.ignored} value(s) of the actuals are for periods after "
             f"{obs.time_set} {obs.through} and were not used"
         )
-    unexplained = lost - everyone
+    unexplained = sign * (optimum - replan_objective) - everyone
     if abs(unexplained) <= 1e-9 * (1.0 + abs(plan_objective)):  # solver dust
         unexplained = 0.0
     if unexplained:
@@ -409,6 +421,7 @@ def monitor_year(
         lost=clean(lost),
         attribution=attribution,
         unexplained=unexplained,
+        scheme_shortfall=clean(shortfall),
         method=method,
         keep_allocations=keep_allocations,
         allocation=allocation,

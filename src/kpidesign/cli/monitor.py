@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 import click
 
 from .failures import handle_errors
-from .options import FILE, model_options, output_options, path_options, solver_options
+from .options import (
+    FILE,
+    model_options,
+    output_options,
+    path_options,
+    scheme_option,
+    solver_options,
+)
 
 if TYPE_CHECKING:
     from ..options import Options
@@ -43,6 +50,7 @@ __all__ = ["monitor", "reveal"]
     help="Re-plan at the allocations in force (the file's baselines) instead of "
     "re-optimizing them.",
 )
+@scheme_option
 @click.option(
     "--redesign",
     is_flag=True,
@@ -59,6 +67,7 @@ def monitor(
     through: str | None,
     time_set: str | None,
     keep_allocations: bool,
+    scheme_file: Path | None,
     redesign: bool,
     fmt: str,
     out: Path | None,
@@ -70,7 +79,9 @@ def monitor(
     from ..render.files import emit
     from ..render.table import print_monitor
     from ..spec import load
+    from ..spec.scheme import read_scheme
 
+    scheme, where = read_scheme(scheme_file) if scheme_file is not None else (None, None)
     spec = load(file, variant, max_size=max_size)
     result = api.monitor(
         spec,
@@ -79,6 +90,9 @@ def monitor(
         time_set=time_set,
         keep_allocations=keep_allocations,
         redesign=redesign,
+        scheme=scheme,
+        locations=where,
+        scheme_file=scheme_file,
         options=options,
     )
     emit(result, fmt, out, "monitor", print_monitor)

@@ -838,8 +838,8 @@ def print_monitor(r: MonitorResult, console: Console, top: int = 15) -> None:
         highlight=False,
     )
     console.print(
-        f"Plan {_money(r.plan_objective)}, re-plan {_money(r.replan_objective)}: "
-        f"[bold]lost {_money(r.lost)}[/bold]",
+        f"Plan ({escape(r.plan_source)}) {_money(r.plan_objective)}, re-plan "
+        f"{_money(r.replan_objective)}: [bold]lost {_money(r.lost)}[/bold]",
         highlight=False,
     )
     t = Table(title="Who lost it", caption=r.method, title_justify="left", caption_justify="left")
@@ -849,6 +849,8 @@ def print_monitor(r: MonitorResult, console: Console, top: int = 15) -> None:
         t.add_row(escape(d), _money(v))
     if r.unexplained:
         t.add_row("(unexplained: observed shared state)", _money(r.unexplained))
+    if r.scheme_shortfall:
+        t.add_row("(less the scheme's shortfall from the optimum)", _money(-r.scheme_shortfall))
     console.print(t)
     moved = r.drift[r.drift["drift"] != 0]
     if len(moved):

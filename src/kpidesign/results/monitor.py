@@ -52,6 +52,11 @@ class MonitorResult(Outcome):
     drift: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     diagnosis: None = None
+    #: with a scheme's predicted plan as the plan: how far it falls short of the optimum
+    #: (the attribution is against the optimum: parts + unexplained − this = lost)
+    scheme_shortfall: float = 0.0
+    #: what the plan is: ``system optimum`` or the scheme (file) whose prediction it is
+    plan_source: str = "system optimum"
     #: with ``redesign``: the KPI design for the periods from here (the re-plan as target)
     redesign: DesignResult | None = None
 
@@ -70,7 +75,7 @@ class MonitorResult(Outcome):
                     "re_planned": list(self.missing),
                     "ignored_after_through": self.ignored,
                 },
-                "plan": {"objective": clean(self.plan_objective)},
+                "plan": {"objective": clean(self.plan_objective), "source": self.plan_source},
                 "replan": {
                     "objective": clean(self.replan_objective),
                     "keep_allocations": self.keep_allocations,
@@ -78,6 +83,7 @@ class MonitorResult(Outcome):
                 "lost": clean(self.lost),
                 "attribution": {d: clean(v) for d, v in self.attribution.items()},
                 "unexplained": clean(self.unexplained),
+                "scheme_shortfall": clean(self.scheme_shortfall),
                 "attribution_method": self.method,
                 "allocation": self.allocation,
                 "drift": [
@@ -95,6 +101,11 @@ class MonitorResult(Outcome):
             [
                 *({"part": d, "lost": v} for d, v in self.attribution.items()),
                 {"part": "(unexplained)", "lost": self.unexplained},
+                *(
+                    [{"part": "(scheme's shortfall)", "lost": -self.scheme_shortfall}]
+                    if self.scheme_shortfall
+                    else []
+                ),
             ],
             columns=["part", "lost"],
         )
