@@ -66,6 +66,54 @@ def test_replan_loss_and_shapley_attribution_as_by_hand(month_one: Path) -> None
     assert drift["kpi", "sales.volume"]["actual"] == pytest.approx(6)
 
 
+MONITOR = TESTS / "models" / "monitor"
+
+
+@pytest.mark.parametrize(
+    ("model", "csv", "keep", "replan", "production", "sales", "unexplained"),
+    [
+        ("two_periods", "actuals", False, 64, 2.5, 9.5, 0),
+        ("two_periods", "actuals", True, 59, 2.5, 14.5, 0),
+        ("two_periods", "actuals_partial", False, 71, 2.5, 2.5, 0),
+        ("two_periods", "actuals_partial", True, 71, 2.5, 2.5, 0),
+        ("two_periods_shrinkage", "actuals_shrinkage", False, 59, 2.5, 9.5, 5),
+        ("two_periods_shrinkage", "actuals_shrinkage", True, 59, 2.5, 14.5, 0),
+    ],
+)
+def test_the_two_period_model_as_worked_by_hand(
+    model: str,
+    csv: str,
+    keep: bool,
+    replan: float,
+    production: float,
+    sales: float,
+    unexplained: float,
+) -> None:
+    # tests/models/monitor/two_periods.yaml works every case in its description (a
+    # reviewer's hand solution, checked with scipy's linprog)
+    out = kpidesign.monitor(
+        MONITOR / f"{model}.yaml", actuals=MONITOR / f"{csv}.csv", keep_allocations=keep
+    ).to_dict()
+    assert out["plan"]["objective"] == pytest.approx(76)
+    assert out["replan"]["objective"] == pytest.approx(replan)
+    assert out["lost"] == pytest.approx(76 - replan)
+    assert out["attribution"] == pytest.approx({"production": production, "sales": sales})
+    assert out["unexplained"] == pytest.approx(unexplained, abs=1e-9)
+    if (csv, keep) == ("actuals", False):
+        allocation = {d: a["budget"] for d, a in out["allocation"].items()}
+        assert allocation == pytest.approx({"production": 14, "sales": 6})
+
+
+def test_the_two_period_model_s_broken_actuals() -> None:
+    with pytest.raises(SpecError) as info:
+        kpidesign.monitor(MONITOR / "two_periods.yaml", actuals=MONITOR / "actuals_broken.csv")
+    (line,) = info.value.messages
+    assert line.endswith(
+        "actuals_broken.csv:2: balance[1]: the actuals break this constraint: "
+        "stock[1] - made[1] + sold[1] comes to 1 (lines 2, 3, 5), but must be 0"
+    )
+
+
 def test_keeping_the_allocations_in_force(month_one: Path) -> None:
     out = kpidesign.monitor(SHOP, actuals=month_one, keep_allocations=True).to_dict()
     assert out["plan"]["objective"] == pytest.approx(52)
