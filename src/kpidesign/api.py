@@ -780,8 +780,20 @@ def monitor(
     problem = Problem.from_spec(spec, lp).reading(csv_path)
     opts = Options.of(options, **settings)
     predicted, source = None, "system optimum"
+    notes = []
     if scheme is not None:
-        weights, _, _ = split_scheme(scheme)
+        weights, allocations, prices = split_scheme(scheme)
+        if prices is not None:
+            msg = (
+                f"{scheme_file or 'scheme'}: a prices: section: monitor predicts a scheme of "
+                "weights only (evaluate runs a price scheme)"
+            )
+            raise KpiDesignError(msg)
+        if allocations is not None:
+            notes.append(
+                "the scheme's allocations: section is not used: its prediction is at "
+                "today's allocations, as compare's status quo"
+            )
         resolved = resolve_scheme(spec, weights or {}, locations)
         if scheme_file is not None:
             problem = problem.reading(Path(scheme_file))
@@ -790,7 +802,7 @@ def monitor(
     result = monitor_year(
         lp, problem, observed, opts, keep_allocations=keep_allocations, predicted=predicted
     )
-    result = dataclasses.replace(result, plan_source=source)
+    result = dataclasses.replace(result, plan_source=source, notes=[*notes, *result.notes])
     if not redesign:
         return result
     fixed = fixed_program(lp, observed, keep_allocations)

@@ -310,3 +310,22 @@ def test_against_a_scheme_s_prediction_the_actuals_it_produced_do_not_drift() ->
     assert total == pytest.approx(d["lost"])
     decisions = out.drift[out.drift.kind != "kpi"]
     assert decisions.drift.abs().max() <= 1e-6 * (1 + decisions.actual.abs().max())
+
+
+def test_a_scheme_s_prices_are_refused_and_its_allocations_said_unused(
+    tmp_path: Path, month_one: Path
+) -> None:
+    priced = tmp_path / "priced.yaml"
+    priced.write_text("sales:\n  volume: 1\nprices:\n  balance: 2\n")
+    res = run_kpidesign("monitor", SHOP, "--actuals", month_one, "--scheme", priced)
+    assert res.returncode == 2
+    assert res.stderr.strip() == (
+        f"error: {priced}: a prices: section: monitor predicts a scheme of weights only "
+        "(evaluate runs a price scheme)"
+    )
+    allocated = {"sales": {"volume": 1}, "allocations": {"sales": {"budget": 5}}}
+    out = kpidesign.monitor(SHOP, actuals=month_one, scheme=allocated).to_dict()
+    assert out["notes"][0].startswith("the scheme's allocations: section is not used")
+    # today's scheme predicts the optimum on the shop (52): the same figures as without
+    assert (out["plan"]["objective"], out["lost"]) == (52, 12)
+    assert out["scheme_shortfall"] == 0

@@ -11,11 +11,13 @@ import click
 from .failures import handle_errors
 from .options import (
     FILE,
+    actuals_option,
     model_options,
     output_options,
     path_options,
     scheme_option,
     solver_options,
+    through_option,
 )
 
 if TYPE_CHECKING:
@@ -27,18 +29,11 @@ __all__ = ["monitor", "reveal"]
 @click.command()
 @FILE
 @model_options
-@click.option(
-    "--actuals",
-    type=click.Path(path_type=Path),
+@actuals_option(
     required=True,
     help="A plan file (variable,index,value) of what was done in the periods so far.",
 )
-@click.option(
-    "--through",
-    default=None,
-    metavar="PERIOD",
-    help="The last period the actuals cover (default: the last one they give).",
-)
+@through_option
 @click.option(
     "--time-set",
     default=None,
@@ -101,11 +96,8 @@ def monitor(
 @click.command()
 @FILE
 @model_options
-@click.option(
-    "--actuals",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="A plan file (variable,index,value) of what the departments did.",
+@actuals_option(
+    required=True, help="A plan file (variable,index,value) of what the departments did."
 )
 @click.option(
     "--department",

@@ -17,6 +17,7 @@ from ..spec import DEFAULT_MAX_SIZE
 
 __all__ = [
     "FILE",
+    "actuals_option",
     "dynamics_options",
     "max_size_option",
     "model_options",
@@ -24,6 +25,7 @@ __all__ = [
     "path_options",
     "solver_options",
     "start_plan_option",
+    "through_option",
 ]
 
 # no checks by click here: the loader says what is wrong in the contract's one-line form
@@ -74,6 +76,23 @@ def scheme_option(fn: Callable) -> Callable:
         help="YAML file mapping department -> {kpi: weight}, with optional sections "
         "allocations: (what design --out writes) and prices: (the departments it does not "
         "name become profit centres at those transfer prices).",
+    )(fn)
+
+
+def actuals_option(*, required: bool, help: str) -> Callable[[Callable], Callable]:
+    """``--actuals CSV``: a plan file of what was done (``monitor``, ``reveal``, ``report``)."""
+    return click.option(
+        "--actuals", type=click.Path(path_type=Path), required=required, default=None, help=help
+    )
+
+
+def through_option(fn: Callable) -> Callable:
+    """``--through PERIOD``: the last period the actuals cover."""
+    return click.option(
+        "--through",
+        default=None,
+        metavar="PERIOD",
+        help="The last period the actuals cover (default: the last one they give).",
     )(fn)
 
 

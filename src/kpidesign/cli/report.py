@@ -15,7 +15,14 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .failures import handle_errors
-from .options import FILE, dynamics_options, model_options, scheme_option
+from .options import (
+    FILE,
+    actuals_option,
+    dynamics_options,
+    model_options,
+    scheme_option,
+    through_option,
+)
 
 if TYPE_CHECKING:
     from ..options import Options
@@ -94,18 +101,11 @@ def _progress(console: Console, steps: int) -> Iterator[Callable[[str], None]]:
     help="The directory report.html and report.xlsx are written to.",
 )
 @click.option("--title", default=None, help="The report's title (default: model and scenario).")
-@click.option(
-    "--actuals",
-    type=click.Path(path_type=Path),
-    default=None,
+@actuals_option(
+    required=False,
     help="A plan file of what was done so far: adds the year so far (monitor and reveal).",
 )
-@click.option(
-    "--through",
-    default=None,
-    metavar="PERIOD",
-    help="With --actuals: the last period they cover (default: the last one they give).",
-)
+@through_option
 @click.option(
     "--format",
     "-f",
