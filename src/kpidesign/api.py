@@ -54,6 +54,7 @@ from .spec.sources import did_you_mean
 from .types import Plan, Sense
 
 if TYPE_CHECKING:
+    from .analyses.monitor import Observed
     from .results.monitor import MonitorResult
     from .results.report import ReportResult
     from .results.reveal import RevealResult
@@ -584,6 +585,8 @@ def report(
     title: str | None = None,
     actuals: str | Path | None = None,
     through: Any = None,
+    time_set: str | None = None,
+    keep_allocations: bool = False,
     progress: Callable[[str], None] | None = None,
     options: Options | None = None,
     **settings: Any,
@@ -592,8 +595,9 @@ def report(
     the recommended scheme (``design``'s, or ``scheme`` evaluated, as :func:`evaluate`
     takes it), ``sensitivity`` at today's allocations and a value frontier over each
     resource; where the scenario declares ``shocks:``, :func:`stress` too (its futures on
-    ``options.workers`` processes); with ``actuals`` (a plan file), :func:`monitor` through
-    ``through`` and :func:`reveal`.  ``progress`` is called with each step's name before it
+    ``options.workers`` processes); with ``actuals`` (a plan file), :func:`monitor` (with
+    ``through``, ``time_set``, ``keep_allocations``) and :func:`reveal` of the same
+    periods.  ``progress`` is called with each step's name before it
     runs (``build``, ``compare``, ``recommend``, ``sensitivity``, ``frontier R`` per
     resource, ``stress``, ``monitor``, ``reveal``).  A step without an optimum raises
     :class:`~kpidesign.errors.SolveError`."""
@@ -681,9 +685,22 @@ def report(
     monitored = revealed = None
     if actuals is not None:
         step("monitor")
-        monitored = monitor(here, actuals=actuals, through=through, options=opts)
+        monitored = monitor(
+            here,
+            actuals=actuals,
+            through=through,
+            time_set=time_set,
+            keep_allocations=keep_allocations,
+            options=opts,
+        )
         step("reveal")
-        revealed = reveal(here, actuals=actuals, options=opts)
+        revealed = reveal(
+            here,
+            actuals=actuals,
+            through=monitored.through,
+            time_set=monitored.time_set,
+            options=opts,
+        )
         runs += [monitored.run, revealed.run]
     inputs = dict(kv for r in runs for kv in r.inputs)
     run = dataclasses.replace(
@@ -726,6 +743,36 @@ def _actuals(spec: ModelSpec, csv_path: Path) -> PlanSpec:
     return read
 
 
+def _observed(
+    spec: ModelSpec, lp: LinearProgram, read: PlanSpec, through: Any, time_set: str | None
+) -> Observed:
+    """The actuals ``read`` of the periods of the model's time set (``time_set`` where the
+    lags do not say) up to ``through`` (default: the last period they give)."""
+    from .analyses.monitor import observe
+    from .spec.time import member_of
+    from .spec.time import time_set as find_time_set
+
+    period_set = find_time_set(spec, time_set)
+    members = tuple(spec.sets[period_set].members)
+    over = {n: v.over for n, v in spec.variables.items()}
+    if through is None:
+        given = {
+            idx[over[name].index(period_set)]
+            for name, idx in read.values
+            if period_set in over[name]
+        }
+        if not given:
+            msg = (
+                f"{read.file}: the actuals give no value of a variable over {period_set}: "
+                "say which periods they cover with --through"
+            )
+            raise KpiDesignError(msg)
+        through = max(given, key=members.index)
+    else:
+        through = member_of(spec, period_set, str(through), "--through")
+    return observe(lp, over, members, read, period_set, through)
+
+
 def monitor(
     model: Model,
     variant: str | None = None,
@@ -751,32 +798,12 @@ def monitor(
     ``scheme`` (as :func:`evaluate` takes it; ``scheme_file`` its file), the plan is its
     predicted outcome (compare's status quo under it) instead of the optimum."""
     from .analyses.compare import status_quo_plan
-    from .analyses.monitor import fixed_program, monitor_year, observe
-    from .spec.time import member_of
-    from .spec.time import time_set as find_time_set
+    from .analyses.monitor import fixed_program, monitor_year
 
     spec, lp = prepare(model, variant)
-    period_set = find_time_set(spec, time_set)
     csv_path = Path(actuals)
     read = _actuals(spec, csv_path)
-    members = tuple(spec.sets[period_set].members)
-    over = {n: v.over for n, v in spec.variables.items()}
-    if through is None:
-        given = {
-            idx[over[name].index(period_set)]
-            for name, idx in read.values
-            if period_set in over[name]
-        }
-        if not given:
-            msg = (
-                f"{csv_path}: the actuals give no value of a variable over {period_set}: "
-                "say which periods they cover with --through"
-            )
-            raise KpiDesignError(msg)
-        through = max(given, key=members.index)
-    else:
-        through = member_of(spec, period_set, str(through), "--through")
-    observed = observe(lp, over, members, read, period_set, through)
+    observed = _observed(spec, lp, read, through, time_set)
     problem = Problem.from_spec(spec, lp).reading(csv_path)
     opts = Options.of(options, **settings)
     predicted, source = None, "system optimum"
@@ -815,6 +842,8 @@ def reveal(
     *,
     actuals: str | Path,
     departments: list[str] | None = None,
+    through: Any = None,
+    time_set: str | None = None,
     options: Options | None = None,
     **settings: Any,
 ) -> RevealResult:
@@ -822,7 +851,8 @@ def reveal(
     see :mod:`kpidesign.analyses.reveal`): per department the weights over its KPIs under
     which its observed decisions are its best choice or closest to it, the interval of
     weights that fit as well per KPI, the fit ρ in [0, 1], and its official scheme's fit;
-    ``departments`` (default: all) limits it to those."""
+    ``departments`` (default: all) limits it to those; ``through`` (and ``time_set``, as
+    :func:`monitor` takes them) uses the actuals of the periods up to it only."""
     from .analyses.reveal import reveal_weights
     from .model.problem import TodayPlan
 
@@ -835,13 +865,23 @@ def reveal(
     csv_path = Path(actuals)
     read = _actuals(spec, csv_path)
     problem = Problem.from_spec(spec, lp).reading(csv_path)
-    return reveal_weights(
-        lp,
-        problem,
-        TodayPlan.of(read, lp),
-        Options.of(options, **settings),
-        departments=departments,
+    observed = TodayPlan.of(read, lp)
+    notes = []
+    if through is not None or time_set is not None:
+        seen = _observed(spec, lp, read, through, time_set)
+        observed = TodayPlan(observed.source, seen.columns, seen.values)
+        if seen.ignored:
+            notes.append(
+                f"{seen.ignored} value(s) of the actuals are for periods after "
+                f"{seen.time_set} {seen.through} and were not used"
+            )
+    if not len(observed):
+        msg = f"{csv_path}: the actuals give no value to reveal anything from"
+        raise KpiDesignError(msg)
+    result = reveal_weights(
+        lp, problem, observed, Options.of(options, **settings), departments=departments
     )
+    return dataclasses.replace(result, notes=[*notes, *result.notes])
 
 
 def stress(

@@ -20,6 +20,7 @@ stock 2.  By hand (obj = 5 (s1 + s2) - 2 (m1 + m2) - st1 - st2 - 2 p, s_t <= 6 +
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def test_replan_loss_and_shapley_attribution_as_by_hand(month_one: Path) -> None
     assert out["unexplained"] == 0
     assert sum(out["attribution"].values()) + out["unexplained"] == pytest.approx(out["lost"])
     assert out["allocation"] == {"sales": {"budget": 6.0}}
-    assert "exact over all 4 coalitions" in out["attribution_method"]
+    assert "exact (4 coalitions of 2 department(s))" in out["attribution_method"]
     drift = {(d["kind"], d["name"]): d for d in out["drift"]}
     assert drift["decision", "sold[1]"]["drift"] == pytest.approx(-4)
     assert drift["decision", "made[1]"]["drift"] == pytest.approx(-2)
@@ -286,7 +287,7 @@ def test_the_seed_monitoring_story_in_models_readme() -> None:
     parts = {d: round(v) for d, v in out["attribution"].items()}
     assert parts == {"sales": 0, "production": 0, "quality": 291, "logistics": 5_426, "finance": 0}
     assert out["unexplained"] == 0
-    assert "exact over all 32 coalitions" in out["attribution_method"]
+    assert "exact (32 coalitions of 5 department(s))" in out["attribution_method"]
     assert any(str(DATA / "monitoring_actuals.csv") in f for f in out["run"]["inputs"])
 
 
@@ -329,3 +330,56 @@ def test_a_scheme_s_prices_are_refused_and_its_allocations_said_unused(
     # today's scheme predicts the optimum on the shop (52): the same figures as without
     assert (out["plan"]["objective"], out["lost"]) == (52, 12)
     assert out["scheme_shortfall"] == 0
+
+
+@pytest.mark.parametrize(
+    ("rows", "replan", "production", "sales"),
+    [
+        (("made,1,6", "ship,1,5", "stock,1,1"), 24, 4, 0),
+        (("made,1,10", "ship,1,7", "stock,1,3"), 25, 0, 5),
+    ],
+)
+def test_a_minimized_objective_loses_a_positive_amount_as_by_hand(
+    tmp_path: Path, rows: tuple[str, ...], replan: float, production: float, sales: float
+) -> None:
+    # tests/models/monitor/min_cost.yaml (its description)
+    out = kpidesign.monitor(MONITOR / "min_cost.yaml", actuals=actuals(tmp_path, *rows))
+    d = out.to_dict()
+    assert (d["sense"], d["plan"]["objective"]) == ("min", 20)
+    assert d["replan"]["objective"] == pytest.approx(replan)
+    assert d["lost"] == pytest.approx(replan - 20)  # worse off: positive
+    assert d["attribution"] == pytest.approx({"production": production, "sales": sales})
+
+
+def test_a_time_set_of_names_follows_its_declared_order(tmp_path: Path) -> None:
+    # months declared [mar, jan, feb], no lag: --time-set names it; --through jan covers
+    # mar and jan, and feb's value is not used
+    model = tmp_path / "names.yaml"
+    model.write_text(
+        textwrap.dedent(
+            """\
+            kpidesign: 1
+            name: names
+            sets:
+              month: [mar, jan, feb]
+            departments:
+              production:
+                variables:
+                  made: {over: [month], lb: 0, ub: 10}
+                kpis:
+                  output: {max: "sum(made[t] for t in month)"}
+                incentive: {output: 1}
+            objective:
+              max: "sum(made[t] for t in month)"
+            """
+        )
+    )
+    path = actuals(tmp_path, "made,mar,4", "made,jan,10", "made,feb,1")
+    with pytest.raises(KpiDesignError, match="name it with --time-set"):
+        kpidesign.monitor(model, actuals=path)
+    out = kpidesign.monitor(model, actuals=path, time_set="month", through="jan").to_dict()
+    assert out["observed_periods"] == ["mar", "jan"]
+    assert out["actuals"]["ignored_after_through"] == 1
+    assert out["lost"] == pytest.approx(6)  # mar made 4 of 10
+    # without --through the last period given in the set's order: feb
+    assert kpidesign.monitor(model, actuals=path, time_set="month").to_dict()["through"] == "feb"

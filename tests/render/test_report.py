@@ -386,4 +386,17 @@ def test_actuals_add_the_year_so_far(tmp_path: Path) -> None:
     assert dict(page.values["series"])["chart-attribution"] == 2
     res = run("report", model, "--through", "1", "--out", tmp_path / "other")
     assert res.returncode == 2
-    assert "--through says which periods the actuals cover: add --actuals" in res.stderr
+    assert "--through, --time-set and --keep-allocations are about the actuals" in res.stderr
+
+
+def test_report_through_reveals_the_periods_it_monitors(tmp_path: Path) -> None:
+    model = TESTS / "models" / "plans" / "shop.yaml"
+    plan = TESTS / "models" / "plans" / "today_feasible.csv"
+    cli_json("report", model, "--actuals", plan, "--through", "1", "--out", tmp_path)
+    revealed = cli_json("reveal", model, "--actuals", plan, "--through", "1")
+    book = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    gaps = {r["department"]: r["gap"] for r in sheet(book, "reveal_fit")}
+    assert gaps == {d: f["gap"] for d, f in revealed["departments"].items()}
+    # all of the file's months reveal a different gap for production: 0.5, not 0.25
+    whole = cli_json("reveal", model, "--actuals", plan)["departments"]
+    assert (gaps["production"], whole["production"]["gap"]) == (0.25, 0.5)

@@ -262,7 +262,7 @@ def shapley(
                 for s in itertools.combinations(others, size):
                     coalition = frozenset(s)
                     out[i] += w * (v(coalition | {i}) - v(coalition))
-        return out, f"Shapley values, exact over all {2**n} coalitions"
+        return out, f"Shapley values, exact ({2**n} coalitions of {n} department(s))"
     rng = np.random.default_rng(0)
     for _ in range(SAMPLED_ORDERS):
         order = [players[k] for k in rng.permutation(n)]

@@ -21,12 +21,14 @@ scheme is) under which x̂ is d's best choice, or closest to it: the smallest **
   ``1 − gap(official)/ḡ``, below 0 where it explains the plan worse than the average
   single KPI.
 - **Which weights.** One plan rarely identifies one weight vector: every KPI gets the
-  interval of weights that fit as well (gap at most ε*, within 1e-6 relative), and the
+  interval of weights that fit as well (gap at most ε*, within 1e-9 relative), and the
   point reported is the one of them closest (L1) to the official scheme, so a department
   that acts on its official scheme is reported with it.
 - KPIs the department cannot move (constant over its choices) and ratios undefined at x̂
-  are left out (a weight on a constant KPI fits any plan).  A ratio in a mixed scorecard is
-  linearized at x̂ (Dinkelbach): the fit is then first-order; a ratio alone is exact.
+  are left out (a weight on a constant KPI fits any plan), and so is the official scheme's
+  weight on them.  A ratio is linearized at x̂ (Dinkelbach): whether x̂ is a best choice
+  under a ratio alone is exact, but the sizes of gaps with a ratio weighed, and so the
+  fits, are first-order.
 """
 
 from __future__ import annotations
@@ -52,7 +54,12 @@ from .target import reference_plan
 __all__ = ["reveal_weights"]
 
 #: the gap within which weights fit "as well" as the best (relative, plus an absolute floor)
-_AS_WELL = 1e-6
+_AS_WELL = 1e-9
+
+
+def _rounded(weight: float) -> float:
+    """A weight to 6 decimals: the solver's tolerances (1e-7) leave dust beyond them."""
+    return clean(round(float(weight), 6))
 
 
 def _kpis(problem: Problem, d: str) -> list[str]:
@@ -95,6 +102,17 @@ def _department(
     official = {k: w for k, w in problem.incentives[d].items() if w > 0}
     total = sum(official.values())
     w0 = np.array([official.get(k, 0.0) / total if total else 0.0 for k in names])
+    # the official scheme as the fit sees it: its weight on KPIs left out dropped (a
+    # constant KPI adds nothing to any gap, an undefined ratio has none)
+    counted = np.array([w if k in usable else 0.0 for k, w in zip(names, w0, strict=True)])
+    if total and counted.sum() < 1.0 - 1e-12:
+        dropped = [k for k in official if k not in usable]
+        notes.append(
+            f"{d}: its official scheme's weight on {', '.join(dropped)} (left out) is not "
+            "counted in its fit"
+            + ("" if counted.sum() > 0 else ": no KPI it is paid on is left, so no official fit")
+        )
+    official_usable = counted / counted.sum() if counted.sum() > 0 else None
     if not usable:  # every scheme's gap is 0: each fits, none is revealed
         notes.append(
             f"{d} cannot move any KPI of its menu given what the others did: its plan is "
@@ -121,24 +139,24 @@ def _department(
     inverse = InverseLP(data, costs, caps, options, stats)
     eps, _ = inverse.min_gap(what)
     allow = eps * (1.0 + _AS_WELL) + 1e-10
-    weights = inverse.closest(allow, w0, what)
+    weights = inverse.closest(allow, w0 if official_usable is None else official_usable, what)
     ranges = {k: inverse.weight_range(i, allow, what) for i, k in enumerate(names) if k in usable}
     # the trivial models: each single KPI it can move, alone
     singles = [
         inverse.gap_of(np.eye(len(names))[i], what) for i, k in enumerate(names) if k in usable
     ]
     baseline = float(np.mean(singles))
-    official_gap = inverse.gap_of(w0, what) if total else float("nan")
     fit = 1.0 - eps / baseline if baseline > 1e-12 else 1.0
-    official_fit = (
-        (1.0 - official_gap / baseline if baseline > 1e-12 else 1.0) if total else float("nan")
-    )
+    official_gap = official_fit = float("nan")
+    if official_usable is not None:
+        official_gap = inverse.gap_of(official_usable, what)
+        official_fit = 1.0 - official_gap / baseline if baseline > 1e-12 else 1.0
     return (
         DepartmentFit(
             department=d,
             kpis=names,
-            weights={k: clean(float(w)) for k, w in zip(names, weights, strict=True)},
-            ranges={k: (clean(lo), clean(hi)) for k, (lo, hi) in ranges.items()},
+            weights={k: _rounded(w) for k, w in zip(names, weights, strict=True)},
+            ranges={k: (_rounded(lo), _rounded(hi)) for k, (lo, hi) in ranges.items()},
             gap=clean(eps),
             baseline_gap=clean(baseline),
             fit=clean(min(1.0, max(0.0, fit))),

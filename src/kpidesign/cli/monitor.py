@@ -12,6 +12,7 @@ from .failures import handle_errors
 from .options import (
     FILE,
     actuals_option,
+    keep_allocations_option,
     model_options,
     output_options,
     path_options,
@@ -34,17 +35,7 @@ __all__ = ["monitor", "reveal"]
     help="A plan file (variable,index,value) of what was done in the periods so far.",
 )
 @through_option
-@click.option(
-    "--time-set",
-    default=None,
-    help="The model's time set, where its lags run over several sets.",
-)
-@click.option(
-    "--keep-allocations",
-    is_flag=True,
-    help="Re-plan at the allocations in force (the file's baselines) instead of "
-    "re-optimizing them.",
-)
+@keep_allocations_option
 @scheme_option
 @click.option(
     "--redesign",
@@ -105,6 +96,7 @@ def monitor(
     multiple=True,
     help="Only this department (repeat for several; default: every one).",
 )
+@through_option
 @output_options
 @solver_options
 @handle_errors
@@ -114,6 +106,8 @@ def reveal(
     max_size: int,
     actuals: Path,
     departments: tuple[str, ...],
+    through: str | None,
+    time_set: str | None,
     fmt: str,
     out: Path | None,
     options: Options,
@@ -128,6 +122,11 @@ def reveal(
 
     spec = load(file, variant, max_size=max_size)
     result = api.reveal(
-        spec, actuals=actuals, departments=list(departments) or None, options=options
+        spec,
+        actuals=actuals,
+        departments=list(departments) or None,
+        through=through,
+        time_set=time_set,
+        options=options,
     )
     emit(result, fmt, out, "reveal", print_reveal)

@@ -19,6 +19,7 @@ __all__ = [
     "FILE",
     "actuals_option",
     "dynamics_options",
+    "keep_allocations_option",
     "max_size_option",
     "model_options",
     "output_options",
@@ -87,12 +88,27 @@ def actuals_option(*, required: bool, help: str) -> Callable[[Callable], Callabl
 
 
 def through_option(fn: Callable) -> Callable:
-    """``--through PERIOD``: the last period the actuals cover."""
+    """``--through PERIOD`` and ``--time-set S``: the periods the actuals cover."""
+    fn = click.option(
+        "--time-set",
+        default=None,
+        help="The model's time set, where its lags run over several sets (or none).",
+    )(fn)
     return click.option(
         "--through",
         default=None,
         metavar="PERIOD",
         help="The last period the actuals cover (default: the last one they give).",
+    )(fn)
+
+
+def keep_allocations_option(fn: Callable) -> Callable:
+    """``--keep-allocations``: re-plan at the allocations in force."""
+    return click.option(
+        "--keep-allocations",
+        is_flag=True,
+        help="Re-plan at the allocations in force (the file's baselines) instead of "
+        "re-optimizing them.",
     )(fn)
 
 

@@ -19,6 +19,7 @@ from .options import (
     FILE,
     actuals_option,
     dynamics_options,
+    keep_allocations_option,
     model_options,
     scheme_option,
     through_option,
@@ -106,6 +107,7 @@ def _progress(console: Console, steps: int) -> Iterator[Callable[[str], None]]:
     help="A plan file of what was done so far: adds the year so far (monitor and reveal).",
 )
 @through_option
+@keep_allocations_option
 @click.option(
     "--format",
     "-f",
@@ -126,6 +128,8 @@ def report(
     title: str | None,
     actuals: Path | None,
     through: str | None,
+    time_set: str | None,
+    keep_allocations: bool,
     fmt: str,
     options: Options,
 ) -> None:
@@ -141,8 +145,8 @@ def report(
     from ..spec import load
     from ..spec.scheme import read_scheme
 
-    if through is not None and actuals is None:
-        msg = "--through says which periods the actuals cover: add --actuals"
+    if actuals is None and (through is not None or time_set is not None or keep_allocations):
+        msg = "--through, --time-set and --keep-allocations are about the actuals: add --actuals"
         raise KpiDesignError(msg)
     scheme, where = read_scheme(scheme_file) if scheme_file is not None else (None, None)
     spec = load(file, variant, max_size=max_size)
@@ -158,6 +162,8 @@ def report(
             title=title,
             actuals=actuals,
             through=through,
+            time_set=time_set,
+            keep_allocations=keep_allocations,
             progress=progress,
             options=options,
         )
