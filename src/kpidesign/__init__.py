@@ -9,6 +9,7 @@ One import serves a notebook::
 
 from .api import (
     compare,
+    contract,
     design,
     diff,
     evaluate,
@@ -56,6 +57,7 @@ __all__ = [
     "SweepResult",
     "SystemResult",
     "compare",
+    "contract",
     "design",
     "diff",
     "evaluate",

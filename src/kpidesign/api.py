@@ -55,6 +55,7 @@ from .types import Plan, Sense
 
 if TYPE_CHECKING:
     from .analyses.monitor import Observed
+    from .results.contract import ContractResult
     from .results.monitor import MonitorResult
     from .results.report import ReportResult
     from .results.reveal import RevealResult
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Prepared",
     "compare",
+    "contract",
     "design",
     "diff",
     "evaluate",
@@ -834,6 +836,29 @@ def monitor(
         return result
     fixed = fixed_program(lp, observed, keep_allocations)
     return dataclasses.replace(result, redesign=design_schemes(fixed, problem, opts))
+
+
+def contract(
+    model: Model,
+    variant: str | None = None,
+    *,
+    split: str = "equal",
+    options: Options | None = None,
+    **settings: Any,
+) -> ContractResult:
+    """The contract terms (the model's ``contract:`` params, within their bounds) under
+    which each partner's own optimum is the alliance optimum, with a margin against ties;
+    fixed payments that split the surplus over today's status quo (``split``: ``equal``
+    or ``proportional``); and the decentralized outcome under the new terms, verified on
+    both tie-breaks (see :mod:`kpidesign.analyses.contract`)."""
+    from .analyses.contract import SPLITS, contract_terms
+
+    if split not in SPLITS:
+        msg = f"split must be one of {', '.join(SPLITS)}, not {split!r}"
+        raise ValueError(msg)
+    spec, lp = prepare(model, variant)
+    problem = Problem.from_spec(spec, lp)
+    return contract_terms(lp, problem, Options.of(options, **settings), spec=spec, split=split)
 
 
 def reveal(

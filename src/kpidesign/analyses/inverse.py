@@ -36,6 +36,7 @@ __all__ = [
     "ToleranceLP",
     "local_dual_data",
     "margin_of",
+    "multipliers",
 ]
 
 
@@ -84,7 +85,7 @@ def local_dual_data(lp: LinearProgram, free: np.ndarray, x: np.ndarray) -> Local
     )
 
 
-def _multipliers(data: LocalDualData) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
+def multipliers(data: LocalDualData) -> tuple[sp.csr_array, np.ndarray, np.ndarray]:
     """The dual's multiplier block ``D`` (free columns x multipliers, one per finite bound:
     ``yU | yL | vU | vL``) so that dual feasibility reads ``D m = c(w)``, the dual
     objective's coefficients ``b`` (``b·m`` is the dual objective), and for each multiplier
@@ -103,7 +104,7 @@ def _multipliers(data: LocalDualData) -> tuple[sp.csr_array, np.ndarray, np.ndar
 
 
 def _active(data: LocalDualData, tol: float = 1e-7) -> np.ndarray:
-    """For each multiplier of :func:`_multipliers`: is its inequality binding at the plan
+    """For each multiplier of :func:`multipliers`: is its inequality binding at the plan
     (equality rows and fixed columns excluded: their multipliers' signs are free)?"""
     act = data.A @ data.z
     ru, rl, cu, cl = data.finite_bounds()
@@ -131,7 +132,7 @@ def _dual_feasibility(
     the duality-gap row's coefficients (``dual objective - c(w)·z* - ε``), and the number
     of multipliers."""
     K, nf = costs.shape
-    D, b, _ = _multipliers(data)
+    D, b, _ = multipliers(data)
     blocks = [
         -sp.csr_array(costs.T),
         D,
@@ -331,7 +332,7 @@ class ToleranceLP:
         stats: Statistics | None = None,
     ):
         K, nf = costs.shape
-        D, b, _ = _multipliers(data)
+        D, b, _ = multipliers(data)
         F = b.size
         usable = np.flatnonzero(caps > 0)
         perturbations = [(k, s) for k in usable for s in (1.0, -1.0)]
@@ -460,7 +461,7 @@ def margin_of(
     response (Goldman–Tucker); where they do not, the department can move along a face at
     no cost and the margin is 0.  In scorecard units per unit of distance; 0 = knife edge;
     inf where nothing binds and the equalities alone fix z* (the department cannot move)."""
-    D, b, norms = _multipliers(data)
+    D, b, norms = multipliers(data)
     active = np.flatnonzero(_active(data))
     pinned = _pinned_rank(data, active)
     if pinned < data.z.size:
@@ -501,7 +502,7 @@ def margin_of(
 
 def _pinned_rank(data: LocalDualData, active: np.ndarray) -> int:
     """The rank of the constraints that hold z* in place: the equality rows, the fixed
-    columns and the binding inequalities (``active``, indices into :func:`_multipliers`'
+    columns and the binding inequalities (``active``, indices into :func:`multipliers`'
     order), over the free columns.  Below their number, z* is not a vertex."""
     nf = data.z.size
     ru, rl, cu, cl = data.finite_bounds()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .analyses import compare, design, diff, evaluate, frontier, sensitivity, solve, sweep
+from .contract import contract
 from .init import init
 from .monitor import monitor, reveal
 from .report import report
@@ -23,7 +24,7 @@ def main(debug: bool) -> None:
 
 
 for _command in (
-    init, validate, solve, sensitivity, frontier, compare, design, evaluate, stress, monitor,
-    reveal, report, sweep, diff, schema,
+    init, validate, solve, sensitivity, frontier, compare, design, evaluate, contract, stress,
+    monitor, reveal, report, sweep, diff, schema,
 ):  # fmt: skip
     main.add_command(_command)

@@ -20,6 +20,7 @@ from ..results import (
     Verification,
     figure,
 )
+from ..results.contract import ContractResult
 from ..results.monitor import MonitorResult
 from ..results.report import percent
 from ..results.reveal import RevealResult
@@ -916,4 +917,46 @@ def print_reveal(r: RevealResult, console: Console) -> None:
         for k, (lo, hi) in f.ranges.items():
             t.add_row(escape(d), escape(k.split(".")[-1]), percent(lo), percent(hi))
     console.print(t)
+    _notes(r.notes, console)
+
+
+def print_contract(r: ContractResult, console: Console) -> None:
+    """The contract: its terms against today's, who earns what, who pays whom, and the
+    outcome under it."""
+    v = r.verification
+    console.print(
+        f"[bold]{escape(r.label)}[/bold]: alliance {_money(r.status_quo_objective)} under "
+        f"today's contract ({percent(r.status_quo_share)} of its optimum "
+        f"{_money(r.optimum)}); under the contract {_money(v.objective)} "
+        f"({percent(v.share_of_optimum)}) on the worst computed path",
+        highlight=False,
+    )
+    t = Table(title="Contract terms", title_justify="left")
+    for col in ("term", "today", "contract", "range allowed"):
+        t.add_column(col, justify="left" if col == "term" else "right")
+    for name, term in r.terms.items():
+        t.add_row(
+            escape(name), figure(term.today), figure(term.contract),
+            f"{figure(term.lower)} – {figure(term.upper)}",
+        )  # fmt: skip
+    console.print(t)
+    if r.exact:
+        console.print(
+            f"Each partner's own optimum is the alliance optimum under these terms; any one "
+            f"term may move by {figure(r.margin)} and it stays so (margin against ties).",
+            highlight=False,
+        )
+    t = Table(
+        title=f"Profits: today, and under the contract with fixed payments ({r.split} split)",
+        title_justify="left",
+    )
+    for col in ("partner", "today", "at the optimum", "payment received", "with payment"):
+        t.add_column(col, justify="left" if col == "partner" else "right")
+    for d in r.status_quo:
+        t.add_row(
+            escape(d), _money(r.status_quo[d]), _money(r.at_optimum[d]), _money(r.payments[d]),
+            _money(r.contract_profit(d)),
+        )  # fmt: skip
+    console.print(t)
+    _verification(v, console)
     _notes(r.notes, console)

@@ -173,6 +173,18 @@ class PlanSpec:
 
 
 @dataclass(frozen=True)
+class ContractTerm:
+    """A contract term: a scalar param (``name``) that ``contract`` may set within
+    ``[lower, upper]``; today's value is the param's."""
+
+    name: str
+    lower: float
+    upper: float
+    where: Location
+    description: str | None = None
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A validated model with its scenario applied.  Everything a later stage needs."""
 
@@ -195,6 +207,8 @@ class ModelSpec:
     max_size: int = field(default=DEFAULT_MAX_SIZE, repr=False)
     #: today's plan (``today: {file: plan.csv}``, or ``--start-plan``), if one is named
     today: PlanSpec | None = None
+    #: contract terms between partners (``contract:``), by param name
+    contract: dict[str, ContractTerm] = field(default_factory=dict)
 
     @property
     def label(self) -> str:

@@ -12,6 +12,7 @@ from ..types import Sense
 from .model import (
     DEFAULT_MAX_SIZE,
     ConstraintSpec,
+    ContractTerm,
     DepartmentSpec,
     KpiSpec,
     ModelSpec,
@@ -75,6 +76,7 @@ def resolve_spec(
     _check_resources(resources, departments, loc, errors)
     constraints = _constraints(model, loc)
     today = _today(model, model_path, start_plan, sets, variables, loc, errors, max_size)
+    contract = _contract(model, params, loc, errors)
     errors.raise_if_any()
     return ModelSpec(
         name=model.name,
@@ -94,6 +96,7 @@ def resolve_spec(
         source=source,
         max_size=max_size,
         today=today,
+        contract=contract,
     )
 
 
@@ -254,6 +257,27 @@ def _resources(model: ModelFile, loc: Locate) -> dict[str, ResourceSpec]:
         name: ResourceSpec(name, r.total, r.reserve, r.max_shift, loc(("resources", name)), r.unit)
         for name, r in model.resources.items()
     }
+
+
+def _contract(
+    model: ModelFile, params: dict[str, ParamSpec], loc: Locate, errors: ErrorCollector
+) -> dict[str, ContractTerm]:
+    """The contract terms: each a scalar param, with ``min <= max``."""
+    out = {}
+    for name, term in model.contract.items():
+        where = loc(("contract", name))
+        if name not in params:
+            errors.add(where, f"unknown param '{name}'{did_you_mean(name, params)}")
+            continue
+        if params[name].over:
+            errors.add(where, f"param '{name}' is indexed: a contract term is a scalar param")
+            continue
+        lower, upper = term.min, term.max
+        if lower > upper:
+            errors.add(where, f"min ({lower:g}) is above max ({upper:g})")
+            continue
+        out[name] = ContractTerm(name, lower, upper, where, term.description)
+    return out
 
 
 def _constraints(model: ModelFile, loc: Locate) -> dict[str, ConstraintSpec]:

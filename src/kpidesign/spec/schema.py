@@ -292,6 +292,18 @@ class PlanFileDecl(_Strict):
     may cover any subset of variables and indices."""
 
 
+class ContractTermDecl(_Strict):
+    """A contract term: a scalar param partners trade at (a wholesale price, a revenue
+    share, a buy-back price), which `kpidesign contract` may set within its bounds."""
+
+    min: Number
+    """Smallest value the term may take (the negotiation range: required)."""
+    max: Number
+    """Largest value the term may take (required)."""
+    description: str | None = None
+    """Free text."""
+
+
 class ModelFile(_Strict):
     """A kpidesign model file (format 1)."""
 
@@ -322,6 +334,10 @@ class ModelFile(_Strict):
     """The organization's current plan (a plan file): where `compare` can start from; a
     partial plan is completed by the system problem, an infeasible one projected onto the
     feasible set."""
+    contract: dict[Identifier, ContractTermDecl] = Field(default_factory=dict)
+    """Contract terms between partners (departments that are firms, each paid on its own
+    profit): scalar params, today's value in `params:`, that `kpidesign contract` may set
+    within [min, max]."""
 
 
 class OverlayDecl(_Strict):

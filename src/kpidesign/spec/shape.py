@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from ..errors import ErrorCollector
 from .schema import (
+    ContractTermDecl,
     DepartmentDecl,
     KpiDecl,
     ModelFile,
@@ -33,6 +34,7 @@ FIELDS: list[tuple[tuple[str | None, ...], set[str]]] = [
     (("departments", None, "design"), {"kpis", "max_weight"}),
     (("params", None), {"file", "sheet", "over", "default", "values", "initial"}),
     (("today",), set(PlanFileDecl.model_fields)),
+    (("contract", None), set(ContractTermDecl.model_fields)),
 ]
 FREE_KEYS = [("departments", None, "incentive"), ("departments", None, "design", "max_weight")]
 
