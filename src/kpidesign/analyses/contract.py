@@ -239,6 +239,7 @@ class CoordinationLP:
             offset += size + 1
         self.t0 = offset
         # θ_k − τ >= lower_k and θ_k + τ <= upper_k
+        self.bound_rows = sum(r.shape[0] for r in rows)
         eye = sp.identity(K, format="csr")
         ones = sp.csr_array(np.ones((K, 1)))
         pad = sp.csr_array((K, n - K - 1))
@@ -260,6 +261,13 @@ class CoordinationLP:
             row_lower=np.concatenate(lo), row_upper=np.concatenate(hi),
             options=options, stats=stats,
         )  # fmt: skip
+
+    def set_bounds(self, k: int, lower: float, upper: float) -> None:
+        """Term ``k`` within ``[lower, upper]`` from now on (its margin too)."""
+        s, K = self.session, self.K
+        s.set_col_bounds(np.array([k]), np.array([lower]), np.array([upper]))
+        rows = np.array([self.bound_rows + k, self.bound_rows + K + k])
+        s.set_row_bounds(rows, np.array([lower, -np.inf]), np.array([np.inf, upper]))
 
     def _solve(self, cost: np.ndarray, sense: str, what: str) -> np.ndarray:
         self.session.set_objective(cost, sense, 0.0)
@@ -297,6 +305,31 @@ class CoordinationLP:
         cost = np.zeros(self.n)
         cost[self.t0 : self.t0 + self.K] = 1.0
         return self._solve(cost, "min", what)[: self.K]
+
+
+def _binding(
+    joint: CoordinationLP,
+    slopes: TermSlopes,
+    theta: np.ndarray,
+    gap: float,
+    scale: float,
+    what: str,
+) -> list[str]:
+    """The bounds the smallest total gap ``gap`` (at ``theta``) is held by: each term at
+    a bound whose widening (by the width of its range, or 1) lowers the smallest gap."""
+    out = []
+    for k, name in enumerate(slopes.names):
+        lo, hi = slopes.lower[k], slopes.upper[k]
+        width = max(hi - lo, 1.0)
+        for end, bound, wider in (("min", lo, (lo - width, hi)), ("max", hi, (lo, hi + width))):
+            if abs(theta[k] - bound) > 1e-6 * (1.0 + abs(bound)):
+                continue
+            joint.set_bounds(k, *wider)
+            _, widened = joint.min_gap(what)
+            joint.set_bounds(k, lo, hi)
+            if float(widened.sum()) < gap - _gap_tol(scale):
+                out.append(f"{name} at its {end} ({bound:g})")
+    return out
 
 
 def _gap_tol(scale: float) -> float:
@@ -385,20 +418,16 @@ def _contract(
             joint.hold_gaps(gaps * (1 + 1e-6) + _gap_tol(scale) / len(profits))
             theta = joint.closest(0.0, what)
     else:
-        joint.hold_gaps(gaps * (1 + 1e-6) + 1e-9 * (1 + scale))
+        binding = _binding(joint, slopes, theta, float(gaps.sum()), scale, what)
+        joint.hold_gaps(gaps * (1 + 1e-9) + 1e-9 * (1 + scale))
         theta = joint.closest(0.0, what)
-        for k, name in enumerate(slopes.names):
-            ends = (("min", slopes.lower[k]), ("max", slopes.upper[k]))
-            at = [end for end, v in ends if abs(theta[k] - v) <= 1e-9 * (1 + abs(v))]
-            if at:
-                binding.append(f"{name} at its {at[0]} ({theta[k]:g})")
         notes.append(
             "no terms within the bounds make the alliance optimum every partner's best "
             f"choice (smallest total gap {float(gaps.sum()):g})"
             + (f"; binding: {', '.join(binding)}" if binding else "")
         )
     theta = np.clip(theta, slopes.lower, slopes.upper)
-    if margin > 1e-5:  # the solver's dust off, well inside the margin
+    if margin > 1e-5 or not exact:  # the solver's dust off (well inside the margin)
         theta = np.clip(np.round(theta, 6), slopes.lower, slopes.upper)
     values = dict(zip(slopes.names, theta.tolist(), strict=True))
     contracted = _program(spec, values)
@@ -415,7 +444,12 @@ def _contract(
     x_sq = status_quo_plan(lp, problem, options=options)
     status_quo = {d: lp.kpis[k].value(x_sq) for d, k in profits.items()}
     at_target = {d: contracted.kpis[k].value(z) for d, k in profits.items()}
-    payments = _split(split, status_quo, at_target)
+    payments = _split(split, status_quo, at_target) if exact else {}
+    if not exact:
+        notes.append(
+            "no fixed payments: the terms do not make the alliance optimum every partner's "
+            "best choice, so the profits they would share are not the ones that happen"
+        )
     if abs(sum(at_target.values()) - c_sol.objective) > 1e-6 * (1 + abs(c_sol.objective)):
         notes.append(
             f"the partners' profits at the alliance optimum sum to {sum(at_target.values()):g}, "

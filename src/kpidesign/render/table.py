@@ -954,9 +954,12 @@ def print_contract(r: ContractResult, console: Console) -> None:
         t.add_column(col, justify="left" if col == "partner" else "right")
     for d in r.status_quo:
         t.add_row(
-            escape(d), _money(r.status_quo[d]), _money(r.at_optimum[d]), _money(r.payments[d]),
-            _money(r.contract_profit(d)),
+            escape(d), _money(r.status_quo[d]), _money(r.at_optimum[d]),
+            _money(r.payments.get(d)), _money(r.contract_profit(d)),
         )  # fmt: skip
-    console.print(t)
+    if r.payments:
+        console.print(t)
     _verification(v, console)
+    if r.binding:
+        console.print(f"Binding: {escape(', '.join(r.binding))}", highlight=False)
     _notes(r.notes, console)

@@ -3,6 +3,7 @@ split the surplus, and the verification of the contract."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -11,6 +12,10 @@ from .common import Outcome, RunInfo, clean
 from .verification import Verification
 
 __all__ = ["ContractResult", "TermResult"]
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None or math.isnan(x) else clean(x)
 
 
 @dataclass(frozen=True)
@@ -56,8 +61,8 @@ class ContractResult(Outcome):
 
     def contract_profit(self, partner: str) -> float:
         """The partner's profit at the alliance optimum under the contract, payments
-        included."""
-        return self.at_optimum[partner] + self.payments[partner]
+        included (NaN without payments: terms that do not coordinate)."""
+        return self.at_optimum[partner] + self.payments.get(partner, float("nan"))
 
     def to_dict(self) -> dict:
         """The JSON contract: ``terms.{name}``, ``payments.{partner}``,
@@ -78,13 +83,13 @@ class ContractResult(Outcome):
                 "gap": clean(self.gap),
                 "margin": clean(self.margin),
                 "split": self.split,
-                "payments": dict(self.payments),
+                "payments": dict(self.payments) if self.payments else None,
                 "partners": {
                     d: {
                         "status_quo": clean(self.status_quo[d]),
                         "at_optimum_before_payments": clean(self.at_optimum[d]),
-                        "payment": clean(self.payments[d]),
-                        "contract": clean(self.contract_profit(d)),
+                        "payment": _num(self.payments.get(d)),
+                        "contract": _num(self.contract_profit(d)),
                     }
                     for d in self.status_quo
                 },
@@ -120,7 +125,7 @@ class ContractResult(Outcome):
                     "partner": d,
                     "status_quo": self.status_quo[d],
                     "at_optimum_before_payments": self.at_optimum[d],
-                    "payment": self.payments[d],
+                    "payment": self.payments.get(d, float("nan")),
                     "contract": self.contract_profit(d),
                 }
                 for d in self.status_quo
