@@ -595,13 +595,14 @@ def report(
 ) -> ReportResult:
     """Everything the consultant's report shows, on one compiled program: ``compare``,
     the recommended scheme (``design``'s, or ``scheme`` evaluated, as :func:`evaluate`
-    takes it), ``sensitivity`` at today's allocations and a value frontier over each
-    resource; where the scenario declares ``shocks:``, :func:`stress` too (its futures on
+    takes it; for partner firms, a model with a ``contract:``, :func:`contract`'s terms),
+    ``sensitivity`` at today's allocations and a value frontier over each resource; where
+    the scenario declares ``shocks:``, :func:`stress` too (its futures on
     ``options.workers`` processes); with ``actuals`` (a plan file), :func:`monitor` (with
     ``through``, ``time_set``, ``keep_allocations``) and :func:`reveal` of the same
-    periods.  ``progress`` is called with each step's name before it
-    runs (``build``, ``compare``, ``recommend``, ``sensitivity``, ``frontier R`` per
-    resource, ``stress``, ``monitor``, ``reveal``).  A step without an optimum raises
+    periods.  ``progress`` is called with each step's name before it runs (``build``,
+    ``compare``, ``recommend``, ``sensitivity``, ``frontier R`` per resource, ``stress``,
+    ``monitor``, ``reveal``).  A step without an optimum raises
     :class:`~kpidesign.errors.SolveError`."""
     from .analyses.common import share_of_optimum
     from .analyses.summary import summarize
@@ -621,7 +622,23 @@ def report(
     current = _own_names(compared.incentives)
     step("recommend")
     designed: DesignResult | None = None
-    if scheme is None:
+    contracted: ContractResult | None = None
+    if scheme is None and spec.contract:  # partner firms: the contract is the lever
+        contracted = contract(here, options=opts)
+        checked = contracted.verification
+        recommendation = Recommendation(
+            source="contract",
+            weights=current,
+            current=current,
+            worst=checked.objective,
+            worst_share=checked.share_of_optimum,
+            best=checked.optimistic.objective,
+            best_share=checked.optimistic.share_of_optimum,
+            start=checked.start,
+            paths=checked.paths,
+        )
+        runs = [compared.run, contracted.run]
+    elif scheme is None:
         designed = design(here, options=opts).raise_if_failed()
         chosen = designed.chosen
         recommendation = Recommendation(
@@ -723,6 +740,7 @@ def report(
         sensitivity=priced,
         frontiers=frontiers,
         design=designed,
+        contract=contracted,
         stress=stressed,
         monitor=monitored,
         reveal=revealed,

@@ -400,3 +400,24 @@ def test_report_through_reveals_the_periods_it_monitors(tmp_path: Path) -> None:
     # all of the file's months reveal a different gap for production: 0.5, not 0.25
     whole = cli_json("reveal", model, "--actuals", plan)["departments"]
     assert (gaps["production"], whole["production"]["gap"]) == (0.25, 0.5)
+
+
+def test_a_partner_model_is_recommended_its_contract(tmp_path: Path) -> None:
+    model = TESTS / "models" / "contract" / "double_marginalization.yaml"
+    doc = cli_json("report", model, "--out", tmp_path)
+    agreed = cli_json("contract", model)
+    assert doc["headline"]["recommended"] == "contract"
+    assert doc["headline"]["recommended_pessimistic"] == agreed["verification"]["objective"]
+    assert doc["decisions"][0] == (
+        "Change the contract: wholesale 7 → 3.75, with fixed payments (equal split: "
+        "distributor pays 300; manufacturer receives 300), so that every partner earns more "
+        "than today (worst computed path 100.0% of the optimum, 100.0% optimistic)."
+    )
+    book = openpyxl.load_workbook(tmp_path / "report.xlsx")
+    assert sheet(book, "contract_terms") == [
+        {"term": "wholesale", "today": 7, "contract": 3.75, "min": 0, "max": 20}
+    ]
+    profits = {r["partner"]: r["contract"] for r in sheet(book, "contract_partners")}
+    assert profits == pytest.approx({"manufacturer": 650, "distributor": 450})
+    page = open_page(tmp_path / "report.html", evaluations=PAGE)
+    assert page.console_errors == [] and page.requests == []

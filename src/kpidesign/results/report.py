@@ -18,6 +18,7 @@ import pandas as pd
 from ..types import Plan, Sense
 from .common import RunInfo, clean, figure
 from .compare import CompareResult
+from .contract import ContractResult
 from .design import DesignResult
 from .frontier import FrontierResult
 from .monitor import MonitorResult
@@ -81,6 +82,8 @@ class ReportResult:
     sensitivity: SensitivityResult
     frontiers: dict[str, FrontierResult]
     design: DesignResult | None = None
+    #: for partner firms (a model with contract terms): the contract recommended
+    contract: ContractResult | None = None
     #: the plans lived through the scenario's shocks (None without shocks:)
     stress: StressResult | None = None
     #: the actuals against the plan, and the incentives they reveal (None without actuals)
@@ -309,10 +312,14 @@ class ReportResult:
     def decisions(self) -> list[str]:
         """The three decisions to take, most valuable first."""
         rec, out = self.recommendation, []
+        if self.contract is not None:
+            out.append(self.contract_text())
         changed = [
             d for d, w in rec.weights.items() if _rounded(w) != _rounded(rec.current.get(d, {}))
         ]
-        if changed:
+        if self.contract is not None:
+            pass  # partner firms keep their profits: the contract is the lever
+        elif changed:
             out.append(
                 f"Change the scorecards of {', '.join(changed)} to the recommended weights "
                 f"(worst computed path {percent(rec.worst_share)} of the optimum, "
@@ -320,6 +327,7 @@ class ReportResult:
             )
         else:
             out.append("Keep today's scorecards: no weights change.")
+        out = out[:3] if self.contract is None else out
         if rec.allocation_changes:
             out.append(f"Reallocate: {'; '.join(rec.allocation_changes)}.")
         else:
@@ -345,9 +353,36 @@ class ReportResult:
                 out.append("No margin or allocation has a price: the budgets are not binding.")
         return out
 
+    def contract_text(self) -> str:
+        """The contract to sign, in one sentence: its terms and who pays whom."""
+        c = self.contract
+        assert c is not None
+        terms = ", ".join(
+            f"{name} {figure(t.today)} → {figure(t.contract)}" for name, t in c.terms.items()
+        )
+        v = c.verification
+        reach = (
+            f"worst computed path {percent(v.share_of_optimum)} of the optimum, "
+            f"{percent(v.optimistic.share_of_optimum)} optimistic"
+        )
+        if not c.payments:
+            return f"Change the contract: {terms} (the best within its bounds; {reach})."
+        payers = sorted(((v, d) for d, v in c.payments.items() if v < 0))
+        paid = sorted(((v, d) for d, v in c.payments.items() if v > 0), reverse=True)
+        moves = "; ".join(
+            [f"{d} pays {figure(-v)}" for v, d in payers]
+            + [f"{d} receives {figure(v)}" for v, d in paid]
+        )
+        return (
+            f"Change the contract: {terms}, with fixed payments ({c.split} split: {moves}), "
+            f"so that every partner earns more than today ({reach})."
+        )
+
     def notes(self) -> list[tuple[str, str]]:
         """Every note and flag of the analyses behind the report, as (analysis, note)."""
         out = [("compare", n) for n in self.compare.notes]
+        if self.contract is not None:
+            out += [("contract", n) for n in self.contract.notes]
         if self.design is not None:
             out += [("design", n) for n in self.design.notes]
             for d, flags in self.design.flagged().items():
@@ -456,6 +491,10 @@ class ReportResult:
             stressed = self.stress.tables()
             tables["stress"] = stressed["distributions"]
             tables["stress_futures"] = stressed["outcomes"]
+        if self.contract is not None:
+            contracted = self.contract.tables()
+            tables["contract_terms"] = contracted["terms"]
+            tables["contract_partners"] = contracted["partners"]
         if self.monitor is not None:
             monitored = self.monitor.tables()
             tables["monitor_attribution"] = monitored["attribution"]

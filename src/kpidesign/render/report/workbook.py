@@ -45,6 +45,8 @@ SHEETS = {
     "notes": "notes and flags of every analysis",
     "stress": "each plan's objective over the scenario's shocks (stress)",
     "stress_futures": "each plan's objective in each future drawn",
+    "contract_terms": "contract terms: today's, the contract's, the range allowed",
+    "contract_partners": "each partner's profit today and under the contract, with payments",
     "monitor_attribution": "the value lost so far, each department's part (Shapley values)",
     "monitor_drift": "every observed decision and KPI: plan, actual, drift",
     "reveal_fit": "per department: fit of the revealed and of the official scorecard",
