@@ -869,11 +869,8 @@ def contract(
     fixed payments that split the surplus over today's status quo (``split``: ``equal``
     or ``proportional``); and the decentralized outcome under the new terms, verified on
     both tie-breaks (see :mod:`kpidesign.analyses.contract`)."""
-    from .analyses.contract import SPLITS, contract_terms
+    from .analyses.contract import contract_terms
 
-    if split not in SPLITS:
-        msg = f"split must be one of {', '.join(SPLITS)}, not {split!r}"
-        raise ValueError(msg)
     spec, lp = prepare(model, variant)
     problem = Problem.from_spec(spec, lp)
     return contract_terms(lp, problem, Options.of(options, **settings), spec=spec, split=split)

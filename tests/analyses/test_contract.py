@@ -149,3 +149,17 @@ def test_cli_table_and_one_json_document() -> None:
     res = run_kpidesign("contract", DM, "--split", "proportional", "--format", "json")
     assert res.returncode == 0, res.stderr
     assert json.loads(res.stdout)["partners"]["manufacturer"]["contract"] == pytest.approx(687.5)
+
+
+@pytest.mark.parametrize("split", ["equal", "proportional"])
+def test_the_alliance_reaches_its_optimum_with_every_partner_better_off(split: str) -> None:
+    # the acceptance on models/alliance.yaml (figures in models/README.md)
+    out = kpidesign.contract(TESTS.parent / "models" / "alliance.yaml", split=split).to_dict()
+    v = out["verification"]
+    assert v["pessimistic"]["share_of_optimum"] >= 0.99
+    assert v["share_of_optimum"] >= 0.99  # the worst computed path
+    assert out["alliance"]["status_quo_share"] < 0.8  # double marginalization today
+    for partner, p in out["partners"].items():
+        assert p["contract"] >= p["status_quo"], partner
+    terms = out["terms"]
+    assert terms["wholesale_price"]["contract"] < terms["wholesale_price"]["today"]

@@ -202,6 +202,12 @@ def name_weights(lp: LinearProgram, cols: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=65536)
+def name_weight(name: str) -> float:
+    """``1 + 1e-3·h(name)``, ``h`` in [0, 1) a hash of ``name`` (see :func:`name_weights`)."""
+    return _name_weight(name)
+
+
+@functools.lru_cache(maxsize=65536)
 def _name_weight(name: str) -> float:
     digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     return 1.0 + 1e-3 * int.from_bytes(digest, "big") / 2**64

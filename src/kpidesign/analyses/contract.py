@@ -15,7 +15,8 @@ affine by a second step).
   The terms with Σ ε_d = 0 make z* every partner's best choice.
 - **A margin against ties**, as design has: the widest τ such that the terms stay
   coordinating when any one of them moves by ±τ (within its bounds); the terms chosen
-  keep half the widest τ and are, of those, the closest (L1) to today's.  Where no terms
+  keep half the widest τ and are, of those, the closest to today's (L1, each term's move
+  relative to the width of its range, ties broken by the terms' names).  Where no terms
   within the bounds coordinate, the terms with the smallest total gap (closest to
   today's) are reported, with the bounds that bind.
 - **Fixed payments** split the surplus over today's status quo: ``equal`` (each partner
@@ -45,7 +46,13 @@ from ..results.contract import ContractResult, TermResult
 from ..solver import HighsSession, Statistics
 from ..spec.model import ModelSpec
 from ..types import Sense
-from .common import allocation_columns, run_info, share_of_optimum, system_optimum
+from .common import (
+    allocation_columns,
+    name_weight,
+    run_info,
+    share_of_optimum,
+    system_optimum,
+)
 from .compare import status_quo_plan
 from .inverse import LocalDualData, local_dual_data, multipliers
 from .local import free_columns, scorecards
@@ -251,6 +258,10 @@ class CoordinationLP:
         rows += [sp.hstack([-eye, mid, eye]), sp.hstack([eye, mid, eye])]
         lo += [-slopes.today, slopes.today]
         hi += [np.full(K, np.inf), np.full(K, np.inf)]
+        width = np.maximum(slopes.upper - slopes.lower, 1e-12)
+        self.distance_weights = np.array(
+            [name_weight(name) / w for name, w in zip(slopes.names, width, strict=True)]
+        )
         col_lower = np.zeros(n)
         col_upper = np.full(n, np.inf)
         col_lower[:K], col_upper[:K] = slopes.lower, slopes.upper
@@ -300,10 +311,12 @@ class CoordinationLP:
 
     def closest(self, tau: float, what: str) -> np.ndarray:
         """Of the terms with margin at least ``tau`` (gaps held), those closest to
-        today's (L1)."""
+        today's: the L1 distance with each term's move measured against the width of its
+        range (a euro off a price allowed to move 120 counts less than one off a rate
+        allowed to move 12), ties broken by the terms' names."""
         self.session.set_col_bounds(np.array([self.tau]), float(tau), np.inf)
         cost = np.zeros(self.n)
-        cost[self.t0 : self.t0 + self.K] = 1.0
+        cost[self.t0 : self.t0 + self.K] = self.distance_weights
         return self._solve(cost, "min", what)[: self.K]
 
 
