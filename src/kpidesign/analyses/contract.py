@@ -57,7 +57,7 @@ from .compare import status_quo_plan
 from .inverse import LocalDualData, local_dual_data, multipliers
 from .local import free_columns, scorecards
 from .scales import measure_scales
-from .target import canonical_optimum, reference_plan, tight_allocations, with_allocations
+from .target import chosen_target, reference_plan
 from .verify import verify_scheme
 
 __all__ = ["SPLITS", "contract_terms", "partner_profits", "term_slopes"]
@@ -391,16 +391,12 @@ def _contract(
     c_sol = system_optimum(session, what=f"the alliance optimum of {problem.label}")
     reference = reference_plan(session, baseline, options, stats)
     what = f"the alliance optimum of {problem.label}"
-    first = canonical_optimum(
-        lp, c_sol.objective, reference.x, options=options, stats=stats, what=what, fallback=c_sol.x
+    target, target_notes = chosen_target(
+        lp, c_sol.objective, reference.x, c_sol.x, options=options, stats=stats, what=what
     )
-    allocations = tight_allocations(lp, first.x)
-    target = canonical_optimum(
-        lp, c_sol.objective, reference.x, allocations=allocations, options=options,
-        stats=stats, what=what, fallback=with_allocations(lp, first.x, allocations),
-    )  # fmt: skip
+    allocations = target.allocations
     z = target.x
-    notes = list(dict.fromkeys(t.note for t in (reference, first, target) if t.note))
+    notes = list(dict.fromkeys([reference.note, *target_notes] if reference.note else target_notes))
     data = {d: local_dual_data(lp, free_columns(lp, d), z) for d in profits}
     K = len(slopes.names)
     scale = sum(abs(slopes.row(d, slopes.today)[0] @ z) for d in profits)

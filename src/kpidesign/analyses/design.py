@@ -48,7 +48,7 @@ from .local import (
 )
 from .prices import price_scorecards, resolve_prices, transfer_prices
 from .scales import Scales, exchange_rates, measure_scales
-from .target import canonical_optimum, reference_plan, tight_allocations, with_allocations
+from .target import chosen_target, reference_plan
 from .verify import verify_scheme
 
 __all__ = ["Practice", "design_schemes", "round_weights"]
@@ -551,23 +551,13 @@ def _design(
     x_ref = reference.x
     scales = measure_scales(session, x_ref, _scaled_kpis(problem))
     what = f"the system problem of {problem.label}"
-    first = canonical_optimum(
-        lp, c_sol.objective, x_ref, options=options, stats=stats, what=what, fallback=c_sol.x
+    target, target_notes = chosen_target(
+        lp, c_sol.objective, x_ref, c_sol.x, options=options, stats=stats, what=what
     )
-    allocations = tight_allocations(lp, first.x)
-    target = canonical_optimum(
-        lp,
-        c_sol.objective,
-        x_ref,
-        allocations=allocations,
-        options=options,
-        stats=stats,
-        what=what,
-        fallback=with_allocations(lp, first.x, allocations),
-    )
+    allocations = target.allocations
     z = target.x
     rows: list[dict] = []
-    notes = list(dict.fromkeys(t.note for t in (reference, first, target) if t.note))
+    notes = list(dict.fromkeys([reference.note, *target_notes] if reference.note else target_notes))
     designed: dict[str, dict[str, float]] = {}
     for d in lp.departments:
         row, designed[d] = _design_department(

@@ -29,6 +29,7 @@ decide the design.  Two stated rules remove that freedom:
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,7 @@ __all__ = [
     "DistanceLP",
     "Target",
     "canonical_optimum",
+    "chosen_target",
     "optimum_at",
     "reference_plan",
     "tight_allocations",
@@ -270,3 +272,30 @@ def with_allocations(lp: LinearProgram, x: np.ndarray, allocations: np.ndarray) 
         msg = "the target plan is infeasible with its tight allocations (numerically)"
         raise SolveError(msg, Status.NUMERICAL)
     return out
+
+
+def chosen_target(
+    lp: LinearProgram,
+    optimum: float,
+    reference: np.ndarray,
+    solver_x: np.ndarray,
+    *,
+    options: Options,
+    stats: Statistics,
+    what: str,
+) -> tuple[Target, list[str]]:
+    """The target z* ``design`` (and ``contract``) aim at: of the optimal plans, the one
+    closest to ``reference`` (plan B); then the allocations tight at it (each at its
+    department's use) and, with them fixed, the optimal plan closest to ``reference``
+    again (``solver_x``: the solver's optimum, the fallback where a rule cannot apply);
+    and the notes of the rules that could not be applied."""
+    first = canonical_optimum(
+        lp, optimum, reference, options=options, stats=stats, what=what, fallback=solver_x
+    )
+    allocations = tight_allocations(lp, first.x)
+    target = canonical_optimum(
+        lp, optimum, reference, allocations=allocations, options=options, stats=stats,
+        what=what, fallback=with_allocations(lp, first.x, allocations),
+    )  # fmt: skip
+    notes = [t.note for t in (first, target) if t.note]
+    return dataclasses.replace(target, allocations=allocations), notes
