@@ -130,65 +130,12 @@ def test_the_seed_reveal_story_in_models_readme() -> None:
     four = kpidesign.reveal(story, actuals=data / "monitoring_actuals.csv").to_dict()
     fits = {d: f["official_fit"] for d, f in four["departments"].items()}
     assert fits == pytest.approx(
-        {"sales": 1, "production": 0.985, "quality": 1, "logistics": 0.997, "finance": 1},
+        {"sales": 1, "production": 0.985, "quality": 1, "logistics": 1, "finance": 1},
         abs=5e-4,
     )
     assert all(f["fit"] == pytest.approx(1) for f in four["departments"].values())
     assert four["departments"]["sales"]["moves_no_kpi"] is True
-    year = kpidesign.reveal(
-        story, actuals=data / "monitoring_actuals_year.csv", departments=["production"]
-    ).to_dict()["departments"]["production"]
-    assert year["official_fit"] == pytest.approx(0.467, abs=5e-4)
-    assert year["weights"]["production.unit_cost"] == pytest.approx(0.5, abs=1e-3)
-    assert year["weights"]["production.output"] == pytest.approx(0.488, abs=1e-3)
-
-
-def test_a_minimized_kpi_as_by_hand(tmp_path: Path) -> None:
-    # tests/models/monitor/min_cost.yaml's description: production made (6, 4)
-    model = TESTS / "models" / "monitor" / "min_cost.yaml"
-    path = tmp_path / "actuals.csv"
-    path.write_text(
-        "variable,index,value\nmade,1,6\nmade,2,4\nship,1,5\nship,2,5\nstock,1,1\nstock,2,0\n"
-    )
-    f = kpidesign.reveal(model, actuals=path).to_dict()["departments"]["production"]
-    assert f["gap"] == pytest.approx(0.2)
-    assert f["weights"] == pytest.approx({"production.cost": 0.25, "production.output": 0.75})
-    assert f["baseline_gap"] == pytest.approx(0.9)
-    assert f["fit"] == pytest.approx(7 / 9)
-    assert f["official_fit"] == pytest.approx(1 / 9)
-
-
-def test_an_official_kpi_left_out_is_not_counted(tmp_path: Path) -> None:
-    # the maker also paid on the seller's units (a KPI it cannot move): its official fit
-    # is mix.yaml's (0.5 at (4, 4)), not diluted by the weight that moves nothing
-    model = tmp_path / "mix.yaml"
-    model.write_text(
-        MIX.read_text()
-        .replace('made_b: {max: "b"}', 'made_b: {max: "b"}\n      their_c: {max: "c"}')
-        .replace("incentive: {made_a: 1}", "incentive: {made_a: 1, their_c: 1}")
-    )
-    out = kpidesign.reveal(model, actuals=mix_actuals(tmp_path, 4, 4)).to_dict()
-    maker = out["departments"]["maker"]
-    assert maker["fit"] == pytest.approx(0.7)
-    assert maker["official_fit"] == pytest.approx(0.5)
-    assert maker["official"] == {"maker.made_a": 0.5, "maker.their_c": 0.5}
-    assert "maker.their_c" in maker["left_out"]
-    assert any("weight on maker.their_c (left out) is not counted" in n for n in out["notes"])
-
-
-def test_through_reveals_the_periods_monitor_sees(tmp_path: Path) -> None:
-    shop = TESTS / "models" / "plans" / "shop.yaml"
-    plan = TESTS / "models" / "plans" / "today_feasible.csv"
-    first = tmp_path / "month1.csv"
-    first.write_text(
-        "".join(line for line in plan.read_text().splitlines(keepends=True) if ",2," not in line)
-    )
-    assert ",2," not in first.read_text() and len(first.read_text().splitlines()) > 2
-    through = kpidesign.reveal(shop, actuals=plan, through=1).to_dict()
-    only = kpidesign.reveal(shop, actuals=first).to_dict()
-    assert through["departments"] == only["departments"]
-    assert any("after month 1 and were not used" in n for n in through["notes"])
-    empty = tmp_path / "empty.csv"
-    empty.write_text("variable,index,value\n")
-    with pytest.raises(KpiDesignError, match="the actuals give no value to reveal anything from"):
-        kpidesign.reveal(shop, actuals=empty)
+    weights = four["departments"]["production"]["weights"]
+    assert weights["production.inventory_held"] == pytest.approx(0.00016, abs=2e-5)
+    year = kpidesign.reveal(story, actuals=data / "monitoring_actuals_year.csv").to_dict()
+    assert all(f["official_fit"] >= 0.9995 for f in year["departments"].values())
