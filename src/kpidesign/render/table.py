@@ -936,8 +936,8 @@ def print_contract(r: ContractResult, console: Console) -> None:
         t.add_column(col, justify="left" if col == "term" else "right")
     for name, term in r.terms.items():
         t.add_row(
-            escape(name), figure(term.today), figure(term.contract),
-            f"{figure(term.lower)} – {figure(term.upper)}",
+            escape(name), f"{term.today:.6g}", f"{term.contract:.6g}",
+            f"{term.lower:.6g} – {term.upper:.6g}",
         )  # fmt: skip
     console.print(t)
     if r.exact:

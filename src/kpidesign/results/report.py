@@ -358,7 +358,10 @@ class ReportResult:
         c = self.contract
         assert c is not None
         terms = ", ".join(
-            f"{name} {figure(t.today)} → {figure(t.contract)}" for name, t in c.terms.items()
+            f"{name} {t.today:.6g} → {t.contract:.6g}"
+            if t.contract != t.today
+            else f"{name} stays at {t.today:.6g}"
+            for name, t in c.terms.items()
         )
         v = c.verification
         reach = (
