@@ -102,6 +102,12 @@ def _department(
     official = {k: w for k, w in problem.incentives[d].items() if w > 0}
     total = sum(official.values())
     w0 = np.array([official.get(k, 0.0) / total if total else 0.0 for k in names])
+    if not usable:  # every scheme's gap is 0: each fits, none is revealed
+        notes.append(
+            f"{d} cannot move any KPI of its menu given what the others did: its plan is "
+            "its best choice under every scheme (fit 1), so its actuals reveal nothing"
+        )
+        return DepartmentFit.moving_nothing(d, names, w0, official, int(own.size)), notes
     # the official scheme as the fit sees it: its weight on KPIs left out dropped (a
     # constant KPI adds nothing to any gap, an undefined ratio has none)
     counted = np.array([w if k in usable else 0.0 for k, w in zip(names, w0, strict=True)])
@@ -113,12 +119,6 @@ def _department(
             + ("" if counted.sum() > 0 else ": no KPI it is paid on is left, so no official fit")
         )
     official_usable = counted / counted.sum() if counted.sum() > 0 else None
-    if not usable:  # every scheme's gap is 0: each fits, none is revealed
-        notes.append(
-            f"{d} cannot move any KPI of its menu given what the others did: its plan is "
-            "its best choice under every scheme (fit 1), so its actuals reveal nothing"
-        )
-        return DepartmentFit.moving_nothing(d, names, w0, official, int(own.size)), notes
     n = lp.num_cols
     rows = [
         normalized_kpi_row(lp.kpis[k], n, scales, x)
