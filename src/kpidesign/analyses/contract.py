@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import KpiDesignError, SolveError
+from ..errors import KpiDesignError
 from ..model.build import build
 from ..model.compile import compile_model
 from ..model.problem import Problem
@@ -54,7 +54,7 @@ from .common import (
     system_optimum,
 )
 from .compare import status_quo_plan
-from .inverse import LocalDualData, local_dual_data, multipliers
+from .inverse import LocalDualData, local_dual_data, multipliers, optimal_x
 from .local import free_columns, scorecards
 from .scales import measure_scales
 from .target import chosen_target, reference_plan
@@ -204,20 +204,19 @@ class CoordinationLP:
         self,
         slopes: TermSlopes,
         copies: list[_Copy],
-        z: np.ndarray,
         options: Options,
         stats: Statistics,
     ):
         K = len(slopes.names)
         lo, hi = [], []
-        sizes = [multipliers(c.data)[1].size for c in copies]
-        n = K + 1 + sum(sizes) + len(copies) + K
+        duals = [multipliers(c.data)[:2] for c in copies]
+        n = K + 1 + sum(b.size for _, b in duals) + len(copies) + K
         self.K, self.n, self.tau = K, n, K
         self.eps = []
         offset = K + 1
         rows: list[sp.csr_array] = []
-        for c, size in zip(copies, sizes, strict=True):
-            D, b, _ = multipliers(c.data)
+        for c, (D, b) in zip(copies, duals, strict=True):
+            size = b.size
             free = c.data.free
             row0, _ = slopes.row(c.partner, slopes.today)
             S = slopes.slope[c.partner][:, free]  # K x nf
@@ -265,7 +264,7 @@ class CoordinationLP:
         col_lower = np.zeros(n)
         col_upper = np.full(n, np.inf)
         col_lower[:K], col_upper[:K] = slopes.lower, slopes.upper
-        col_upper[K] = 0.0  # τ: opened by maximize_margin
+        col_upper[K] = 0.0  # τ: opened by widest_margin and closest
         self.session = HighsSession.from_arrays(
             cost=np.zeros(n), sense="min", A=sp.vstack(rows, format="csc"),
             col_lower=col_lower, col_upper=col_upper,
@@ -282,13 +281,7 @@ class CoordinationLP:
 
     def _solve(self, cost: np.ndarray, sense: str, what: str) -> np.ndarray:
         self.session.set_objective(cost, sense, 0.0)
-        sol = self.session.solve(warm=False)
-        if not sol.optimal:
-            sol = self.session.solve(warm=False, presolve=False)
-        if not sol.optimal:
-            msg = f"{what}: {sol.status.value}"
-            raise SolveError(msg, sol.status)
-        return sol.x
+        return optimal_x(self.session, what, warm=False)
 
     def min_gap(self, what: str) -> tuple[np.ndarray, np.ndarray]:
         """The terms with the smallest total gap and each copy's gap."""
@@ -402,7 +395,7 @@ def _contract(
     scale = sum(abs(slopes.row(d, slopes.today)[0] @ z) for d in profits)
     what = f"the contract LP of {problem.label}"
     joint = CoordinationLP(
-        slopes, [_Copy(d, data[d], np.zeros(K)) for d in profits], z, options, stats
+        slopes, [_Copy(d, data[d], np.zeros(K)) for d in profits], options, stats
     )
     theta, gaps = joint.min_gap(what)
     exact = float(gaps.sum()) <= _gap_tol(scale)
@@ -411,7 +404,7 @@ def _contract(
     if exact:
         shifts = [s * np.eye(K)[k] for k in range(K) for s in (1.0, -1.0)]
         robust = CoordinationLP(
-            slopes, [_Copy(d, data[d], sh) for sh in shifts for d in profits], z, options, stats
+            slopes, [_Copy(d, data[d], sh) for sh in shifts for d in profits], options, stats
         )
         allow = np.full(len(shifts) * len(profits), _gap_tol(scale) / len(profits))
         robust.hold_gaps(allow)

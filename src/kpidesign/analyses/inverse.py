@@ -37,6 +37,7 @@ __all__ = [
     "local_dual_data",
     "margin_of",
     "multipliers",
+    "optimal_x",
 ]
 
 
@@ -157,14 +158,15 @@ def _l1_rows(K: int, n: int) -> sp.csr_array:
     )
 
 
-def _optimal_x(session: HighsSession, what: str) -> np.ndarray:
+def optimal_x(session: HighsSession, what: str, *, warm: bool = True) -> np.ndarray:
     """The optimal solution of ``session``, or a :class:`SolveError` naming ``what``.
 
     These LPs are re-solved after small changes of bounds and costs; a warm start that
     ends in numerical trouble (seen with highspy 1.13 on a strategy variant's inverse LP) is
-    retried cold, then cold without presolve, before it counts as a failure."""
-    sol = session.solve()
-    if not sol.optimal:
+    retried cold, then cold without presolve, before it counts as a failure
+    (``warm=False``: cold from the start)."""
+    sol = session.solve(warm=warm)
+    if not sol.optimal and warm:
         sol = session.solve(warm=False)
     if not sol.optimal:
         sol = session.solve(warm=False, presolve=False)
@@ -226,7 +228,7 @@ class InverseLP:
         self.n = n
 
     def _run(self, what: str) -> np.ndarray:
-        return _optimal_x(self.session, what)
+        return optimal_x(self.session, what)
 
     def set_caps(self, caps: np.ndarray) -> None:
         """Cap the weights by ``caps`` from now on (0: the KPI is off the menu)."""
@@ -399,7 +401,7 @@ class ToleranceLP:
         self.caps, self.n = caps, n
 
     def _run(self, what: str) -> np.ndarray:
-        return _optimal_x(self.session, f"{what} (weight tolerance)")
+        return optimal_x(self.session, f"{what} (weight tolerance)")
 
     def add_cut(self, coefficients: np.ndarray) -> None:
         """The cut of :meth:`InverseLP.add_cut` at every perturbed weight vector:

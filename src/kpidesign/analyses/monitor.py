@@ -31,6 +31,7 @@ actuals that no later decision can complete are diagnosed by the conflicting con
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from ..errors import ErrorCollector, Location, SpecError
 from ..model.problem import Problem, TodayPlan
@@ -120,8 +122,9 @@ def observe(
     seen = set(members[: members.index(through) + 1])
     given = TodayPlan.of(actuals, lp)
     lines = np.array([actuals.lines.get(k, 0) for k in actuals.values], dtype=np.int64)
-    keep = np.array([period_of[j] is None or period_of[j] in seen for j in given.columns])
-    keep = keep.astype(bool) if keep.size else np.zeros(0, dtype=bool)
+    keep = np.array(
+        [period_of[j] is None or period_of[j] in seen for j in given.columns], dtype=bool
+    )
     columns = given.columns[keep]
     allocations, _ = allocation_columns(lp)
     observed_cols = [j for j, t in enumerate(period_of) if t is not None and t in seen]
@@ -169,18 +172,21 @@ def check_actuals(lp: LinearProgram, obs: Observed) -> None:
             errors.add(at(line), f"{lp.col_name(int(j))} = {v:g} is above its upper bound {hi:g}")
     x = np.zeros(lp.num_cols)
     x[obs.columns] = obs.values
-    fixed = np.zeros(lp.num_cols, dtype=bool)
-    fixed[obs.columns] = True
+    free = np.ones(lp.num_cols)
+    free[obs.columns] = 0.0
     line_of = dict(zip(obs.columns.tolist(), obs.lines.tolist(), strict=True))
     A = lp.A.tocsr()
-    for i in range(lp.num_rows):
+    # the rows every column of which the actuals give, and what the actuals make of them
+    pattern = sp.csr_array((np.ones(A.nnz), A.indices, A.indptr), shape=A.shape)
+    decided = (pattern @ free == 0) & (np.diff(A.indptr) > 0)
+    act_all = A @ x
+    lower, upper = lp.row_lower, lp.row_upper
+    outside = (act_all < lower - _TOL * (1 + np.abs(lower))) | (
+        act_all > upper + _TOL * (1 + np.abs(upper))
+    )
+    for i in np.flatnonzero(decided & outside):
         cols = A.indices[A.indptr[i] : A.indptr[i + 1]]
-        if cols.size == 0 or not fixed[cols].all():
-            continue
-        act = float(A.data[A.indptr[i] : A.indptr[i + 1]] @ x[cols])
-        lo, hi = lp.row_lower[i], lp.row_upper[i]
-        if lo - _TOL * (1 + abs(lo)) <= act <= hi + _TOL * (1 + abs(hi)):
-            continue
+        act, lo, hi = float(act_all[i]), lower[i], upper[i]
         if lo == hi:
             bound = f"must be {lo:g}"
         elif act < lo:
@@ -243,14 +249,11 @@ def shapley(
 ) -> tuple[dict[str, float], str]:
     """Each player's Shapley value of the game ``loss`` (``loss(∅) = 0``), and how it was
     computed: exactly over every coalition up to ``exact`` players, else over
-    :data:`SAMPLED_ORDERS` orders drawn with seed 0.  ``loss`` is called once per
-    coalition (memoized here)."""
-    memo: dict[frozenset[str], float] = {frozenset(): 0.0}
+    :data:`SAMPLED_ORDERS` orders drawn with seed 0.  ``loss`` is called for a coalition
+    as often as it appears: memoize a costly one (``functools.cache``)."""
 
     def v(s: frozenset[str]) -> float:
-        if s not in memo:
-            memo[s] = loss(s)
-        return memo[s]
+        return loss(s) if s else 0.0
 
     n = len(players)
     out = dict.fromkeys(players, 0.0)
@@ -369,6 +372,7 @@ def monitor_year(
     owners = lp.col_owner[obs.columns]
     players = [d for i, d in enumerate(lp.departments) if (owners == i).any()]
 
+    @functools.cache  # each coalition's re-plan solved once (the grand one is used twice)
     def loss(coalition: frozenset[str]) -> float:
         mine = np.isin(owners, [lp.departments.index(d) for d in coalition])
         with session.restored():
