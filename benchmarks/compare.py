@@ -36,7 +36,8 @@ SIZES = {
 
 def measure(model: Path) -> dict:
     from kpidesign.analyses.compare import compare_plans
-    from kpidesign.model import build, compile_model
+    from kpidesign.model.build import build
+    from kpidesign.model.compile import compile_model
     from kpidesign.model.problem import Problem
     from kpidesign.options import Options
     from kpidesign.spec import load

@@ -1,13 +1,15 @@
 """The baseline: the LP of a generated organization model, built with numpy and solved with highspy.
 
-    python benchmarks/direct_highspy.py DIR/org.yaml [--json]
+    python benchmarks/direct_highspy.py DIR/org.yaml [--json] [--no-solve] [--solver S]
+    python benchmarks/direct_highspy.py DIR/easy.yaml [--json] [--no-solve] [--solver S]
 
 No Pyomo and no kpidesign: the script reads the same files that ``kpidesign solve`` reads
 (the YAML for scalars, sets, baselines and the budget; the CSV params with pandas), builds
 the same rows, columns, bounds and objective as vectorized numpy/scipy arrays, passes them
 to one highspy instance with the same options as kpidesign's ``HighsSession`` (output off,
-everything else default) and solves.  It knows the *shape* of the models written by
-``generate.py``, not the model format in general.
+everything else default) and solves.  It knows the *shapes* of the two families written by
+``generate.py``, not the model format in general; the family is the model's ``name``
+(``org`` or ``easy``, as ``generate.py`` writes it).
 
 Prints the build time (files read to a column-wise matrix), the HiGHS time (``run()``), the
 objective and the matrix size; ``--json`` prints one JSON object instead.
@@ -29,9 +31,11 @@ import scipy.sparse as sp  # noqa: E402
 from ruamel.yaml import YAML  # noqa: E402
 
 
-def _param(model_dir: Path, decl: dict, index: list[dict]) -> np.ndarray:
+def _param(
+    model_dir: Path, decl: dict, index: list[dict], str_cols: tuple[str, ...] = ("product",)
+) -> np.ndarray:
     """A CSV param as a dense array over its sets (positions from the set member lists)."""
-    frame = pd.read_csv(model_dir / decl["file"], dtype={"product": str})
+    frame = pd.read_csv(model_dir / decl["file"], dtype=dict.fromkeys(str_cols, str))
     cols = [c for c in frame.columns if c != "value"]
     out = np.full(tuple(len(ix) for ix in index), np.nan)
     pos = tuple(frame[c].map(ix).to_numpy() for c, ix in zip(cols, index, strict=True))
@@ -42,9 +46,182 @@ def _param(model_dir: Path, decl: dict, index: list[dict]) -> np.ndarray:
     return out
 
 
+def family(doc: dict) -> str:
+    """``org`` or ``easy``: the family of a model written by generate.py (its ``name``)."""
+    name = str(doc.get("name"))
+    if name not in ("org", "easy"):
+        msg = f"model name {name!r}: not a model written by benchmarks/generate.py (org, easy)"
+        raise SystemExit(msg)
+    return name
+
+
 def build(path: Path) -> dict:
     """Read the model and return the LP as arrays (column-wise matrix)."""
     doc = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    if family(doc) == "easy":
+        return build_easy(path, doc)
+    return build_org(path, doc)
+
+
+class _Rows:
+    """Row blocks and (row, column, value) triplets, in the order they are added."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.lower: list[np.ndarray] = []
+        self.upper: list[np.ndarray] = []
+        self.n = 0
+
+    def block(self, m: int, lo: np.ndarray | float, hi: np.ndarray | float) -> np.ndarray:
+        r = self.n + np.arange(m)
+        self.lower.append(np.broadcast_to(np.asarray(lo, dtype=float), (m,)))
+        self.upper.append(np.broadcast_to(np.asarray(hi, dtype=float), (m,)))
+        self.n += m
+        return r
+
+    def add(self, r: np.ndarray, c: np.ndarray, v: np.ndarray | float) -> None:
+        self.rows.append(np.asarray(r, dtype=np.int64))
+        self.cols.append(np.asarray(c, dtype=np.int64))
+        self.vals.append(np.broadcast_to(np.asarray(v, dtype=float), np.shape(r)))
+
+    def matrix(self, n: int) -> sp.csc_array:
+        A = sp.csc_array(
+            (np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+            shape=(self.n, n),
+        )
+        A.sum_duplicates()
+        return A
+
+
+def _budget(
+    R: _Rows, doc: dict, depts: list[str], alloc: dict[str, int], use: dict, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Budget rows (use <= allocation per department, allocations within the total) and
+    the allocation columns' bounds; ``use[d]`` lists (column indices, coefficients)."""
+    budget = doc["resources"]["budget"]
+    for d in depts:
+        r = R.block(1, -np.inf, 0.0)
+        for cols, coef in use[d]:
+            R.add(np.repeat(r, len(cols)), cols, coef)
+        R.add(r, [alloc[d]], -1.0)
+    available = float(budget["total"]) * (1.0 - float(budget.get("reserve", 0.0)))
+    r = R.block(1, -np.inf, available)
+    R.add(np.repeat(r, len(depts)), [alloc[d] for d in depts], 1.0)
+    col_lower = np.zeros(n)
+    col_upper = np.full(n, np.inf)
+    shift = budget.get("max_shift")
+    for d in depts:
+        base = float(doc["departments"][d]["allocation"]["budget"])
+        if shift is not None:
+            col_lower[alloc[d]] = max(0.0, base * (1 - float(shift)))
+            col_upper[alloc[d]] = base * (1 + float(shift))
+    return col_lower, col_upper
+
+
+def build_easy(path: Path, doc: dict) -> dict:
+    """The easy family's LP (generate.py --family easy): columns are blocks of L*M*T
+    (line-, item-, then period-major: ``inventory``, ``sell``, ``make_k``), blocks of L*T
+    (``extra_k``), then one allocation per department."""
+    model_dir = path.parent
+    sets = doc["sets"]
+    lines = [str(x) for x in sets["line"]]
+    items = [str(x) for x in sets["item"]]
+    first, last = (int(x) for x in str(sets["period"]).split(".."))
+    periods = list(range(first, last + 1))
+    L, M, T = len(lines), len(items), len(periods)
+    LMT, LT = L * M * T, L * T
+    lix = {x: i for i, x in enumerate(lines)}
+    iix = {x: i for i, x in enumerate(items)}
+    tix = {t: i for i, t in enumerate(periods)}
+    params = doc["params"]
+
+    def par(name: str, index: list[dict]) -> np.ndarray:
+        return _param(model_dir, params[name], index, str_cols=("line", "item"))
+
+    demand = par("demand", [lix, iix, tix]).ravel()
+    price, hours, volume, commission, hold = (
+        par(x, [lix, iix]).ravel() for x in ("price", "hours", "volume", "commission", "hold")
+    )
+    storage = par("storage", [lix])
+    depts = list(doc["departments"])
+    plants = [d for d in depts if d.startswith("plant_")]
+    K = len(plants)
+    cost = {k: par(f"cost_{k}", [lix, iix]).ravel() for k in range(1, K + 1)}
+    cap = {k: par(f"cap_{k}", [lix, tix]).ravel() for k in range(1, K + 1)}
+    otrate = {k: float(params[f"otrate_{k}"]) for k in range(1, K + 1)}
+    extra_ub = {
+        k: float(doc["departments"][f"plant_{k}"]["variables"][f"extra_{k}"]["ub"])
+        for k in range(1, K + 1)
+    }
+    slack = {name: float(c.get("slack") or 0.0) for name, c in doc["constraints"].items()}
+    init_inv = float(doc["variables"]["inventory"]["initial"])
+
+    pt_blocks = ["inventory", "sell"] + [f"make_{k}" for k in range(1, K + 1)]
+    lt_blocks = [f"extra_{k}" for k in range(1, K + 1)]
+    B = {name: i * LMT for i, name in enumerate(pt_blocks)}
+    n_pt = len(pt_blocks) * LMT
+    B.update({name: n_pt + i * LT for i, name in enumerate(lt_blocks)})
+    n_lt = n_pt + len(lt_blocks) * LT
+    alloc = {d: n_lt + i for i, d in enumerate(depts)}
+    n = n_lt + len(depts)
+
+    q = np.arange(LMT)  # (line, item, period), period fastest
+    pr = q // T  # product (line, item) of each
+    lt = (q // (M * T)) * T + q % T  # its (line, period)
+    has_lag = q % T > 0
+    lts = np.arange(LT)
+    R = _Rows()
+    # inventory balance: inv - inv[t-1] - sum_k make_k + sell == initial (first period) / 0
+    rhs = np.where(has_lag, 0.0, init_inv)
+    r = R.block(LMT, rhs, rhs)
+    R.add(r, B["inventory"] + q, 1.0)
+    R.add(r[has_lag], B["inventory"] + q[has_lag] - 1, -1.0)
+    for k in range(1, K + 1):
+        R.add(r, B[f"make_{k}"] + q, -1.0)
+    R.add(r, B["sell"] + q, 1.0)
+    # market: sell <= demand
+    r = R.block(LMT, -np.inf, (1.0 - slack["market"]) * demand)
+    R.add(r, B["sell"] + q, 1.0)
+    # machine hours per plant and (line, period): sum_i hours * make_k - extra_k <= cap_k
+    for k in range(1, K + 1):
+        r = R.block(LT, -np.inf, (1.0 - slack[f"hours_{k}"]) * cap[k])
+        R.add(r[lt], B[f"make_{k}"] + q, hours[pr])
+        R.add(r, B[f"extra_{k}"] + lts, -1.0)
+    # storage per (line, period): sum_i volume * inventory <= storage[line]
+    r = R.block(LT, -np.inf, (1.0 - slack["storage_space"]) * np.repeat(storage, T))
+    R.add(r[lt], B["inventory"] + q, volume[pr])
+
+    use = {"sales": [(B["sell"] + q, commission[pr])]}
+    for k in range(1, K + 1):
+        use[f"plant_{k}"] = [(B[f"extra_{k}"] + lts, otrate[k])]
+    col_lower, col_upper = _budget(R, doc, depts, alloc, use, n)
+    for k in range(1, K + 1):
+        col_upper[B[f"extra_{k}"] : B[f"extra_{k}"] + LT] = extra_ub[k]
+
+    # objective (max): sales net of commission, minus holding, production and extra hours
+    c = np.zeros(n)
+    c[B["sell"] + q] = (price - commission)[pr]
+    c[B["inventory"] + q] = -hold[pr]
+    for k in range(1, K + 1):
+        c[B[f"make_{k}"] + q] = -cost[k][pr]
+        c[B[f"extra_{k}"] + lts] = -otrate[k]
+
+    return {
+        "family": "easy",
+        "layout": (pt_blocks, lt_blocks, lines, items, periods, depts),
+        "A": R.matrix(n),
+        "c": c,
+        "col_lower": col_lower,
+        "col_upper": col_upper,
+        "row_lower": np.concatenate(R.lower),
+        "row_upper": np.concatenate(R.upper),
+    }
+
+
+def build_org(path: Path, doc: dict) -> dict:
+    """The org family's LP (generate.py, default family)."""
     model_dir = path.parent
     products = [str(p) for p in doc["sets"]["product"]]
     first, last = (int(x) for x in str(doc["sets"]["period"]).split(".."))
@@ -212,6 +389,7 @@ def build(path: Path) -> dict:
     )
     A.sum_duplicates()
     return {
+        "family": "org",
         "layout": (blocks, products, periods, depts),
         "A": A,
         "c": c,
@@ -224,8 +402,15 @@ def build(path: Path) -> dict:
 
 def col_names(lp: dict) -> list[str]:
     """Column names as kpidesign spells them (used by run.py to check it is the same LP)."""
-    blocks, products, periods, depts = lp["layout"]
-    names = [f"{b}[{p},{t}]" for b in blocks for p in products for t in periods]
+    if lp["family"] == "easy":
+        pt_blocks, lt_blocks, lines, items, periods, depts = lp["layout"]
+        names = [
+            f"{b}[{x},{i},{t}]" for b in pt_blocks for x in lines for i in items for t in periods
+        ]
+        names += [f"{b}[{x},{t}]" for b in lt_blocks for x in lines for t in periods]
+    else:
+        blocks, products, periods, depts = lp["layout"]
+        names = [f"{b}[{p},{t}]" for b in blocks for p in products for t in periods]
     return names + [f"resources.budget.allocation[{d}]" for d in depts]
 
 
@@ -257,7 +442,7 @@ def solve(lp: dict, solver: str | None = None, run: bool = True) -> tuple[highsp
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("model", type=Path, help="org.yaml written by generate.py")
+    ap.add_argument("model", type=Path, help="org.yaml or easy.yaml written by generate.py")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument(
         "--solver", default=None, help="HiGHS 'solver' option (default: HiGHS's choice)"

@@ -1,11 +1,15 @@
 """Benchmark kpidesign against HiGHS alone on the same LP, per model size.
 
-    python benchmarks/run.py [--sizes small,medium,large] [--quick] [--repeat N]
+    python benchmarks/run.py [--family org|easy] [--sizes small,medium,large] [--quick] [--repeat N]
 
+``--family`` picks the generated family (``generate.py``: ``org``, the default, or ``easy``);
+each family has its own sizes (``generate.SIZES``, ``generate.EASY_SIZES``).
 For each size: generate the model (``generate.py``, into ``benchmarks/generated/``), then
 
-* check that ``direct_highspy.py`` builds the same LP (small sizes: same columns by name,
-  same costs, bounds and rows up to row order);
+* check that ``direct_highspy.py`` builds the same LP as kpidesign (small sizes: same columns
+  by name, same costs, bounds and rows up to row order), for kpidesign's Pyomo path
+  (``build`` + ``compile_model``) and, where it exists, its direct assembly
+  (``kpidesign.model.assemble.program``, what ``kpidesign solve`` solves);
 * **stages** (a child process, Python API): ``kpidesign.spec.load``,
   ``kpidesign.model.build``, ``kpidesign.model.compile_model``, ``HighsSession(lp)``
   (passing the model to HiGHS) and ``HighsSession.solve()`` (HiGHS ``run()``); then one
@@ -13,11 +17,13 @@ For each size: generate the model (``generate.py``, into ``benchmarks/generated/
   (``solve(warm=False)``: basis cleared, presolve on);
 * **cli**: the whole ``kpidesign solve FILE --format json --out TMP`` process, wall time;
 * **direct**: the whole ``python benchmarks/direct_highspy.py FILE --json`` process;
-* ratio = cli wall / direct wall, peak memory (``ru_maxrss`` of each child process, from
-  ``os.wait4``), and the objectives, which must agree to 1e-6 relative.
+* ratio = cli wall / direct wall, peak memory (each child's own ``VmHWM``, see
+  :func:`run_child`), and the objectives, which must agree to 1e-6 relative.
 
-Results go to ``benchmarks/results.json`` (``--quick``: ``benchmarks/generated/results-quick.json``)
-and a table is printed.  Compare figures of one run only: the machine is shared.
+Results go to ``benchmarks/results.json`` for the org family and ``benchmarks/results_easy.json``
+for the easy family (``--quick``: ``benchmarks/generated/results-quick.json`` and
+``results-quick-easy.json``), and a table is printed.  Compare figures of one run only: the
+machine is shared.
 """
 
 from __future__ import annotations
@@ -51,7 +57,7 @@ def stages(model: Path, resolve: bool, solve: bool = True) -> dict:
     t = time.perf_counter()
     import numpy as np
 
-    from kpidesign.model import build, compile_model
+    from kpidesign.model.assemble import program
     from kpidesign.solver import HighsSession
     from kpidesign.spec import load
 
@@ -60,11 +66,8 @@ def stages(model: Path, resolve: bool, solve: bool = True) -> dict:
     spec = load(model)
     out["load_seconds"] = time.perf_counter() - t
     t = time.perf_counter()
-    built = build(spec)
-    out["build_seconds"] = time.perf_counter() - t
-    t = time.perf_counter()
-    lp = compile_model(built)
-    out["compile_seconds"] = time.perf_counter() - t
+    lp = program(spec)  # what solve does: the vectorized assembly, no Pyomo
+    out["assemble_seconds"] = time.perf_counter() - t
     t = time.perf_counter()
     session = HighsSession(lp)
     out["session_seconds"] = time.perf_counter() - t
@@ -102,17 +105,41 @@ def stages(model: Path, resolve: bool, solve: bool = True) -> dict:
 # -- the same LP? -------------------------------------------------------------------------
 
 
-def same_lp(model: Path) -> dict:
-    """Compare kpidesign's compiled LP with direct_highspy's, columns matched by name."""
-    import direct_highspy
-    import numpy as np
-
-    from kpidesign.model import build, compile_model
+def kpidesign_lps(model: Path) -> dict:
+    """kpidesign's LPs of ``model``: the Pyomo path and, where it exists, the assembled one."""
+    from kpidesign.model.build import build
+    from kpidesign.model.compile import compile_model
     from kpidesign.spec import load
 
-    lp = compile_model(build(load(model)))
+    spec = load(model)
+    lps = {"compiled": compile_model(build(spec))}
+    try:
+        from kpidesign.model.assemble import program
+    except ImportError:
+        return lps
+    lps["assembled"] = program(spec)
+    return lps
+
+
+def same_lp(model: Path) -> dict:
+    """Compare kpidesign's LPs with direct_highspy's, columns matched by name."""
+    import direct_highspy
+
     d = direct_highspy.build(model)
     names = direct_highspy.col_names(d)
+    out: dict = {"same": True, "problems": [], "checked": []}
+    for path, lp in kpidesign_lps(model).items():
+        res = _same_lp(lp, d, names)
+        out["checked"].append(path)
+        out["same"] = out["same"] and res["same"]
+        out["problems"] += [f"{path}: {p}" for p in res["problems"]]
+        out.update({k: v for k, v in res.items() if k in ("rows", "cols", "nnz")})
+    return out
+
+
+def _same_lp(lp, d: dict, names: list[str]) -> dict:
+    import numpy as np
+
     where = {lp.col_name(j): j for j in range(lp.num_cols)}
     problems = []
     if sorted(names) != sorted(where):
@@ -163,32 +190,49 @@ def same_lp(model: Path) -> dict:
 # -- parent: subprocesses with wall time and peak memory -----------------------------------
 
 
+def _hwm_mb(pid: int) -> float | None:
+    """The high-water mark of process ``pid``'s resident memory (``VmHWM``), in MB."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
 def run_child(cmd: list[str], timeout: float, stdout_path: Path) -> dict:
-    """Run ``cmd``; wall seconds, exit status and peak RSS (MB) of that process alone."""
+    """Run ``cmd``; wall seconds, exit status and peak RSS (MB) of that process alone.
+
+    The peak is the child's own ``VmHWM``, read every 20 ms while it runs (it only grows,
+    and processes free memory at their end rather than take more). ``ru_maxrss`` from
+    ``wait4`` is not used: Linux keeps, across ``exec``, the high-water mark of the memory
+    the child was forked with, which is this parent's (it has built LPs for the checks)."""
+    peak: float | None = None
     with stdout_path.open("w") as fh:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
         deadline = start + timeout
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            hwm = _hwm_mb(proc.pid)
+            if hwm is not None:
+                peak = hwm if peak is None else max(peak, hwm)
+            pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             if time.perf_counter() > deadline:
                 proc.kill()
-                pid, status, usage = os.wait4(proc.pid, 0)
+                os.wait4(proc.pid, 0)
                 proc.returncode = -9
-                return {
-                    "wall_seconds": None,
-                    "timeout": True,
-                    "peak_rss_mb": usage.ru_maxrss / 1024,
-                }
+                return {"wall_seconds": None, "timeout": True, "peak_rss_mb": peak}
             time.sleep(0.02)
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {
         "wall_seconds": wall,
         "exit": proc.returncode,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "peak_rss_mb": peak,
         "timeout": False,
     }
 
@@ -201,28 +245,40 @@ def rel(a: float | None, b: float | None) -> float | None:
 
 def bench_size(name: str, dims: tuple[int, int, int], a: argparse.Namespace, work: Path) -> dict:
     d, p, t = dims
-    model_dir = HERE / "generated" / name
+    family = a.family
+    model_dir = HERE / "generated" / (name if family == "org" else f"{family}-{name}")
+    model_file = generate.MODEL_FILE[family]
     stamp = model_dir / "dims.json"
     # a changed generator must not reuse models generated by an earlier version of it
     source = hashlib.sha256(Path(generate.__file__).read_bytes()).hexdigest()
-    want = {"departments": d, "products": p, "periods": t, "seed": 12345, "generator": source}
-    if not (
-        stamp.is_file()
-        and json.loads(stamp.read_text()) == want
-        and (model_dir / "org.yaml").is_file()
-    ):
-        shutil.rmtree(model_dir, ignore_errors=True)
-        t0 = time.perf_counter()
-        generate.generate(d, p, t, model_dir)
-        stamp.write_text(json.dumps(want))
-        print(f"[{name}] generated in {time.perf_counter() - t0:.1f} s", flush=True)
-    model = model_dir / "org.yaml"
-    res: dict = {
+    want = {
+        "family": family,
         "departments": d,
         "products": p,
         "periods": t,
-        "variables": generate.num_variables(d, p, t),
-        "rows": generate.num_rows(d, p, t),
+        "seed": 12345,
+        "generator": source,
+    }
+    if not (
+        stamp.is_file()
+        and json.loads(stamp.read_text()) == want
+        and (model_dir / model_file).is_file()
+    ):
+        shutil.rmtree(model_dir, ignore_errors=True)
+        t0 = time.perf_counter()
+        if family == "easy":
+            generate.generate_easy(d, p, t, model_dir)
+        else:
+            generate.generate(d, p, t, model_dir)
+        stamp.write_text(json.dumps(want))
+        print(f"[{name}] generated in {time.perf_counter() - t0:.1f} s", flush=True)
+    model = model_dir / model_file
+    res: dict = {
+        "family": family,
+        "departments": d,
+        "products": p,
+        "periods": t,
+        **generate.count(family, d, p, t),
     }
 
     if res["variables"] <= a.check_max_cols:
@@ -308,8 +364,7 @@ def summarize(res: dict) -> dict:
         for f in (
             "import_seconds",
             "load_seconds",
-            "build_seconds",
-            "compile_seconds",
+            "assemble_seconds",
             "session_seconds",
             "highs_seconds",
         )
@@ -353,7 +408,7 @@ def summarize(res: dict) -> dict:
 
 
 def _brief(st: dict) -> str:
-    keys = ("load_seconds", "build_seconds", "compile_seconds", "session_seconds", "highs_seconds")
+    keys = ("load_seconds", "assemble_seconds", "session_seconds", "highs_seconds")
     parts = [f"{k.split('_')[0]} {st[k]:.2f}s" for k in keys if k in st]
     if "resolve" in st:
         r = st["resolve"]
@@ -407,8 +462,7 @@ def table(results: dict) -> str:
         ("size", 7),
         ("vars", 9),
         ("load", 6),
-        ("build", 6),
-        ("compile", 7),
+        ("assemble", 8),
         ("pass", 6),
         ("HiGHS", 7),
         ("cli", 7),
@@ -435,8 +489,7 @@ def table(results: dict) -> str:
             name,
             str(r["variables"]),
             f(s["load_seconds"]),
-            f(s["build_seconds"]),
-            f(s["compile_seconds"]),
+            f(s.get("assemble_seconds")),
             f(s["session_seconds"]),
             f(s["highs_seconds"]),
             f(s["cli_wall_seconds"]),
@@ -453,8 +506,25 @@ def table(results: dict) -> str:
     return "\n".join(out)
 
 
+def results_file(family: str, quick: bool) -> Path:
+    """Default results file of a family: org keeps results.json, easy gets its own."""
+    if quick:
+        return (
+            HERE
+            / "generated"
+            / ("results-quick.json" if family == "org" else f"results-quick-{family}.json")
+        )
+    return HERE / ("results.json" if family == "org" else f"results_{family}.json")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--family",
+        choices=sorted(generate.FAMILY_SIZES),
+        default="org",
+        help="model family of generate.py (default org; easy writes results_easy.json)",
+    )
     ap.add_argument(
         "--sizes",
         default=None,
@@ -463,7 +533,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--quick",
         action="store_true",
-        help="small only, results to benchmarks/generated/results-quick.json",
+        help="small only, results to benchmarks/generated/results-quick[-easy].json",
     )
     ap.add_argument(
         "--repeat", type=int, default=1, help="measure each size N times, report the fastest"
@@ -496,13 +566,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--resolve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--no-solve", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    sizes_of = generate.FAMILY_SIZES[a.family]
     if a.report_only:
-        path = a.results or HERE / "results.json"
+        path = a.results or results_file(a.family, quick=False)
         results = json.loads(path.read_text())
         for r in results["sizes"].values():
             r["summary"] = summarize(r)
         results["sizes"] = dict(
-            sorted(results["sizes"].items(), key=lambda kv: list(generate.SIZES).index(kv[0]))
+            sorted(results["sizes"].items(), key=lambda kv: list(sizes_of).index(kv[0]))
         )
         path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         print(table(results))
@@ -511,15 +582,14 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(stages(a.stages_child, a.resolve, solve=not a.no_solve), sort_keys=True))
         return
     sizes = (a.sizes or ("small" if a.quick else "small,medium")).split(",")
-    unknown = [s for s in sizes if s not in generate.SIZES]
+    unknown = [s for s in sizes if s not in sizes_of]
     if unknown:
-        ap.error(f"unknown size(s) {unknown}; choose from {list(generate.SIZES)}")
+        ap.error(f"unknown size(s) {unknown}; choose from {list(sizes_of)}")
     a.resolve_sizes = set(a.resolve_sizes.split(","))
     a.no_solve_sizes = set(filter(None, a.no_solve_sizes.split(",")))
-    results_path = a.results or (
-        HERE / "generated" / "results-quick.json" if a.quick else HERE / "results.json"
-    )
+    results_path = a.results or results_file(a.family, a.quick)
     results: dict = {
+        "family": a.family,
         "machine": machine(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "sizes": {},
@@ -534,10 +604,10 @@ def main(argv: list[str] | None = None) -> None:
     print(json.dumps(results["machine"]), flush=True)
     with tempfile.TemporaryDirectory(prefix="kpibench-") as tmp:
         for name in sizes:
-            results["sizes"][name] = bench_size(name, generate.SIZES[name], a, Path(tmp))
+            results["sizes"][name] = bench_size(name, sizes_of[name], a, Path(tmp))
             results_path.parent.mkdir(parents=True, exist_ok=True)
             results["sizes"] = dict(
-                sorted(results["sizes"].items(), key=lambda kv: list(generate.SIZES).index(kv[0]))
+                sorted(results["sizes"].items(), key=lambda kv: list(sizes_of).index(kv[0]))
             )
             results_path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     print()

@@ -180,6 +180,8 @@ def assert_same_program(got: LinearProgram, want: LinearProgram) -> None:
         assert np.array_equal(getattr(got.A, k), getattr(want.A, k)), k
     for k in ("row_lower", "row_upper", "col_lower", "col_upper"):
         assert np.array_equal(getattr(got, k), getattr(want, k)), k
+        # -0.0 equals 0.0 but prints as "-0" in a message
+        assert np.array_equal(np.signbit(getattr(got, k)), np.signbit(getattr(want, k))), k
     assert _same_row(got.objective, want.objective)
     assert got.kpis.keys() == want.kpis.keys()
     for name, rows in want.kpis.items():

@@ -25,8 +25,7 @@ from .analyses.prices import resolve_prices
 from .analyses.sensitivity import sensitivity_report
 from .analyses.system import solve_system
 from .errors import KpiDesignError, Location
-from .model.build import build
-from .model.compile import compile_model
+from .model.assemble import program
 from .model.problem import Problem, file_digest
 from .model.program import LinearProgram
 from .options import Options
@@ -55,6 +54,7 @@ from .types import Plan, Sense
 
 if TYPE_CHECKING:
     from .analyses.monitor import Observed
+    from .model.build import BuiltModel
     from .results.contract import ContractResult
     from .results.monitor import MonitorResult
     from .results.report import ReportResult
@@ -110,7 +110,17 @@ def prepare(
     if isinstance(model, Prepared) and start_plan is None:
         return model.spec, model.lp
     spec = _spec(model, variant, start_plan)
-    return spec, compile_model(build(spec))
+    return spec, program(spec)
+
+
+def build(model: Model, variant: str | None = None) -> BuiltModel:
+    """The Pyomo model of a model (a path or spec), built on demand: for inspection,
+    extension, or writing as LP/MPS (``built.model.write("model.lp")``).  Analyses never
+    need it: they solve the program :func:`prepare` assembles, which equals this model's
+    standard form entry by entry."""
+    from .model.build import build as build_pyomo
+
+    return build_pyomo(_spec(model, variant))
 
 
 def _problem(model: Model, variant: str | None) -> tuple[Problem, LinearProgram]:
@@ -144,7 +154,7 @@ def sensitivity(
     system optimum (``at="optimum"``, plan C); and what each intentional margin (a
     constraint's ``slack``, a resource's ``reserve``) costs there."""
     spec, lp = prepare(model, variant)
-    released = compile_model(build(without_margins(spec)))
+    released = program(without_margins(spec))
     return sensitivity_report(
         lp, Problem.from_spec(spec, lp), Options.of(options, **settings), at=at, released=released
     )
@@ -238,7 +248,7 @@ def _margin_frontier(
     margin is the direction the walk moves them along."""
     file_value = margins(spec).get(name)
     probe = 0.5
-    base = compile_model(build(with_margin(spec, name, 0.0)))  # unknown names stop here
+    base = program(with_margin(spec, name, 0.0))  # unknown names stop here
     if name in spec.constraints:
         rows = base.constraint_rows()
         rows = rows[base.row_component[rows] == base.row_components.index(name)]
@@ -246,7 +256,7 @@ def _margin_frontier(
             msg = f"{name} is an equality: it has no margin"
             raise ValueError(msg)
     try:
-        moved = compile_model(build(with_margin(spec, name, probe)))
+        moved = program(with_margin(spec, name, probe))
     except KpiDesignError as exc:  # its right-hand side is not data
         msg = f"the margin of {name} cannot vary: {exc}"
         raise ValueError(msg) from None
@@ -615,8 +625,7 @@ def report(
     opts = Options.of(options, **settings)
     step("build")
     spec = _spec(model, variant)
-    built = build(spec)
-    here = Prepared(spec, compile_model(built))
+    here = Prepared(spec, program(spec))
     step("compare")
     compared = compare(here, options=opts).raise_if_failed()
     current = _own_names(compared.incentives)
@@ -733,7 +742,7 @@ def report(
         title=title
         or f"{spec.name}: {spec.scenario}" + (f" ({spec.variant})" if spec.variant else ""),
         run=run,
-        summary=summarize(built),
+        summary=summarize(spec, here.lp),
         margins=margins(spec),
         compare=compared,
         recommendation=recommendation,
@@ -1007,7 +1016,7 @@ def stress(
             resolve_scheme(spec, weights or {}, locations)
             resolve_allocations(spec, allocations or {}, locations)
         else:
-            here = Prepared(spec, compile_model(build(spec)))
+            here = Prepared(spec, program(spec))
             designed = design(here, options=result.run.options).raise_if_failed()
             scheme = {**designed.scheme, "allocations": designed.allocation()}
         job = (spec, futures, scheme, result.run.options)
@@ -1037,7 +1046,7 @@ def _decentralized_chunk(job: tuple, indices: list[int]) -> list[dict[str, float
     rows = []
     for s in indices:
         future = futures.spec(spec, s)
-        here = Prepared(future, compile_model(build(future)))
+        here = Prepared(future, program(future))
         figures = compare(here, options=options).figures()
         checked = evaluate(here, scheme, options=options).verification
         worst = checked.objective if checked is not None else np.nan

@@ -9,6 +9,7 @@ import pytest
 from conftest import TESTS, assert_same_program
 
 import kpidesign
+from kpidesign.model.assemble import assemble
 from kpidesign.model.build import build
 from kpidesign.model.compile import compile_model
 from kpidesign.model.update import ProgramUpdater, RebuildRequired
@@ -28,8 +29,7 @@ def test_every_param_scaled_is_a_full_build(path: Path) -> None:
     # constraint rows, departments' uses of resources, KPIs and the objective: all of them
     # evaluated anew equal what build and compile of the changed spec give
     base = kpidesign.load(path)
-    built = build(base)
-    updater = ProgramUpdater(built, compile_model(built))
+    updater = ProgramUpdater(assemble(base))
     updated = 0
     for name in base.params:
         spec = kpidesign.load(path, overlay=Overlay({}, {f"params.{name}": 1.37}, "test"))
@@ -41,8 +41,7 @@ def test_every_param_scaled_is_a_full_build(path: Path) -> None:
 
 def test_a_margin_and_several_params_at_once() -> None:
     base = kpidesign.load(SEED)
-    built = build(base)
-    updater = ProgramUpdater(built, compile_model(built))
+    updater = ProgramUpdater(assemble(base))
     spec = kpidesign.load(
         SEED,
         overlay=Overlay(
@@ -67,8 +66,7 @@ def test_a_param_that_decides_which_rows_exist_needs_a_build(tmp_path: Path) -> 
         "objective:\n  max: sum(x[p] for p in plant)\n"
     )
     base = kpidesign.load(f)
-    built = build(base)
-    updater = ProgramUpdater(built, compile_model(built))
+    updater = ProgramUpdater(assemble(base))
     spec = kpidesign.load(f, overlay=Overlay({"params.cap.b": 2}, {}, "test"))
     with pytest.raises(RebuildRequired, match=r"params.cap feeds which rows limit has"):
         updater.with_params(spec, {"cap"})

@@ -36,8 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import KpiDesignError
-from ..model.build import build
-from ..model.compile import compile_model
+from ..model.assemble import program
 from ..model.problem import Problem
 from ..model.program import LinearProgram
 from ..options import Options
@@ -95,7 +94,7 @@ def _with_terms(spec: ModelSpec, values: dict[str, float]) -> ModelSpec:
 
 
 def _program(spec: ModelSpec, values: dict[str, float]) -> LinearProgram:
-    return compile_model(build(_with_terms(spec, values)))
+    return program(_with_terms(spec, values))
 
 
 @dataclass(frozen=True)

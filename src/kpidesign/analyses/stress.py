@@ -30,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import KpiDesignError
+from ..model.assemble import assemble, program
 from ..model.problem import Problem
 from ..model.program import LinearProgram, SparseRow
 from ..model.update import ProgramUpdater
@@ -260,13 +261,9 @@ _LAST: list[tuple[ModelSpec, ProgramUpdater]] = []
 
 def _updater(released: ModelSpec) -> ProgramUpdater:
     """The program updater of ``released``, built once per spec object and process."""
-    from ..model.build import build
-    from ..model.compile import compile_model
-
     if _LAST and _LAST[0][0] is released:
         return _LAST[0][1]
-    built = build(released)
-    updater = ProgramUpdater(built, compile_model(built))
+    updater = ProgramUpdater(assemble(released))
     _LAST[:] = [(released, updater)]
     return updater
 
@@ -428,8 +425,6 @@ def stress_test(
     (out of sample), each recourse with the margins released; with ``per_margin`` also a
     plan per margin the model has, made with that margin alone (``margin:NAME``);
     ``evaluate`` runs chunks of futures (serially here; a pool or Dask from the API)."""
-    from ..model.build import build
-    from ..model.compile import compile_model
 
     def step(name: str) -> None:
         if progress is not None:
@@ -437,16 +432,16 @@ def stress_test(
 
     stats = Statistics()
     step("plans")
-    built = build(spec)
-    lp = compile_model(built)
+    assembled = assemble(spec)
+    lp = assembled.lp
     released = without_margins(spec)
-    released_built = build(released)
-    released_lp = compile_model(released_built)
+    released_assembled = assemble(released)
+    released_lp = released_assembled.lp
     if (released_lp.num_rows, released_lp.num_cols) != (lp.num_rows, lp.num_cols):
         msg = "the model without margins has other rows or columns than the model"
         raise KpiDesignError(msg)
     changed = shocked_params(futures)
-    average = shocked_program(ProgramUpdater(built, lp), futures.mean_spec(spec, shocks), changed)
+    average = shocked_program(ProgramUpdater(assembled), futures.mean_spec(spec, shocks), changed)
     plans = (
         stress_plan("with_slack", lp, spec, options, stats),
         stress_plan("without_slack", released_lp, released, options, stats),
@@ -456,9 +451,7 @@ def stress_test(
         for name, value in margins(spec).items():
             if value:
                 only = with_margin(released, name, value)
-                plans += (
-                    stress_plan(f"margin:{name}", compile_model(build(only)), only, options, stats),
-                )
+                plans += (stress_plan(f"margin:{name}", program(only), only, options, stats),)
     problem = Problem.from_spec(spec, lp)
     per = next((p for v in problem.state if (p := problem.state_variable(v).per)), None)
     committed = commit_columns(lp, spec, per, commit)
@@ -487,7 +480,7 @@ def stress_test(
         )
     else:
         step("robust")
-        updater = ProgramUpdater(released_built, released_lp)
+        updater = ProgramUpdater(released_assembled)
         count = futures.size if futures.exact else min(futures.size, robust_futures)
         programs = [
             shocked_program(updater, futures.spec(released, s), changed) for s in range(count)

@@ -1,29 +1,33 @@
-"""What a built model contains, as plain data: the ``validate`` command's summary."""
+"""What a model contains, as plain data: the ``validate`` command's summary."""
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import math
 
-from ..model.build import BuiltModel
+import numpy as np
+
 from ..model.problem import Problem
+from ..model.program import LinearProgram
 from ..results.summary import DepartmentSummary, ModelSummary, ResourceSummary
 from ..solver import Statistics
+from ..spec import ModelSpec
 from .common import run_info
 
 
-def _count(component: pyo.Component) -> int:
-    return len(component) if component.is_indexed() else 1
+def summarize(spec: ModelSpec, lp: LinearProgram) -> ModelSummary:
+    """What ``spec``, assembled into ``lp``, contains: the summary ``kpidesign validate``
+    prints."""
 
+    def entries(variable: str) -> int:
+        return math.prod(len(spec.sets[s].members) for s in spec.variables[variable].over)
 
-def summarize(built: BuiltModel) -> ModelSummary:
-    """What ``built`` contains: the summary ``kpidesign validate`` prints."""
-    spec, m = built.spec, built.model
+    rows = np.bincount(lp.row_component, minlength=len(lp.row_components))
     departments = {}
     for d in spec.departments.values():
         departments[d.name] = DepartmentSummary(
-            variables={v: _count(getattr(m, v)) for v in d.variables},
+            variables={v: entries(v) for v in d.variables},
             kpis={
-                k: ("ratio " if built.kpis[kpi.qualified].is_ratio else "") + kpi.sense
+                k: ("ratio " if lp.kpis[kpi.qualified].is_ratio else "") + kpi.sense
                 for k, kpi in d.kpis.items()
             },
             incentive=dict(d.weights),
@@ -36,17 +40,15 @@ def summarize(built: BuiltModel) -> ModelSummary:
         file=str(spec.scenario_file or spec.model_file),
         sets={s.name: len(s.members) for s in spec.sets.values()},
         departments=departments,
-        shared_state={
-            v.name: _count(getattr(m, v.name)) for v in spec.variables.values() if v.owner is None
-        },
-        constraints={c: _count(getattr(m, c)) for c in built.constraint_names},
+        shared_state={v.name: entries(v.name) for v in spec.variables.values() if v.owner is None},
+        constraints={c: int(rows[lp.row_components.index(c)]) for c in lp.constraint_components},
         resources={
             r.name: ResourceSummary(r.total, r.reserve, r.max_shift)
             for r in spec.resources.values()
         },
         objective=f"{spec.objective.sense} {spec.objective.text.strip()}",
-        n_variables=sum(1 for _ in m.component_data_objects(pyo.Var)),
-        n_constraints=sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True)),
+        n_variables=lp.num_cols,
+        n_constraints=lp.num_rows,
         notes=[],
-        run=run_info(Problem.from_spec(spec), spec.objective.sense, None, Statistics(), None),
+        run=run_info(Problem.from_spec(spec, lp), spec.objective.sense, None, Statistics(), None),
     )

@@ -6,6 +6,7 @@ import click
 
 from .analyses import compare, design, diff, evaluate, frontier, sensitivity, solve, sweep
 from .contract import contract
+from .export import export
 from .init import init
 from .monitor import monitor, reveal
 from .report import report
@@ -25,6 +26,6 @@ def main(debug: bool) -> None:
 
 for _command in (
     init, validate, solve, sensitivity, frontier, compare, design, evaluate, contract, stress,
-    monitor, reveal, report, sweep, diff, schema,
+    monitor, reveal, report, sweep, diff, export, schema,
 ):  # fmt: skip
     main.add_command(_command)

@@ -20,10 +20,10 @@ __all__ = ["validate"]
 def validate(file: Path, variant: str | None, max_size: int, fmt: str, out: Path | None) -> None:
     """Load and build FILE (a model or scenario), then summarize it."""
     from ..analyses.summary import summarize
-    from ..model.build import build
+    from ..model.assemble import program
     from ..render.files import emit
     from ..render.validate import print_summary
     from ..spec import load
 
     spec = load(file, variant, max_size=max_size)
-    emit(summarize(build(spec)), fmt, out, "validate", print_summary)
+    emit(summarize(spec, program(spec)), fmt, out, "validate", print_summary)

@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..errors import BuildError, Location
 from ..spec import ModelSpec
 from ..spec.sources import did_you_mean
@@ -40,11 +42,15 @@ from .tree import (
     Linear,
     VariableTable,
     as_linear,
+    as_linear_vec,
     compile_condition,
     compile_node,
     iterate,
     require_number,
+    vector_loops,
 )
+from .vector import Context as VectorContext
+from .vector import Frame, NotVectorizable, Terms, expand
 
 # --------------------------------------------------------------------------------------
 # public entry points
@@ -58,6 +64,15 @@ class LinearTemplate:
     where: Location
     fn: Callable
     has_variables: bool
+    vec: Callable | None = None  # over a frame of bindings (None: scalar only)
+
+    def evaluate_frame(self, frame: Frame, terms: Terms, factor: float = 1.0) -> None:
+        """Add ``factor`` times the form at every binding of ``frame`` to ``terms``;
+        raises :class:`~.vector.NotVectorizable` when the scalar :meth:`evaluate` must be
+        used (also when it would raise the located error)."""
+        if self.vec is None:
+            raise NotVectorizable
+        self.vec(frame, terms, np.full(frame.n, factor))
 
     def evaluate(self, env: dict, variables: VariableTable) -> Linear:
         """The linear form at the index values ``env``."""
@@ -103,7 +118,13 @@ def compile_linear(
     tree = parse(text, where)
     node = compile_node(tree, ctx)
     require_number(node, tree, ctx)
-    return LinearTemplate(text, where, as_linear(node), node.kind == Kind.LINEAR)
+    return _template(text, where, node)
+
+
+def _template(text: str, where: Location, node: Any) -> LinearTemplate:
+    return LinearTemplate(
+        text, where, as_linear(node), node.kind == Kind.LINEAR, as_linear_vec(node)
+    )
 
 
 @dataclass(frozen=True)
@@ -129,14 +150,12 @@ def compile_kpi(spec: ModelSpec, text: str, where: Location) -> CompiledKpi:
         if right.kind == Kind.LINEAR:
             left = compile_node(tree.left, ctx)
             require_number(left, tree.left, ctx)
-            num = LinearTemplate(text, where, as_linear(left), left.kind == Kind.LINEAR)
-            den = LinearTemplate(text, where, right.fn, True)
-            return CompiledKpi(num, den)
+            return CompiledKpi(_template(text, where, left), _template(text, where, right))
     node = compile_node(tree, ctx)
     require_number(node, tree, ctx)
     if node.kind != Kind.LINEAR:
         raise BuildError.at(where, f"a KPI must depend on decision variables: `{text.strip()}`")
-    return CompiledKpi(LinearTemplate(text, where, node.fn, True), None)
+    return CompiledKpi(_template(text, where, node), None)
 
 
 @dataclass(frozen=True)
@@ -156,6 +175,15 @@ class Bindings:
     def bound(self) -> dict[str, str]:
         """The index names the bindings bind, with their sets."""
         return dict(zip(self.names, self.sets, strict=True))
+
+    def frame(self, context: VectorContext) -> Frame:
+        """Every binding at once, in the order of iteration; raises
+        :class:`~.vector.NotVectorizable` if the condition is scalar only."""
+        loops = vector_loops(list(self.loops), context.members.spec)
+        if loops is None:
+            raise NotVectorizable
+        frame, _ = expand(Frame(1, {}, context), loops)
+        return frame
 
 
 _BINDING = re.compile(r"^\s*([A-Za-z_]\w*)\s+in\s+([A-Za-z_]\w*)\s*$")
@@ -225,6 +253,17 @@ class CompiledConstraint:
         rhs_const = lhs_const - form.constant
         return form, lhs_const, rhs_const
 
+    def evaluate_frame(self, frame: Frame) -> tuple[Terms, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`evaluate` at every binding of ``frame``: (the forms ``lhs - rhs``, their
+        constants, the lhs's data values, the rhs's data values), the same operations in
+        the same order per binding."""
+        terms = Terms()
+        self.lhs.evaluate_frame(frame, terms)
+        lhs_const = terms.constant(frame.n)
+        self.rhs.evaluate_frame(frame, terms, -1.0)
+        constant = terms.constant(frame.n)
+        return terms, constant, lhs_const, lhs_const - constant
+
 
 _SENSES = {ast.LtE: "<=", ast.GtE: ">=", ast.Eq: "=="}
 
@@ -259,8 +298,4 @@ def compile_constraint(
     if left.kind != Kind.LINEAR:  # keep the variables on the left: `cap >= x` is `x <= cap`
         left, right = right, left
         sense = {"<=": ">=", ">=": "<=", "==": "=="}[sense]
-    return CompiledConstraint(
-        LinearTemplate(text, where, as_linear(left), left.kind == Kind.LINEAR),
-        LinearTemplate(text, where, as_linear(right), right.kind == Kind.LINEAR),
-        sense,
-    )
+    return CompiledConstraint(_template(text, where, left), _template(text, where, right), sense)

@@ -10,10 +10,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..errors import BuildError, Location
 from ..spec import ModelSpec, ParamSpec
 from ..spec.sources import did_you_mean
 from .parse import shorten, source_lines
+from .vector import INT_LIMIT, Frame, Grid, NotVectorizable, Terms, expand
 
 _ALLOWED = (
     "numbers, names of sets, params and variables, subscripts x[p, t], index arithmetic "
@@ -97,12 +100,23 @@ class Kind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Node:
-    """A compiled node: its kind, the closure that evaluates it, and whether it is an
-    integer (for index arithmetic)."""
+    """A compiled node: its kind, the closure that evaluates it, whether it is an integer
+    (for index arithmetic), and the closure that evaluates it over a frame of bindings
+    (:mod:`.vector`; None: this node is evaluated by the scalar closure only)."""
 
     kind: Kind
     fn: Callable
     integer: bool = False  # for idx: an integer-valued index (arithmetic allowed)
+    vec: Callable | None = None
+
+    @property
+    def codes(self) -> bool:
+        """Are its values members of a non-integer set (codes, when vectorized)?"""
+        return self.kind is Kind.INDEX and not self.integer
+
+
+def _all(*vecs: Callable | None) -> bool:
+    return all(v is not None for v in vecs)
 
 
 # --------------------------------------------------------------------------------------
@@ -126,7 +140,9 @@ def compile_node(node: ast.expr, ctx: Context) -> Node:
             msg = "a number in an expression must be finite (and below 1.8e308)"
             raise ctx.error(msg, node)
         v = float(value) if isinstance(value, float) else value
-        return Node(Kind.NUMBER, lambda env: v, integer=isinstance(value, int))
+        integer = isinstance(value, int)
+        vec = None if integer and abs(value) >= INT_LIMIT else (lambda fr: fr.full(v))
+        return Node(Kind.NUMBER, lambda env: v, integer=integer, vec=vec)
     if isinstance(node, ast.Name):
         return _compile_name(node, ctx)
     if isinstance(node, ast.Subscript):
@@ -135,14 +151,21 @@ def compile_node(node: ast.expr, ctx: Context) -> Node:
         if isinstance(node.op, ast.USub | ast.UAdd):
             inner = compile_node(node.operand, ctx)
             sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+            iv = inner.vec
             if inner.kind == Kind.LINEAR:
                 fn = inner.fn
-                return Node(Kind.LINEAR, lambda env, acc, f: fn(env, acc, sign * f))
+                return Node(
+                    Kind.LINEAR,
+                    lambda env, acc, f: fn(env, acc, sign * f),
+                    vec=iv and (lambda fr, acc, f: iv(fr, acc, sign * f)),
+                )
             ifn = inner.fn
             require_number(inner, node.operand, ctx)
             if sign > 0:
-                return Node(Kind.NUMBER, ifn, inner.integer)
-            return Node(Kind.NUMBER, lambda env: -ifn(env), inner.integer)
+                return Node(Kind.NUMBER, ifn, inner.integer, iv)
+            return Node(
+                Kind.NUMBER, lambda env: -ifn(env), inner.integer, iv and (lambda fr: -iv(fr))
+            )
         msg = "this operator is not allowed (use + - * /)"
         raise ctx.error(msg, node)
     if isinstance(node, ast.BinOp):
@@ -180,14 +203,16 @@ def _compile_name(node: ast.Name, ctx: Context) -> Node:
     spec = ctx.spec
     if name in ctx.bound:
         s = spec.sets[ctx.bound[name]]
-        return Node(Kind.INDEX, lambda env: env[name], integer=s.integer)
+        return Node(
+            Kind.INDEX, lambda env: env[name], integer=s.integer, vec=lambda fr: fr.index[name]
+        )
     if name in spec.params:
         p = spec.params[name]
         if p.over:
             msg = f"param '{name}' is indexed over {list(p.over)}: subscript it"
             raise ctx.error(msg, node)
         value = p.values[()]
-        return Node(Kind.NUMBER, lambda env: value)
+        return Node(Kind.NUMBER, lambda env: value, vec=lambda fr: fr.full(value))
     if name in spec.variables:
         v = spec.variables[name]
         if v.over:
@@ -197,7 +222,11 @@ def _compile_name(node: ast.Name, ctx: Context) -> Node:
         def scalar_var(env, acc, f, _n=name):
             acc.add_term(env["__vars__"][_n][()], f)
 
-        return Node(Kind.LINEAR, scalar_var)
+        def scalar_var_vec(fr: Frame, acc: Terms, f: np.ndarray) -> None:
+            first, _ = fr.context.columns[name]
+            acc.add_terms(np.arange(fr.n), np.full(fr.n, first), f)
+
+        return Node(Kind.LINEAR, scalar_var, vec=scalar_var_vec)
     if name in spec.sets:
         msg = f"set '{name}' can only be iterated (for i in {name})"
         raise ctx.error(msg, node)
@@ -209,14 +238,17 @@ def _compile_name(node: ast.Name, ctx: Context) -> Node:
     raise ctx.error(msg, node)
 
 
-def _compile_index(node: ast.expr, set_name: str, ctx: Context) -> tuple[Callable, bool]:
-    """Compile one subscript position; returns (fn(env) -> member, uses_arithmetic)."""
+def _compile_index(
+    node: ast.expr, set_name: str, ctx: Context
+) -> tuple[Callable, bool, Callable | None]:
+    """Compile one subscript position; returns (fn(env) -> member, uses_arithmetic,
+    vectorized fn giving values in the set's domain, or None)."""
     s = ctx.spec.sets[set_name]
     if isinstance(node, ast.Name) and node.id not in ctx.bound and node.id not in ctx.spec.params:
         # a bare member of the set at this position, e.g. price[premium]
         if node.id in s.member_set:
             member = node.id
-            return (lambda env: member), False
+            return (lambda env: member), False, (lambda fr: fr.full(fr.context.members.of(member)))
         suffix = did_you_mean(node.id, [*ctx.bound, *map(str, s.members)])
         msg = f"unknown index name '{node.id}' for set '{set_name}'{suffix}"
         raise ctx.error(msg, node)
@@ -226,7 +258,11 @@ def _compile_index(node: ast.expr, set_name: str, ctx: Context) -> tuple[Callabl
         and not isinstance(node.value, bool)
     ):
         value = node.value
-        return (lambda env: value), False
+        if s.integer:
+            vec = None if abs(value) >= INT_LIMIT else (lambda fr: fr.full(value))
+        else:
+            vec = lambda fr: fr.full(fr.context.members.of(value))  # noqa: E731
+        return (lambda env: value), False, vec
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         msg = "strings are not allowed in an expression"
         raise ctx.error(msg, node)
@@ -241,7 +277,10 @@ def _compile_index(node: ast.expr, set_name: str, ctx: Context) -> tuple[Callabl
     if inner.kind == Kind.NUMBER and not inner.integer:
         msg = "an index must be a set member or integer index arithmetic"
         raise ctx.error(msg, node)
-    return inner.fn, arithmetic
+    # vectorized, values must be in the set's domain: integers for an integer set, codes
+    # (a non-integer set's bound index) otherwise
+    same_domain = inner.codes != s.integer
+    return inner.fn, arithmetic, inner.vec if same_domain else None
 
 
 def _compile_subscript(node: ast.Subscript, ctx: Context) -> Node:
@@ -250,12 +289,27 @@ def _compile_subscript(node: ast.Subscript, ctx: Context) -> Node:
     compiled = [
         _compile_index(item, set_name, ctx) for item, set_name in zip(items, decl_over, strict=True)
     ]
-    index_of = _index_function([fn for fn, _ in compiled])
+    index_of = _index_function([fn for fn, _, _ in compiled])
+    vecs = [vec for _, _, vec in compiled]
+    grid = Grid(decl_over, tuple(len(ctx.spec.sets[s].members) for s in decl_over))
+    position = _position_function(grid, vecs) if _all(*vecs) else None
     sets = [ctx.spec.sets[s].member_set for s in decl_over]
     outside, missing = _off_table(name, kind, sets, ctx.segment(node), ctx.where)
     if kind == "param":
-        return _param_node(name, ctx.spec.params[name], index_of, outside, missing)
-    return _variable_node(name, ctx.spec.variables[name].initial, index_of, missing)
+        return _param_node(name, ctx.spec.params[name], index_of, outside, missing, position)
+    return _variable_node(name, ctx.spec.variables[name].initial, index_of, missing, position)
+
+
+def _position_function(
+    grid: Grid, vecs: list[Callable]
+) -> Callable[[Frame], tuple[np.ndarray, np.ndarray]]:
+    """frame -> (flat position in ``grid``, inside its sets) of the subscript at each
+    binding."""
+
+    def position(fr: Frame) -> tuple[np.ndarray, np.ndarray]:
+        return grid.flat(fr.context.members, [vec(fr) for vec in vecs])
+
+    return position
 
 
 def _subscripted(
@@ -348,6 +402,7 @@ def _param_node(
     index_of: Callable[[dict], tuple],
     outside: Callable[[tuple], bool],
     missing: Callable[[tuple, float | None, str], float],
+    position: Callable[[Frame], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Node:
     """A param's value at the index: its entry, else its default inside its sets."""
     values, default, initial = p.values, p.default, p.initial
@@ -361,7 +416,25 @@ def _param_node(
             return default
         return missing(idx, initial, f"param '{name}' has no value for this index")
 
-    return Node(Kind.NUMBER, param_fn)
+    def param_vec(fr: Frame) -> np.ndarray:
+        flat, inside = position(fr)
+        keys, table = fr.context.param_table(p)
+        at = np.minimum(np.searchsorted(keys, flat), max(keys.size - 1, 0))
+        found = inside & (keys[at] == flat) if keys.size else np.zeros(fr.n, dtype=bool)
+        out = np.where(found, table[at] if keys.size else 0.0, np.nan)
+        if found.all():
+            return out
+        if default is not None:
+            out[~found & inside] = default
+        elif not (found | ~inside).all():
+            raise NotVectorizable
+        if not inside.all():
+            if initial is None:
+                raise NotVectorizable
+            out[~inside] = initial
+        return out
+
+    return Node(Kind.NUMBER, param_fn, vec=param_vec if position else None)
 
 
 def _variable_node(
@@ -369,6 +442,7 @@ def _variable_node(
     initial: float | None,
     index_of: Callable[[dict], tuple],
     missing: Callable[[tuple, float | None, str], float],
+    position: Callable[[Frame], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Node:
     """A variable's term at the index (a constant, its ``initial``, outside its sets)."""
 
@@ -380,7 +454,20 @@ def _variable_node(
         else:
             acc.add_term(key, f)
 
-    return Node(Kind.LINEAR, var_fn)
+    def var_vec(fr: Frame, acc: Terms, f: np.ndarray) -> None:
+        flat, inside = position(fr)
+        first, _ = fr.context.columns[name]
+        if inside.all():
+            acc.add_terms(np.arange(fr.n), first + flat, f)
+            return
+        if initial is None:
+            raise NotVectorizable
+        at = np.flatnonzero(inside)
+        acc.add_terms(at, first + flat[at], f[at])
+        out = np.flatnonzero(~inside)
+        acc.add_constant(out, f[out] * initial)
+
+    return Node(Kind.LINEAR, var_fn, vec=var_vec if position else None)
 
 
 def as_linear(node: Node) -> Callable:
@@ -395,6 +482,18 @@ def as_linear(node: Node) -> Callable:
     return const
 
 
+def as_linear_vec(node: Node) -> Callable | None:
+    """:func:`as_linear` over a frame: ``vec(frame, terms, factors)``, or None."""
+    if node.kind == Kind.LINEAR or node.vec is None:
+        return node.vec
+    vec = node.vec
+
+    def const_vec(fr: Frame, acc: Terms, f: np.ndarray) -> None:
+        acc.add_constant(np.arange(fr.n), f * vec(fr))
+
+    return const_vec
+
+
 def _compile_binop(node: ast.BinOp, ctx: Context) -> Node:
     op = node.op
     if not isinstance(op, ast.Add | ast.Sub | ast.Mult | ast.Div):
@@ -407,6 +506,8 @@ def _compile_binop(node: ast.BinOp, ctx: Context) -> Node:
             require_number(side, ast_side, ctx)
     if left.kind != Kind.LINEAR and right.kind != Kind.LINEAR:
         lf, rf = left.fn, right.fn
+        lv, rv = left.vec, right.vec
+        vectorized = _all(lv, rv) and not left.codes and not right.codes
         integer = left.integer and right.integer and not isinstance(op, ast.Div)
         kind = (
             Kind.INDEX
@@ -414,28 +515,42 @@ def _compile_binop(node: ast.BinOp, ctx: Context) -> Node:
             else Kind.NUMBER
         )
         if isinstance(op, ast.Add):
-            return Node(kind, lambda env: lf(env) + rf(env), integer)
+            vec = (vectorized and (lambda fr: lv(fr) + rv(fr))) or None
+            return Node(kind, lambda env: lf(env) + rf(env), integer, vec)
         if isinstance(op, ast.Sub):
-            return Node(kind, lambda env: lf(env) - rf(env), integer)
+            vec = (vectorized and (lambda fr: lv(fr) - rv(fr))) or None
+            return Node(kind, lambda env: lf(env) - rf(env), integer, vec)
         if isinstance(op, ast.Mult):
-            return Node(kind, lambda env: lf(env) * rf(env), integer)
-        return Node(Kind.NUMBER, _divider(lf, rf, node, ctx))
+            vec = (vectorized and (lambda fr: lv(fr) * rv(fr))) or None
+            return Node(kind, lambda env: lf(env) * rf(env), integer, vec)
+        div, div_vec = _divider(lf, rf, node, ctx, lv if vectorized else None, rv)
+        return Node(Kind.NUMBER, div, vec=div_vec)
     if isinstance(op, ast.Add | ast.Sub):
         lf, rf = as_linear(left), as_linear(right)
+        lv, rv = as_linear_vec(left), as_linear_vec(right)
         sign = 1.0 if isinstance(op, ast.Add) else -1.0
 
         def add(env, acc, f):
             lf(env, acc, f)
             rf(env, acc, sign * f)
 
-        return Node(Kind.LINEAR, add)
+        def add_vec(fr, acc, f):
+            lv(fr, acc, f)
+            rv(fr, acc, sign * f)
+
+        return Node(Kind.LINEAR, add, vec=add_vec if _all(lv, rv) else None)
     if isinstance(op, ast.Mult):
         if left.kind == Kind.LINEAR and right.kind == Kind.LINEAR:
             msg = "non-linear: a product of two variable terms"
             raise ctx.error(msg, node)
         lin, num = (left, right) if left.kind == Kind.LINEAR else (right, left)
         lfn, nfn = lin.fn, num.fn
-        return Node(Kind.LINEAR, lambda env, acc, f: lfn(env, acc, f * nfn(env)))
+        lv, nv = lin.vec, num.vec
+        return Node(
+            Kind.LINEAR,
+            lambda env, acc, f: lfn(env, acc, f * nfn(env)),
+            vec=(lambda fr, acc, f: lv(fr, acc, f * nv(fr))) if _all(lv, nv) else None,
+        )
     # division
     if right.kind == Kind.LINEAR:
         msg = (
@@ -446,12 +561,29 @@ def _compile_binop(node: ast.BinOp, ctx: Context) -> Node:
             msg,
             node,
         )
-    lfn = left.fn
-    divisor = _divider(lambda env: 1.0, right.fn, node, ctx)
-    return Node(Kind.LINEAR, lambda env, acc, f: lfn(env, acc, f * divisor(env)))
+    lfn, lv = left.fn, left.vec
+    divisor, divisor_vec = _divider(
+        lambda env: 1.0, right.fn, node, ctx, lambda fr: fr.full(1.0), right.vec
+    )
+    return Node(
+        Kind.LINEAR,
+        lambda env, acc, f: lfn(env, acc, f * divisor(env)),
+        vec=(lambda fr, acc, f: lv(fr, acc, f * divisor_vec(fr)))
+        if _all(lv, divisor_vec)
+        else None,
+    )
 
 
-def _divider(lf: Callable, rf: Callable, node: ast.AST, ctx: Context) -> Callable:
+def _divider(
+    lf: Callable,
+    rf: Callable,
+    node: ast.AST,
+    ctx: Context,
+    lv: Callable | None = None,
+    rv: Callable | None = None,
+) -> tuple[Callable, Callable | None]:
+    """``lf / rf`` with a located error on a zero divisor, and the same over a frame (a
+    zero divisor there leaves it to the scalar evaluator)."""
     text = ctx.segment(node)
     where = ctx.where
 
@@ -461,12 +593,43 @@ def _divider(lf: Callable, rf: Callable, node: ast.AST, ctx: Context) -> Callabl
             raise BuildError.at(where, f"division by zero in `{text}`")
         return lf(env) / d
 
-    return div
+    def div_vec(fr: Frame) -> np.ndarray:
+        d = rv(fr)
+        if (d == 0).any():
+            raise NotVectorizable
+        return lv(fr) / d
+
+    return div, div_vec if _all(lv, rv) else None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A compiled condition on indices and data: ``cond(env)``, and ``vec(frame)`` giving
+    it at every binding (None: scalar only)."""
+
+    fn: Callable[[dict], bool]
+    vec: Callable[[Frame], np.ndarray] | None = None
+
+    def __call__(self, env: dict) -> bool:
+        """The condition at the bindings ``env``."""
+        return self.fn(env)
+
+
+def vector_loops(loops: list[tuple[str, tuple, list[Condition]]], spec: ModelSpec) -> list | None:
+    """Loops ``(name, members, conditions)`` as :func:`~.vector.expand` takes them (the
+    set is found by its members' identity), or None if a condition is scalar only."""
+    out = []
+    for name, members, conds in loops:
+        if not all(c.vec is not None for c in conds):
+            return None
+        set_name = next(s.name for s in spec.sets.values() if s.members is members)
+        out.append((name, set_name, [c.vec for c in conds]))
+    return out
 
 
 def _compile_generators(
     generators: list[ast.comprehension], ctx: Context
-) -> list[tuple[str, tuple, list[Callable]]]:
+) -> list[tuple[str, tuple, list[Condition]]]:
     loops = []
     for gen in generators:
         if not isinstance(gen.target, ast.Name):
@@ -530,8 +693,17 @@ def _compile_sum(node: ast.Call, ctx: Context) -> Node:
         body = compile_node(gen.elt, ctx)
     finally:
         ctx.bound, ctx.iterations = saved, saved_iterations
+    vloops = vector_loops(loops, ctx.spec)
     if body.kind == Kind.LINEAR:
-        bfn = body.fn
+        bfn, bvec = body.fn, body.vec
+
+        def sum_lin_vec(fr: Frame, acc: Terms, f: np.ndarray) -> None:
+            inner, parent = expand(fr, vloops)
+            terms = Terms()
+            bvec(inner, terms, f[parent])
+            terms.regroup(parent, acc)
+
+        vec = sum_lin_vec if vloops is not None and bvec is not None else None
         if len(loops) == 1 and not loops[0][2]:
             name, members, _ = loops[0]
 
@@ -541,20 +713,31 @@ def _compile_sum(node: ast.Call, ctx: Context) -> Node:
                     bfn(env, acc, f)
                 env.pop(name, None)
 
-            return Node(Kind.LINEAR, sum_lin_1)
+            return Node(Kind.LINEAR, sum_lin_1, vec=vec)
 
         def sum_lin(env, acc, f):
             for _ in iterate(loops, env):
                 bfn(env, acc, f)
 
-        return Node(Kind.LINEAR, sum_lin)
+        return Node(Kind.LINEAR, sum_lin, vec=vec)
     require_number(body, gen.elt, ctx)
-    bfn = body.fn
+    bfn, bvec = body.fn, body.vec
 
     def sum_num(env):
-        return sum(bfn(env) for _ in iterate(loops, env))
+        # added in order from 0 (not Python's sum, whose float summation changed in 3.12):
+        # the vectorized evaluator's bincount adds the same way
+        total = 0.0
+        for _ in iterate(loops, env):
+            total += bfn(env)
+        return total
 
-    return Node(Kind.NUMBER, sum_num)
+    def sum_num_vec(fr: Frame) -> np.ndarray:
+        inner, parent = expand(fr, vloops)
+        values = np.asarray(bvec(inner), dtype=float)
+        return np.bincount(parent, weights=values, minlength=fr.n)[: fr.n]
+
+    vec = sum_num_vec if vloops is not None and bvec is not None else None
+    return Node(Kind.NUMBER, sum_num, vec=vec)
 
 
 _COMPARE = {
@@ -567,18 +750,27 @@ _COMPARE = {
 }
 
 
-def compile_condition(node: ast.expr, ctx: Context) -> Callable[[dict], bool]:
+def compile_condition(node: ast.expr, ctx: Context) -> Condition:
     """A condition on indices and data: comparisons joined by and/or/not."""
     if isinstance(node, ast.BoolOp):
         parts = [compile_condition(v, ctx) for v in node.values]
+        vecs = [p.vec for p in parts]
         if isinstance(node.op, ast.And):
-            return lambda env: all(p(env) for p in parts)
-        return lambda env: any(p(env) for p in parts)
+            return Condition(
+                lambda env: all(p(env) for p in parts),
+                (lambda fr: np.logical_and.reduce([v(fr) for v in vecs])) if _all(*vecs) else None,
+            )
+        return Condition(
+            lambda env: any(p(env) for p in parts),
+            (lambda fr: np.logical_or.reduce([v(fr) for v in vecs])) if _all(*vecs) else None,
+        )
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         inner = compile_condition(node.operand, ctx)
-        return lambda env: not inner(env)
+        iv = inner.vec
+        return Condition(lambda env: not inner(env), iv and (lambda fr: ~iv(fr)))
     if isinstance(node, ast.Compare):
-        operands = [_compile_operand(x, ctx) for x in (node.left, *node.comparators)]
+        compiled = [_compile_operand(x, ctx) for x in (node.left, *node.comparators)]
+        operands = [fn for fn, _, _ in compiled]
         ops = []
         for op in node.ops:
             if type(op) not in _COMPARE:
@@ -590,20 +782,37 @@ def compile_condition(node: ast.expr, ctx: Context) -> Callable[[dict], bool]:
             values = [fn(env) for fn in operands]
             return all(op(values[i], values[i + 1]) for i, op in enumerate(ops))
 
-        return compare
+        # codes (non-integer members) compare only for (in)equality, and only with codes
+        vecs = [vec for _, vec, _ in compiled]
+        codes = {c for _, _, c in compiled}
+        equality = all(isinstance(op, ast.Eq | ast.NotEq) for op in node.ops)
+        vectorized = _all(*vecs) and (codes == {False} or (codes == {True} and equality))
+
+        def compare_vec(fr: Frame) -> np.ndarray:
+            values = [vec(fr) for vec in vecs]
+            out = np.ones(fr.n, dtype=bool)
+            for i, op in enumerate(ops):
+                out &= op(values[i], values[i + 1])
+            return out
+
+        return Condition(compare, compare_vec if vectorized else None)
     msg = "a condition must be a comparison on indices (e.g. t > 1)"
     raise ctx.error(msg, node)
 
 
-def _compile_operand(node: ast.expr, ctx: Context) -> Callable:
+def _compile_operand(node: ast.expr, ctx: Context) -> tuple[Callable, Callable | None, bool]:
+    """(fn, vectorized fn or None, are its values codes) of a condition's operand."""
     if isinstance(node, ast.Name) and node.id not in ctx.bound and node.id not in ctx.spec.params:
         # a bare set member, as in `p == premium`
-        for s in ctx.spec.sets.values():
-            if not s.integer and node.id in s.member_set:
-                member = node.id
-                return lambda env: member
+        member = node.id
+        if any(not s.integer and member in s.member_set for s in ctx.spec.sets.values()):
+            return (
+                (lambda env: member),
+                (lambda fr: fr.full(fr.context.members.of(member))),
+                True,
+            )
     compiled = compile_node(node, ctx)
     if compiled.kind == Kind.LINEAR:
         msg = "a condition cannot depend on variables"
         raise ctx.error(msg, node)
-    return compiled.fn
+    return compiled.fn, compiled.vec, compiled.codes

@@ -21,17 +21,13 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 from ..errors import BuildError, ErrorCollector, KpiDesignError
 from ..expressions import (
     Linear,
-    compile_bindings,
-    compile_constraint,
     compile_kpi,
     compile_linear,
 )
 from ..spec import KpiSpec, ModelSpec
+from .assemble import check_names, compiled_constraint, constraint_row
 
 __all__ = ["BuiltKpi", "BuiltModel", "build"]
-
-#: components kpidesign adds itself; a user's name may not take them
-_OWN_COMPONENTS = ("resources", "kpi", "objective")
 
 #: variable name -> index tuple -> column number (in build's numbering)
 _Table = dict[str, dict[tuple, int]]
@@ -124,7 +120,7 @@ def _add(block: Any, name: str, component: Any, where: Any) -> None:
 
 def build(spec: ModelSpec) -> BuiltModel:
     """Turn a validated spec into a Pyomo model (all expressions compiled and checked)."""
-    _check_names(spec)
+    check_names(spec)
     errors = ErrorCollector()
     m = pyo.ConcreteModel(name=spec.name)
     for s in spec.sets.values():
@@ -151,26 +147,6 @@ def build(spec: ModelSpec) -> BuiltModel:
         terms=cols.terms,
         table=table,
     )
-
-
-def _check_names(spec: ModelSpec) -> None:
-    """No set, variable or constraint takes a name kpidesign's own components use, and no
-    constraint a set's or variable's name (all such errors raised together)."""
-    errors = ErrorCollector()
-    for own in _OWN_COMPONENTS:
-        for kind, names in (
-            ("set", spec.sets),
-            ("variable", spec.variables),
-            ("constraint", spec.constraints),
-        ):
-            if own in names:
-                where = names[own].where
-                errors.add(where, f"the {kind} name '{own}' is reserved by kpidesign")
-    for c in spec.constraints.values():
-        # params are data, not components: a constraint may share a param's name
-        if c.name in spec.sets or c.name in spec.variables:
-            errors.add(c.where, f"constraint '{c.name}' has the name of a set or variable")
-    errors.raise_if_any(BuildError)
 
 
 def _add_variables(m: pyo.ConcreteModel, spec: ModelSpec, cols: _Columns) -> _Table:
@@ -269,14 +245,7 @@ def _add_resources(
 def _build_constraint(
     m: pyo.ConcreteModel, spec: ModelSpec, c: Any, table: dict, cols: _Columns
 ) -> None:
-    bindings = compile_bindings(spec, c.bindings, c.bindings_where)
-    compiled = compile_constraint(spec, c.expr, c.where, bindings.bound)
-    if c.slack is not None:
-        slack_where = spec.source.locate(("constraints", c.name, "slack"))
-        if compiled.sense == "==":
-            raise BuildError.at(slack_where, "slack on an equality constraint is not allowed")
-        if compiled.rhs.has_variables:
-            raise BuildError.at(slack_where, "slack needs one side of the constraint to be data")
+    bindings, compiled = compiled_constraint(spec, c)
     f = c.slack or 0.0
     if not bindings.names:
         con = pyo.Constraint()
@@ -289,22 +258,6 @@ def _build_constraint(
     for env in bindings:
         key = tuple(env[n] for n in bindings.names)
         _set_row(con, compiled, env, table, cols, f, key[0] if single else key)
-
-
-def constraint_row(
-    compiled: Any, env: dict, table: dict, slack: float
-) -> tuple[float | None, Linear, float | None]:
-    """One row of a compiled constraint at the bindings ``env``: ``(lower, form, upper)``,
-    the body's variables in ``form`` (in build's column numbering, its constant not used)
-    and the data on the bounds (None: open)."""
-    form, lhs_const, rhs_const = compiled.evaluate(env, table)
-    # a margin always tightens: f·|rhs| off a "<=" bound, onto a ">=" bound, whatever the sign
-    margin = slack * abs(rhs_const)
-    if compiled.sense == "<=":
-        return None, form, rhs_const - margin - lhs_const
-    if compiled.sense == ">=":
-        return rhs_const + margin - lhs_const, form, None
-    return -form.constant, form, -form.constant
 
 
 def use_row(

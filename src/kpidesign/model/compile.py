@@ -16,7 +16,8 @@ import pyomo.environ as pyo
 import scipy.sparse as sp
 from pyomo.repn.standard_repn import generate_standard_repn
 
-from ..errors import BuildError, ErrorCollector, Location
+from ..errors import BuildError
+from .assemble import check_finite
 from .build import BuiltModel
 from .program import ALLOCATION, SHARED, Allocation, KpiRows, LinearProgram, SparseRow
 
@@ -91,7 +92,7 @@ def compile_model(built: BuiltModel) -> LinearProgram:
         resource_rows={r: rows.of[id(con)] for r, con in built.resource_rows.items()},
         constraint_components=tuple(built.constraint_names),
     )
-    check_finite(lp, built)
+    check_finite(lp, built.spec)
     return lp
 
 
@@ -99,11 +100,6 @@ def _program_columns(built: BuiltModel, col_of: dict[int, int]) -> np.ndarray:
     """Per variable in build's numbering, its column in the program (``col_of``: id of a
     variable -> column)."""
     return np.array([col_of[id(v)] for v in built.columns], dtype=np.int64)
-
-
-def column_numbers(built: BuiltModel) -> np.ndarray:
-    """Per variable in build's numbering, its column in the compiled program."""
-    return _program_columns(built, _compile_columns(built, tuple(built.spec.departments)).of)
 
 
 @dataclass
@@ -233,38 +229,3 @@ def _kpi_rows(built: BuiltModel, read: _Reader) -> dict[str, KpiRows]:
             kpi.spec.unit,
         )
     return kpis
-
-
-def check_finite(lp: LinearProgram, built: BuiltModel) -> None:
-    """Every coefficient finite, and no bound that excludes every value (a lower bound of
-    +inf): data such as ``1e308 * 10`` overflow to infinity, which HiGHS would only reject
-    as a whole model.  Checked on the arrays, so it costs nothing for sound models."""
-    spec = built.spec
-    errors = ErrorCollector()
-
-    def where(component: str) -> Location | None:
-        if component in spec.constraints:
-            return spec.constraints[component].where
-        if component.startswith("resources"):
-            return spec.source.locate(("resources", component.split(".")[1]))
-        return None
-
-    # lp.A is column-wise: its indices are row numbers, no conversion needed
-    bad_rows = set(lp.A.indices[~np.isfinite(lp.A.data)])
-    bad_rows |= set(np.flatnonzero(np.isnan(lp.row_lower) | (lp.row_lower == np.inf)))
-    bad_rows |= set(np.flatnonzero(np.isnan(lp.row_upper) | (lp.row_upper == -np.inf)))
-    for i in sorted(bad_rows)[:5]:
-        comp = lp.row_components[lp.row_component[i]]
-        errors.add(
-            where(comp),
-            f"{lp.row_name(i)}: a coefficient or bound is not finite "
-            "(a number in the data or the expression overflowed)",
-        )
-    for name, kpi in lp.kpis.items():
-        rows = [kpi.numerator] + ([kpi.denominator] if kpi.denominator is not None else [])
-        if not all(np.all(np.isfinite(r.values)) and np.isfinite(r.constant) for r in rows):
-            errors.add(built.kpis[name].spec.where, f"KPI {name}: a coefficient is not finite")
-    obj = lp.objective
-    if not (np.all(np.isfinite(obj.values)) and np.isfinite(obj.constant)):
-        errors.add(spec.objective.where, "the objective has a coefficient that is not finite")
-    errors.raise_if_any(BuildError)

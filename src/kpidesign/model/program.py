@@ -3,6 +3,9 @@ names, owners of columns, KPIs as sparse rows, allocations."""
 
 from __future__ import annotations
 
+import bisect
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +89,53 @@ class Allocation:
 
 
 @dataclass(frozen=True)
+class LabelBlock:
+    """The indices of rows (or columns) ``start`` .. ``start + size - 1``: entries of the
+    grid over ``members`` (one tuple of members per set, row-major) at ``flat`` (None: the
+    whole grid in order), or no index at all (``members`` None: a scalar component)."""
+
+    start: int
+    size: int
+    members: tuple[tuple, ...] | None
+    flat: np.ndarray | None = None
+
+    def index(self, k: int) -> Any:
+        """The index of the block's ``k``-th entry: a member, a tuple of members, or None."""
+        if self.members is None:
+            return None
+        at = k if self.flat is None else int(self.flat[k])
+        out = []
+        for members in reversed(self.members):
+            at, r = divmod(at, len(members))
+            out.append(members[r])
+        return out[0] if len(out) == 1 else tuple(reversed(out))
+
+
+class IndexLabels(Sequence):
+    """Every row's (or column's) index, made when asked for: a program of a million
+    columns holds a few arrays, not a million tuples."""
+
+    def __init__(self, blocks: list[LabelBlock]):
+        self.blocks = blocks
+        self._starts = [b.start for b in blocks]
+        self._size = blocks[-1].start + blocks[-1].size if blocks else 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._size))]
+        i = operator.index(i)
+        if i < 0:
+            i += self._size
+        if not 0 <= i < self._size:
+            raise IndexError(i)
+        block = self.blocks[bisect.bisect_right(self._starts, i) - 1]
+        return block.index(i - block.start)
+
+
+@dataclass(frozen=True)
 class LinearProgram:
     """``max/min c x + c0  s.t.  row_lower <= A x <= row_upper, col_lower <= x <= col_upper``.
 
@@ -103,10 +153,10 @@ class LinearProgram:
     sense: Sense
     row_components: list[str]
     row_component: np.ndarray
-    row_indices: list[Any]  # the Pyomo index of each row (None for a scalar constraint)
+    row_indices: Sequence[Any]  # each row's index (None for a scalar constraint)
     col_components: list[str]
     col_component: np.ndarray
-    col_indices: list[Any]
+    col_indices: Sequence[Any]  # each column's index (None for a scalar variable)
     col_owner: np.ndarray  # department index, SHARED or ALLOCATION
     departments: tuple[str, ...]
     kpis: dict[str, KpiRows]

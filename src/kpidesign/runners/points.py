@@ -16,8 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import KpiDesignError
-from ..model.build import build
-from ..model.compile import compile_model
+from ..model.assemble import assemble, program
 from ..model.program import LinearProgram
 from ..model.update import ProgramUpdater, RebuildRequired
 from ..results import CompareResult, DesignResult
@@ -133,17 +132,16 @@ def _program(
     (``reused``, ``re-evaluated`` or ``built``) and, for a built one, why."""
     if reuse is None:
         paths = ", ".join(a.path for a, _ in point.values)
-        return compile_model(build(spec)), "built", f"{paths}: not a param, margin or total"
+        return program(spec), "built", f"{paths}: not a param, margin or total"
     if point.variant not in updaters:
-        base = build(task.base[point.variant])
-        updaters[point.variant] = ProgramUpdater(base, compile_model(base))
+        updaters[point.variant] = ProgramUpdater(assemble(task.base[point.variant]))
     updater = updaters[point.variant]
     lp = updater.lp
     if reuse.params or reuse.slacks:
         try:
             lp = updater.with_params(spec, set(reuse.params), reuse.slacks)
         except RebuildRequired as exc:
-            return compile_model(build(spec)), "built", exc.reason
+            return program(spec), "built", exc.reason
     if reuse.totals:
         lp = _with_totals(lp, spec)
     return lp, reuse.how, None
