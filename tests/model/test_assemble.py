@@ -52,6 +52,9 @@ def assert_same_everything(got: LinearProgram, want: LinearProgram) -> None:
         assert getattr(got, k) == getattr(want, k), k
     assert list(got.row_indices) == list(want.row_indices)
     assert list(got.col_indices) == list(want.col_indices)
+    # labels made block by block equal the ones made one by one
+    assert got.row_keys(np.arange(got.num_rows)) == [want.row_key(i) for i in range(want.num_rows)]
+    assert got.col_keys(np.arange(got.num_cols)) == [want.col_key(j) for j in range(want.num_cols)]
     for name, rows in want.kpis.items():
         # the terms in the same order (a dict's), so sums over them are the same floats
         a, b = got.kpis[name], rows

@@ -76,17 +76,18 @@ def _resources_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
 def _constraints_table(lp: LinearProgram, sol: Solution) -> pd.DataFrame:
     """Every row of the model's own constraints: activity, bounds, dual, binding."""
     binding = binding_rows(lp, sol)
+    own = lp.constraint_rows()
     rows = [
         {
             "constraint": lp.row_components[int(lp.row_component[i])],
-            "index": lp.row_key(i) or "",
+            "index": key or "",
             "activity": clean(sol.row_activity[i]),
             "lower": float(lp.row_lower[i]),
             "upper": float(lp.row_upper[i]),
             "shadow_price": clean(sol.row_dual[i]),
             "binding": bool(binding[i]),
         }
-        for i in lp.constraint_rows()
+        for i, key in zip(own, lp.row_keys(own), strict=True)
     ]
     return pd.DataFrame(
         rows,

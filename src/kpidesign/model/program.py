@@ -134,6 +134,30 @@ class IndexLabels(Sequence):
         block = self.blocks[bisect.bisect_right(self._starts, i) - 1]
         return block.index(i - block.start)
 
+    def keys(self, at: np.ndarray) -> list[str | None]:
+        """The index of each entry ``at`` as comma-joined text (None: a scalar component),
+        as :meth:`LinearProgram.row_key` gives it one by one, computed block by block."""
+        at = np.asarray(at, dtype=np.int64)
+        out: list[str | None] = [None] * at.size
+        which = np.searchsorted(np.asarray(self._starts), at, side="right") - 1
+        for b in np.unique(which):
+            block = self.blocks[int(b)]
+            if block.members is None:
+                continue
+            sel = np.flatnonzero(which == b)
+            flat = at[sel] - block.start
+            if block.flat is not None:
+                flat = block.flat[flat]
+            parts = []
+            for members in reversed(block.members):
+                flat, r = np.divmod(flat, len(members))
+                parts.append(np.asarray([_key_label(m) for m in members], dtype=object)[r])
+            parts.reverse()
+            labels = parts[0] if len(parts) == 1 else map(",".join, zip(*parts, strict=True))
+            for i, label in zip(sel.tolist(), labels, strict=True):
+                out[i] = label
+        return out
+
 
 @dataclass(frozen=True)
 class LinearProgram:
@@ -181,6 +205,18 @@ class LinearProgram:
     def col_key(self, j: int) -> str | None:
         """Column ``j``'s index as comma-joined text; None if scalar."""
         return _key_label(self.col_indices[j])
+
+    def row_keys(self, rows: np.ndarray) -> list[str | None]:
+        """:meth:`row_key` of each of ``rows``, at once."""
+        if isinstance(self.row_indices, IndexLabels):
+            return self.row_indices.keys(rows)
+        return [self.row_key(int(i)) for i in rows]
+
+    def col_keys(self, cols: np.ndarray) -> list[str | None]:
+        """:meth:`col_key` of each of ``cols``, at once."""
+        if isinstance(self.col_indices, IndexLabels):
+            return self.col_indices.keys(cols)
+        return [self.col_key(int(j)) for j in cols]
 
     def row_name(self, i: int) -> str:
         """Row ``i`` by the model's name, ``capacity[2]``."""

@@ -4,6 +4,7 @@ KPIs, constraints and resources, with their cross-references and sizes checked."
 from __future__ import annotations
 
 import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -361,7 +362,8 @@ def _resolve_set(
         if bad:
             errors.add(where, f"set members must be strings or integers, got {bad[0]!r}")
             return None
-        dup = sorted({str(m) for m in raw if sum(str(x) == str(m) for x in raw) > 1})
+        seen = Counter(str(m) for m in raw)  # once over the members: sets can be large
+        dup = sorted(m for m, n in seen.items() if n > 1)
         if dup:
             errors.add(where, f"duplicate set member(s): {', '.join(dup)}")
             return None
