@@ -7,7 +7,7 @@ from pathlib import Path
 
 import highspy
 import pytest
-from conftest import TESTS, run_kpidesign
+from conftest import TESTS, assert_same_program, run_kpidesign
 
 import kpidesign
 
@@ -52,3 +52,12 @@ def test_a_bad_model_is_one_located_line_and_nothing_written(run_cli, tmp_path: 
     assert "Traceback" not in result.output
     assert result.error_lines()[0].startswith(f"error: {bad}:")
     assert not out.exists()
+
+
+def test_the_apis_build_is_the_pyomo_model_of_the_program_analyses_solve() -> None:
+    from kpidesign.model import compile_model
+
+    built = kpidesign.build(MODEL)
+    assert type(built.model).__name__ == "ConcreteModel"
+    _, lp = kpidesign.prepare(MODEL)
+    assert_same_program(compile_model(built), lp)
