@@ -255,3 +255,122 @@ def test_random_models_assemble_to_the_pyomo_program(text: str, tmp_path: Path) 
         assert got == want  # the same located error from both
         return
     assert_same_everything(got, want)
+
+
+# --------------------------------------------------------------------------------------
+# cases an adversarial review found (each once a difference between the two paths)
+
+_DEPARTMENT = """departments:
+  d:
+    variables:
+      y: {over: [S], lb: 0, ub: 5}
+    kpis:
+      k: {max: "sum(y[s] for s in S)"}
+    incentive: {k: 1}
+objective:
+  max: "sum(y[s] for s in S)"
+"""
+
+REVIEWED = {
+    # int64 would wrap: the products are Python's integers, exactly
+    "int_literal": """sets: {S: [1, 2]}
+constraints:
+  c: {expr: "1000000000 * 1000000000 * 10 * y[1] <= 1000000 * 1000000 * 1000000 * 1000"}
+""",
+    "big_member": """sets: {S: [1099511627776, 3]}
+constraints:
+  c: {for: s in S, expr: "s * s * y[s] <= 1"}
+""",
+    # beyond 2**53 a float is not the integer: Python divides and compares exactly
+    "beyond_2_53": """sets: {S: [9007199254740993, 3]}
+params: {p: 9007199254740992}
+constraints:
+  c: {for: s in S, expr: "s / 3 * y[s] <= 1"}
+  e: {for: s in S if s == p, expr: "y[s] <= 1"}
+""",
+    "beyond_int64": """sets: {S: 9223372036854775807..9223372036854775808}
+constraints:
+  c: {for: s in S, expr: "y[s] <= 1"}
+""",
+    # the first error is the same: a row is evaluated before the next binding's condition
+    "condition_then_row": """sets: {S: [1, 2]}
+params:
+  q: {over: [S], values: {1: 1}}
+constraints:
+  c: {for: "s in S if q[s] > 0", expr: "y[s] + y[s+5] <= 1"}
+""",
+    "condition_type_error": """sets: {S: [1, 2], P: [1, a]}
+constraints:
+  c: {for: "s in S, p in P if p < 2", expr: "y[s] + y[s+5] <= 1"}
+""",
+    # inf - inf on an equality's bound: the same located error, not Pyomo's traceback
+    "nan_bound": """sets: {S: [1, 2]}
+params: {big: 1e300}
+constraints:
+  c: {expr: "y[1] == big * big - big * big"}
+""",
+    # a name Pyomo's model has as an attribute: refused by both, located
+    "pyomo_attribute": """sets: {S: [1, 2]}
+variables:
+  values: {lb: 0}
+constraints:
+  c: {expr: "y[1] + values <= 1"}
+""",
+    # and/or as Python evaluates them: q[s-1] is never looked up at s = 1
+    "short_circuit": """sets: {S: [1, 2, 3]}
+params:
+  q: {over: [S], values: {1: 1, 2: 0, 3: 2}}
+constraints:
+  c: {for: "s in S if s > 1 and q[s-1] > 0", expr: "y[s] <= 1"}
+  e: {for: "s in S if s == 1 or q[s-1] > 0", expr: "y[s] >= 0.5"}
+""",
+}
+
+
+@pytest.mark.parametrize("case", sorted(REVIEWED))
+def test_reviewed_cases_agree(case: str, tmp_path: Path) -> None:
+    path = tmp_path / "model.yaml"
+    path.write_text(f"kpidesign: 1\nname: {case}\n{REVIEWED[case]}{_DEPARTMENT}")
+    got, want = both(kpidesign.load(path))
+    if isinstance(want, str) or isinstance(got, str):
+        assert got == want
+        assert "Traceback" not in got
+        return
+    assert_same_everything(got, want)
+
+
+def test_short_circuits_stay_vectorized(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kpidesign.model.assemble as assemble_module
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("a row went through the scalar evaluator")
+
+    monkeypatch.setattr(assemble_module, "constraint_row", refuse)
+    path = tmp_path / "model.yaml"
+    path.write_text(f"kpidesign: 1\nname: sc\n{REVIEWED['short_circuit']}{_DEPARTMENT}")
+    lp = program(kpidesign.load(path))
+    # q = 1, 0, 2: c holds at s = 2 (q[1] > 0), e at s = 1 (first part) and s = 2 (q[1] > 0)
+    assert [lp.row_name(i) for i in range(lp.num_rows)] == ["c[2]", "e[1]", "e[2]"]
+
+
+def test_a_comparison_of_a_string_and_a_number_is_a_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "model.yaml"
+    path.write_text(
+        "kpidesign: 1\nname: cmp\nsets: {S: [1, 2], P: [1, a]}\nconstraints:\n"
+        '  c: {for: "s in S, p in P if p < 2", expr: "y[s] <= 1"}\n' + _DEPARTMENT
+    )
+    got, want = both(kpidesign.load(path))
+    assert got == want
+    assert isinstance(got, str) and "cannot compare 'a', 2 in `p < 2`" in got
+
+
+def test_every_public_attribute_of_pyomos_model_is_a_refused_name() -> None:
+    import re
+
+    import pyomo.environ as pyo
+
+    from kpidesign.model.reserved import PYOMO_ATTRIBUTES
+
+    for obj in (pyo.ConcreteModel(), pyo.Block(concrete=True)):
+        public = {n for n in dir(obj) if re.fullmatch(r"[A-Za-z]\w*", n)}
+        assert public <= PYOMO_ATTRIBUTES, sorted(public - PYOMO_ATTRIBUTES)

@@ -16,7 +16,7 @@ from ..errors import BuildError, Location
 from ..spec import ModelSpec, ParamSpec
 from ..spec.sources import did_you_mean
 from .parse import shorten, source_lines
-from .vector import INT_LIMIT, Frame, Grid, NotVectorizable, Terms, expand
+from .vector import Frame, Grid, NotVectorizable, Terms, exact, expand, product
 
 _ALLOWED = (
     "numbers, names of sets, params and variables, subscripts x[p, t], index arithmetic "
@@ -141,8 +141,7 @@ def compile_node(node: ast.expr, ctx: Context) -> Node:
             raise ctx.error(msg, node)
         v = float(value) if isinstance(value, float) else value
         integer = isinstance(value, int)
-        vec = None if integer and abs(value) >= INT_LIMIT else (lambda fr: fr.full(v))
-        return Node(Kind.NUMBER, lambda env: v, integer=integer, vec=vec)
+        return Node(Kind.NUMBER, lambda env: v, integer=integer, vec=lambda fr: fr.full(v))
     if isinstance(node, ast.Name):
         return _compile_name(node, ctx)
     if isinstance(node, ast.Subscript):
@@ -259,7 +258,7 @@ def _compile_index(
     ):
         value = node.value
         if s.integer:
-            vec = None if abs(value) >= INT_LIMIT else (lambda fr: fr.full(value))
+            vec = lambda fr: fr.full(value)  # noqa: E731
         else:
             vec = lambda fr: fr.full(fr.context.members.of(value))  # noqa: E731
         return (lambda env: value), False, vec
@@ -514,14 +513,15 @@ def _compile_binop(node: ast.BinOp, ctx: Context) -> Node:
             if (left.kind == Kind.INDEX or right.kind == Kind.INDEX) and integer
             else Kind.NUMBER
         )
+        # integers stay exact as Python's, or the evaluation goes back to the scalar path
         if isinstance(op, ast.Add):
-            vec = (vectorized and (lambda fr: lv(fr) + rv(fr))) or None
+            vec = (vectorized and (lambda fr: exact(lv(fr) + rv(fr)))) or None
             return Node(kind, lambda env: lf(env) + rf(env), integer, vec)
         if isinstance(op, ast.Sub):
-            vec = (vectorized and (lambda fr: lv(fr) - rv(fr))) or None
+            vec = (vectorized and (lambda fr: exact(lv(fr) - rv(fr)))) or None
             return Node(kind, lambda env: lf(env) - rf(env), integer, vec)
         if isinstance(op, ast.Mult):
-            vec = (vectorized and (lambda fr: lv(fr) * rv(fr))) or None
+            vec = (vectorized and (lambda fr: product(lv(fr), rv(fr)))) or None
             return Node(kind, lambda env: lf(env) * rf(env), integer, vec)
         div, div_vec = _divider(lf, rf, node, ctx, lv if vectorized else None, rv)
         return Node(Kind.NUMBER, div, vec=div_vec)
@@ -755,14 +755,27 @@ def compile_condition(node: ast.expr, ctx: Context) -> Condition:
     if isinstance(node, ast.BoolOp):
         parts = [compile_condition(v, ctx) for v in node.values]
         vecs = [p.vec for p in parts]
-        if isinstance(node.op, ast.And):
-            return Condition(
-                lambda env: all(p(env) for p in parts),
-                (lambda fr: np.logical_and.reduce([v(fr) for v in vecs])) if _all(*vecs) else None,
-            )
+        conjunction = isinstance(node.op, ast.And)
+
+        def short_circuit(fr: Frame) -> np.ndarray:
+            # each part only on the bindings the parts before left undecided, as Python's
+            # and/or: a part that would fail where the result is already known does no harm
+            out = np.full(fr.n, conjunction)
+            undecided = np.arange(fr.n)
+            for vec in vecs:
+                if not undecided.size:
+                    break
+                held = vec(fr.subset(undecided))
+                decided = ~held if conjunction else held
+                out[undecided[decided]] = not conjunction
+                undecided = undecided[~decided]
+            return out
+
         return Condition(
-            lambda env: any(p(env) for p in parts),
-            (lambda fr: np.logical_or.reduce([v(fr) for v in vecs])) if _all(*vecs) else None,
+            (lambda env: all(p(env) for p in parts))
+            if conjunction
+            else (lambda env: any(p(env) for p in parts)),
+            short_circuit if _all(*vecs) else None,
         )
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         inner = compile_condition(node.operand, ctx)
@@ -778,9 +791,16 @@ def compile_condition(node: ast.expr, ctx: Context) -> Condition:
                 raise ctx.error(msg, node)
             ops.append(_COMPARE[type(op)])
 
+        text, where = ctx.segment(node), ctx.where
+
         def compare(env):
             values = [fn(env) for fn in operands]
-            return all(op(values[i], values[i + 1]) for i, op in enumerate(ops))
+            try:
+                return all(op(values[i], values[i + 1]) for i, op in enumerate(ops))
+            except TypeError:  # a member that is a string against a number: `p < 3`
+                shown = ", ".join(repr(v) for v in values)
+                msg = f"cannot compare {shown} in `{text}`"
+                raise BuildError.at(where, msg) from None
 
         # codes (non-integer members) compare only for (in)equality, and only with codes
         vecs = [vec for _, vec, _ in compiled]

@@ -17,11 +17,17 @@ row has the same coefficients whichever evaluator made it.
 What is not vectorized, decided when an expression is compiled (its node has no vectorized
 closure, and the whole constraint family, KPI or objective goes through the scalar
 evaluator): an index of an integer set used where a non-integer set's member is expected or
-the reverse, an ordering comparison (``<``) between members that are not integers, an
-integer constant beyond 2**62.  At evaluation time a family goes back to the scalar
-evaluator when something is wrong (:class:`NotVectorizable`: a missing param value, an
-index outside its sets without an ``initial``, a division by zero): the scalar evaluator
-then raises the located error, so errors have one source.
+the reverse, a comparison between members that are not integers other than ``==``/``!=``.
+At evaluation time a family goes back to the scalar evaluator (:class:`NotVectorizable`)
+when something is wrong (a missing param value, an index outside its sets without an
+``initial``, a division by zero: the scalar evaluator then raises the located error, so
+errors have one source), and where numpy's integers would not be Python's: an integer
+beyond 2**53 in magnitude (a constant, a set member, a param value or the result of index
+arithmetic), where int64 arithmetic could wrap and a float could not hold it exactly.
+
+Conditions joined by ``and``/``or`` (and a sum's several ``if`` clauses) are evaluated as
+Python evaluates them: each part only on the bindings the parts before it left undecided,
+so a part that would fail where an earlier one already excluded the binding does no harm.
 
 Members of non-integer sets are carried as integer *codes* (:class:`Members`); members of
 integer sets as their values, so that index arithmetic (``t-1``) is plain integer
@@ -48,8 +54,25 @@ __all__ = [
     "gather",
 ]
 
-#: integer constants beyond this are left to the scalar evaluator (int64 arithmetic)
-INT_LIMIT = 2**62
+#: integers beyond this in magnitude are left to the scalar evaluator: int64 arithmetic on
+#: them could wrap, and a float could not hold them exactly
+INT_LIMIT = 2**53
+
+
+def exact(values: np.ndarray) -> np.ndarray:
+    """``values``, checked: an integer array holds nothing beyond :data:`INT_LIMIT`."""
+    if values.dtype.kind in "iu" and values.size and int(np.abs(values).max()) > INT_LIMIT:
+        raise NotVectorizable
+    return values
+
+
+def product(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``left * right`` as Python computes it (integers exactly, within the limit)."""
+    if left.dtype.kind in "iu" and right.dtype.kind in "iu":
+        size = np.abs(left.astype(float)) * np.abs(right.astype(float))
+        if size.size and float(size.max()) > INT_LIMIT:
+            raise NotVectorizable
+    return exact(left * right)
 
 
 class NotVectorizable(Exception):
@@ -71,10 +94,19 @@ class Members:
         self._lookup: dict[str, tuple] = {}
         self.spec = spec
 
-    def _array(self, members: Sequence, integer: bool) -> np.ndarray:
-        if integer:
+    def _array(self, members: Sequence, integer: bool) -> np.ndarray | None:
+        if integer:  # None: a member beyond the limit, the set is left to the scalar path
+            if any(abs(m) > INT_LIMIT for m in members):
+                return None
             return np.asarray(members, dtype=np.int64)
         return np.asarray([self.code[m] for m in members], dtype=np.int64)
+
+    def array(self, set_name: str) -> np.ndarray:
+        """The members of ``set_name`` in its domain (integers, or codes)."""
+        values = self.values[set_name]
+        if values is None:
+            raise NotVectorizable
+        return values
 
     def of(self, member: Any) -> int:
         """The code of ``member`` (a new one for a value no set has: it is in no set)."""
@@ -85,7 +117,7 @@ class Members:
         are the set's domain (integers for an integer set, codes otherwise)."""
         if set_name not in self._lookup:
             s = self.spec.sets[set_name]
-            members = self.values[set_name]
+            members = self.array(set_name)
             if s.integer:
                 order = np.argsort(members, kind="stable")
                 self._lookup[set_name] = (True, members[order], order)
@@ -134,8 +166,15 @@ class Frame:
     context: Context
 
     def full(self, value: Any) -> np.ndarray:
-        """``value`` at every binding."""
+        """``value`` at every binding (an integer beyond the limit is left to the scalar
+        evaluator)."""
+        if isinstance(value, int) and abs(value) > INT_LIMIT:
+            raise NotVectorizable
         return np.full(self.n, value)
+
+    def subset(self, keep: np.ndarray) -> Frame:
+        """The bindings at the positions ``keep``."""
+        return Frame(keep.size, {k: v[keep] for k, v in self.index.items()}, self.context)
 
 
 @dataclass
@@ -159,6 +198,8 @@ class Context:
             ]
             flat, inside = grid.flat(self.members, cols) if keys else (np.zeros(0, int), None)
             values = np.fromiter(p.values.values(), dtype=float, count=len(keys))
+            if any(isinstance(v, int) and abs(v) > INT_LIMIT for v in p.values.values()):
+                raise NotVectorizable  # a float would not hold it as Python does
             if inside is not None:
                 flat, values = flat[inside], values[inside]
             order = np.argsort(flat, kind="stable")
@@ -167,7 +208,9 @@ class Context:
 
     def _domain(self, set_name: str, member: Any) -> int:
         if self.members.spec.sets[set_name].integer:
-            return member if isinstance(member, int) and abs(member) < INT_LIMIT else -(2**63)
+            if not (isinstance(member, int) and abs(member) <= INT_LIMIT):
+                raise NotVectorizable
+            return member
         return self.members.of(member)
 
 
@@ -251,17 +294,14 @@ def expand(frame: Frame, loops: Sequence[Loop]) -> tuple[Frame, np.ndarray]:
     index = dict(frame.index)
     members = frame.context.members
     for name, set_name, conds in loops:
-        values = members.values[set_name]
+        values = members.array(set_name)
         k = values.size
         parent = np.repeat(parent, k)
         index = {key: np.repeat(v, k) for key, v in index.items()}
         index[name] = np.tile(values, parent.size // k if k else 0)
-        if conds:
-            sub = Frame(parent.size, index, frame.context)
-            keep = np.ones(parent.size, dtype=bool)
-            for cond in conds:
-                keep &= cond(sub)
-            if not keep.all():
+        for cond in conds:  # each only where the ones before held, as Python's all()
+            keep = np.flatnonzero(cond(Frame(parent.size, index, frame.context)))
+            if keep.size < parent.size:
                 parent = parent[keep]
                 index = {key: v[keep] for key, v in index.items()}
     return Frame(parent.size, index, frame.context), parent

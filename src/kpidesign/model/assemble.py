@@ -45,6 +45,7 @@ from .program import (
     LinearProgram,
     SparseRow,
 )
+from .reserved import PYOMO_ATTRIBUTES
 
 __all__ = ["Assembly", "VariableColumns", "assemble", "check_names", "constraint_row", "program"]
 
@@ -314,6 +315,18 @@ def check_names(spec: ModelSpec) -> None:
         # params are data, not components: a constraint may share a param's name
         if c.name in spec.sets or c.name in spec.variables:
             errors.add(c.where, f"constraint '{c.name}' has the name of a set or variable")
+    for kind, names in (
+        ("set", spec.sets),
+        ("variable", spec.variables),
+        ("constraint", spec.constraints),
+        ("resource", spec.resources),
+    ):
+        for name in sorted(set(names) & PYOMO_ATTRIBUTES):
+            errors.add(
+                names[name].where,
+                f"the {kind} name '{name}' cannot be used: the Pyomo model (kpidesign export) "
+                "has an attribute of that name",
+            )
     errors.raise_if_any(BuildError)
 
 
@@ -369,8 +382,12 @@ def constraint_rows(spec: ModelSpec, c: ConstraintSpec, context: Context, table:
             return _vectorized_rows(c.name, bindings, compiled, context, slack, members)
     except NotVectorizable:
         pass
-    envs = list(bindings) if bindings.names else [{}]
-    found = [constraint_row(compiled, env, table, slack) for env in envs]
+    # binding after binding, each row evaluated before the next binding's condition (as the
+    # Pyomo build does: the first error is the same)
+    envs, found = [], []
+    for env in bindings if bindings.names else [{}]:
+        envs.append(env)
+        found.append(constraint_row(compiled, env, table, slack))
     out = _stack(c.name, [(lo, form.nonzero_terms(), hi) for lo, form, hi in found], None)
     if members is not None:
         single = len(bindings.names) == 1

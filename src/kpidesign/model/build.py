@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.common.errors import InvalidConstraintError
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from ..errors import BuildError, ErrorCollector, KpiDesignError
@@ -26,6 +27,7 @@ from ..expressions import (
 )
 from ..spec import KpiSpec, ModelSpec
 from .assemble import check_names, compiled_constraint, constraint_row
+from .program import key_label
 
 __all__ = ["BuiltKpi", "BuiltModel", "build"]
 
@@ -275,10 +277,18 @@ def _set_row(
 ) -> None:
     lower, form, upper = constraint_row(compiled, env, table, slack)
     row = (lower, cols.expr(form, with_constant=False), upper)
-    if key is None:
-        con.set_value(row)
-    else:
-        con[key] = row
+    try:
+        if key is None:
+            con.set_value(row)
+        else:
+            con[key] = row
+    except InvalidConstraintError:  # a bound that is NaN (inf - inf): as the assembly says
+        name = con.name if key is None else f"{con.name}[{key_label(key)}]"
+        raise BuildError.at(
+            compiled.lhs.where,
+            f"{name}: a coefficient or bound is not finite "
+            "(a number in the data or the expression overflowed)",
+        ) from None
 
 
 def _build_kpi(

@@ -151,7 +151,7 @@ class IndexLabels(Sequence):
             parts = []
             for members in reversed(block.members):
                 flat, r = np.divmod(flat, len(members))
-                parts.append(np.asarray([_key_label(m) for m in members], dtype=object)[r])
+                parts.append(np.asarray([key_label(m) for m in members], dtype=object)[r])
             parts.reverse()
             labels = parts[0] if len(parts) == 1 else map(",".join, zip(*parts, strict=True))
             for i, label in zip(sel.tolist(), labels, strict=True):
@@ -200,11 +200,11 @@ class LinearProgram:
 
     def row_key(self, i: int) -> str | None:
         """Row ``i``'s index as comma-joined text (``standard,3``); None if scalar."""
-        return _key_label(self.row_indices[i])
+        return key_label(self.row_indices[i])
 
     def col_key(self, j: int) -> str | None:
         """Column ``j``'s index as comma-joined text; None if scalar."""
-        return _key_label(self.col_indices[j])
+        return key_label(self.col_indices[j])
 
     def row_keys(self, rows: np.ndarray) -> list[str | None]:
         """:meth:`row_key` of each of ``rows``, at once."""
@@ -254,7 +254,8 @@ class LinearProgram:
         return out
 
 
-def _key_label(index: Any) -> str | None:
+def key_label(index: Any) -> str | None:
+    """An index as comma-joined text (``standard,3``); None for no index."""
     if index is None:
         return None
     if isinstance(index, tuple):
