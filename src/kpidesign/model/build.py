@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyomo.environ as pyo
-from pyomo.common.errors import InvalidConstraintError
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from ..errors import BuildError, ErrorCollector, KpiDesignError
@@ -276,19 +275,20 @@ def _set_row(
     con: Any, compiled: Any, env: dict, table: dict, cols: _Columns, slack: float, key: Any = None
 ) -> None:
     lower, form, upper = constraint_row(compiled, env, table, slack)
-    row = (lower, cols.expr(form, with_constant=False), upper)
-    try:
-        if key is None:
-            con.set_value(row)
-        else:
-            con[key] = row
-    except InvalidConstraintError:  # a bound that is NaN (inf - inf): as the assembly says
+    if any(b is not None and math.isnan(b) for b in (lower, upper)):
+        # inf - inf in the data: Pyomo would refuse the row with a traceback; the assembly's
+        # check of finite numbers says this, located
         name = con.name if key is None else f"{con.name}[{key_label(key)}]"
         raise BuildError.at(
             compiled.lhs.where,
             f"{name}: a coefficient or bound is not finite "
             "(a number in the data or the expression overflowed)",
-        ) from None
+        )
+    row = (lower, cols.expr(form, with_constant=False), upper)
+    if key is None:
+        con.set_value(row)
+    else:
+        con[key] = row
 
 
 def _build_kpi(
