@@ -164,6 +164,26 @@ def _round(x: np.ndarray | float) -> np.ndarray | float:
     return np.round(x, 4)
 
 
+def _company_profit_and_budget(profit: str, total: float) -> list[str]:
+    """The end of a model file (both families): the company KPI and objective ``profit``,
+    and the budget of ``total``."""
+    return [
+        "",
+        "kpis:",
+        f'  profit: {{max: "{profit}", unit: EUR, description: Profit over the horizon}}',
+        "",
+        "objective:",
+        f'  max: "{profit}"',
+        "",
+        "resources:",
+        "  budget:",
+        f"    total: {total}",
+        "    reserve: 0.05",
+        "    max_shift: 0.3",
+        "",
+    ]
+
+
 def generate(departments: int, products: int, periods: int, out: Path, seed: int = 12345) -> Path:
     if departments < 4:
         msg = "--departments must be at least 4 (sales, quality, logistics and one plant)"
@@ -412,22 +432,7 @@ def _model_yaml(
         " - road_cost[p] * road[p, t] - rail_cost[p] * rail[p, t]"
         f" - ({plant_costs}) {pt})"
     )
-    lines += [
-        "",
-        "kpis:",
-        f'  profit: {{max: "{profit}", unit: EUR, description: Profit over the horizon}}',
-        "",
-        "objective:",
-        f'  max: "{profit}"',
-        "",
-        "resources:",
-        "  budget:",
-        f"    total: {total}",
-        "    reserve: 0.05",
-        "    max_shift: 0.3",
-        "",
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + _company_profit_and_budget(profit, total))
 
 
 # -- the easy family -----------------------------------------------------------------------
@@ -627,22 +632,7 @@ def _easy_yaml(
         "sum((price[l, i] - commission[l, i]) * sell[l, i, t] - hold[l, i] * inventory[l, i, t]"
         f" - ({made_cost}) {lit}) - sum({extra_cost} {lt})"
     )
-    lines += [
-        "",
-        "kpis:",
-        f'  profit: {{max: "{profit}", unit: EUR, description: Profit over the horizon}}',
-        "",
-        "objective:",
-        f'  max: "{profit}"',
-        "",
-        "resources:",
-        "  budget:",
-        f"    total: {total}",
-        "    reserve: 0.05",
-        "    max_shift: 0.3",
-        "",
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + _company_profit_and_budget(profit, total))
 
 
 def main(argv: list[str] | None = None) -> None:
