@@ -111,13 +111,21 @@ def _budget(
     R.add(np.repeat(r, len(depts)), [alloc[d] for d in depts], 1.0)
     col_lower = np.zeros(n)
     col_upper = np.full(n, np.inf)
-    shift = budget.get("max_shift")
+    _allocation_bounds(doc, depts, alloc, col_lower, col_upper)
+    return col_lower, col_upper
+
+
+def _allocation_bounds(
+    doc: dict, depts: list[str], alloc: dict[str, int], lower: np.ndarray, upper: np.ndarray
+) -> None:
+    """Each allocation within ``max_shift`` of its baseline (never below 0), in place."""
+    shift = doc["resources"]["budget"].get("max_shift")
+    if shift is None:
+        return
     for d in depts:
         base = float(doc["departments"][d]["allocation"]["budget"])
-        if shift is not None:
-            col_lower[alloc[d]] = max(0.0, base * (1 - float(shift)))
-            col_upper[alloc[d]] = base * (1 + float(shift))
-    return col_lower, col_upper
+        lower[alloc[d]] = max(0.0, base * (1 - float(shift)))
+        upper[alloc[d]] = base * (1 + float(shift))
 
 
 def build_easy(path: Path, doc: dict) -> dict:
@@ -363,14 +371,7 @@ def build_org(path: Path, doc: dict) -> dict:
     col_lower = np.zeros(n)
     col_upper = np.full(n, np.inf)
     col_upper[B["promo"] : B["promo"] + PT] = promo_ub
-    shift = budget.get("max_shift")
-    for d in depts:
-        base = float(doc["departments"][d]["allocation"]["budget"])
-        if shift is not None:
-            col_lower[alloc[d]] = max(0.0, base * (1 - float(shift)))
-            col_upper[alloc[d]] = base * (1 + float(shift))
-        else:
-            col_upper[alloc[d]] = np.inf
+    _allocation_bounds(doc, depts, alloc, col_lower, col_upper)
 
     # objective (max): revenue on deliveries minus every cost
     c = np.zeros(n)

@@ -374,3 +374,12 @@ def test_every_public_attribute_of_pyomos_model_is_a_refused_name() -> None:
     for obj in (pyo.ConcreteModel(), pyo.Block(concrete=True)):
         public = {n for n in dir(obj) if re.fullmatch(r"[A-Za-z]\w*", n)}
         assert public <= PYOMO_ATTRIBUTES, sorted(public - PYOMO_ATTRIBUTES)
+
+
+def test_a_model_without_constraints_assembles(tmp_path: Path) -> None:
+    # no constraint and no resource: no rows at all (bounds alone keep it bounded)
+    path = tmp_path / "model.yaml"
+    path.write_text("kpidesign: 1\nname: free\nsets: {S: [1, 2]}\n" + _DEPARTMENT)
+    got, want = both(kpidesign.load(path))
+    assert isinstance(got, LinearProgram) and got.num_rows == 0
+    assert_same_everything(got, want)

@@ -33,7 +33,7 @@ def export(
     standard form entry by entry).
     """
     from ..model.build import build
-    from ..render.files import write_atomic
+    from ..render.files import write_option_file
     from ..spec import load
 
     if lp_out is None and mps_out is None:
@@ -48,9 +48,5 @@ def export(
             # the format from the file's extension: .lp is CPLEX LP, .mps is MPS
             built.model.write(str(written), io_options={"symbolic_solver_labels": True})
             text = written.read_bytes()
-        try:
-            write_atomic(out, text)
-        except OSError as exc:
-            msg = f"--{fmt} {out}: cannot write the file: {exc.strerror or exc}"
-            raise KpiDesignError(msg) from None
+        write_option_file(out, text, f"--{fmt}")
         click.echo(f"wrote {out}", err=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import KpiDesignError
 from .failures import handle_errors
 
 __all__ = ["schema"]
@@ -28,16 +27,12 @@ def schema(out: Path | None) -> None:
     Point an editor at it (yaml-language-server, VS Code's YAML extension) to complete and
     check keys as you type: see the README, "Editor support".
     """
-    from ..render.files import write_atomic
+    from ..render.files import write_option_file
     from ..spec.schema import json_schema_text
 
     text = json_schema_text()
     if out is None:
         sys.stdout.write(text)
         return
-    try:
-        write_atomic(out, text)
-    except OSError as exc:
-        msg = f"--out {out}: cannot write the file: {exc.strerror or exc}"
-        raise KpiDesignError(msg) from None
+    write_option_file(out, text, "--out")
     click.echo(f"wrote {out}", err=True)

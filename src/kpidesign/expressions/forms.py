@@ -47,10 +47,9 @@ from .tree import (
     compile_node,
     iterate,
     require_number,
-    vector_loops,
 )
 from .vector import Context as VectorContext
-from .vector import Frame, NotVectorizable, Terms, expand
+from .vector import Frame, Loop, NotVectorizable, Terms, expand
 
 # --------------------------------------------------------------------------------------
 # public entry points
@@ -164,7 +163,7 @@ class Bindings:
 
     names: tuple[str, ...]
     sets: tuple[str, ...]
-    loops: tuple
+    loops: tuple[Loop, ...]
 
     def __iter__(self) -> Iterator[dict]:
         env: dict = {}
@@ -179,10 +178,7 @@ class Bindings:
     def frame(self, context: VectorContext) -> Frame:
         """Every binding at once, in the order of iteration; raises
         :class:`~.vector.NotVectorizable` if the condition is scalar only."""
-        loops = vector_loops(list(self.loops), context.members.spec)
-        if loops is None:
-            raise NotVectorizable
-        frame, _ = expand(Frame(1, {}, context), loops)
+        frame, _ = expand(Frame(1, {}, context), self.loops)
         return frame
 
 
@@ -212,8 +208,8 @@ def compile_bindings(spec: ModelSpec, text: str | None, where: Location) -> Bind
             raise BuildError.at(where, f"index name '{name}' is already in use")
         names.append(name)
         sets.append(set_name)
-    loops = [(n, spec.sets[s].members, []) for n, s in zip(names, sets, strict=True)]
-    size = math.prod(len(members) for _, members, _ in loops)
+    loops = [Loop(n, s, spec.sets[s].members) for n, s in zip(names, sets, strict=True)]
+    size = math.prod(len(loop.members) for loop in loops)
     if size > spec.max_size:
         raise BuildError.at(
             where,
@@ -224,7 +220,7 @@ def compile_bindings(spec: ModelSpec, text: str | None, where: Location) -> Bind
         ctx = Context(spec, condition, where, dict(zip(names, sets, strict=True)))
         try:
             cond_tree = ast.parse(condition.strip(), mode="eval").body
-            loops[-1] = (loops[-1][0], loops[-1][1], [compile_condition(cond_tree, ctx)])
+            loops[-1] = loops[-1]._replace(conditions=(compile_condition(cond_tree, ctx),))
         except SyntaxError as exc:
             raise BuildError.at(where, f"invalid condition ({exc.msg}): `{condition}`") from None
         except (RecursionError, MemoryError):

@@ -16,7 +16,7 @@ from ..errors import BuildError, Location
 from ..spec import ModelSpec, ParamSpec
 from ..spec.sources import did_you_mean
 from .parse import shorten, source_lines
-from .vector import Frame, Grid, NotVectorizable, Terms, exact, expand, product
+from .vector import Frame, Grid, Loop, NotVectorizable, Terms, exact, expand, product
 
 _ALLOWED = (
     "numbers, names of sets, params and variables, subscripts x[p, t], index arithmetic "
@@ -615,21 +615,7 @@ class Condition:
         return self.fn(env)
 
 
-def vector_loops(loops: list[tuple[str, tuple, list[Condition]]], spec: ModelSpec) -> list | None:
-    """Loops ``(name, members, conditions)`` as :func:`~.vector.expand` takes them (the
-    set is found by its members' identity), or None if a condition is scalar only."""
-    out = []
-    for name, members, conds in loops:
-        if not all(c.vec is not None for c in conds):
-            return None
-        set_name = next(s.name for s in spec.sets.values() if s.members is members)
-        out.append((name, set_name, [c.vec for c in conds]))
-    return out
-
-
-def _compile_generators(
-    generators: list[ast.comprehension], ctx: Context
-) -> list[tuple[str, tuple, list[Condition]]]:
+def _compile_generators(generators: list[ast.comprehension], ctx: Context) -> list[Loop]:
     loops = []
     for gen in generators:
         if not isinstance(gen.target, ast.Name):
@@ -651,24 +637,25 @@ def _compile_generators(
             msg = f"index name '{name}' is the name of a set"
             raise ctx.error(msg, gen.target)
         ctx.bound[name] = gen.iter.id
-        conds = [compile_condition(cond, ctx) for cond in gen.ifs]
-        loops.append((name, ctx.spec.sets[gen.iter.id].members, conds))
+        conds = tuple(compile_condition(cond, ctx) for cond in gen.ifs)
+        set_name = gen.iter.id
+        loops.append(Loop(name, set_name, ctx.spec.sets[set_name].members, conds))
     return loops
 
 
-def iterate(loops: list[tuple[str, tuple, list[Callable]]], env: dict) -> Iterator[None]:
+def iterate(loops: list[Loop], env: dict) -> Iterator[None]:
     """Bind ``env`` to every admissible combination in turn (nested loops, in order)."""
     if not loops:
         yield None
         return
-    (name, members, conds), rest = loops[0], loops[1:]
+    loop, rest = loops[0], loops[1:]
     try:
-        for m in members:
-            env[name] = m
-            if all(c(env) for c in conds):
+        for m in loop.members:
+            env[loop.name] = m
+            if all(c(env) for c in loop.conditions):
                 yield from iterate(rest, env)
     finally:
-        env.pop(name, None)
+        env.pop(loop.name, None)
 
 
 def _compile_sum(node: ast.Call, ctx: Context) -> Node:
@@ -682,7 +669,7 @@ def _compile_sum(node: ast.Call, ctx: Context) -> Node:
     saved, saved_iterations = dict(ctx.bound), ctx.iterations
     try:
         loops = _compile_generators(gen.generators, ctx)
-        ctx.iterations *= math.prod(len(members) for _, members, _ in loops)
+        ctx.iterations *= math.prod(len(loop.members) for loop in loops)
         if ctx.iterations > ctx.spec.max_size:
             msg = (
                 f"evaluating this sum takes {ctx.iterations:,} index combinations (an upper "
@@ -693,19 +680,19 @@ def _compile_sum(node: ast.Call, ctx: Context) -> Node:
         body = compile_node(gen.elt, ctx)
     finally:
         ctx.bound, ctx.iterations = saved, saved_iterations
-    vloops = vector_loops(loops, ctx.spec)
+    vectorized = all(loop.vectorized for loop in loops) and body.vec is not None
     if body.kind == Kind.LINEAR:
         bfn, bvec = body.fn, body.vec
 
         def sum_lin_vec(fr: Frame, acc: Terms, f: np.ndarray) -> None:
-            inner, parent = expand(fr, vloops)
+            inner, parent = expand(fr, loops)
             terms = Terms()
             bvec(inner, terms, f[parent])
             terms.regroup(parent, acc)
 
-        vec = sum_lin_vec if vloops is not None and bvec is not None else None
-        if len(loops) == 1 and not loops[0][2]:
-            name, members, _ = loops[0]
+        vec = sum_lin_vec if vectorized else None
+        if len(loops) == 1 and not loops[0].conditions:
+            name, members = loops[0].name, loops[0].members
 
             def sum_lin_1(env, acc, f):
                 for m in members:
@@ -732,12 +719,11 @@ def _compile_sum(node: ast.Call, ctx: Context) -> Node:
         return total
 
     def sum_num_vec(fr: Frame) -> np.ndarray:
-        inner, parent = expand(fr, vloops)
+        inner, parent = expand(fr, loops)
         values = np.asarray(bvec(inner), dtype=float)
         return np.bincount(parent, weights=values, minlength=fr.n)[: fr.n]
 
-    vec = sum_num_vec if vloops is not None and bvec is not None else None
-    return Node(Kind.NUMBER, sum_num, vec=vec)
+    return Node(Kind.NUMBER, sum_num, vec=sum_num_vec if vectorized else None)
 
 
 _COMPARE = {

@@ -36,9 +36,9 @@ arithmetic.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -47,6 +47,7 @@ from ..spec import ModelSpec, ParamSpec
 __all__ = [
     "Frame",
     "Grid",
+    "Loop",
     "Members",
     "NotVectorizable",
     "Terms",
@@ -283,24 +284,39 @@ def gather(terms: Terms, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np
     return uniq // width, uniq % width, sums, constant
 
 
-#: a vectorized loop: (index name, set name, vectorized conditions)
-Loop = tuple[str, str, list[Callable[[Frame], np.ndarray]]]
+class Loop(NamedTuple):
+    """One ``for name in set [if ...]`` of a sum or of a constraint's bindings, for both
+    evaluators: a condition is called at one binding, its ``vec`` (None: scalar only) over
+    a frame."""
+
+    name: str
+    set_name: str
+    members: tuple
+    conditions: tuple = ()
+
+    @property
+    def vectorized(self) -> bool:
+        """Can :func:`expand` run this loop (has every condition a ``vec``)?"""
+        return all(c.vec is not None for c in self.conditions)
 
 
 def expand(frame: Frame, loops: Sequence[Loop]) -> tuple[Frame, np.ndarray]:
     """``frame`` with every admissible combination of ``loops`` under each binding (nested
-    loops in order, conditions applied at their loop), and each new binding's parent."""
+    loops in order, conditions applied at their loop), and each new binding's parent;
+    raises :class:`NotVectorizable` for a loop that is not :attr:`Loop.vectorized`."""
+    if not all(loop.vectorized for loop in loops):
+        raise NotVectorizable
     parent = np.arange(frame.n)
     index = dict(frame.index)
     members = frame.context.members
-    for name, set_name, conds in loops:
-        values = members.array(set_name)
+    for loop in loops:
+        values = members.array(loop.set_name)
         k = values.size
         parent = np.repeat(parent, k)
         index = {key: np.repeat(v, k) for key, v in index.items()}
-        index[name] = np.tile(values, parent.size // k if k else 0)
-        for cond in conds:  # each only where the ones before held, as Python's all()
-            keep = np.flatnonzero(cond(Frame(parent.size, index, frame.context)))
+        index[loop.name] = np.tile(values, parent.size // k if k else 0)
+        for cond in loop.conditions:  # each only where the ones before held, as all()
+            keep = np.flatnonzero(cond.vec(Frame(parent.size, index, frame.context)))
             if keep.size < parent.size:
                 parent = parent[keep]
                 index = {key: v[keep] for key, v in index.items()}

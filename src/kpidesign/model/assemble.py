@@ -16,6 +16,7 @@ entry (the tests check it on every model in the repository and on random models)
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from ..expressions import (
 )
 from ..expressions.forms import Bindings, LinearTemplate
 from ..expressions.vector import Context, Frame, Grid, Members, NotVectorizable, Terms, gather
-from ..spec import ConstraintSpec, ModelSpec
+from ..spec import ConstraintSpec, KpiSpec, ModelSpec
 from .program import (
     ALLOCATION,
     SHARED,
@@ -84,13 +85,11 @@ class VariableColumns(Mapping):
         return math.prod(self.grid.shape)
 
     def __iter__(self) -> Iterator[tuple]:
-        import itertools
-
         return iter(itertools.product(*(list(p) for p in self._positions)))
 
 
 @dataclass
-class _Rows:
+class ComponentRows:
     """Rows of one component: (row within the component, column, value) triplets, bounds
     and the rows' index labels."""
 
@@ -102,6 +101,11 @@ class _Rows:
     upper: np.ndarray
     members: tuple[tuple, ...] | None = None
     flat: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        # + 0.0 turns a -0.0 (the negated constant of an equality) into 0.0, as Pyomo does
+        self.lower = self.lower + 0.0
+        self.upper = self.upper + 0.0
 
     @property
     def size(self) -> int:
@@ -155,7 +159,7 @@ def assemble(spec: ModelSpec) -> Assembly:
     table = {name: VariableColumns(first, grid, spec) for name, (first, grid) in grids.items()}
     context = Context(Members(spec), columns=grids)
     errors = ErrorCollector()
-    rows: list[_Rows] = []
+    rows: list[ComponentRows] = []
     constraint_names = []
     for c in spec.constraints.values():
         try:
@@ -166,21 +170,12 @@ def assemble(spec: ModelSpec) -> Assembly:
     kpis = {}
     for kpi in spec.all_kpis().values():
         try:
-            compiled = compile_kpi(spec, kpi.text, kpi.where)
-            num = linear_row(compiled.numerator, context, table)
-            den = compiled.denominator
-            den_row = None if den is None else linear_row(den, context, table)
-            kpis[kpi.qualified] = KpiRows(
-                kpi.qualified, kpi.owner, kpi.sense, num, den_row, kpi.unit
-            )
+            kpis[kpi.qualified] = kpi_rows(spec, kpi, context, table)
         except KpiDesignError as exc:
             errors.extend(exc)
     objective = None
     try:
-        obj = compile_linear(spec, spec.objective.text, spec.objective.where)
-        if not obj.has_variables:
-            raise BuildError.at(spec.objective.where, "the objective has no decision variables")
-        objective = linear_row(obj, context, table)
+        objective = objective_row(spec, context, table)
     except KpiDesignError as exc:
         errors.extend(exc)
     allocations: list[Allocation] = []
@@ -205,14 +200,14 @@ def assemble(spec: ModelSpec) -> Assembly:
                 use_row_of(spec, *d.uses[r.name], context, table, int(col))
                 for d, col in zip(users, columns, strict=True)
             ]
-            rows.append(_stack(f"resources.{r.name}.use", use, (names,)))
+            rows.append(stack_rows(f"resources.{r.name}.use", use, (names,)))
             for k, (d, col) in enumerate(zip(users, columns, strict=True)):
                 allocations.append(
                     Allocation(d.name, r.name, int(col), first_row + k, d.allocation[r.name])
                 )
             first_row += len(users)
             rows.append(
-                _Rows(
+                ComponentRows(
                     f"resources.{r.name}.total",
                     np.zeros(len(users), dtype=np.int64),
                     columns,
@@ -228,52 +223,12 @@ def assemble(spec: ModelSpec) -> Assembly:
         errors.extend(exc)
     errors.raise_if_any(BuildError)
     assert objective is not None
-    lp = _program(
-        spec,
-        rows,
-        n,
-        objective=objective,
-        kpis=kpis,
-        allocations=allocations,
-        resource_rows=resource_rows,
-        constraint_names=constraint_names,
-        col_lower=np.concatenate(col_lower) if col_lower else np.zeros(0),
-        col_upper=np.concatenate(col_upper) if col_upper else np.zeros(0),
-        col_owner=np.concatenate(col_owner).astype(np.int64) if col_owner else np.zeros(0, int),
-        col_component=np.concatenate(col_component).astype(np.int64)
-        if col_component
-        else np.zeros(0, int),
-        col_components=[*spec.variables, *alloc_components],
-        col_labels=IndexLabels([b for b in col_blocks if b.size]),
-    )
-    check_finite(lp, spec)
-    return Assembly(spec, lp, table, grids)
-
-
-def _program(spec: ModelSpec, rows: list[_Rows], n: int, **parts: Any) -> LinearProgram:
-    """The program of the row components ``rows`` over ``n`` columns."""
     offsets = np.cumsum([0, *(r.size for r in rows)])
-    # + 0.0 turns a -0.0 (the negated constant of an equality) into 0.0, as Pyomo does
-    row_lower = np.concatenate([r.lower for r in rows]) + 0.0 if rows else np.zeros(0)
-    row_upper = np.concatenate([r.upper for r in rows]) + 0.0 if rows else np.zeros(0)
-    A = sp.csr_array(
-        (
-            np.concatenate([r.val for r in rows]) if rows else np.zeros(0),
-            (
-                np.concatenate([r.row + off for r, off in zip(rows, offsets, strict=False)])
-                if rows
-                else np.zeros(0, int),
-                np.concatenate([r.col for r in rows]) if rows else np.zeros(0, int),
-            ),
-        ),
-        shape=(int(offsets[-1]), n),
-    )
-    A.sum_duplicates()
-    return LinearProgram(
-        A=A.tocsc(),
-        row_lower=row_lower,
-        row_upper=row_upper,
-        objective=parts["objective"],
+    lp = LinearProgram(
+        A=_matrix(rows, offsets, n),
+        row_lower=_concat([r.lower for r in rows], float),
+        row_upper=_concat([r.upper for r in rows], float),
+        objective=objective,
         sense=spec.objective.sense,
         row_components=[r.component for r in rows],
         row_component=np.repeat(np.arange(len(rows)), [r.size for r in rows]).astype(np.int64),
@@ -284,18 +239,64 @@ def _program(spec: ModelSpec, rows: list[_Rows], n: int, **parts: Any) -> Linear
                 if r.size
             ]
         ),
-        col_lower=parts["col_lower"],
-        col_upper=parts["col_upper"],
-        col_components=parts["col_components"],
-        col_component=parts["col_component"],
-        col_indices=parts["col_labels"],
-        col_owner=parts["col_owner"],
-        departments=tuple(spec.departments),
-        kpis=parts["kpis"],
-        allocations=parts["allocations"],
-        resource_rows=parts["resource_rows"],
-        constraint_components=tuple(parts["constraint_names"]),
+        col_lower=np.concatenate(col_lower),
+        col_upper=np.concatenate(col_upper),
+        col_components=[*spec.variables, *alloc_components],
+        col_component=np.concatenate(col_component).astype(np.int64),
+        col_indices=IndexLabels([b for b in col_blocks if b.size]),
+        col_owner=np.concatenate(col_owner).astype(np.int64),
+        departments=departments,
+        kpis=kpis,
+        allocations=allocations,
+        resource_rows=resource_rows,
+        constraint_components=tuple(constraint_names),
     )
+    check_finite(lp, spec)
+    return Assembly(spec, lp, table, grids)
+
+
+def _matrix(rows: list[ComponentRows], offsets: np.ndarray, n: int) -> sp.csc_array:
+    """The constraint matrix of the row components ``rows`` (starting at ``offsets``) over
+    ``n`` columns."""
+    A = sp.csr_array(
+        (
+            _concat([r.val for r in rows], float),
+            (
+                _concat([r.row + off for r, off in zip(rows, offsets, strict=False)], np.int64),
+                _concat([r.col for r in rows], np.int64),
+            ),
+        ),
+        shape=(int(offsets[-1]), n),
+    )
+    A.sum_duplicates()
+    return A.tocsc()
+
+
+def _concat(arrays: list[np.ndarray], dtype: Any) -> np.ndarray:
+    """``arrays`` end to end (empty for none: a model may have no constraint rows)."""
+    return np.concatenate(arrays).astype(dtype, copy=False) if arrays else np.zeros(0, dtype)
+
+
+def kpi_rows(spec: ModelSpec, kpi: KpiSpec, context: Context, table: Mapping) -> KpiRows:
+    """KPI ``kpi``'s numerator (and denominator) as sparse rows."""
+    compiled = compile_kpi(spec, kpi.text, kpi.where)
+    den = compiled.denominator
+    return KpiRows(
+        kpi.qualified,
+        kpi.owner,
+        kpi.sense,
+        linear_row(compiled.numerator, context, table),
+        None if den is None else linear_row(den, context, table),
+        kpi.unit,
+    )
+
+
+def objective_row(spec: ModelSpec, context: Context, table: Mapping) -> SparseRow:
+    """The objective as a sparse row (an error if it has no decision variables)."""
+    obj = compile_linear(spec, spec.objective.text, spec.objective.where)
+    if not obj.has_variables:
+        raise BuildError.at(spec.objective.where, "the objective has no decision variables")
+    return linear_row(obj, context, table)
 
 
 def check_names(spec: ModelSpec) -> None:
@@ -372,7 +373,9 @@ def compiled_constraint(spec: ModelSpec, c: ConstraintSpec) -> tuple[Bindings, A
     return bindings, compiled
 
 
-def constraint_rows(spec: ModelSpec, c: ConstraintSpec, context: Context, table: Mapping) -> _Rows:
+def constraint_rows(
+    spec: ModelSpec, c: ConstraintSpec, context: Context, table: Mapping
+) -> ComponentRows:
     """Every row of constraint family ``c``: vectorized, else row by row."""
     bindings, compiled = compiled_constraint(spec, c)
     slack = c.slack or 0.0
@@ -386,9 +389,10 @@ def constraint_rows(spec: ModelSpec, c: ConstraintSpec, context: Context, table:
     # Pyomo build does: the first error is the same)
     envs, found = [], []
     for env in bindings if bindings.names else [{}]:
+        lower, form, upper = constraint_row(compiled, env, table, slack)
         envs.append(env)
-        found.append(constraint_row(compiled, env, table, slack))
-    out = _stack(c.name, [(lo, form.nonzero_terms(), hi) for lo, form, hi in found], None)
+        found.append((lower, sparse_row(form), upper))
+    out = stack_rows(c.name, found, None)
     if members is not None:
         single = len(bindings.names) == 1
         names = bindings.names
@@ -411,7 +415,7 @@ def _vectorized_rows(
     context: Context,
     slack: float,
     members: tuple[tuple, ...] | None,
-) -> _Rows:
+) -> ComponentRows:
     """Every row of a constraint family by the vectorized evaluator (raises
     :class:`NotVectorizable` where it cannot)."""
     frame = bindings.frame(context)
@@ -422,32 +426,25 @@ def _vectorized_rows(
     if members is not None:
         grid = Grid(bindings.sets, tuple(len(m) for m in members))
         flat, _ = grid.flat(context.members, [frame.index[n] for n in bindings.names])
-    return _Rows(name, row, col, val, lower, upper, members, flat)
+    return ComponentRows(name, row, col, val, lower, upper, members, flat)
 
 
-def _stack(
+def stack_rows(
     component: str,
-    found: list[tuple[float | None, Any, float | None]],
+    found: list[tuple[float | None, SparseRow, float | None]],
     members: tuple[tuple, ...] | None,
-) -> _Rows:
-    """Rows given one by one as ``(lower, terms, upper)`` (terms: a dict column ->
-    coefficient, or a :class:`SparseRow`)."""
+) -> ComponentRows:
+    """Rows given one by one as ``(lower, terms, upper)`` (the terms' constant unused)."""
     row, col, val = [], [], []
     for i, (_, terms, _) in enumerate(found):
-        if isinstance(terms, SparseRow):
-            cols, vals = terms.indices, terms.values
-        else:
-            cols = np.fromiter(terms, dtype=np.int64, count=len(terms))
-            vals = np.fromiter(terms.values(), dtype=float, count=len(terms))
-        row.append(np.full(cols.size, i, dtype=np.int64))
-        col.append(cols)
-        val.append(vals)
-    e_i, e_f = np.zeros(0, dtype=np.int64), np.zeros(0)
-    return _Rows(
+        row.append(np.full(terms.indices.size, i, dtype=np.int64))
+        col.append(terms.indices)
+        val.append(terms.values)
+    return ComponentRows(
         component,
-        np.concatenate(row) if row else e_i,
-        np.concatenate(col).astype(np.int64) if col else e_i,
-        np.concatenate(val) if val else e_f,
+        _concat(row, np.int64),
+        _concat(col, np.int64),
+        _concat(val, float),
         np.array([-np.inf if lo is None else float(lo) for lo, _, _ in found], dtype=float),
         np.array([np.inf if hi is None else float(hi) for _, _, hi in found], dtype=float),
         members,

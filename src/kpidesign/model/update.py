@@ -13,21 +13,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..expressions import compile_kpi, compile_linear
 from ..spec import ModelSpec
 from .assemble import (
     Assembly,
+    ComponentRows,
     check_finite,
     constraint_rows,
-    linear_row,
+    kpi_rows,
+    objective_row,
+    stack_rows,
     use_row_of,
 )
-from .program import KpiRows, LinearProgram, SparseRow
+from .program import LinearProgram
 
 __all__ = ["ProgramUpdater", "RebuildRequired"]
 
@@ -81,7 +82,7 @@ class ProgramUpdater:
         kpi_names = {k.name for k in spec.all_kpis().values()} | set(spec.all_kpis())
         context, table = self.assembly.context(spec), self.assembly.table
         lp = self.lp
-        replaced: list[tuple] = []
+        replaced: list[tuple[np.ndarray, ComponentRows]] = []  # (the program's rows, new ones)
         for c in spec.constraints.values():
             if c.name in slacks or _names(c.expr) & (changed | kpi_names):
                 rows = np.flatnonzero(lp.row_component == lp.row_components.index(c.name))
@@ -89,58 +90,35 @@ class ProgramUpdater:
                 if new.size != rows.size:  # cannot happen while its for: reads no changed param
                     msg = f"{c.name} has {new.size} rows now, {rows.size} before"
                     raise RebuildRequired(msg)
-                replaced.append((rows, rows[new.row], new.col, new.val, new.lower, new.upper))
+                replaced.append((rows, new))
         for a in lp.allocations:
             text, where = spec.departments[a.department].uses[a.resource]
             if _names(text) & changed:
-                _, row, upper = use_row_of(spec, text, where, context, table, a.column)
-                at = np.array([a.use_row])
-                replaced.append(
-                    (at, np.full(row.indices.size, a.use_row), row.indices, row.values,
-                     np.array([-np.inf]), np.array([upper]))
-                )  # fmt: skip
+                use = use_row_of(spec, text, where, context, table, a.column)
+                replaced.append((np.array([a.use_row]), stack_rows("use", [use], None)))
         if changed:
-            lp = replace(
-                lp, kpis=self._kpis(spec, context), objective=self._objective(spec, context)
-            )
+            kpis = {k: kpi_rows(spec, spec.all_kpis()[k], context, table) for k in lp.kpis}
+            lp = replace(lp, kpis=kpis, objective=objective_row(spec, context, table))
         lp = _with_rows(lp, replaced) if replaced else lp
         check_finite(lp, spec)  # as assembly does: data that overflowed is an error
         return lp
 
-    def _kpis(self, spec: ModelSpec, context: Any) -> dict[str, KpiRows]:
-        """Every KPI's rows evaluated with ``spec``'s params (a few per model)."""
-        table = self.assembly.table
-        out = {}
-        for name, rows in self.lp.kpis.items():
-            kpi = spec.all_kpis()[name]
-            compiled = compile_kpi(spec, kpi.text, kpi.where)
-            den = compiled.denominator
-            out[name] = replace(
-                rows,
-                numerator=linear_row(compiled.numerator, context, table),
-                denominator=None if den is None else linear_row(den, context, table),
-            )
-        return out
 
-    def _objective(self, spec: ModelSpec, context: Any) -> SparseRow:
-        """The objective evaluated with ``spec``'s params."""
-        obj = compile_linear(spec, spec.objective.text, spec.objective.where)
-        return linear_row(obj, context, self.assembly.table)
-
-
-def _with_rows(lp: LinearProgram, replaced: list[tuple]) -> LinearProgram:
-    """``lp`` with rows replaced: each entry ``(rows, entry rows, columns, values, lower,
-    upper)`` gives the rows it replaces, then their new entries and bounds."""
+def _with_rows(
+    lp: LinearProgram, replaced: list[tuple[np.ndarray, ComponentRows]]
+) -> LinearProgram:
+    """``lp`` with rows replaced: each entry gives the program's rows it replaces and the
+    new rows, in the same order."""
     lower, upper = lp.row_lower.copy(), lp.row_upper.copy()
     coo = lp.A.tocoo()
-    keep = ~np.isin(coo.row, np.concatenate([rows for rows, *_ in replaced]))
-    for rows, _, _, _, lo, hi in replaced:
-        lower[rows], upper[rows] = lo + 0.0, hi + 0.0  # no -0.0, as in assembly
+    keep = ~np.isin(coo.row, np.concatenate([rows for rows, _ in replaced]))
+    for rows, new in replaced:
+        lower[rows], upper[rows] = new.lower, new.upper
     A = sp.csr_array(
         (
-            np.concatenate([coo.data[keep], *(r[3] for r in replaced)]),
-            (np.concatenate([coo.row[keep], *(r[1] for r in replaced)]),
-             np.concatenate([coo.col[keep], *(r[2] for r in replaced)])),
+            np.concatenate([coo.data[keep], *(new.val for _, new in replaced)]),
+            (np.concatenate([coo.row[keep], *(rows[new.row] for rows, new in replaced)]),
+             np.concatenate([coo.col[keep], *(new.col for _, new in replaced)])),
         ),
         shape=lp.A.shape,
     )  # fmt: skip

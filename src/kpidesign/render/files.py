@@ -72,6 +72,16 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         raise
 
 
+def write_option_file(path: Path, content: str | bytes, option: str) -> None:
+    """:func:`write_atomic` for a file a command-line option names (``--out``, ``--lp``):
+    a file that cannot be written is a user error naming the option, not a traceback."""
+    try:
+        write_atomic(path, content)
+    except OSError as exc:
+        msg = f"{option} {path}: cannot write the file: {exc.strerror or exc}"
+        raise KpiDesignError(msg) from None
+
+
 def say_written(names: list[str], out: Path) -> None:
     """The one stderr line of a command that wrote files: ``wrote a.json, b.csv to DIR``;
     the path as given, on one line (no markup read from it, no wrapping at 80 columns,
