@@ -11,6 +11,7 @@ overhead this benchmark measures.
 
     python benchmarks/compare.py                    # small and compare200k, ~15 minutes
     python benchmarks/compare.py --sizes small      # ~20 seconds
+    python benchmarks/compare.py --sizes easy156k --merge # 156k variables, the easy family
     python benchmarks/compare.py --sizes easy1M --merge   # 1M variables, the easy family
 """
 
@@ -33,6 +34,7 @@ SIZES = {
     "small": ("org", 6, 128, 12),
     "medium": ("org", 6, 1000, 12),
     "compare200k": ("org", 6, 1300, 12),
+    "easy156k": ("easy", *generate.EASY_SIZES["medium"]),
     "easy1M": ("easy", *generate.EASY_SIZES["large"]),
 }
 

@@ -30,8 +30,8 @@ The scale is
   every local problem: a weight on it moves no response, whatever its scale.
 
 The ranges take two LPs per KPI on the analysis's live session (the system problem with
-its objective replaced by the KPI row, each warm-started from the last), computed once per
-run by :func:`measure_scales` for the KPIs a scorecard or a design menu uses.
+its objective replaced by the KPI row, each solved cold: see :func:`_extreme`), computed
+once per run by :func:`measure_scales` for the KPIs a scorecard or a design menu uses.
 """
 
 from __future__ import annotations
@@ -108,11 +108,14 @@ def _range_row(kpi: KpiRows, reference: np.ndarray, n: int) -> np.ndarray | None
 
 def _extreme(session: HighsSession, row: np.ndarray, sense: Sense) -> float | None:
     """``row·x`` at its max or min over the session's problem; None where unbounded or
-    without an optimum (a cold retry first, as a warm start can fail numerically)."""
+    without an optimum (a retry without presolve first, as presolve can misjudge a
+    marginal problem).  A cold start: from the basis of another objective (the last KPI's,
+    or the system's) HiGHS took 97 s where a cold solve takes 4.5 s (156k variables,
+    benchmarks/README.md); only the value is used, which every optimal vertex shares."""
     session.set_objective(row, sense, 0.0)
-    sol = session.solve(warm=True)
+    sol = session.solve(warm=False)
     if not sol.optimal:
-        sol = session.solve(warm=False)
+        sol = session.solve(warm=False, presolve=False)
     return float(row @ sol.x) if sol.optimal else None
 
 
