@@ -18,7 +18,7 @@ import pandas as pd
 from ..model.problem import Problem
 from ..model.program import ALLOCATION, LinearProgram
 from ..options import Options
-from ..results import SensitivityResult, clean
+from ..results import SensitivityResult, clean, clean_array
 from ..results.sensitivity import MOVE_COLUMNS, SLACK_PRICE_COLUMNS
 from ..solver import HighsSession, Solution, Statistics
 from ..solver.session import Ranging
@@ -94,34 +94,29 @@ def _sensitivity(
         sol = system_optimum(session, what=what)
     ranging = session.ranging()
     rows = rhs_ranges(session, sol, ranging)
+    # column by column: a million-row program is labelled at once, not row by row
+    own = lp.constraint_rows()
     constraints = pd.DataFrame(
-        [
-            {
-                "constraint": lp.row_components[int(lp.row_component[i])],
-                "index": lp.row_key(i) or "",
-                "activity": clean(sol.row_activity[i]),
-                "dual": clean(sol.row_dual[i]),
-                **rows.iloc[i].to_dict(),
-            }
-            for i in lp.constraint_rows()
-        ],
+        {
+            "constraint": np.asarray(lp.row_components, dtype=object)[lp.row_component[own]],
+            "index": [k or "" for k in lp.row_keys(own)],
+            "activity": clean_array(sol.row_activity[own]),
+            "dual": clean_array(sol.row_dual[own]),
+            **{c: rows[c].to_numpy()[own] for c in rows.columns},
+        },
         columns=["constraint", "index", "activity", "dual", *rows.columns],
     )
-    cost = lp.objective.dense(lp.num_cols)
+    decisions = np.flatnonzero(lp.col_owner != ALLOCATION)
     variables = pd.DataFrame(
-        [
-            {
-                "variable": lp.col_components[int(lp.col_component[j])],
-                "index": lp.col_key(j) or "",
-                "value": clean(sol.x[j]),
-                "reduced_cost": clean(sol.col_dual[j]),
-                "cost": float(cost[j]),
-                "cost_lower": float(ranging.cost_down[j]),
-                "cost_upper": float(ranging.cost_up[j]),
-            }
-            for j in range(lp.num_cols)
-            if int(lp.col_owner[j]) != ALLOCATION
-        ],
+        {
+            "variable": np.asarray(lp.col_components, dtype=object)[lp.col_component[decisions]],
+            "index": [k or "" for k in lp.col_keys(decisions)],
+            "value": clean_array(sol.x[decisions]),
+            "reduced_cost": clean_array(sol.col_dual[decisions]),
+            "cost": lp.objective.dense(lp.num_cols)[decisions],
+            "cost_lower": np.asarray(ranging.cost_down, dtype=float)[decisions],
+            "cost_upper": np.asarray(ranging.cost_up, dtype=float)[decisions],
+        },
         columns=["variable", "index", "value", "reduced_cost", "cost", "cost_lower", "cost_upper"],
     )
     allocations = pd.DataFrame(

@@ -2,7 +2,7 @@
 only show them.  Every analysis result carries a :class:`RunInfo` (what ran, how it
 ended, provenance) and, without an optimum, a diagnosis."""
 
-from .common import SHARE, Outcome, RunInfo, clean, figure
+from .common import SHARE, Outcome, RunInfo, clean, clean_array, figure
 from .compare import CompareResult, Dynamics, PathEnd, StatusQuoRange
 from .design import DesignResult
 from .diff import DiffResult
@@ -36,5 +36,6 @@ __all__ = [
     "TransferPrices",
     "Verification",
     "clean",
+    "clean_array",
     "figure",
 ]

@@ -6,11 +6,13 @@ import math
 from dataclasses import dataclass
 from typing import Self
 
+import numpy as np
+
 from ..errors import SolveError
 from ..options import Options
 from ..types import Diagnosis, Sense, Status
 
-__all__ = ["SHARE", "Outcome", "RunInfo", "clean", "figure"]
+__all__ = ["SHARE", "Outcome", "RunInfo", "clean", "clean_array", "figure"]
 
 
 def clean(x: float, tol: float = 1e-9) -> float:
@@ -21,6 +23,12 @@ def clean(x: float, tol: float = 1e-9) -> float:
     if abs(x) < tol:
         return 0.0
     return x
+
+
+def clean_array(x: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """:func:`clean` of every entry of ``x`` at once (NaN stays NaN)."""
+    x = np.asarray(x, dtype=float)
+    return np.where(np.abs(x) < tol, 0.0, x)
 
 
 #: the unit of a share or rate (0.0378 = 3.78%): printed as a percentage
