@@ -3,6 +3,8 @@ diagnosis of a solve without an optimum."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -10,6 +12,7 @@ from conftest import TESTS, packing_lp
 
 from kpidesign.api import prepare
 from kpidesign.errors import SolveError
+from kpidesign.options import Options
 from kpidesign.solver import HighsSession, Statistics, Status
 from kpidesign.types import Diagnosis
 
@@ -311,6 +314,81 @@ def test_one_statistics_shared_by_two_sessions_counts_both() -> None:
     c = HighsSession(lp)
     c.solve()
     assert c.stats is not shared and c.stats.solves == 1 and shared.solves == 2
+
+
+# -- retries --------------------------------------------------------------------------------
+
+
+def _answering(
+    monkeypatch: pytest.MonkeyPatch, session: HighsSession, statuses: list[Status]
+) -> list[tuple[bool, bool]]:
+    """Make the session's solves answer ``statuses`` in turn (real solves underneath; an
+    optimal answer once the list runs out); returns each solve's (warm, presolve)."""
+    real, calls = session.solve, []
+
+    def scripted(*, warm: bool = True, presolve: bool = True) -> object:
+        calls.append((warm, presolve))
+        sol = real(warm=warm, presolve=presolve)
+        if len(calls) <= len(statuses):
+            return dataclasses.replace(sol, status=statuses[len(calls) - 1])
+        return sol
+
+    monkeypatch.setattr(session, "solve", scripted)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("warm", "failures", "expected"),
+    [
+        # warm, then cold, then cold without presolve, stopping at the first optimum
+        (True, [], [(True, True)]),
+        (True, [Status.NUMERICAL], [(True, True), (False, True)]),
+        (True, [Status.INFEASIBLE] * 2, [(True, True), (False, True), (False, False)]),
+        # cold from the start: the one retry left is without presolve
+        (False, [Status.INFEASIBLE_OR_UNBOUNDED], [(False, True), (False, False)]),
+    ],
+)
+def test_a_solve_without_an_optimum_is_retried_cold_then_without_presolve(
+    monkeypatch: pytest.MonkeyPatch,
+    warm: bool,
+    failures: list[Status],
+    expected: list[tuple[bool, bool]],
+) -> None:
+    session = HighsSession.from_arrays(**_packing_lp(0))
+    calls = _answering(monkeypatch, session, failures)
+    assert session.solve_retrying(warm=warm).optimal
+    assert calls == expected
+
+
+def test_the_last_attempt_is_returned_when_every_retry_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session = HighsSession.from_arrays(**_packing_lp(0))
+    statuses = [Status.NUMERICAL, Status.NUMERICAL, Status.INFEASIBLE]
+    calls = _answering(monkeypatch, session, statuses)
+    assert session.solve_retrying().status is Status.INFEASIBLE
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("limit", [Status.TIME_LIMIT, Status.ITERATION_LIMIT, Status.INTERRUPTED])
+def test_a_limit_or_an_interrupt_is_never_retried(
+    monkeypatch: pytest.MonkeyPatch, limit: Status
+) -> None:
+    """A retry after ``--time-limit`` would double the time the user allowed a solve."""
+    session = HighsSession.from_arrays(**_packing_lp(0))
+    calls = _answering(monkeypatch, session, [limit])
+    assert session.solve_retrying().status is limit
+    assert calls == [(True, True)]
+
+
+def test_a_real_time_limit_costs_one_solve() -> None:
+    """Unscripted: a limit of 1e-9 s has passed at HiGHS's first check (see
+    test_time_limit_is_its_own_outcome), and the ladder stops there."""
+    session = HighsSession.from_arrays(
+        **packing_lp(0, 300, 400, 0.05), options=Options(time_limit=1e-9)
+    )
+    assert session.solve_retrying().status is Status.TIME_LIMIT
+    assert session.stats.solves == 1
 
 
 # -- diagnosis ------------------------------------------------------------------------------

@@ -163,13 +163,9 @@ def optimal_x(session: HighsSession, what: str, *, warm: bool = True) -> np.ndar
 
     These LPs are re-solved after small changes of bounds and costs; a warm start that
     ends in numerical trouble (seen with highspy 1.13 on a strategy variant's inverse LP) is
-    retried cold, then cold without presolve, before it counts as a failure
+    retried (:meth:`HighsSession.solve_retrying`) before it counts as a failure
     (``warm=False``: cold from the start)."""
-    sol = session.solve(warm=warm)
-    if not sol.optimal and warm:
-        sol = session.solve(warm=False)
-    if not sol.optimal:
-        sol = session.solve(warm=False, presolve=False)
+    sol = session.solve_retrying(warm=warm)
     if not sol.optimal:
         msg = f"{what}: {sol.status.value}"
         raise SolveError(msg, sol.status)

@@ -289,14 +289,9 @@ _UNBOUNDED = (Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED)
 def _run(session: HighsSession, what: str, warm: bool, allow_unbounded: bool = False) -> Solution:
     """Solve a local problem.  It contains the current plan, so it cannot be infeasible or
     unbounded in exact arithmetic; columns fixed at values feasible only within tolerance can
-    still make presolve say so (or a warm start end in numerical trouble), and then a cold
-    solve is tried, and one without presolve."""
-    sol = session.solve(warm=warm)
-    retries = [(False, True), (False, False)] if warm else [(False, False)]
-    for cold_warm, presolve in retries:
-        if sol.optimal or sol.status is Status.TIME_LIMIT:
-            break
-        sol = session.solve(warm=cold_warm, presolve=presolve)
+    still make presolve say so (or a warm start end in numerical trouble), hence
+    :meth:`HighsSession.solve_retrying`."""
+    sol = session.solve_retrying(warm=warm)
     if sol.optimal or (allow_unbounded and sol.status in _UNBOUNDED):
         return sol
     raise session.explain(sol, what, conflict=False)

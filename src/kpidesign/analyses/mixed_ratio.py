@@ -228,14 +228,12 @@ class _Slices:
     def solve(self, allow_unbounded: bool = False) -> Solution:
         """Solve cold (each slice is a new objective, and warm starts from the previous
         slice left plans a little less feasible, 2e-9 on an equality of the seed, which made
-        the next department's local problem look infeasible to HiGHS); once more without
-        presolve where that fails (fixed columns at values feasible only within tolerance
-        can make presolve misjudge)."""
+        the next department's local problem look infeasible to HiGHS); retried without
+        presolve where that fails (:meth:`HighsSession.solve_retrying`: fixed columns at
+        values feasible only within tolerance can make presolve misjudge)."""
         s = self.session
         self.slices += 1
-        sol = s.solve(warm=False)
-        if not sol.optimal and sol.status is not Status.TIME_LIMIT:
-            sol = s.solve(warm=False, presolve=False)
+        sol = s.solve_retrying(warm=False)
         if sol.optimal or (allow_unbounded and sol.status in _UNBOUNDED + _INFEASIBLE):
             return sol
         raise s.explain(sol, self.what, conflict=False)

@@ -71,7 +71,7 @@ from ..errors import ErrorCollector, Location, SolveError
 from ..model.problem import Problem
 from ..model.program import ALLOCATION, SHARED, LinearProgram
 from ..options import Options
-from ..results import Path, ProfitCentre, Quantity, RowChange, TransferPrices, clean
+from ..results import Path, ProfitCentre, Quantity, RowChange, TransferPrices, clean, clean_array
 from ..solver import HighsSession, Solution, Statistics
 from ..spec.sources import did_you_mean
 from ..types import Mode, Sense, Status
@@ -285,12 +285,8 @@ def price_face(
     margin, chosen = _centre(session, ks, lo, hi)
     # y = sign · y': the face was built for the maximized objective sign · c
     if sign > 0:
-        return PriceFace(link, _clean(chosen), lo, hi, margin)
-    return PriceFace(link, _clean(-chosen), -hi, -lo, margin)
-
-
-def _clean(values: np.ndarray) -> np.ndarray:
-    return np.where(np.abs(values) < 1e-12, 0.0, values)
+        return PriceFace(link, clean_array(chosen, 1e-12), lo, hi, margin)
+    return PriceFace(link, clean_array(-chosen, 1e-12), -hi, -lo, margin)
 
 
 def _centre(
@@ -350,7 +346,7 @@ def _solver_prices(
         "the dual optimal face at the target plan could not be built numerically: the "
         "prices are HiGHS's duals, and their intervals are not known (shown as points)"
     )
-    return PriceFace(link, _clean(y), y.copy(), y.copy(), 0.0, (note,))
+    return PriceFace(link, clean_array(y, 1e-12), y.copy(), y.copy(), 0.0, (note,))
 
 
 # -- profit-centre scorecards ---------------------------------------------------------------
@@ -502,9 +498,7 @@ class _Relaxed:
 
 
 def _solve(session: HighsSession, what: str) -> Solution:
-    sol = session.solve()
-    if not sol.optimal:
-        sol = session.solve(warm=False, presolve=False)
+    sol = session.solve_retrying()
     if not sol.optimal:
         raise session.explain(sol, what, conflict=False)
     return sol
@@ -616,9 +610,7 @@ def _diagnose(
     s, lp, d, z = relaxed.session, relaxed.lp, relaxed.department, relaxed.z
     assert card.cost is not None
     s.set_objective(card.cost, "max", 0.0)
-    sol = s.solve(warm=False)
-    if not sol.optimal:
-        sol = s.solve(warm=False, presolve=False)
+    sol = s.solve_retrying(warm=False)
     if sol.status in (Status.UNBOUNDED, Status.INFEASIBLE_OR_UNBOUNDED):
         return _unbounded(relaxed, pessimistic_loss)
     if not sol.optimal:

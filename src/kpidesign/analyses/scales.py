@@ -108,14 +108,13 @@ def _range_row(kpi: KpiRows, reference: np.ndarray, n: int) -> np.ndarray | None
 
 def _extreme(session: HighsSession, row: np.ndarray, sense: Sense) -> float | None:
     """``row·x`` at its max or min over the session's problem; None where unbounded or
-    without an optimum (a retry without presolve first, as presolve can misjudge a
-    marginal problem).  A cold start: from the basis of another objective (the last KPI's,
-    or the system's) HiGHS took 97 s where a cold solve takes 4.5 s (156k variables,
-    benchmarks/README.md); only the value is used, which every optimal vertex shares."""
+    without an optimum (after :meth:`HighsSession.solve_retrying`'s retry without presolve,
+    as presolve can misjudge a marginal problem).  A cold start: from the basis of another
+    objective (the last KPI's, or the system's) HiGHS took 97 s where a cold solve takes
+    4.5 s (156k variables, benchmarks/README.md); only the value is used, which every
+    optimal vertex shares."""
     session.set_objective(row, sense, 0.0)
-    sol = session.solve(warm=False)
-    if not sol.optimal:
-        sol = session.solve(warm=False, presolve=False)
+    sol = session.solve_retrying(warm=False)
     return float(row @ sol.x) if sol.optimal else None
 
 

@@ -57,6 +57,10 @@ _STATUS = {
     _MS.kUnknown: Status.NUMERICAL,
 }
 
+#: statuses a retry would not change, or must not: an optimum, a limit the user set, an
+#: interrupt (see :meth:`HighsSession.solve_retrying`)
+_FINAL = frozenset({Status.OPTIMAL, Status.TIME_LIMIT, Status.ITERATION_LIMIT, Status.INTERRUPTED})
+
 
 def quiet_highs() -> highspy.Highs:
     """A ``highspy.Highs`` with its output off, constructed so that nothing it prints while
@@ -372,7 +376,7 @@ class HighsSession:
         )  # fmt: skip
         start = time.perf_counter()
         scratch.run()
-        if _STATUS.get(scratch.getModelStatus()) is not Status.OPTIMAL:
+        if _STATUS.get(scratch.getModelStatus(), Status.ERROR) not in _FINAL:
             # presolve may call a marginally feasible copy infeasible: once more without it
             scratch.clearSolver()
             scratch.setOptionValue("presolve", "off")
@@ -392,6 +396,22 @@ class HighsSession:
         )
         objective = float(info.objective_function_value) if status is Status.OPTIMAL else np.nan
         return Solution(status, objective, x, rows, rows, cols_nan, seconds)
+
+    def solve_retrying(self, *, warm: bool = True) -> Solution:
+        """Solve, and where HiGHS ends without an optimum, retry: cold (if the first
+        attempt was warm), then cold without presolve.  A warm start can end in numerical
+        trouble, and presolve can call a problem infeasible whose columns are fixed at
+        values feasible only within tolerance; neither says anything about the problem.
+        No retry follows a time or iteration limit or an interrupt: those are the user's
+        (``--time-limit`` bounds each solve, and a retry would double it).  The last
+        attempt's solution is returned, optimal or not."""
+        sol = self.solve(warm=warm)
+        ladder = ((False, True), (False, False)) if warm else ((False, False),)
+        for retry_warm, presolve in ladder:
+            if sol.status in _FINAL:
+                break
+            sol = self.solve(warm=retry_warm, presolve=presolve)
+        return sol
 
     def solve(self, *, warm: bool = True, presolve: bool = True) -> Solution:
         """Solve; ``warm=False`` clears the basis first (a cold start with presolve)."""
