@@ -98,3 +98,32 @@ def test_only_the_solver_session_imports_highspy() -> None:
             if any(n == "highspy" or n.startswith("highspy.") for n in names):
                 users.append(str(path.relative_to(SRC)))
     assert users == ["solver/session.py"]
+
+
+def test_the_public_names_are_listed_alike_in_all_three_places() -> None:
+    """``kpidesign/__init__`` names its public API three times: ``_HOME`` (the lazy
+    imports), the ``TYPE_CHECKING`` imports (for IDEs and type checkers) and ``__all__``
+    (for ``import *`` and the docs).  They must agree, and each name must be found where
+    ``_HOME`` says it lives."""
+    import importlib
+
+    import kpidesign
+
+    home = kpidesign._HOME
+    checked: dict[str, str] = {}
+    tree = ast.parse((SRC / "__init__.py").read_text())
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+    )
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom) and node.level == 1
+        checked.update(dict.fromkeys((a.name for a in node.names), node.module or ""))
+    assert checked == home
+    assert sorted(kpidesign.__all__) == sorted(home)
+    for name, module in home.items():
+        assert hasattr(importlib.import_module(f"kpidesign.{module}"), name), name
+        assert getattr(kpidesign, name) is getattr(
+            importlib.import_module(f"kpidesign.{module}"), name
+        )
