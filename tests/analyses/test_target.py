@@ -16,6 +16,7 @@ fails (33.33%) from the start today's schemes reach, although it holds from z* i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -29,7 +30,7 @@ from scipy.optimize import linprog
 
 import kpidesign
 from kpidesign.analyses.common import allocation_columns, system_optimum
-from kpidesign.analyses.target import canonical_optimum, tight_allocations
+from kpidesign.analyses.target import canonical_optimum, optimal_face, tight_allocations
 from kpidesign.analyses.verify import could_improve_alone
 from kpidesign.api import prepare
 from kpidesign.options import Options
@@ -159,6 +160,46 @@ def test_canonical_optimum_and_tight_allocations_are_the_hand_ones() -> None:
     low = target.x.copy()
     low[lp.columns_of("west_out")] = 1.0
     assert tight_allocations(lp, low) == pytest.approx([3.0, 2.0], abs=TOL)
+
+
+def test_the_optimal_face_read_from_the_duals_is_the_hand_one() -> None:
+    """The face ``2e + w = 10`` (hours' dual 1, every other dual 0), and on it the same
+    canonical plans as with the objective held by a row."""
+    lp, session = _session(DEGENERATE)
+    c = system_optimum(session)
+    b = system_optimum(session, allocations=allocation_columns(lp)[1])
+    col_lower, col_upper, row_lower, row_upper = optimal_face(lp, c, lp.col_lower, lp.col_upper)
+    names = [lp.row_name(i) for i in range(lp.num_rows)]
+    hours = names.index("hours")
+    assert (row_lower[hours], row_upper[hours]) == (10.0, 10.0)
+    others = [i for i in range(lp.num_rows) if i != hours]
+    assert np.array_equal(row_lower[others], lp.row_lower[others])
+    assert np.array_equal(row_upper[others], lp.row_upper[others])
+    assert np.array_equal(col_lower, lp.col_lower) and np.array_equal(col_upper, lp.col_upper)
+    target = canonical_optimum(lp, c.objective, b.x, solution=c)
+    assert _plan(lp, target.x) == pytest.approx((3.0, 4.0), abs=TOL)
+    assert target.objective == pytest.approx(10.0, abs=1e-12)
+    again = canonical_optimum(lp, c.objective, b.x, allocations=[3.0, 4.0], solution=c)
+    assert _plan(lp, again.x) == pytest.approx((3.0, 4.0), abs=TOL)
+    anchor = b.x.copy()
+    anchor[lp.columns_of("west_out")] = 6.0
+    other_end = canonical_optimum(lp, c.objective, anchor, solution=c)
+    assert _plan(lp, other_end.x) == pytest.approx((2.0, 6.0), abs=TOL)
+
+
+def test_a_face_from_duals_that_are_not_optimal_is_caught_by_the_objective() -> None:
+    """With every dual 0 the "face" is the whole feasible set, where B itself (8) is the
+    closest plan to B: its objective is not the optimum 10, so the objective is held by a
+    row instead, and the target is (3, 4) after all."""
+    lp, session = _session(DEGENERATE)
+    c = system_optimum(session)
+    b = system_optimum(session, allocations=allocation_columns(lp)[1])
+    no_duals = dataclasses.replace(
+        c, row_dual=np.zeros_like(c.row_dual), col_dual=np.zeros_like(c.col_dual)
+    )
+    target = canonical_optimum(lp, c.objective, b.x, solution=no_duals)
+    assert _plan(lp, target.x) == pytest.approx((3.0, 4.0), abs=TOL)
+    assert target.objective == pytest.approx(10.0, abs=1e-9)
 
 
 def _check_hand_design(r: dict, tol: float = TOL) -> None:

@@ -384,7 +384,7 @@ def _contract(
     reference = reference_plan(session, baseline, options, stats)
     what = f"the alliance optimum of {problem.label}"
     target, target_notes = chosen_target(
-        lp, c_sol.objective, reference.x, c_sol.x, options=options, stats=stats, what=what
+        lp, c_sol, reference.x, options=options, stats=stats, what=what
     )
     allocations = target.allocations
     z = target.x

@@ -551,9 +551,7 @@ def _design(
     x_ref = reference.x
     scales = measure_scales(session, x_ref, _scaled_kpis(problem))
     what = f"the system problem of {problem.label}"
-    target, target_notes = chosen_target(
-        lp, c_sol.objective, x_ref, c_sol.x, options=options, stats=stats, what=what
-    )
+    target, target_notes = chosen_target(lp, c_sol, x_ref, options=options, stats=stats, what=what)
     allocations = target.allocations
     z = target.x
     rows: list[dict] = []

@@ -145,8 +145,7 @@ def _projected(
         row_lower=session.row_lower,
         row_upper=session.row_upper,
     )
-    cost = np.concatenate([lp.objective.dense(n), np.zeros(today.columns.size)])
-    sol = distance.closest_then(cost, lp.sense, options, stats)
+    sol = distance.closest_then(lp.objective.dense(n), lp.sense, options, stats)
     if sol.optimal:
         return sol.x[:n]
     if sol.status in (Status.INFEASIBLE, Status.INFEASIBLE_OR_UNBOUNDED):

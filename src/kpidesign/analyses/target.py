@@ -17,8 +17,8 @@ decide the design.  Two stated rules remove that freedom:
   by a weighted L1 distance whose weights, 1 + 1e-3·h(name) with h a hash of the column's
   name in [0, 1), depend on the columns' names only (not their order in the file or the
   vertex HiGHS returns) and leave no ties but by coincidence.  Two solves of one LP, built
-  from the compiled arrays
-  with a distance column per plan column.
+  from the compiled arrays, with a distance column per plan column whose reference lies
+  strictly inside its bounds (elsewhere the distance is linear: :class:`DistanceLP`).
 - **allocations** (:func:`tight_allocations`): each department's allocation as close to its
   use at the target plan as its bounds allow, ``a = max(use(z*), lower bound)``.  A
   department then has no room it does not use at z*, which can only shrink its incentive
@@ -39,6 +39,7 @@ from ..errors import SolveError
 from ..model.program import LinearProgram
 from ..options import Options
 from ..solver import HighsSession, Solution, Statistics
+from ..solver.distance import L1Distance
 from ..types import Sense, Status
 from .common import allocation_columns, feasible, name_weights, system_optimum
 
@@ -47,6 +48,7 @@ __all__ = [
     "Target",
     "canonical_optimum",
     "chosen_target",
+    "optimal_face",
     "optimum_at",
     "reference_plan",
     "tight_allocations",
@@ -67,10 +69,12 @@ class Target:
 
 @dataclass(frozen=True)
 class DistanceLP:
-    """An LP over a program's columns ``x`` (n) and one distance column per column of
-    ``cols`` (m), ``t_i >= |x[cols[i]] - reference[i]|``: the program's rows, then any
-    ``extra`` rows, then the 2m distance rows.  Built from arrays (the program's, or a
-    session's current bounds), solved on a session of its own."""
+    """An LP over a program's columns ``x`` (n) whose distance from ``reference`` over
+    ``cols`` counts, ``sum_i |x[cols[i]] - reference[i]|``, linear where a column's bounds
+    lie on one side of its reference and with a distance column elsewhere
+    (:class:`~kpidesign.solver.distance.L1Distance`): the program's rows, then any
+    ``extra`` rows, then two rows per distance column.  Built from arrays (the program's,
+    or a session's current bounds), solved on a session of its own."""
 
     A: sp.csc_array
     col_lower: np.ndarray
@@ -78,7 +82,7 @@ class DistanceLP:
     row_lower: np.ndarray
     row_upper: np.ndarray
     n: int
-    m: int
+    distance: L1Distance
 
     @classmethod
     def build(
@@ -97,26 +101,26 @@ class DistanceLP:
         bounded by ``col_lower``/``col_upper``, distances of ``cols`` from ``reference``;
         ``extra`` = (rows over x, their lower bounds, their upper bounds)."""
         rows, n = A.shape
-        m = cols.size
-        pick = sp.csr_array((np.ones(m), (np.arange(m), cols)), shape=(m, n))
-        eye = sp.identity(m, format="csr")
-        blocks = [sp.hstack([A, sp.csr_array((rows, m))])]
+        distance = L1Distance.of(cols, reference, col_lower[cols], col_upper[cols])
+        k = distance.columns
+        blocks = [sp.hstack([A, sp.csr_array((rows, k))])]
         lower, upper = [row_lower], [row_upper]
         if extra is not None:
-            blocks.append(sp.hstack([extra[0], sp.csr_array((extra[0].shape[0], m))]))
+            blocks.append(sp.hstack([extra[0], sp.csr_array((extra[0].shape[0], k))]))
             lower.append(extra[1])
             upper.append(extra[2])
-        blocks += [sp.hstack([-pick, eye]), sp.hstack([pick, eye])]
-        lower += [-reference, reference]
-        upper.append(np.full(2 * m, np.inf))
+        block, block_lower, block_upper = distance.rows(n)
+        blocks.append(block)
+        lower.append(block_lower)
+        upper.append(block_upper)
         return cls(
             A=sp.vstack(blocks, format="csc"),
-            col_lower=np.concatenate([col_lower, np.zeros(m)]),
-            col_upper=np.concatenate([col_upper, np.full(m, np.inf)]),
+            col_lower=np.concatenate([col_lower, np.zeros(k)]),
+            col_upper=np.concatenate([col_upper, np.full(k, np.inf)]),
             row_lower=np.concatenate(lower),
             row_upper=np.concatenate(upper),
             n=n,
-            m=m,
+            distance=distance,
         )
 
     def closest_then(
@@ -125,14 +129,18 @@ class DistanceLP:
         sense: str,
         options: Options | None = None,
         stats: Statistics | None = None,
+        *,
+        distance_weights: np.ndarray | None = None,
     ) -> Solution:
         """Two steps on a session of this LP: the plan closest in L1 (the sum of the
         distances), then, holding that distance (within 1e-9 relative), ``sense`` ``cost``
-        over all its columns (x and t).  The first non-optimal step's solution if any."""
-        distances = np.arange(self.n, self.n + self.m)
-        ones = np.ones(self.m)
+        (over x) plus, where given, the distances weighted by ``distance_weights`` (one per
+        entry of ``cols``; ``sense`` must then be ``min``).  The first non-optimal step's
+        solution if any; ``x`` holds this LP's columns (x first)."""
+        n, distance = self.n, self.distance
+        first, constant = distance.cost(np.ones(distance.cols.size), n)
         session = HighsSession.from_arrays(
-            cost=np.concatenate([np.zeros(self.n), ones]),
+            cost=first,
             sense="min",
             A=self.A,
             col_lower=self.col_lower,
@@ -145,10 +153,48 @@ class DistanceLP:
         sol = session.solve(warm=False)
         if not sol.optimal:
             return sol
-        reached = float(ones @ sol.x[distances])
-        session.add_row(distances, ones, -np.inf, reached * (1 + 1e-9) + 1e-9)
-        session.set_objective(cost, sense, 0.0)
+        reached = float(first @ sol.x)  # the distance less its constant
+        held = np.flatnonzero(first)
+        if held.size:
+            total = max(reached + constant, 0.0)
+            session.add_row(held, first[held], -np.inf, reached + total * 1e-9 + 1e-9)
+        then = np.concatenate([cost, np.zeros(distance.columns)])
+        if distance_weights is not None:
+            assert sense == "min", "distances are weighed in a minimization"
+            then = then + distance.cost(distance_weights, n)[0]
+        session.set_objective(then, sense, 0.0)
         return session.solve(warm=True)
+
+
+#: a reduced cost or row dual this far from 0 counts as nonzero (HiGHS's dual feasibility
+#: tolerance: below it, HiGHS itself cannot tell a dual from 0)
+_DUAL_TOL = 1e-7
+
+
+def optimal_face(
+    lp: LinearProgram, solution: Solution, col_lower: np.ndarray, col_upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Column and row bounds that confine ``lp`` (columns bounded by ``col_lower`` and
+    ``col_upper``) to its optimal face, read from one optimal ``solution`` by complementary
+    slackness: every optimal plan and every optimal dual are complementary, so a column
+    whose reduced cost is nonzero sits at the bound ``solution`` has it at in every
+    optimal plan, and a row whose dual is nonzero is active at the same bound.  Duals
+    within :data:`_DUAL_TOL` of 0 count as 0 (the face can then come out larger than the
+    optimal face, never by more than such duals allow; the caller checks the objective
+    of the plan it finds there)."""
+    col_lower, col_upper = col_lower.copy(), col_upper.copy()
+    row_lower, row_upper = lp.row_lower.copy(), lp.row_upper.copy()
+    for lower, upper, value, dual in (
+        (col_lower, col_upper, solution.x, solution.col_dual),
+        (row_lower, row_upper, solution.row_activity, solution.row_dual),
+    ):
+        tol = 1e-7 * (1.0 + np.abs(value))
+        at_lower = np.isfinite(lower) & (np.abs(value - lower) <= tol)
+        at_upper = np.isfinite(upper) & (np.abs(value - upper) <= tol) & ~at_lower
+        priced = np.abs(dual) > _DUAL_TOL
+        upper[priced & at_lower] = lower[priced & at_lower]
+        lower[priced & at_upper] = upper[priced & at_upper]
+    return col_lower, col_upper, row_lower, row_upper
 
 
 def canonical_optimum(
@@ -161,25 +207,52 @@ def canonical_optimum(
     stats: Statistics | None = None,
     what: str = "the system problem",
     fallback: np.ndarray | None = None,
+    solution: Solution | None = None,
 ) -> Target:
     """Among the plans at ``optimum`` (within ``options.tie_slack``, relative, only where
     none is found at it), the one closest in L1 to ``reference`` over the non-allocation
     columns (ties broken by name-keyed weights); allocations fixed to ``allocations`` if
-    given, else free (and returned as the LP left them)."""
+    given, else free (and returned as the LP left them).
+
+    With ``solution`` (an optimal solution of the system LP with allocations free or at
+    ``allocations``: every plan optimal at ``allocations`` is optimal there too), the plan
+    is sought on the optimal face its duals define (:func:`optimal_face`), an LP of the
+    program's own rows and bounds: at 156k variables 0.3 s, where holding the objective
+    at the optimum by a row took 84 s and ended in numerical trouble at the optimum
+    itself (benchmarks/README.md).  That plan is kept where its objective is within
+    ``tie_slack`` of ``optimum``; otherwise, and without ``solution``, the objective is
+    held by a row."""
     options = options or Options()
     n = lp.num_cols
     alloc_cols, _ = allocation_columns(lp)
     plan_cols = np.setdiff1d(np.arange(n), alloc_cols)
     sign = Sense(lp.sense).sign
     col_lower, col_upper = lp.col_lower.copy(), lp.col_upper.copy()
+    weights = name_weights(lp, plan_cols)
+    slack = options.tie_slack * (1.0 + abs(optimum))
+    if solution is not None:
+        face = optimal_face(lp, solution, col_lower, col_upper)
+        if allocations is not None:
+            face[0][alloc_cols] = face[1][alloc_cols] = allocations
+        distance = DistanceLP.build(
+            lp.A,
+            plan_cols,
+            reference[plan_cols],
+            col_lower=face[0],
+            col_upper=face[1],
+            row_lower=face[2],
+            row_upper=face[3],
+        )
+        sol = distance.closest_then(np.zeros(n), "min", options, stats, distance_weights=weights)
+        if sol.optimal and sign * (lp.objective.at(sol.x[:n]) - optimum) >= -slack:
+            x = sol.x[:n]
+            return Target(x, lp.objective.at(x), x[alloc_cols].copy())
     if allocations is not None:
         col_lower[alloc_cols] = allocations
         col_upper[alloc_cols] = allocations
     objective_row = sp.csr_array(sign * lp.objective.dense(n)[None, :])
-    weights = name_weights(lp, plan_cols)
-    tie_break = np.concatenate([np.zeros(n), weights])
-    for slack in (0.0, options.tie_slack * (1.0 + abs(optimum))):
-        target_lower = sign * (optimum - lp.objective.constant) - slack
+    for held in (0.0, slack):
+        target_lower = sign * (optimum - lp.objective.constant) - held
         distance = DistanceLP.build(
             lp.A,
             plan_cols,
@@ -190,7 +263,7 @@ def canonical_optimum(
             row_upper=lp.row_upper,
             extra=(objective_row, np.array([target_lower]), np.array([np.inf])),
         )
-        sol = distance.closest_then(tie_break, "min", options, stats)
+        sol = distance.closest_then(np.zeros(n), "min", options, stats, distance_weights=weights)
         if sol.optimal:
             break
     if not sol.optimal:
@@ -228,6 +301,7 @@ def optimum_at(
         stats=stats,
         what=what,
         fallback=sol.x,
+        solution=sol,
     )
 
 
@@ -276,9 +350,8 @@ def with_allocations(lp: LinearProgram, x: np.ndarray, allocations: np.ndarray) 
 
 def chosen_target(
     lp: LinearProgram,
-    optimum: float,
+    solution: Solution,
     reference: np.ndarray,
-    solver_x: np.ndarray,
     *,
     options: Options,
     stats: Statistics,
@@ -287,15 +360,18 @@ def chosen_target(
     """The target z* ``design`` (and ``contract``) aim at: of the optimal plans, the one
     closest to ``reference`` (plan B); then the allocations tight at it (each at its
     department's use) and, with them fixed, the optimal plan closest to ``reference``
-    again (``solver_x``: the solver's optimum, the fallback where a rule cannot apply);
-    and the notes of the rules that could not be applied."""
+    again (``solution``: the system optimum with allocations free, whose duals give the
+    optimal face and whose plan is the fallback where a rule cannot apply); and the notes
+    of the rules that could not be applied."""
+    optimum = solution.objective
     first = canonical_optimum(
-        lp, optimum, reference, options=options, stats=stats, what=what, fallback=solver_x
-    )
+        lp, optimum, reference, options=options, stats=stats, what=what, fallback=solution.x,
+        solution=solution,
+    )  # fmt: skip
     allocations = tight_allocations(lp, first.x)
     target = canonical_optimum(
         lp, optimum, reference, allocations=allocations, options=options, stats=stats,
-        what=what, fallback=with_allocations(lp, first.x, allocations),
+        what=what, fallback=with_allocations(lp, first.x, allocations), solution=solution,
     )  # fmt: skip
     notes = [t.note for t in (first, target) if t.note]
     return dataclasses.replace(target, allocations=allocations), notes

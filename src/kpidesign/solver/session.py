@@ -25,6 +25,7 @@ from ..errors import SolveError
 from ..model.program import LinearProgram, SparseRow
 from ..types import Diagnosis, Status
 from .diagnose import diagnose
+from .distance import L1Distance
 from .quiet import silenced_fds
 from .status import Solution, Statistics
 
@@ -350,29 +351,32 @@ class HighsSession:
     def closest(self, reference: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> Solution:
         """Of the points feasible now (bounds and rows as they are, temporary rows
         included), the one closest to ``reference`` over ``cols`` in the weighted L1
-        distance ``sum_j weights_j |x_j - reference_j|``.  Solved on a scratch copy with a
-        distance column ``t_j >= |x_j - reference_j|`` per entry of ``cols``; the session
-        itself is unchanged (its statistics count the solve).  The solution's ``x`` holds
-        the session's columns only."""
-        n, m = self.num_cols, int(cols.size)
-        cols = np.asarray(cols, dtype=np.int32)
+        distance ``sum_j weights_j |x_j - reference_j|`` (the solution's objective).  Solved
+        on a scratch copy, with a distance column ``t_j >= |x_j - reference_j|`` only where
+        ``reference_j`` lies strictly inside the column's bounds (:class:`L1Distance`); the
+        session itself is unchanged (its statistics count the solve).  The solution's ``x``
+        holds the session's columns only."""
+        n = self.num_cols
+        cols = np.asarray(cols, dtype=np.int64)
+        distance = L1Distance.of(
+            cols, np.asarray(reference, dtype=float)[cols], self.col_lower[cols],
+            self.col_upper[cols],
+        )  # fmt: skip
+        cost, constant = distance.cost(weights, n)
+        m = distance.columns
         scratch = _new_highs(self._options)
         scratch.passModel(self.highs.getLp())
-        scratch.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
-        scratch.changeObjectiveOffset(0.0)
+        scratch.changeColsCost(n, np.arange(n, dtype=np.int32), cost[:n])
+        scratch.changeObjectiveOffset(constant)
         scratch.changeObjectiveSense(_objective_sense("min"))
         scratch.addCols(
-            m, np.asarray(weights, dtype=float), np.zeros(m), np.full(m, np.inf), 0,
+            m, cost[n:], np.zeros(m), np.full(m, np.inf), 0,
             np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int32), np.zeros(0),
         )  # fmt: skip
-        # -x_j + t_j >= -ref_j and x_j + t_j >= ref_j: two entries per row
-        ref = np.asarray(reference, dtype=float)[cols]
-        t = np.arange(n, n + m, dtype=np.int32)
-        index = np.column_stack([np.concatenate([cols, cols]), np.concatenate([t, t])]).ravel()
-        value = np.column_stack([np.repeat([-1.0, 1.0], m), np.ones(2 * m)]).ravel()
+        block, lower, upper = distance.rows(n)
         scratch.addRows(
-            2 * m, np.concatenate([-ref, ref]), np.full(2 * m, np.inf), 4 * m,
-            np.arange(0, 4 * m, 2, dtype=np.int32), index.astype(np.int32), value,
+            block.shape[0], lower, upper, block.nnz, block.indptr[:-1].astype(np.int32),
+            block.indices.astype(np.int32), block.data.astype(float),
         )  # fmt: skip
         start = time.perf_counter()
         scratch.run()
