@@ -6,7 +6,10 @@ decide the design.  Two stated rules remove that freedom:
 
 - **plan**: among the optimal plans, the one closest in L1 to the reference plan B, over
   every column but the allocations: the target asks the organization to change as little
-  as an optimal plan allows.  The objective is held at the optimum itself (HiGHS's
+  as an optimal plan allows.  Given the system solve, the plan is sought on the optimal
+  face its duals define (:func:`optimal_face`: no objective row at all, and exactly
+  optimal).  Where that fails, or without the solve, the objective is held by a row at the
+  optimum itself (HiGHS's
   feasibility tolerance absorbs rounding), not ``tie_slack`` below it: with any slack the
   L1 objective spends all of it moving towards B, and the target sat just off the rows
   binding at the optimal vertex (1.1e-8 off on tests/models/compare/degenerate_target.yaml:
