@@ -9,9 +9,9 @@ decide the design.  Two stated rules remove that freedom:
   as an optimal plan allows.  Given the system solve, the plan is sought on the optimal
   face its duals define (:func:`optimal_face`: no objective row at all, and exactly
   optimal).  Where that fails, or without the solve, the objective is held by a row at the
-  optimum itself (HiGHS's
-  feasibility tolerance absorbs rounding), not ``tie_slack`` below it: with any slack the
-  L1 objective spends all of it moving towards B, and the target sat just off the rows
+  optimum itself (HiGHS's feasibility tolerance absorbs rounding), not ``tie_slack`` below
+  it: with any slack the L1 objective spends all of it moving towards B, and the target
+  sat just off the rows
   binding at the optimal vertex (1.1e-8 off on tests/models/compare/degenerate_target.yaml:
   the margin no longer counted them binding, allocations came out as 2.9999999945 for 3);
   only where no plan is found at the optimum itself (an approximate optimum, e.g. from
