@@ -24,6 +24,7 @@ from ..types import Diagnosis, Sense, Status
 
 __all__ = [
     "allocation_columns",
+    "at_bounds",
     "binding_rows",
     "feasible",
     "name_weights",
@@ -69,12 +70,20 @@ def system_optimum(
     return sol
 
 
+def at_bounds(
+    value: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float = 1e-7
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``value`` sits at its finite ``lower`` and at its finite ``upper`` bound,
+    within ``tol`` relative to ``1 + |value|`` (both masks; a fixed entry is at both)."""
+    scale = tol * (1.0 + np.abs(value))
+    at_lower = np.isfinite(lower) & (np.abs(value - lower) <= scale)
+    at_upper = np.isfinite(upper) & (np.abs(value - upper) <= scale)
+    return at_lower, at_upper
+
+
 def binding_rows(lp: LinearProgram, sol: Solution, tol: float = 1e-7) -> np.ndarray:
     """Rows at one of their bounds (within a relative tolerance)."""
-    act = sol.row_activity
-    scale = 1.0 + np.abs(act)
-    at_lower = np.isfinite(lp.row_lower) & (np.abs(act - lp.row_lower) <= tol * scale)
-    at_upper = np.isfinite(lp.row_upper) & (np.abs(act - lp.row_upper) <= tol * scale)
+    at_lower, at_upper = at_bounds(sol.row_activity, lp.row_lower, lp.row_upper, tol)
     return at_lower | at_upper
 
 

@@ -22,7 +22,13 @@ from ..results import SensitivityResult, clean, clean_array
 from ..results.sensitivity import MOVE_COLUMNS, SLACK_PRICE_COLUMNS
 from ..solver import HighsSession, Solution, Statistics
 from ..solver.session import Ranging
-from .common import allocation_columns, returning_failures, run_info, system_optimum
+from .common import (
+    allocation_columns,
+    at_bounds,
+    returning_failures,
+    run_info,
+    system_optimum,
+)
 
 __all__ = ["AT", "rhs_ranges", "sensitivity_report"]
 
@@ -44,9 +50,7 @@ def rhs_ranges(session: HighsSession, sol: Solution, ranging: Ranging) -> pd.Dat
     m = lp.num_rows
     row_lower, row_upper = session.row_lower[:m], session.row_upper[:m]
     act = sol.row_activity
-    scale = 1e-7 * (1.0 + np.abs(act))
-    at_upper = np.isfinite(row_upper) & (np.abs(act - row_upper) <= scale)
-    at_lower = np.isfinite(row_lower) & (np.abs(act - row_lower) <= scale)
+    at_lower, at_upper = at_bounds(act, row_lower, row_upper)
     binding = at_upper | at_lower
     upper_side = at_upper | (~binding & np.isfinite(row_upper))
     rhs = np.where(upper_side, row_upper, row_lower)

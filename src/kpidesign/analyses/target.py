@@ -44,7 +44,7 @@ from ..options import Options
 from ..solver import HighsSession, Solution, Statistics
 from ..solver.distance import L1Distance
 from ..types import Sense, Status
-from .common import allocation_columns, feasible, name_weights, system_optimum
+from .common import allocation_columns, at_bounds, feasible, name_weights, system_optimum
 
 __all__ = [
     "DistanceLP",
@@ -191,9 +191,8 @@ def optimal_face(
         (col_lower, col_upper, solution.x, solution.col_dual),
         (row_lower, row_upper, solution.row_activity, solution.row_dual),
     ):
-        tol = 1e-7 * (1.0 + np.abs(value))
-        at_lower = np.isfinite(lower) & (np.abs(value - lower) <= tol)
-        at_upper = np.isfinite(upper) & (np.abs(value - upper) <= tol) & ~at_lower
+        at_lower, at_upper = at_bounds(value, lower, upper)
+        at_upper &= ~at_lower
         priced = np.abs(dual) > _DUAL_TOL
         upper[priced & at_lower] = lower[priced & at_lower]
         lower[priced & at_upper] = upper[priced & at_upper]
