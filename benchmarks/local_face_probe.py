@@ -31,7 +31,7 @@ def main() -> None:
     from kpidesign.analyses.compare import _weighted
     from kpidesign.analyses.local import _add_local_row, fix_others, free_columns, scorecards
     from kpidesign.analyses.scales import measure_scales
-    from kpidesign.analyses.target import reference_plan
+    from kpidesign.analyses.target import optimal_face, reference_plan
     from kpidesign.model.assemble import program
     from kpidesign.model.problem import Problem
     from kpidesign.options import Options
@@ -75,22 +75,17 @@ def main() -> None:
                 by_row = s.closest(x, free, w)
                 t_row = time.perf_counter() - t0
             with s.restored():
-                cl, cu = s.col_lower.copy(), s.col_upper.copy()
-                rl, ru = s.row_lower[:m].copy(), s.row_upper[:m].copy()
-                for lo, up, val, dual in (
-                    (cl, cu, tb.x, tb.col_dual),
-                    (rl, ru, tb.row_activity[:m], tb.row_dual[:m]),
-                ):
-                    tol = 1e-7 * (1 + np.abs(val))
-                    at_lo = np.isfinite(lo) & (np.abs(val - lo) <= tol)
-                    at_up = np.isfinite(up) & (np.abs(val - up) <= tol) & ~at_lo
-                    priced = np.abs(dual) > 1e-7
-                    up[priced & at_lo] = lo[priced & at_lo]
-                    lo[priced & at_up] = up[priced & at_up]
+                # the program's rows, then the held score (a temporary row, if any)
+                held_lo, held_up = ([tie[1]], [np.inf]) if tie is not None else ([], [])
+                cl, cu, rl, ru = optimal_face(
+                    tb, s.col_lower, s.col_upper,
+                    np.concatenate([s.row_lower[:m], held_lo]),
+                    np.concatenate([s.row_upper[:m], held_up]),
+                )  # fmt: skip
                 s.set_col_bounds(np.arange(lp.num_cols), cl, cu)
-                s.set_row_bounds(np.arange(m), rl, ru)
-                if tie is not None and abs(tb.row_dual[m]) > 1e-7:  # the held score, active
-                    s.highs.changeRowBounds(m, float(tb.row_activity[m]), float(tb.row_activity[m]))
+                s.set_row_bounds(np.arange(m), rl[:m], ru[:m])
+                if tie is not None:
+                    s.highs.changeRowBounds(m, float(rl[m]), float(ru[m]))
                 t0 = time.perf_counter()
                 on_face = s.closest(x, free, w)
                 t_face = time.perf_counter() - t0

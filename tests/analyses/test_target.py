@@ -168,7 +168,9 @@ def test_the_optimal_face_read_from_the_duals_is_the_hand_one() -> None:
     lp, session = _session(DEGENERATE)
     c = system_optimum(session)
     b = system_optimum(session, allocations=allocation_columns(lp)[1])
-    col_lower, col_upper, row_lower, row_upper = optimal_face(lp, c, lp.col_lower, lp.col_upper)
+    col_lower, col_upper, row_lower, row_upper = optimal_face(
+        c, lp.col_lower, lp.col_upper, lp.row_lower, lp.row_upper
+    )
     names = [lp.row_name(i) for i in range(lp.num_rows)]
     hours = names.index("hours")
     assert (row_lower[hours], row_upper[hours]) == (10.0, 10.0)

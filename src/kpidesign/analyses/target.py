@@ -175,18 +175,22 @@ _DUAL_TOL = 1e-7
 
 
 def optimal_face(
-    lp: LinearProgram, solution: Solution, col_lower: np.ndarray, col_upper: np.ndarray
+    solution: Solution,
+    col_lower: np.ndarray,
+    col_upper: np.ndarray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Column and row bounds that confine ``lp`` (columns bounded by ``col_lower`` and
-    ``col_upper``) to its optimal face, read from one optimal ``solution`` by complementary
-    slackness: every optimal plan and every optimal dual are complementary, so a column
-    whose reduced cost is nonzero sits at the bound ``solution`` has it at in every
-    optimal plan, and a row whose dual is nonzero is active at the same bound.  Duals
-    within :data:`_DUAL_TOL` of 0 count as 0 (the face can then come out larger than the
-    optimal face, never by more than such duals allow; the caller checks the objective
-    of the plan it finds there)."""
+    """Column and row bounds (copies of the LP's, one per column and row of ``solution``)
+    that confine the LP to its optimal face, read from one optimal ``solution`` by
+    complementary slackness: every optimal plan and every optimal dual are complementary,
+    so a column whose reduced cost is nonzero sits at the bound ``solution`` has it at in
+    every optimal plan, and a row whose dual is nonzero is active at the same bound.
+    Duals within :data:`_DUAL_TOL` of 0 count as 0 (the face can then come out larger
+    than the optimal face, never by more than such duals allow; the caller checks the
+    objective of the plan it finds there)."""
     col_lower, col_upper = col_lower.copy(), col_upper.copy()
-    row_lower, row_upper = lp.row_lower.copy(), lp.row_upper.copy()
+    row_lower, row_upper = row_lower.copy(), row_upper.copy()
     for lower, upper, value, dual in (
         (col_lower, col_upper, solution.x, solution.col_dual),
         (row_lower, row_upper, solution.row_activity, solution.row_dual),
@@ -233,7 +237,7 @@ def canonical_optimum(
     weights = name_weights(lp, plan_cols)
     slack = options.tie_slack * (1.0 + abs(optimum))
     if solution is not None:
-        face = optimal_face(lp, solution, col_lower, col_upper)
+        face = optimal_face(solution, col_lower, col_upper, lp.row_lower, lp.row_upper)
         if allocations is not None:
             face[0][alloc_cols] = face[1][alloc_cols] = allocations
         distance = DistanceLP.build(
