@@ -236,20 +236,29 @@ def canonical_optimum(
     col_lower, col_upper = lp.col_lower.copy(), lp.col_upper.copy()
     weights = name_weights(lp, plan_cols)
     slack = options.tie_slack * (1.0 + abs(optimum))
-    if solution is not None:
-        face = optimal_face(solution, col_lower, col_upper, lp.row_lower, lp.row_upper)
-        if allocations is not None:
-            face[0][alloc_cols] = face[1][alloc_cols] = allocations
+
+    def closest(
+        bounds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        extra: tuple[sp.sparray, np.ndarray, np.ndarray] | None = None,
+    ) -> Solution:
+        """The plan closest to ``reference`` within ``bounds`` (columns', then rows')."""
         distance = DistanceLP.build(
             lp.A,
             plan_cols,
             reference[plan_cols],
-            col_lower=face[0],
-            col_upper=face[1],
-            row_lower=face[2],
-            row_upper=face[3],
+            col_lower=bounds[0],
+            col_upper=bounds[1],
+            row_lower=bounds[2],
+            row_upper=bounds[3],
+            extra=extra,
         )
-        sol = distance.closest_then(np.zeros(n), "min", options, stats, distance_weights=weights)
+        return distance.closest_then(np.zeros(n), "min", options, stats, distance_weights=weights)
+
+    if solution is not None:
+        face = optimal_face(solution, col_lower, col_upper, lp.row_lower, lp.row_upper)
+        if allocations is not None:
+            face[0][alloc_cols] = face[1][alloc_cols] = allocations
+        sol = closest(face)
         if sol.optimal and sign * (lp.objective.at(sol.x[:n]) - optimum) >= -slack:
             x = sol.x[:n]
             return Target(x, lp.objective.at(x), x[alloc_cols].copy())
@@ -259,17 +268,10 @@ def canonical_optimum(
     objective_row = sp.csr_array(sign * lp.objective.dense(n)[None, :])
     for held in (0.0, slack):
         target_lower = sign * (optimum - lp.objective.constant) - held
-        distance = DistanceLP.build(
-            lp.A,
-            plan_cols,
-            reference[plan_cols],
-            col_lower=col_lower,
-            col_upper=col_upper,
-            row_lower=lp.row_lower,
-            row_upper=lp.row_upper,
+        sol = closest(
+            (col_lower, col_upper, lp.row_lower, lp.row_upper),
             extra=(objective_row, np.array([target_lower]), np.array([np.inf])),
         )
-        sol = distance.closest_then(np.zeros(n), "min", options, stats, distance_weights=weights)
         if sol.optimal:
             break
     if not sol.optimal:
