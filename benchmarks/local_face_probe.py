@@ -1,7 +1,8 @@
-"""Probe for the next speed-up of ``compare`` on large models (not yet in kpidesign): a
-department's closest tied response sought on the optimal face of its tie-break LP, read
-from that LP's duals, against today's method (the company's value held by a row within
-``tie_slack``).  Each department's first response at plan B, as ``compare`` computes it.
+"""The two ways of finding a department's closest tied response (the third rule of
+``analyses/local.py``), side by side: on the optimal face of its tie-break LP, read from
+that LP's duals (what kpidesign does), and with the company's value held by a row within
+``tie_slack`` (its fallback, and its only method before).  Each department's first
+response at plan B, as ``compare`` computes it.
 
     python benchmarks/local_face_probe.py --size medium     # the easy family, 156k variables
 
@@ -31,7 +32,7 @@ def main() -> None:
     from kpidesign.analyses.compare import _weighted
     from kpidesign.analyses.local import _add_local_row, fix_others, free_columns, scorecards
     from kpidesign.analyses.scales import measure_scales
-    from kpidesign.analyses.target import optimal_face, reference_plan
+    from kpidesign.analyses.target import reference_plan
     from kpidesign.model.assemble import program
     from kpidesign.model.problem import Problem
     from kpidesign.options import Options
@@ -52,7 +53,6 @@ def main() -> None:
     scales = measure_scales(s, b.x, _weighted(problem.incentives, problem.incentives))
     cards, _ = scorecards(lp, problem.incentives, scales)
     x = np.clip(b.x, lp.col_lower, lp.col_upper)
-    m = lp.num_rows
     sign = -1.0 if lp.sense == "max" else 1.0
     held = -sign * lp.objective.dense(lp.num_cols)  # larger is better for the company
     for d in lp.departments:
@@ -65,7 +65,7 @@ def main() -> None:
         with s.temporary_rows():
             s.set_objective(card.cost, "max", 0.0)
             best = float(card.cost @ s.solve(warm=False).x)
-            tie = _add_local_row(s, free, x, card.cost, best - 1e-9 * (1 + abs(best)))
+            _add_local_row(s, free, x, card.cost, best - 1e-9 * (1 + abs(best)))
             s.set_objective(lp.objective, lp.sense)
             tb = s.solve(warm=True)
             value = float(held @ tb.x)
@@ -74,23 +74,10 @@ def main() -> None:
                 t0 = time.perf_counter()
                 by_row = s.closest(x, free, w)
                 t_row = time.perf_counter() - t0
-            with s.restored():
-                # the program's rows, then the held score (a temporary row, if any)
-                held_lo, held_up = ([tie[1]], [np.inf]) if tie is not None else ([], [])
-                cl, cu, rl, ru = optimal_face(
-                    tb, s.col_lower, s.col_upper,
-                    np.concatenate([s.row_lower[:m], held_lo]),
-                    np.concatenate([s.row_upper[:m], held_up]),
-                )  # fmt: skip
-                s.set_col_bounds(np.arange(lp.num_cols), cl, cu)
-                s.set_row_bounds(np.arange(m), rl[:m], ru[:m])
-                if tie is not None:
-                    s.highs.changeRowBounds(m, float(rl[m]), float(ru[m]))
+            with s.on_face(tb):
                 t0 = time.perf_counter()
                 on_face = s.closest(x, free, w)
                 t_face = time.perf_counter() - t0
-                if tie is not None:
-                    s.highs.changeRowBounds(m, float(tie[1]), np.inf)
 
         def dist(y: np.ndarray, w: np.ndarray = w, free: np.ndarray = free) -> float:
             return float(w @ np.abs(y[free] - x[free]))

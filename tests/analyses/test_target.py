@@ -30,11 +30,12 @@ from scipy.optimize import linprog
 
 import kpidesign
 from kpidesign.analyses.common import allocation_columns, system_optimum
-from kpidesign.analyses.target import canonical_optimum, optimal_face, tight_allocations
+from kpidesign.analyses.target import canonical_optimum, tight_allocations
 from kpidesign.analyses.verify import could_improve_alone
 from kpidesign.api import prepare
 from kpidesign.options import Options
 from kpidesign.solver import HighsSession
+from kpidesign.solver.face import optimal_face
 from kpidesign.types import Status
 
 CASES = TESTS / "models" / "compare"

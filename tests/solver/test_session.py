@@ -206,6 +206,40 @@ def test_bounds_of_a_temporary_row_leave_the_programs_bounds_alone() -> None:
     assert session.solve().objective == pytest.approx(33.0)
 
 
+def test_on_face_confines_the_session_to_the_optimal_face_and_puts_every_bound_back() -> None:
+    """max 3 x1 + 2 x2 on wyndor is parallel to plant3 (3 x1 + 2 x2 <= 18): its optimal
+    face is the edge from (2, 6) (plant2 binding) to (4, 3) (plant1 binding), value 18.
+    On it x1 ranges over [2, 4]; off it, min x1 is 0.  A temporary row x1 + x2 <= 100 has
+    no dual: its bounds stay, and are HiGHS's again after the block."""
+    session = _wyndor()
+    session.set_objective(np.array([3.0, 2.0]), "max", 0.0)
+    with session.temporary_rows():
+        row = session.add_row(np.array([0, 1]), np.array([1.0, 1.0]), -INF, 100.0)
+        sol = session.solve(warm=False)
+        assert sol.objective == pytest.approx(18.0)
+        lower, upper = session.row_lower.copy(), session.row_upper.copy()
+        with session.on_face(sol):
+            assert session.row_lower[2] == session.row_upper[2] == 18.0
+            for sense, end in (("min", 2.0), ("max", 4.0)):
+                session.set_objective(np.array([1.0, 0.0]), sense, 0.0)
+                on_face = session.solve(warm=False)
+                assert on_face.x[0] == pytest.approx(end, abs=1e-9)
+                assert 3 * on_face.x[0] + 2 * on_face.x[1] == pytest.approx(18.0, abs=1e-9)
+            # the temporary row's bounds on the face: its own (no dual)
+            _, _, lo, up, _ = session.highs.getRows(1, np.array([row], dtype=np.int32))
+            assert (lo[0], up[0]) == (-INF, 100.0)
+            session.set_row_bounds(np.array([row]), -INF, 50.0)
+        assert session.row_lower == pytest.approx(lower) and session.row_upper == pytest.approx(
+            upper
+        )
+        _, _, lo, up, _ = session.highs.getRows(1, np.array([row], dtype=np.int32))
+        assert (lo[0], up[0]) == (-INF, 100.0)
+        # the objective is the one before the block, and the whole feasible set is back
+        assert session.cost == pytest.approx([3.0, 2.0]) and session.sense == "max"
+        session.set_objective(np.array([1.0, 0.0]), "min", 0.0)
+        assert session.solve(warm=False).x[0] == pytest.approx(0.0, abs=1e-9)
+
+
 # -- bare arrays ----------------------------------------------------------------------------
 
 

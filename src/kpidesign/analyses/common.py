@@ -20,11 +20,11 @@ from ..options import Options
 from ..results import RunInfo, clean
 from ..results.compare import STATE_PERIOD_COLUMNS
 from ..solver import HighsSession, Solution, Statistics, highs_version
+from ..solver.face import at_bounds
 from ..types import Diagnosis, Sense, Status
 
 __all__ = [
     "allocation_columns",
-    "at_bounds",
     "binding_rows",
     "feasible",
     "name_weights",
@@ -68,17 +68,6 @@ def system_optimum(
     if not sol.optimal:
         raise session.explain(sol, what)
     return sol
-
-
-def at_bounds(
-    value: np.ndarray, lower: np.ndarray, upper: np.ndarray, tol: float = 1e-7
-) -> tuple[np.ndarray, np.ndarray]:
-    """Where ``value`` sits at its finite ``lower`` and at its finite ``upper`` bound,
-    within ``tol`` relative to ``1 + |value|`` (both masks; a fixed entry is at both)."""
-    scale = tol * (1.0 + np.abs(value))
-    at_lower = np.isfinite(lower) & (np.abs(value - lower) <= scale)
-    at_upper = np.isfinite(upper) & (np.abs(value - upper) <= scale)
-    return at_lower, at_upper
 
 
 def binding_rows(lp: LinearProgram, sol: Solution, tol: float = 1e-7) -> np.ndarray:

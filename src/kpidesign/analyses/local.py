@@ -410,7 +410,7 @@ def _respond(
             session.set_objective(lp.objective, lp.sense)
             sol = _tie_break(session, f"{what} (optimistic tie-break)", response, tie)
             response.optimistic = _canonical(
-                session, card, free, x, sol.x, lp.sense, response, tie_slack
+                session, card, free, x, sol, lp.sense, response, tie_slack
             )
         if pessimistic:
             _worst_response(session, card, response, tie, what, free, x, tie_slack)
@@ -422,21 +422,31 @@ def _canonical(
     card: Scorecard,
     free: np.ndarray,
     x: np.ndarray,
-    z: np.ndarray,
+    response_solution: Solution,
     sense: str,
     response: Response,
     tie_slack: float,
 ) -> np.ndarray:
-    """The third rule of a best response ``z`` (``sense``: the company tie-break's): the
-    current plan ``x`` itself where it is as good as ``z`` within :data:`SOLVER_NOISE`,
-    for the department and for the company (a department does not move for noise);
-    otherwise, among the plans as good as ``z`` for both (the company's value held within
-    ``tie_slack``), the one closest in L1 to ``x`` over the columns the department moves
-    (ties broken by name-keyed weights, as the design's target).  So a response depends
-    on neither column order nor the solver's warm start.  Where that solve fails, ``z``
+    """The third rule of a best response (``response_solution``: the company tie-break's
+    optimal solution, of the session as it is now; ``sense``: that tie-break's): the
+    current plan ``x`` itself where it is as good as the response within
+    :data:`SOLVER_NOISE`, for the department and for the company (a department does not
+    move for noise); otherwise, among the plans as good as the response for both, the one
+    closest in L1 to ``x`` over the columns the department moves (ties broken by
+    name-keyed weights, as the design's target).  So a response depends on neither column
+    order nor the solver's warm start.
+
+    The plans as good as the response are the optimal face of the tie-break LP, read from
+    ``response_solution``'s duals (:meth:`HighsSession.on_face`): exactly at the
+    tie-break's value, and an LP of the local problem's own rows (at 156k variables 0.5 s
+    where holding the company's value by a row took 200 s, benchmarks/README.md).  Where
+    the plan found there is more than ``tie_slack`` below that value (duals within the
+    solver's tolerance of 0 widen the face) or none is found, the company's value is held
+    by a row within ``tie_slack`` instead.  Where that fails too, the solver's response
     stays, with a note."""
     lp = session.lp
     assert lp is not None
+    z = response_solution.x
     sign = Sense(sense).sign
     held = sign * lp.objective.dense(lp.num_cols)
     value = float(held @ z)
@@ -447,16 +457,13 @@ def _canonical(
     if stays and float(held @ x) >= value - SOLVER_NOISE * (1.0 + abs(value)):
         return x
     weights = name_weights(lp, free)
-    with session.temporary_rows():
-        _add_local_row(session, free, x, held, value - tie_slack * (1.0 + abs(value)))
-        sol = session.closest(x, free, weights)
-        if sol.optimal:
-            polished = _polished(session, free, x, sol.x, weights)
-            # where the live session cannot reproduce it on the sides the scratch copy
-            # chose (a column that moved by less than 1e-9 is held at x there), the
-            # scratch copy's plan is the answer, within HiGHS's feasibility tolerance
-            if polished.optimal:
-                sol = polished
+    lowest = value - tie_slack * (1.0 + abs(value))
+    with session.on_face(response_solution):
+        sol = _closest(session, free, x, weights)
+    if not (sol.optimal and float(held @ sol.x) >= lowest):
+        with session.temporary_rows():
+            _add_local_row(session, free, x, held, lowest)
+            sol = _closest(session, free, x, weights)
     if sol.optimal:
         return np.clip(sol.x, lp.col_lower, lp.col_upper)
     response.notes.append(
@@ -466,6 +473,21 @@ def _canonical(
     return z
 
 
+def _closest(session: HighsSession, free: np.ndarray, x: np.ndarray, w: np.ndarray) -> Solution:
+    """Of the plans feasible on the session now, the one closest to ``x`` over ``free``
+    (weights ``w``): found on a scratch copy (:meth:`HighsSession.closest`), then
+    :func:`_polished` on the live session.  Where the live session cannot reproduce it on
+    the sides the scratch copy chose (a column that moved by less than 1e-9 is held at
+    ``x`` there), the scratch copy's plan is the answer, within HiGHS's feasibility
+    tolerance."""
+    sol = session.closest(x, free, w)
+    if sol.optimal:
+        polished = _polished(session, free, x, sol.x, w)
+        if polished.optimal:
+            return polished
+    return sol
+
+
 def _polished(
     session: HighsSession, free: np.ndarray, x: np.ndarray, closest: np.ndarray, w: np.ndarray
 ) -> Solution:
@@ -473,10 +495,12 @@ def _polished(
     solutions are as exact as HiGHS gives them; a scratch solution taken as the next plan
     drifted off the rows by up to 7e-8 within a few hundred steps): on the side of ``x``
     each column of ``closest`` lies on, the L1 distance is linear, so the same plan is the
-    optimum of that linear objective there."""
+    optimum of that linear objective there, within the session's bounds as they are (an
+    optimal face's, say), which are put back afterwards."""
     lp = session.lp
     assert lp is not None
-    lower, upper = lp.col_lower[free].copy(), lp.col_upper[free].copy()
+    before = session.col_lower[free].copy(), session.col_upper[free].copy()
+    lower, upper = before[0].copy(), before[1].copy()
     step = closest[free] - x[free]
     eps = 1e-9 * (1.0 + np.abs(x[free]))
     up, down = step > eps, step < -eps
@@ -491,7 +515,7 @@ def _polished(
     try:
         return session.solve(warm=True)
     finally:
-        session.set_col_bounds(free, lp.col_lower[free], lp.col_upper[free])
+        session.set_col_bounds(free, *before)
 
 
 #: differences below this (relative) are the solver's noise, not a preference: HiGHS's
@@ -614,7 +638,7 @@ def _worst_response(
         response.notes.append(f"{d}: the worst optimal response for the system is unbounded")
         return
     response.pessimistic = _canonical(
-        session, card, free, x, sol.x, Sense(lp.sense).opposite, response, tie_slack
+        session, card, free, x, sol, Sense(lp.sense).opposite, response, tie_slack
     )
     if card.ratio is not None and _at_floor(card.ratio, sol.x):
         response.notes.append(

@@ -21,10 +21,10 @@ from ..options import Options
 from ..results import SensitivityResult, clean, clean_array
 from ..results.sensitivity import MOVE_COLUMNS, SLACK_PRICE_COLUMNS
 from ..solver import HighsSession, Solution, Statistics
+from ..solver.face import at_bounds
 from ..solver.session import Ranging
 from .common import (
     allocation_columns,
-    at_bounds,
     returning_failures,
     run_info,
     system_optimum,

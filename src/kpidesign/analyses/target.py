@@ -43,15 +43,15 @@ from ..model.program import LinearProgram
 from ..options import Options
 from ..solver import HighsSession, Solution, Statistics
 from ..solver.distance import L1Distance
+from ..solver.face import optimal_face
 from ..types import Sense, Status
-from .common import allocation_columns, at_bounds, feasible, name_weights, system_optimum
+from .common import allocation_columns, feasible, name_weights, system_optimum
 
 __all__ = [
     "DistanceLP",
     "Target",
     "canonical_optimum",
     "chosen_target",
-    "optimal_face",
     "optimum_at",
     "reference_plan",
     "tight_allocations",
@@ -167,40 +167,6 @@ class DistanceLP:
             then = then + distance.cost(distance_weights, n)[0]
         session.set_objective(then, sense, 0.0)
         return session.solve(warm=True)
-
-
-#: a reduced cost or row dual this far from 0 counts as nonzero (HiGHS's dual feasibility
-#: tolerance: below it, HiGHS itself cannot tell a dual from 0)
-_DUAL_TOL = 1e-7
-
-
-def optimal_face(
-    solution: Solution,
-    col_lower: np.ndarray,
-    col_upper: np.ndarray,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Column and row bounds (copies of the LP's, one per column and row of ``solution``)
-    that confine the LP to its optimal face, read from one optimal ``solution`` by
-    complementary slackness: every optimal plan and every optimal dual are complementary,
-    so a column whose reduced cost is nonzero sits at the bound ``solution`` has it at in
-    every optimal plan, and a row whose dual is nonzero is active at the same bound.
-    Duals within :data:`_DUAL_TOL` of 0 count as 0 (the face can then come out larger
-    than the optimal face, never by more than such duals allow; the caller checks the
-    objective of the plan it finds there)."""
-    col_lower, col_upper = col_lower.copy(), col_upper.copy()
-    row_lower, row_upper = row_lower.copy(), row_upper.copy()
-    for lower, upper, value, dual in (
-        (col_lower, col_upper, solution.x, solution.col_dual),
-        (row_lower, row_upper, solution.row_activity, solution.row_dual),
-    ):
-        at_lower, at_upper = at_bounds(value, lower, upper)
-        at_upper &= ~at_lower
-        priced = np.abs(dual) > _DUAL_TOL
-        upper[priced & at_lower] = lower[priced & at_lower]
-        lower[priced & at_upper] = upper[priced & at_upper]
-    return col_lower, col_upper, row_lower, row_upper
 
 
 def canonical_optimum(

@@ -26,6 +26,7 @@ from ..model.program import LinearProgram, SparseRow
 from ..types import Diagnosis, Status
 from .diagnose import diagnose
 from .distance import L1Distance
+from .face import optimal_face
 from .quiet import silenced_fds
 from .status import Solution, Statistics
 
@@ -345,6 +346,38 @@ class HighsSession:
             self.set_row_bounds(rows, row_lower[rows], row_upper[rows])
             if sense != self.sense or offset != self.offset or not np.array_equal(cost, self.cost):
                 self.set_objective(cost, sense, offset)
+
+    @contextlib.contextmanager
+    def on_face(self, solution: Solution) -> Iterator[None]:
+        """Confine the session, for the block, to the optimal face of the LP it holds now
+        (temporary rows included) read from ``solution``, an optimal solution of that LP
+        with its objective as it is (:func:`~kpidesign.solver.face.optimal_face`); every
+        bound is put back when the block ends, however it ends."""
+        own = self.row_lower.size
+        extra = np.arange(own, self.num_rows, dtype=np.int32)
+        extra_lower = extra_upper = np.zeros(0)
+        if extra.size:
+            _, _, extra_lower, extra_upper, _ = self.highs.getRows(extra.size, extra)
+            extra_lower, extra_upper = np.asarray(extra_lower), np.asarray(extra_upper)
+        col_lower, col_upper, row_lower, row_upper = optimal_face(
+            solution,
+            self.col_lower,
+            self.col_upper,
+            np.concatenate([self.row_lower, extra_lower]),
+            np.concatenate([self.row_upper, extra_upper]),
+        )
+        with self.restored():
+            try:
+                cols = np.flatnonzero((col_lower != self.col_lower) | (col_upper != self.col_upper))
+                self.set_col_bounds(cols, col_lower[cols], col_upper[cols])
+                rows = np.flatnonzero(
+                    (row_lower[:own] != self.row_lower) | (row_upper[:own] != self.row_upper)
+                )
+                self.set_row_bounds(rows, row_lower[rows], row_upper[rows])
+                self.set_row_bounds(extra, row_lower[own:], row_upper[own:])
+                yield
+            finally:
+                self.set_row_bounds(extra, extra_lower, extra_upper)
 
     # -- solving ------------------------------------------------------------------------
 
