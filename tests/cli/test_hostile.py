@@ -224,9 +224,19 @@ def test_pathological_bracket_nesting_is_refused(tmp_path: Path) -> None:
 
 
 def test_deeply_nested_yaml_is_refused(tmp_path: Path) -> None:
+    """Refused at its line, before ruamel's scanner spends seconds on it (7 s of CPU for
+    these 20,000 brackets, where the whole run now takes about 3 s)."""
     text = HEAD + "description: " + "[" * 20000 + "]" * 20000 + "\n" + TAIL
     res = run("validate", write(tmp_path, text))
-    assert_refused(res, "model.yaml")
+    assert_refused(res, "model.yaml:3: nested too deeply to read (at most 50 levels)")
+
+
+def test_brackets_in_a_quoted_string_are_text_not_nesting(tmp_path: Path) -> None:
+    """200 brackets in quotes pass the quick bracket count, so YAML's own events are read:
+    they are a string, and the model is valid."""
+    text = HEAD + 'description: "' + "[" * 200 + '"\n' + TAIL
+    res = run("validate", write(tmp_path, text))
+    assert res.returncode == 0, res.stderr
 
 
 def test_a_very_long_line_is_refused_by_size(tmp_path: Path) -> None:

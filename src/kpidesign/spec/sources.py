@@ -20,6 +20,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.tokens import TagToken
 
@@ -177,6 +178,10 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
     error, a duplicate key or an empty file.
     """
     text = read_text(path, MAX_YAML_BYTES, "a YAML file")
+    deep = _too_deep_line(text)
+    if deep is not None:
+        msg = f"{path}:{deep}: nested too deeply to read (at most {MAX_YAML_DEPTH} levels)"
+        raise SpecError(msg)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
@@ -225,6 +230,38 @@ def read_yaml(path: Path) -> tuple[Any, SourceMap]:
     entries: dict[KeyPath, tuple[Path, int]] = {(): (path, 1)}
     data = _plain(node, (), path, entries, _Budget(path))
     return data, SourceMap(entries, path)
+
+
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _too_deep_line(text: str) -> int | None:
+    """The line where collections nest deeper than :data:`MAX_YAML_DEPTH`, found quickly
+    where flow brackets are to blame; None otherwise (deep block nesting, if any, is
+    refused while the nodes are converted).  ruamel's scanner looks up to 1,024
+    characters ahead for each open flow collection, so 20,000 ``[`` took 7 s of CPU to end
+    in a RecursionError.  The brackets are counted first, as if each opened or closed a
+    collection (cheap; brackets inside quotes only add to the count, and a closing one
+    there can only hide depth, which the load still refuses, slowly); only where that
+    count exceeds the limit are YAML's own events read, up to the limit (a syntax error
+    there is left to the load to report)."""
+    depth = deepest = 0
+    for match in _BRACKET.finditer(text):
+        depth = depth + 1 if match.group() in "[{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    if deepest <= MAX_YAML_DEPTH:
+        return None
+    depth = 0
+    with contextlib.suppress(YAMLError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for event in YAML(typ="rt").parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    return None
 
 
 def _first_tag_line(yaml: YAML, text: str) -> int:
