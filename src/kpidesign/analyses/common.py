@@ -5,7 +5,6 @@ shared-state totals and per-period measures, feasibility of a plan, relative mea
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable, Mapping
 from importlib.metadata import version
 from typing import TypeVar
@@ -15,7 +14,7 @@ import pandas as pd
 
 from ..errors import SolveError
 from ..model.problem import Problem
-from ..model.program import LinearProgram
+from ..model.program import LinearProgram, name_hash
 from ..options import Options
 from ..results import RunInfo, clean
 from ..results.compare import STATE_PERIOD_COLUMNS
@@ -196,19 +195,12 @@ def name_weights(lp: LinearProgram, cols: np.ndarray) -> np.ndarray:
     """``1 + 1e-3·h(name)`` per column, ``h`` in [0, 1) a hash of the column's name: the
     weights of an L1 distance whose ties are broken by names only (not by the columns'
     order in the file or the vertex the solver returns)."""
-    return np.array([_name_weight(lp.col_name(int(j))) for j in cols])
+    return 1.0 + 1e-3 * lp.col_name_hash[np.asarray(cols, dtype=np.int64)]
 
 
-@functools.lru_cache(maxsize=65536)
 def name_weight(name: str) -> float:
     """``1 + 1e-3·h(name)``, ``h`` in [0, 1) a hash of ``name`` (see :func:`name_weights`)."""
-    return _name_weight(name)
-
-
-@functools.lru_cache(maxsize=65536)
-def _name_weight(name: str) -> float:
-    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
-    return 1.0 + 1e-3 * int.from_bytes(digest, "big") / 2**64
+    return 1.0 + 1e-3 * name_hash(name)
 
 
 def worse_by(lp: LinearProgram, value: float, reference: float) -> float:

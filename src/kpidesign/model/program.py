@@ -4,6 +4,8 @@ names, owners of columns, KPIs as sparse rows, allocations."""
 from __future__ import annotations
 
 import bisect
+import functools
+import hashlib
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -230,6 +232,11 @@ class LinearProgram:
         comp = self.col_components[self.col_component[j]]
         return comp if key is None else f"{comp}[{key}]"
 
+    @functools.cached_property
+    def col_name_hash(self) -> np.ndarray:
+        """Per column, :func:`name_hash` of its name (computed once, on first use)."""
+        return np.array([name_hash(self.col_name(j)) for j in range(self.num_cols)])
+
     def constraint_rows(self) -> np.ndarray:
         """The rows of the model's own constraints (not resources), in order."""
         own = [self.row_components.index(c) for c in self.constraint_components]
@@ -252,6 +259,13 @@ class LinearProgram:
             members = () if index is None else index if isinstance(index, tuple) else (index,)
             out.append((self.col_components[self.col_component[j]], members, float(x[j])))
         return out
+
+
+def name_hash(name: str) -> float:
+    """A hash of ``name`` in [0, 1) (blake2b): the same on every machine and in every run,
+    and independent of where the name sits in the file."""
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
 
 
 def key_label(index: Any) -> str | None:
