@@ -70,6 +70,9 @@ def measure(model: Path) -> dict:
         "rounds": result.decentralized.rounds,
         "rounds_pessimistic": result.pessimistic.rounds,
         "misalignment_cost": result.misalignment_cost,
+        # a path that failed has 0 rounds; why is in the notes (the 1M run of 2026-12-07
+        # lost its pessimistic path's reason because they were not kept)
+        "notes": list(result.notes),
         # the target: compare (plus the program it needs) against HiGHS plus that program
         "ratio": (compare_s + compile_s) / allowance,
         # for reference, with load too
