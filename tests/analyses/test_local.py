@@ -41,7 +41,7 @@ def test_the_canonical_response_is_at_the_tie_breaks_value_not_within_its_slack(
     # the pessimistic tie-break (min 2a + b at volume 10) is the current plan itself
     assert resp.pessimistic is not None
     assert _ab(lp, resp.pessimistic) == pytest.approx((0.0, 10.0), abs=1e-9)
-    # the session is left as it was: the program's bounds, no temporary row
+    # no temporary row is left behind (the tie-break's, or the face's fallback row)
     assert session.num_rows == lp.num_rows
     assert session.highs.getNumRow() == lp.num_rows
 

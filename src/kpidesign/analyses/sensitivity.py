@@ -23,12 +23,7 @@ from ..results.sensitivity import MOVE_COLUMNS, SLACK_PRICE_COLUMNS
 from ..solver import HighsSession, Solution, Statistics
 from ..solver.face import at_bounds
 from ..solver.session import Ranging
-from .common import (
-    allocation_columns,
-    returning_failures,
-    run_info,
-    system_optimum,
-)
+from .common import allocation_columns, returning_failures, run_info, system_optimum
 
 __all__ = ["AT", "rhs_ranges", "sensitivity_report"]
 

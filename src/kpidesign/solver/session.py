@@ -329,6 +329,20 @@ class HighsSession:
             if added:
                 self.highs.deleteRows(added, np.arange(before, before + added, dtype=np.int32))
 
+    def _change_bounds(
+        self,
+        col_lower: np.ndarray,
+        col_upper: np.ndarray,
+        row_lower: np.ndarray,
+        row_upper: np.ndarray,
+    ) -> None:
+        """Give every column and program row these bounds, passing HiGHS only those that
+        differ from the bounds it holds."""
+        cols = np.flatnonzero((self.col_lower != col_lower) | (self.col_upper != col_upper))
+        self.set_col_bounds(cols, col_lower[cols], col_upper[cols])
+        rows = np.flatnonzero((self.row_lower != row_lower) | (self.row_upper != row_upper))
+        self.set_row_bounds(rows, row_lower[rows], row_upper[rows])
+
     @contextlib.contextmanager
     def restored(self) -> Iterator[None]:
         """Column bounds, the program's row bounds and the objective are put back as they
@@ -340,10 +354,7 @@ class HighsSession:
             with self.temporary_rows():
                 yield
         finally:
-            cols = np.flatnonzero((self.col_lower != col_lower) | (self.col_upper != col_upper))
-            self.set_col_bounds(cols, col_lower[cols], col_upper[cols])
-            rows = np.flatnonzero((self.row_lower != row_lower) | (self.row_upper != row_upper))
-            self.set_row_bounds(rows, row_lower[rows], row_upper[rows])
+            self._change_bounds(col_lower, col_upper, row_lower, row_upper)
             if sense != self.sense or offset != self.offset or not np.array_equal(cost, self.cost):
                 self.set_objective(cost, sense, offset)
 
@@ -368,12 +379,7 @@ class HighsSession:
         )
         with self.restored():
             try:
-                cols = np.flatnonzero((col_lower != self.col_lower) | (col_upper != self.col_upper))
-                self.set_col_bounds(cols, col_lower[cols], col_upper[cols])
-                rows = np.flatnonzero(
-                    (row_lower[:own] != self.row_lower) | (row_upper[:own] != self.row_upper)
-                )
-                self.set_row_bounds(rows, row_lower[rows], row_upper[rows])
+                self._change_bounds(col_lower, col_upper, row_lower[:own], row_upper[:own])
                 self.set_row_bounds(extra, row_lower[own:], row_upper[own:])
                 yield
             finally:
