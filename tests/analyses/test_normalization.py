@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import TESTS
@@ -24,6 +25,7 @@ from kpidesign.analyses.scales import (
     SCALE_FLOOR,
     as_scales,
     exchange_rates,
+    kpi_range,
     measure_scales,
     scale_of,
 )
@@ -154,15 +156,69 @@ def test_a_ratio_ranges_over_its_first_order_model_and_an_unbounded_side_is_igno
     # (2.5e - 5)/12, ranges over [0, 45/12]: R = 3.75, scale max(1.5, 0.00375) = 1.5
     _, lp = prepare(MODELS / "ratio" / "express.yaml")
     session = HighsSession(lp)
-    scales = measure_scales(session, system_optimum(session).x, ["logistics.freight_per_unit"])
-    assert scales.ranges["logistics.freight_per_unit"] == pytest.approx(3.75)
-    assert scales.scales["logistics.freight_per_unit"] == pytest.approx(1.5)
+    x_b = system_optimum(session).x
+    freight = lp.kpis["logistics.freight_per_unit"]
+    assert kpi_range(session, freight, x_b) == pytest.approx(3.75)
+    scales = measure_scales(session, x_b, [freight.name])
+    assert scales.scales[freight.name] == pytest.approx(1.5)
     # dorian.yaml: marketing's spend is unbounded above, 320 at B and its minimum: the
     # unbounded end counts as the value at B, so R = 0 and the scale is |320|
     _, lp = prepare(MODELS / "textbook" / "dorian.yaml")
-    scales = as_scales(lp, system_optimum(HighsSession(lp)).x, ["marketing.spend"])
-    assert scales.ranges["marketing.spend"] == pytest.approx(0.0, abs=1e-9)
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    assert kpi_range(session, lp.kpis["marketing.spend"], x_b) == pytest.approx(0.0, abs=1e-9)
+    scales = as_scales(lp, x_b, ["marketing.spend"])
     assert scales.scales["marketing.spend"] == pytest.approx(320.0)
+
+
+#: models whose every KPI is scaled both ways below (shipped, textbook, ratio, compare)
+_SCALED = sorted(
+    [
+        *(TESTS.parent / "models").glob("*.yaml"),
+        *MODELS.glob("textbook/*.yaml"),
+        *MODELS.glob("ratio/*.yaml"),
+        SAFETY,
+    ]
+)
+
+
+@pytest.mark.parametrize("path", _SCALED, ids=lambda p: p.stem)
+def test_scales_skip_only_the_range_lps_that_cannot_change_them(path: Path) -> None:
+    """measure_scales stops measuring a range once a bound of it shows the value at B
+    decides the scale: its scales equal scale_of(value, R) with R measured in full (both
+    LPs, kpi_range), bit for bit, and where it skipped, that bound really is below the
+    deciding amount."""
+    _, lp = prepare(path)
+    session = HighsSession(lp)
+    _, baseline = allocation_columns(lp)
+    x_b = system_optimum(session, allocations=baseline).x
+    names = list(lp.kpis)
+    solves_before = session.stats.solves
+    scales = measure_scales(session, x_b, names)
+    measured_solves = session.stats.solves - solves_before
+    full = {k: kpi_range(session, lp.kpis[k], x_b) for k in names}
+    for k in names:
+        value = lp.kpis[k].value(x_b)
+        assert scales.scales[k] == scale_of(value, full[k]), k
+        if np.isnan(scales.ranges[k]) and np.isfinite(full[k]):
+            assert RANGE_FRACTION * full[k] <= max(abs(value), SCALE_FLOOR) * (1 + 1e-12), k
+        elif np.isfinite(scales.ranges[k]):
+            assert scales.ranges[k] == full[k], k
+    assert measured_solves <= 2 * len(names)
+
+
+def test_scales_of_kpis_away_from_zero_need_no_lp_where_the_bounds_say_so() -> None:
+    """express.yaml: every column is bounded (truck fixed at 10, express in [2, 20]), so
+    the box bound of freight per unit's first-order range, 3.75, is the range itself and
+    0.001·3.75 <= 1.5: no LP; same-month units (express, 2 at B) range over [2, 20], and
+    0.001·18 <= 2: no LP either."""
+    _, lp = prepare(MODELS / "ratio" / "express.yaml")
+    session = HighsSession(lp)
+    x_b = system_optimum(session).x
+    before = session.stats.solves
+    scales = measure_scales(session, x_b, list(lp.kpis))
+    assert session.stats.solves == before
+    assert all(np.isnan(r) for r in scales.ranges.values())
 
 
 def test_exchange_rates_by_hand(tmp_path: Path) -> None:

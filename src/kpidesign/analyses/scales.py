@@ -29,9 +29,14 @@ The scale is
   weights designed with it too.  A KPI constant over the set (``R_k = 0``) is constant in
   every local problem: a weight on it moves no response, whatever its scale.
 
-The ranges take two LPs per KPI on the analysis's live session (the system problem with
-its objective replaced by the KPI row, each solved cold: see :func:`_extreme`), computed
-once per run by :func:`measure_scales` for the KPIs a scorecard or a design menu uses.
+A range takes up to two LPs per KPI on the analysis's live session (the system problem
+with its objective replaced by the KPI row, each solved cold: see :func:`_extreme`),
+computed once per run by :func:`measure_scales` for the KPIs a scorecard or a design menu
+uses, and only as far as it can decide the scale: where a bound of ``R_k`` already shows
+``ρ·R_k <= max(|KPI_k(B)|, σ)`` (the KPI's extremes over the column bounds alone, then
+with one end measured), the scale is ``max(|KPI_k(B)|, σ)`` whatever the rest of the range,
+and the LPs left are skipped (at 1M variables each is a solve of a minute or more).
+:func:`kpi_range` measures the whole range.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ __all__ = [
     "Scales",
     "as_scales",
     "exchange_rates",
+    "kpi_range",
     "measure_scales",
     "scale_of",
 ]
@@ -120,9 +126,11 @@ def _extreme(session: HighsSession, row: np.ndarray, sense: Sense) -> float | No
 
 def measure_scales(session: HighsSession, reference: np.ndarray, names: Iterable[str]) -> Scales:
     """The scales of the KPIs ``names`` (qualified) at the reference plan ``reference``:
-    each KPI's range over the system's feasible plans, allocations free, by two LPs on the
-    live ``session`` (its column bounds and objective are replaced; each analysis sets both
-    before its next solve)."""
+    each KPI's range over the system's feasible plans, allocations free, by up to two LPs
+    on the live ``session``, only as far as the range decides the scale (module
+    docstring); ``Scales.ranges`` holds the range where both ends were measured, NaN where
+    the value at the reference plan decided the scale without them.  The session's column
+    bounds and objective are replaced; each analysis sets both before its next solve."""
     lp = session.lp
     assert lp is not None
     n = lp.num_cols
@@ -131,18 +139,62 @@ def measure_scales(session: HighsSession, reference: np.ndarray, names: Iterable
     ranges: dict[str, float] = {}
     for name in dict.fromkeys(names):
         kpi = lp.kpis[name]
-        row = _range_row(kpi, reference, n)
-        if row is None:
-            scales[name], ranges[name] = 1.0, float("nan")
-            continue
-        here = float(row @ reference)
-        top = _extreme(session, row, Sense.MAX)
-        bottom = _extreme(session, row, Sense.MIN)
-        high = here if top is None else max(top, here)
-        low = here if bottom is None else min(bottom, here)
-        ranges[name] = high - low
-        scales[name] = scale_of(kpi.value(reference), high - low)
+        value = kpi.value(reference)
+        # a range below this cannot raise the scale above |value| (or the floor)
+        decided_below = max(abs(value), SCALE_FLOOR) / RANGE_FRACTION
+        ranges[name] = _range(session, kpi, reference, decided_below)
+        scales[name] = scale_of(value, ranges[name])
     return Scales(reference.copy(), scales, ranges)
+
+
+def kpi_range(session: HighsSession, kpi: KpiRows, reference: np.ndarray) -> float:
+    """``R`` of ``kpi`` (module docstring) by both LPs on ``session`` (its column bounds
+    set to the program's; its objective replaced): NaN for a ratio undefined at
+    ``reference``."""
+    lp = session.lp
+    assert lp is not None
+    session.set_col_bounds(np.arange(lp.num_cols), lp.col_lower, lp.col_upper)
+    return _range(session, kpi, reference, -np.inf)
+
+
+def _range(
+    session: HighsSession, kpi: KpiRows, reference: np.ndarray, decided_below: float
+) -> float:
+    """``R`` of ``kpi``, or NaN once a bound of it is at most ``decided_below`` (then
+    ``scale_of`` does not depend on it) or where the KPI is a ratio undefined at
+    ``reference``.  The bounds: the KPI row's extremes over the column bounds (no LP),
+    then the measured top (or bottom, whichever the column bounds leave infinite first)
+    with the other end's column bound."""
+    lp = session.lp
+    assert lp is not None
+    row = _range_row(kpi, reference, lp.num_cols)
+    if row is None:
+        return float("nan")
+    here = float(row @ reference)
+    low, high = _column_extremes(row, lp.col_lower, lp.col_upper)
+    ends = {Sense.MAX: max(high, here), Sense.MIN: min(low, here)}
+    # the end the column bounds leave infinite first: measuring it can decide the scale
+    order = (Sense.MAX, Sense.MIN) if high - here >= here - low else (Sense.MIN, Sense.MAX)
+    for sense in (None, *order):
+        if sense is not None:
+            found = _extreme(session, row, sense)
+            # an unbounded end (or one without an optimum) counts as the value there
+            end = here if found is None else found
+            ends[sense] = max(end, here) if sense is Sense.MAX else min(end, here)
+        if ends[Sense.MAX] - ends[Sense.MIN] <= decided_below:
+            return float("nan")
+    return ends[Sense.MAX] - ends[Sense.MIN]
+
+
+def _column_extremes(row: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[float, float]:
+    """The smallest and largest ``row·x`` over the box ``lower <= x <= upper`` (±inf where a
+    column of the row is unbounded that way): bounds of the KPI's extremes without an LP."""
+    cols = np.flatnonzero(row)
+    c, lo, hi = row[cols], lower[cols], upper[cols]
+    positive = c > 0  # c is never 0 here, so no 0·inf: each term is finite or one infinity
+    smallest = float(np.sum(np.where(positive, c * lo, c * hi)))
+    largest = float(np.sum(np.where(positive, c * hi, c * lo)))
+    return smallest, largest
 
 
 def as_scales(lp: LinearProgram, reference: Scales | np.ndarray, names: Iterable[str]) -> Scales:
