@@ -195,12 +195,17 @@ def name_weights(lp: LinearProgram, cols: np.ndarray) -> np.ndarray:
     """``1 + 1e-3·h(name)`` per column, ``h`` in [0, 1) a hash of the column's name: the
     weights of an L1 distance whose ties are broken by names only (not by the columns'
     order in the file or the vertex the solver returns)."""
-    return 1.0 + 1e-3 * lp.col_name_hash[np.asarray(cols, dtype=np.int64)]
+    return _name_weight_of(lp.col_name_hash[np.asarray(cols, dtype=np.int64)])
 
 
 def name_weight(name: str) -> float:
     """``1 + 1e-3·h(name)``, ``h`` in [0, 1) a hash of ``name`` (see :func:`name_weights`)."""
-    return 1.0 + 1e-3 * name_hash(name)
+    return float(_name_weight_of(name_hash(name)))
+
+
+def _name_weight_of(h: np.ndarray | float) -> np.ndarray | float:
+    """The weight of a name whose hash is ``h``: one formula for both functions above."""
+    return 1.0 + 1e-3 * h
 
 
 def worse_by(lp: LinearProgram, value: float, reference: float) -> float:
