@@ -408,3 +408,29 @@ def test_a_plan_off_a_large_row_by_more_than_the_solver_tolerance_is_contained()
     x[j] += 1.0  # far outside any tolerance: not the solver's dust, left alone
     with _containing(session, lp, x) as widened:
         assert not widened
+
+
+def test_a_plan_off_a_balance_row_by_its_terms_rounding_is_contained() -> None:
+    """A balance row sums large terms to 0: a plan off it by 5e-7 of its terms' size is
+    rounding, however small its activity.  At 1M variables an inventory balance (terms of
+    size 297, activity 0) was off by 1.05e-6, beyond 1e-6 of 1 + |activity|, so it was not
+    widened, the next department's problem was infeasible to presolve and the pessimistic
+    path of ``compare`` failed; the tolerance is now relative to 1 + sum_j |a_ij x_j|."""
+    from kpidesign.analyses.local import _PLAN_TOLERANCE, _containing
+
+    _, lp = prepare(TESTS.parent / "models" / "manufacturer.yaml")
+    session = HighsSession(lp)
+    x = system_optimum(session, what="the seed").x.copy()
+    rows = lp.A.tocsr()
+    size = abs(rows) @ np.abs(x)
+    balances = np.flatnonzero((lp.row_lower == 0) & (lp.row_upper == 0) & (size > 10))
+    r = int(balances[np.argmax(size[balances])])
+    start = rows.indptr[r]
+    j, a = int(rows.indices[start]), float(rows.data[start])
+    off = 0.5 * _PLAN_TOLERANCE * (1.0 + size[r])
+    x[j] += off / abs(a)
+    act = lp.A @ x
+    assert abs(act[r]) > _PLAN_TOLERANCE * (1.0 + abs(act[r]))  # the old rule left it
+    with _containing(session, lp, x):
+        assert session.row_lower[r] <= act[r] <= session.row_upper[r]
+    assert session.row_lower[r] == session.row_upper[r] == 0.0  # put back

@@ -335,13 +335,17 @@ _PLAN_TOLERANCE = 1e-6
 @contextlib.contextmanager
 def _containing(session: HighsSession, lp: LinearProgram, x: np.ndarray) -> Iterator[bool]:
     """Widen the rows plan ``x`` is off by more than 1e-10 (absolute, as HiGHS's
-    feasibility tolerance is) and at most :data:`_PLAN_TOLERANCE` (relative) just enough to
-    contain it, for the duration; yields whether any was.  A local problem must contain the
-    plan it starts from: a plan off a row by 6e-8 (seen on the seed under --max-kpis 2)
-    made the next department's problem infeasible, and so did one off a cash balance of
-    ~1e5 by 1e-5 (1e-10 relative, seen with the seed's cash covenant binding)."""
+    feasibility tolerance is) and at most :data:`_PLAN_TOLERANCE` relative to the row's
+    size at ``x`` (``1 + sum_j |a_ij x_j|``) just enough to contain it, for the duration;
+    yields whether any was.  A local problem must contain the plan it starts from: a plan
+    off a row by 6e-8 (seen on the seed under --max-kpis 2) made the next department's
+    problem infeasible, and so did one off a cash balance of ~1e5 by 1e-5 (1e-10
+    relative, seen with the seed's cash covenant binding).  The size is the terms', not
+    the activity's: a balance row sums large terms to 0, and its rounding is theirs (at 1M
+    variables an inventory balance was off by 1.05e-6, beyond 1e-6 of its activity, and
+    the pessimistic path of ``compare`` failed on it)."""
     act = lp.A @ x
-    scale = 1.0 + np.abs(act)
+    scale = 1.0 + abs(lp.A) @ np.abs(x)
     off = np.maximum(lp.row_lower - act, act - lp.row_upper)
     rows = np.flatnonzero((off > 1e-10) & (off <= _PLAN_TOLERANCE * scale))
     if rows.size:
