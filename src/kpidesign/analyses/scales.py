@@ -82,7 +82,8 @@ def scale_of(value: float, spread: float) -> float:
 @dataclass(frozen=True)
 class Scales:
     """Each KPI's scale (qualified name -> scale), the reference plan B it was measured at
-    and each KPI's range ``R`` (module docstring).  ``of(kpi)`` is what a scorecard divides
+    and each KPI's range ``R`` (module docstring; NaN where its value at B decided the
+    scale before the range was measured in full).  ``of(kpi)`` is what a scorecard divides
     by; a KPI that was not measured is an error (every analysis measures the KPIs of its
     scorecards and menus up front)."""
 
@@ -173,14 +174,15 @@ def _range(
     here = float(row @ reference)
     low, high = _column_extremes(row, lp.col_lower, lp.col_upper)
     ends = {Sense.MAX: max(high, here), Sense.MIN: min(low, here)}
-    # the end the column bounds leave infinite first: measuring it can decide the scale
+    if ends[Sense.MAX] - ends[Sense.MIN] <= decided_below:
+        return float("nan")
+    # first the end the column bounds leave wider (infinite): measuring it can decide
     order = (Sense.MAX, Sense.MIN) if high - here >= here - low else (Sense.MIN, Sense.MAX)
-    for sense in (None, *order):
-        if sense is not None:
-            found = _extreme(session, row, sense)
-            # an unbounded end (or one without an optimum) counts as the value there
-            end = here if found is None else found
-            ends[sense] = max(end, here) if sense is Sense.MAX else min(end, here)
+    for sense in order:
+        found = _extreme(session, row, sense)
+        # an unbounded end (or one without an optimum) counts as the value there
+        end = here if found is None else found
+        ends[sense] = max(end, here) if sense is Sense.MAX else min(end, here)
         if ends[Sense.MAX] - ends[Sense.MIN] <= decided_below:
             return float("nan")
     return ends[Sense.MAX] - ends[Sense.MIN]
