@@ -1,8 +1,9 @@
-"""compare's file-order paths at 1M variables as ``equilibria.explore`` runs them (a fresh
-session, the optimistic path from plan B, then the pessimistic path on the same session
-and memo), without the rest of compare: logs each response's time and saves the plan
-before each (``x_NNN_MODE_DEPT.npy`` in OUT), so that a failing local problem can be
-re-solved alone in seconds instead of after two hours.
+"""compare's file-order paths at 1M variables as ``compare`` runs them (its first steps,
+then as ``equilibria.explore`` does: a fresh session, the optimistic path from plan B,
+then the pessimistic path on the same session and memo), without the rest of compare:
+logs each response's time and saves the plan before each (``x_NNN_MODE_DEPT.npy`` in
+OUT), so that a failing local problem can be re-solved alone in seconds instead of after
+two hours.
 
     python benchmarks/compare_1m_paths.py OUT               # ~1.5 h; generates the model
     python benchmarks/compare_1m_paths.py OUT --size small  # seconds
@@ -25,11 +26,7 @@ import generate  # noqa: E402
 
 def main() -> None:
     from kpidesign.analyses import dynamics
-    from kpidesign.analyses.common import allocation_columns
-    from kpidesign.analyses.compare import _weighted
-    from kpidesign.analyses.local import scorecards
-    from kpidesign.analyses.scales import measure_scales
-    from kpidesign.analyses.target import reference_plan
+    from kpidesign.analyses.compare import _first_steps
     from kpidesign.errors import SolveError
     from kpidesign.model.assemble import program
     from kpidesign.model.problem import Problem
@@ -57,14 +54,11 @@ def main() -> None:
     log("program", lp.num_cols, "columns", lp.num_rows, "rows")
     options = Options(orders="file")
     stats = Statistics()
-    session = HighsSession(lp, options, stats=stats)
-    _, baseline = allocation_columns(lp)
-    b = reference_plan(session, baseline, options, stats)
-    log("plan B", b.objective)
+    # compare's own first steps: plan C, plan B, the scales at B, the scorecards
+    first = _first_steps(lp, problem, problem.incentives, options, stats)
+    b, cards = first.b, first.cards
+    log("plan B", b.objective, "scales", first.scales.scales, "solves so far", stats.solves)
     np.save(out / "x_b.npy", b.x)
-    scales = measure_scales(session, b.x, _weighted(problem.incentives))
-    log("scales", scales.scales, "solves so far", stats.solves)
-    cards, _ = scorecards(lp, problem.incentives, scales)
 
     respond = dynamics._response
     count = 0

@@ -434,3 +434,30 @@ def test_a_plan_off_a_balance_row_by_its_terms_rounding_is_contained() -> None:
     with _containing(session, lp, x):
         assert session.row_lower[r] <= act[r] <= session.row_upper[r]
     assert session.row_lower[r] == session.row_upper[r] == 0.0  # put back
+
+
+@pytest.mark.parametrize(
+    ("model", "scheme"),
+    [
+        (MODELS.parent.parent / "models" / "manufacturer.yaml", None),
+        (MODELS.parent.parent / "models" / "alliance.yaml", None),
+        (CASES / "two_departments.yaml", {"production": {"output": 0.5, "profit": 0.5}}),
+    ],
+)
+def test_status_quo_plan_is_the_plan_compare_reports(model: Path, scheme: dict | None) -> None:
+    """``status_quo_plan`` (which generates actuals and the contract's status quo) runs the
+    steps ``compare`` runs, so its plan is compare's status quo bit for bit: every KPI and
+    the objective equal, not merely close (it ran its dynamics on another session before)."""
+    from kpidesign.analyses.compare import status_quo_plan
+    from kpidesign.model.problem import Problem
+    from kpidesign.spec.scheme import resolve_scheme
+
+    spec, lp = prepare(model)
+    problem = Problem.from_spec(spec, lp)
+    x = status_quo_plan(lp, problem, None if scheme is None else resolve_scheme(spec, scheme))
+    r = kpidesign.compare(model, orders="file", **({} if scheme is None else {"scheme": scheme}))
+    assert lp.objective.at(x) == r.objectives["status_quo"]
+    reported = r.kpis[r.kpis.plan == "status_quo"]
+    for row in reported.itertuples():
+        name = f"{row.department}.{row.kpi}" if row.department else row.kpi
+        assert lp.kpis[name].value(x) == row.value, name

@@ -4,6 +4,7 @@ allocations) and system optimum (allocations optimized), side by side."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from ..model.problem import Problem
 from ..model.program import LinearProgram
 from ..options import Options
 from ..results import CompareResult, Dynamics, clean
-from ..solver import HighsSession, Statistics
+from ..solver import HighsSession, Solution, Statistics
 from ..spec.model import split_kpi
 from ..types import Mode, Plan, Status
 from .common import (
@@ -23,10 +24,9 @@ from .common import (
     state_measures_long,
     state_periods_long,
     state_totals,
-    system_optimum,
     worse_by,
 )
-from .dynamics import DynamicsOutcome, best_response_dynamics
+from .dynamics import DynamicsOutcome
 from .equilibria import (
     ALIGNED_START,
     TODAY_START,
@@ -37,9 +37,9 @@ from .equilibria import (
 )
 from .local import Scorecard, respond, scorecards, undefined_ratio_notes
 from .prices import price_scorecards
-from .scales import measure_scales
+from .scales import Scales, measure_scales
 from .start import today_start
-from .target import reference_plan
+from .target import Target, system_and_reference
 from .verify import verify_scheme
 
 __all__ = ["compare_plans", "kpi_long_table", "status_quo_plan"]
@@ -136,21 +136,11 @@ def _compare(
     order of ``lp.allocations``), also the scheme's verification there
     (:func:`~.verify.verify_scheme`, as ``design`` runs it)."""
     scheme = problem.incentives if scheme is None else scheme
-    session = HighsSession(lp, options, stats=stats)
-    _, baseline = allocation_columns(lp)
-    c_sol = system_optimum(session, what=f"the system problem of {problem.label}")
-    b_sol = reference_plan(
-        session,
-        baseline,
-        options,
-        stats,
-        what=f"the system problem of {problem.label} at baseline allocations",
-    )
+    first = _first_steps(lp, problem, scheme, options, stats)
+    session, c_sol, b_sol, scales = first.session, first.system, first.b, first.scales
+    cards, notes = first.cards, first.notes
     x_b = b_sol.x
-    scales = measure_scales(session, x_b, _weighted(scheme, problem.incentives))
-    cards, notes = scorecards(lp, scheme, scales)
-    if b_sol.note:
-        notes.insert(0, b_sol.note)
+    _, baseline = allocation_columns(lp)
     if prices is not None:
         _profit_centres(lp, cards, notes, prices, profit_centres)
     unilateral = []
@@ -234,6 +224,35 @@ def _weighted(*schemes: Mapping[str, Mapping[str, float]]) -> list[str]:
     )
 
 
+@dataclass
+class _FirstSteps:
+    """What every comparison starts with: its session, the system optimum (plan C), plan B
+    at the baseline allocations, the KPI scales measured at B and the scheme's
+    scorecards (with their notes, B's first)."""
+
+    session: HighsSession
+    system: Solution
+    b: Target
+    scales: Scales
+    cards: dict[str, Scorecard]
+    notes: list[str]
+
+
+def _first_steps(
+    lp: LinearProgram,
+    problem: Problem,
+    scheme: Mapping[str, Mapping[str, float]],
+    options: Options,
+    stats: Statistics,
+) -> _FirstSteps:
+    session, c_sol, b_sol = system_and_reference(lp, problem.label, options, stats)
+    scales = measure_scales(session, b_sol.x, _weighted(scheme, problem.incentives))
+    cards, notes = scorecards(lp, scheme, scales)
+    if b_sol.note:
+        notes.insert(0, b_sol.note)
+    return _FirstSteps(session, c_sol, b_sol, scales, cards, notes)
+
+
 def status_quo_plan(
     lp: LinearProgram,
     problem: Problem,
@@ -241,22 +260,28 @@ def status_quo_plan(
     options: Options | None = None,
 ) -> np.ndarray:
     """The plan ``compare`` reports as the status quo under ``scheme`` (default: today's
-    incentives; qualified KPI names): the departments' best responses in file order with
-    the optimistic tie-break, from plan B at the baseline allocations, as one vector (to
-    generate actuals a known scheme produces)."""
+    incentives; qualified KPI names), computed as ``compare`` computes it: the departments'
+    best responses in file order with the optimistic tie-break, from plan B at the
+    baseline allocations, on a task session of its own (as one vector, to generate actuals
+    a known scheme produces)."""
     options = options or Options()
     stats = Statistics()
     scheme = problem.incentives if scheme is None else scheme
-    session = HighsSession(lp, options, stats=stats)
-    _, baseline = allocation_columns(lp)
-    b = reference_plan(session, baseline, options, stats)
-    scales = measure_scales(session, b.x, _weighted(scheme, problem.incentives))
-    cards, _ = scorecards(lp, scheme, scales)
-    outcome = best_response_dynamics(session, cards, b.x, mode=Mode.OPTIMISTIC, options=options)
-    if outcome.x is None:  # pragma: no cover - the optimistic dynamics always end somewhere
-        msg = f"the status quo of {problem.label}: {'; '.join(outcome.notes)}"
+    first = _first_steps(lp, problem, scheme, options, stats)
+    (path,) = explore(
+        lp,
+        [first.cards],
+        {ALIGNED_START: first.b.x},
+        [tuple(lp.departments)],
+        options,
+        stats,
+        modes=(Mode.OPTIMISTIC,),
+    )
+    if path.outcome.failed or path.outcome.x is None:
+        why = path.outcome.failed or "; ".join(path.outcome.notes)
+        msg = f"the status quo of {problem.label}: {why}"
         raise SolveError(msg, Status.NUMERICAL)
-    return outcome.x
+    return path.outcome.x
 
 
 def _dynamics(outcome: DynamicsOutcome) -> Dynamics:

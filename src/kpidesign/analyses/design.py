@@ -32,7 +32,6 @@ from .common import (
     allocation_columns,
     returning_failures,
     run_info,
-    system_optimum,
 )
 from .dynamics import best_response_dynamics
 from .inverse import InverseLP, ToleranceLP, local_dual_data, margin_of
@@ -48,7 +47,7 @@ from .local import (
 )
 from .prices import price_scorecards, resolve_prices, transfer_prices
 from .scales import Scales, exchange_rates, measure_scales
-from .target import chosen_target, reference_plan
+from .target import chosen_target, system_and_reference
 from .verify import verify_scheme
 
 __all__ = ["Practice", "design_schemes", "round_weights"]
@@ -538,16 +537,8 @@ def _design(
     """Designed weights per department, their gaps, margins and tolerances, the target
     with its allocations, and a verification that can fail."""
     practice = practice or Practice()
-    session = HighsSession(lp, options, stats=stats)
+    session, c_sol, reference = system_and_reference(lp, problem.label, options, stats)
     _, baseline = allocation_columns(lp)
-    c_sol = system_optimum(session, what=f"the system problem of {problem.label}")
-    reference = reference_plan(
-        session,
-        baseline,
-        options,
-        stats,
-        what=f"the system problem of {problem.label} at baseline allocations",
-    )
     x_ref = reference.x
     scales = measure_scales(session, x_ref, _scaled_kpis(problem))
     what = f"the system problem of {problem.label}"

@@ -295,6 +295,19 @@ def reference_plan(
     return optimum_at(session, allocations, zeros, options, stats, what)
 
 
+def system_and_reference(
+    lp: LinearProgram, label: str, options: Options, stats: Statistics
+) -> tuple[HighsSession, Solution, Target]:
+    """A session of its own with, solved on it in this order, the system optimum (plan C,
+    allocations free) and plan B (:func:`reference_plan`): how ``compare`` and ``design``
+    start (``label``: the problem's, for the messages)."""
+    session = HighsSession(lp, options, stats=stats)
+    _, baseline = allocation_columns(lp)
+    system = system_optimum(session, what=f"the system problem of {label}")
+    what = f"the system problem of {label} at baseline allocations"
+    return session, system, reference_plan(session, baseline, options, stats, what)
+
+
 def tight_allocations(lp: LinearProgram, x: np.ndarray) -> np.ndarray:
     """Each allocation at its department's use at plan ``x``, or at its lower bound where
     the use is below it (in the order of ``lp.allocations``)."""
