@@ -140,7 +140,6 @@ def _compare(
     session, c_sol, b_sol, scales = first.session, first.system, first.b, first.scales
     cards, notes = first.cards, first.notes
     x_b = b_sol.x
-    _, baseline = allocation_columns(lp)
     if prices is not None:
         _profit_centres(lp, cards, notes, prices, profit_centres)
     unilateral = []
@@ -152,7 +151,7 @@ def _compare(
     described = {ALIGNED_START: "the aligned plan B"}
     if problem.today is not None:
         session.set_col_bounds(np.arange(lp.num_cols), lp.col_lower, lp.col_upper)
-        session.fix_cols(allocation_columns(lp)[0], baseline)
+        session.fix_cols(*allocation_columns(lp))  # today's allocations
         today = today_start(session, problem, options, stats)
         assert today is not None
         starts[TODAY_START] = today.x
